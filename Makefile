@@ -1,0 +1,34 @@
+# Two commands set up a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DATA := data/demo
+DEMO_RUN := runs/dedupe-2021
+
+.PHONY: demo test lint bench clean
+
+# The stamps make the install step re-run only when pyproject.toml changes.
+$(VENV)/.installed-base: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev,spark]"
+	touch $@ $(VENV)/.installed-base
+
+demo: $(VENV)/.installed-base
+	$(BIN)/nser-link generate --households 20000 --seed 1 --out $(DEMO_DATA)
+	$(BIN)/nser-link dedupe $(DEMO_DATA)/wave_2021.csv --out $(DEMO_RUN) --truth $(DEMO_DATA)/truth.csv
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) data runs .pytest_cache

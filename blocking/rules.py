@@ -1,0 +1,61 @@
+"""Blocking rules: which pairs of records are compared at all.
+
+Every rule runs on standardised keys, so a district spelled "Larkano", a name written
+"Mohd. Navid" or a year-only date of birth still lands its record in the right block,
+and the rules overlap on purpose: a missing CNIC (most women's records), a typo in the
+given name or a swapped name order each leave at least one rule that still pairs the
+record with its duplicate.
+
+Every rule also carries the roster cannot-link: two records of one household roster in
+one source are different people, so they are never compared (``roster_key`` is
+``source|household_id``, or the record id when a row has no household).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Condition added to every rule: never compare two members of one household roster.
+NOT_SAME_ROSTER = "l.roster_key <> r.roster_key"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A blocking rule as equality keys; ``sql`` adds the roster cannot-link."""
+
+    name: str
+    keys: tuple[str, ...]
+
+    @property
+    def sql(self) -> str:
+        joins = " AND ".join(f"l.{k} = r.{k}" for k in self.keys)
+        return f"{joins} AND {NOT_SAME_ROSTER}"
+
+    def as_splink(self) -> dict[str, str]:
+        return {"blocking_rule": self.sql, "sql_dialect": "duckdb"}
+
+
+#: Rules for scoring person pairs, most selective first.
+PERSON_RULES: tuple[Rule, ...] = (
+    Rule("cnic", ("cnic_std",)),
+    Rule("given name and birth year", ("given_name_key", "dob_year")),
+    Rule("given name and guardian", ("given_name_key", "guardian_key")),
+    Rule("all name tokens, any order", ("name_tokens_key",)),
+    Rule("guardian, birth year and gender", ("guardian_key", "dob_year", "gender_std")),
+    Rule("phone and birth year", ("phone_std", "dob_year")),
+    Rule("given name, district and gender", ("given_name_key", "district_std", "gender_std")),
+)
+
+#: EM rounds. Each trains every comparison its keys do not touch, so together they
+#: train them all; the first, on CNIC, sees almost only true matches and anchors m.
+TRAINING_RULES: tuple[Rule, ...] = (
+    Rule("cnic", ("cnic_std",)),
+    Rule("given name and birth year", ("given_name_key", "dob_year")),
+)
+
+#: Rules so strict that nearly every pair they find is a match: they estimate the
+#: prior probability that two random records match.
+DETERMINISTIC_RULES: tuple[Rule, ...] = (
+    Rule("cnic and birth year", ("cnic_std", "dob_year")),
+    Rule("name, birth year and guardian", ("name_tokens_key", "dob_year", "guardian_key")),
+)

@@ -1,0 +1,99 @@
+"""Typed configuration, with defaults that work; YAML only at the edge.
+
+A job's YAML file may hold any subset of these fields; command-line flags override it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from linkage.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BackendConfig(_Strict):
+    """Where the SQL runs: DuckDB, embedded (a Spark backend is planned)."""
+
+    name: Literal["duckdb"] = "duckdb"
+    #: DuckDB threads; None = all cores.
+    threads: int | None = None
+    #: DuckDB memory limit such as "6GB"; None = DuckDB's default (80% of RAM).
+    memory_limit: str | None = None
+    #: Where DuckDB spills; None = a temporary folder.
+    temp_directory: str | None = None
+
+
+class TrainingConfig(_Strict):
+    """Unsupervised training: u by random sampling, m by EM, all seeded."""
+
+    seed: int = 42
+    u_max_pairs: float = 2e6
+    em_max_pairs: float = 1e6
+    #: Recall assumed for the deterministic rules that estimate the match prior.
+    prior_recall: float = 0.7
+
+
+class BlockingConfig(_Strict):
+    #: Refuse to score more comparisons than this (counted before predicting).
+    max_comparisons: int = 50_000_000
+
+
+class ClusteringConfig(_Strict):
+    #: Pairs at or above this match probability join one person cluster.
+    threshold: float = Field(0.95, gt=0, lt=1)
+    #: Pairs at or above this probability are written to ``pairs`` (for review).
+    pairs_threshold: float = Field(0.5, gt=0, lt=1)
+    #: Two households share a household cluster when this share of the smaller
+    #: household's members are the same people.
+    household_overlap: float = Field(0.5, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _pairs_below_clusters(self) -> ClusteringConfig:
+        if self.pairs_threshold > self.threshold:
+            raise ValueError("pairs_threshold must not exceed threshold")
+        return self
+
+
+class GoldenConfig(_Strict):
+    #: Source prefixes from most to least trusted; door-to-door surveys beat self-report.
+    source_priority: list[str] = ["survey", "dynamic", "partner"]
+
+
+class DedupeConfig(_Strict):
+    """Everything the dedupe job needs besides its input and output paths."""
+
+    backend: BackendConfig = BackendConfig()
+    training: TrainingConfig = TrainingConfig()
+    blocking: BlockingConfig = BlockingConfig()
+    clustering: ClusteringConfig = ClusteringConfig()
+    golden: GoldenConfig = GoldenConfig()
+    output_format: Literal["parquet", "csv"] = "parquet"
+
+
+def load_config(path: str | Path | None, model: type[_Strict] = DedupeConfig) -> _Strict:
+    """Read a YAML config, or return the defaults when no path is given."""
+    if path is None:
+        return model()
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError("config file not found.", file=str(path)) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"is not valid YAML ({exc}).", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise ConfigError("must be a YAML mapping of settings.", file=str(path))
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}.", file=str(path)) from None

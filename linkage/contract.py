@@ -1,0 +1,82 @@
+"""The data contract (``../shared/CONTRACT.md``) as code.
+
+Names here are added to, never renamed: tests, benchmarks and users' scripts rely on them.
+"""
+
+from __future__ import annotations
+
+# --- person records (registry waves and partner lists) ---------------------------------
+
+RECORD_ID = "record_id"
+HOUSEHOLD_ID = "household_id"
+SOURCE = "source"
+
+PERSON_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "household_id",
+    "source",
+    "full_name",
+    "guardian_name",
+    "cnic",
+    "gender",
+    "date_of_birth",
+    "relation_to_head",
+    "province",
+    "district",
+    "tehsil",
+    "union_council",
+    "address",
+    "phone",
+    "household_size",
+    "pmt_score",
+    "urban_rural",
+)
+
+#: Columns a registry wave must have; everything else is optional.
+REGISTRY_REQUIRED: tuple[str, ...] = ("record_id", "household_id")
+#: Columns a partner list must have.
+PARTNER_REQUIRED: tuple[str, ...] = ("record_id",)
+
+# --- columns added by standardisation (``linkage.standardise``) ------------------------
+# Every standardised column is nullable; the raw contract columns are kept untouched
+# beside them so outputs can carry the values as given.
+
+STANDARDISED_COLUMNS: dict[str, str] = {
+    "cnic_std": "13 digits, no dashes; null when missing or malformed",
+    "cnic_status": "'valid', 'missing' or 'malformed' (why it was not usable)",
+    "cnic_province": "province encoded by the CNIC's first digit",
+    "cnic_gender": "'M' (last digit odd) or 'F' (even)",
+    "gender_std": "'M' or 'F'; from the gender column, else from the CNIC",
+    "gender_conflict": "True when the stated gender disagrees with the CNIC",
+    "name_std": "canonical name: lower case, honorifics dropped, variants canonical",
+    "given_name": "first given name, skipping Muhammad-style prefixes",
+    "family_name": "last token when the name has two or more, else null",
+    "given_name_key": "phonetic key of given_name (for blocking and comparison)",
+    "name_tokens_key": "sorted phonetic keys of all core name tokens, space-joined",
+    "guardian_std": "canonical guardian name",
+    "guardian_given": "first given name of the guardian",
+    "guardian_key": "phonetic key of guardian_given",
+    "dob": "date of birth as a date; null when only the year is known",
+    "dob_year": "year of birth (int); known even for year-only dates",
+    "dob_precision": "'day', 'year' (year only) or 'jan1' (1 January, likely a default)",
+    "phone_std": "10-digit Pakistani mobile without leading 0/+92, e.g. '3001234567'",
+    "province_std": "reference province name",
+    "district_std": "reference district name (lower case key)",
+    "tehsil_std": "tehsil name (lower case key)",
+    "uc_std": "union council (lower case key)",
+    "address_tokens": "space-joined, sorted, de-duplicated address tokens",
+}
+
+# --- outputs ---------------------------------------------------------------------------
+
+CLUSTERS = "clusters"
+PAIRS = "pairs"
+GOLDEN_RECORDS = "golden_records"
+REJECTED = "rejected"
+SUMMARY = "summary.json"
+MODEL = "model.json"
+
+CLUSTER_COLUMNS: tuple[str, ...] = ("record_id", "source", "cluster_id", "household_cluster_id")
+PAIR_COLUMNS: tuple[str, ...] = ("record_id_l", "record_id_r", "match_weight", "match_probability")
+#: ``rejected`` carries the input row as given plus these two.
+REJECT_COLUMNS: tuple[str, ...] = ("input_row", "reason")

@@ -1,0 +1,85 @@
+"""Golden records: one row per person cluster, each field with the record it came from.
+
+Survivorship, per field, in this order: the best-quality value (a valid CNIC over an
+unverified one, an exact birth date over a year-only one), then the most trusted source
+(door-to-door survey over dynamic self-report by default), then the value most records
+of the cluster agree on, then the smallest record id, so the choice is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+#: Golden-record field -> (column the value is taken from, column whose value decides
+#: agreement between records).
+FIELDS: dict[str, tuple[str, str]] = {
+    "full_name": ("full_name", "name_std"),
+    "guardian_name": ("guardian_name", "guardian_std"),
+    "cnic": ("cnic_std", "cnic_std"),
+    "gender": ("gender_std", "gender_std"),
+    "date_of_birth": ("date_of_birth", "dob"),
+    "relation_to_head": ("relation_to_head", "relation_to_head"),
+    "province": ("province_std", "province_std"),
+    "district": ("district_std", "district_std"),
+    "tehsil": ("tehsil", "tehsil_std"),
+    "union_council": ("union_council", "uc_std"),
+    "address": ("address", "address_tokens"),
+    "phone": ("phone_std", "phone_std"),
+}
+
+
+def source_rank(sources: pd.Series, priority: Sequence[str]) -> pd.Series:
+    """0 for the most trusted source prefix, len(priority) for unknown sources."""
+    rank = pd.Series(len(priority), index=sources.index, dtype="int64")
+    for i, prefix in reversed(list(enumerate(priority))):
+        rank[sources.fillna("").str.startswith(prefix)] = i
+    return rank
+
+
+def _quality(field: str, records: pd.DataFrame) -> pd.Series:
+    """Higher is better; only some fields have grades beyond present/absent."""
+    if field == "cnic" and "cnic_status" in records:
+        return (records["cnic_status"] == "valid").astype("int64")
+    if field == "date_of_birth" and "dob_precision" in records:
+        return records["dob_precision"].map({"day": 2, "jan1": 1, "year": 0}).fillna(0)
+    return pd.Series(0, index=records.index)
+
+
+def golden_records(
+    records: pd.DataFrame, *, source_priority: Sequence[str]
+) -> pd.DataFrame:
+    """One row per ``cluster_id``: ``n_records``, ``record_ids``, and per field its value,
+    ``<field>_source`` (the source it came from) and ``<field>_record_id``."""
+    base = records[["cluster_id", "record_id", "source"]].copy()
+    base["_rank"] = source_rank(records["source"], source_priority)
+    grouped = base.sort_values("record_id").groupby("cluster_id", sort=True)
+    golden = pd.DataFrame({
+        "n_records": grouped.size(),
+        "record_ids": grouped["record_id"].agg("|".join),
+    })
+    if "household_cluster_id" in records:
+        golden["household_cluster_id"] = records.groupby("cluster_id")["household_cluster_id"].min()
+
+    for field, (value_col, agree_col) in FIELDS.items():
+        if value_col not in records or agree_col not in records:
+            continue
+        cand = base.assign(
+            _value=records[value_col], _agree=records[agree_col],
+            _quality=_quality(field, records),
+        )
+        cand = cand[cand["_value"].notna() & (cand["_value"].astype(str).str.strip() != "")]
+        cand["_support"] = cand.groupby(["cluster_id", "_agree"], dropna=False)["record_id"] \
+            .transform("size")
+        best = cand.sort_values(
+            ["cluster_id", "_quality", "_rank", "_support", "record_id"],
+            ascending=[True, False, True, False, True], kind="mergesort",
+        ).drop_duplicates("cluster_id")
+        best = best.set_index("cluster_id")
+        golden[field] = best["_value"].astype(object).reindex(golden.index)
+        golden[f"{field}_source"] = best["source"].reindex(golden.index)
+        golden[f"{field}_record_id"] = best["record_id"].reindex(golden.index)
+    golden = golden.reset_index()
+    return golden.replace({np.nan: None})

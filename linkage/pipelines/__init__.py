@@ -1,0 +1,1 @@
+"""Jobs as library functions: each a short composition of the steps."""

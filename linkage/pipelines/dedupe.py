@@ -1,0 +1,220 @@
+"""Dedupe one registration wave: people registered more than once become one cluster.
+
+read + validate → standardise → block (guarded) → train or load model → score →
+cluster (roster cannot-link) → households → golden records → write.
+``dedupe_records`` is the pure middle (frame in, tables out); ``run_dedupe`` adds the
+file edges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from splink import Linker
+
+import linkage
+from blocking.guard import check_comparison_budget, count_comparisons
+from blocking.rules import DETERMINISTIC_RULES, PERSON_RULES, TRAINING_RULES
+from linkage.backends import make_db_api
+from linkage.clustering import cluster_with_cannot_link
+from linkage.config import DedupeConfig
+from linkage.golden import golden_records
+from linkage.households import household_clusters
+from linkage.io import read_table, write_outputs
+from linkage.mapping import ColumnMapping
+from linkage.progress import Stages
+from linkage.standardise import standardise
+from linkage.validate import validate_rows
+from models.settings import person_settings
+from models.store import fingerprint, load_model, model_json
+from models.training import train
+
+#: Standardised columns the person model reads; only these go into the engine.
+MODEL_COLUMNS = (
+    "record_id", "source", "roster_key",
+    "cnic_std", "given_name", "given_name_key", "family_name", "name_tokens_key",
+    "guardian_given", "guardian_key", "dob", "dob_year", "dob_precision", "gender_std",
+    "district_std", "address_tokens", "phone_std",
+)
+
+
+@dataclass
+class DedupeResult:
+    tables: dict[str, pd.DataFrame]
+    summary: dict
+    model_json: str
+    stages: Stages = field(repr=False, default_factory=Stages)
+
+
+def roster_keys(records: pd.DataFrame) -> pd.Series:
+    """``source|household_id``: the roster whose members are different people.
+
+    A row without a household gets its own record id, so it conflicts with no one.
+    """
+    hh = records.get("household_id")
+    if hh is None:
+        return records["record_id"].astype(str).rename("roster_key")
+    key = records["source"].fillna("").astype(str) + "|" + hh.astype("string").fillna("")
+    return key.where(hh.notna() & (hh.astype(str) != ""), records["record_id"].astype(str)) \
+        .astype(str).rename("roster_key")
+
+
+def dedupe_records(
+    records: pd.DataFrame,
+    config: DedupeConfig,
+    *,
+    model: dict | None = None,
+    stages: Stages | None = None,
+) -> DedupeResult:
+    """Dedupe validated records (contract columns); returns the output tables."""
+    stages = stages or Stages(show=False)
+    with stages.stage("standardise"):
+        std = standardise(records)
+        std["roster_key"] = roster_keys(std)
+
+    db_api = make_db_api(config.backend)
+    engine_input = std[list(MODEL_COLUMNS)]
+    table = db_api.register(engine_input, table_name="records")
+
+    with stages.stage("count comparisons"):
+        rules = [r.as_splink() for r in PERSON_RULES]
+        if model is None:
+            counts = count_comparisons(table, PERSON_RULES)
+            total = check_comparison_budget(counts, config.blocking.max_comparisons)
+        else:
+            counts, total = [], None
+
+    linker = Linker(table, model if model is not None else person_settings(rules))
+    if model is None:
+        with stages.stage("train model (u sampling, EM)"):
+            t = config.training
+            train(
+                linker,
+                deterministic_rules=[r.as_splink() for r in DETERMINISTIC_RULES],
+                em_rules=[r.as_splink() for r in TRAINING_RULES],
+                prior_recall=t.prior_recall, u_max_pairs=t.u_max_pairs,
+                em_max_pairs=t.em_max_pairs, seed=t.seed,
+            )
+
+    cfg = config.clustering
+    with stages.stage("score pairs"):
+        predictions = linker.inference.predict(threshold_match_probability=cfg.pairs_threshold)
+        pairs = _pairs_table(predictions.as_pandas_dataframe())
+
+    with stages.stage("cluster"):
+        std["cluster_id"] = cluster_with_cannot_link(
+            std["record_id"], std["roster_key"], pairs, cfg.threshold
+        ).to_numpy()
+        std["household_cluster_id"] = household_clusters(
+            std["roster_key"], std["cluster_id"], overlap=cfg.household_overlap
+        ).to_numpy()
+
+    with stages.stage("golden records"):
+        golden = golden_records(std, source_priority=config.golden.source_priority)
+
+    clusters = std[["record_id", "source", "cluster_id", "household_cluster_id"]].copy()
+    saved_model = model_json(linker)
+    summary = {
+        "records": int(len(std)),
+        "person_clusters": int(clusters["cluster_id"].nunique()),
+        "duplicate_records": int(len(std) - clusters["cluster_id"].nunique()),
+        "household_clusters": int(clusters["household_cluster_id"].nunique()),
+        "largest_cluster": int(clusters["cluster_id"].value_counts().max()) if len(std) else 0,
+        "pairs_written": int(len(pairs)),
+        "pairs_at_threshold": int((pairs["match_probability"] >= cfg.threshold).sum()),
+        "comparisons": {
+            "total": total,
+            "by_rule": [{"rule": c.rule, "marginal": c.marginal} for c in counts],
+        },
+        "flags": _flag_counts(std),
+        "thresholds": {
+            "cluster": cfg.threshold, "pairs": cfg.pairs_threshold,
+            "household_overlap": cfg.household_overlap,
+        },
+        "model": {"trained_here": model is None, "fingerprint": fingerprint(saved_model)},
+    }
+    return DedupeResult(
+        tables={"clusters": clusters, "pairs": pairs, "golden_records": golden},
+        summary=summary, model_json=saved_model, stages=stages,
+    )
+
+
+def _pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Scored pairs without any name or CNIC: ids, scores and comparison levels."""
+    gammas = sorted(c for c in predictions.columns if c.startswith("gamma_"))
+    cols = ["record_id_l", "record_id_r", "match_weight", "match_probability",
+            "source_l", "source_r", *gammas]
+    pairs = predictions[cols].copy()
+    for side in ("record_id_l", "record_id_r"):
+        pairs[side] = pairs[side].astype(str)
+    return pairs.sort_values(["record_id_l", "record_id_r"], kind="mergesort") \
+        .reset_index(drop=True)
+
+
+def _flag_counts(std: pd.DataFrame) -> dict[str, int]:
+    return {
+        "cnic_missing": int((std["cnic_status"] == "missing").sum()),
+        "cnic_malformed": int((std["cnic_status"] == "malformed").sum()),
+        "gender_conflicts_cnic": int(std["gender_conflict"].fillna(False).astype(bool).sum()),
+        "dob_year_only": int((std["dob_precision"] == "year").sum()),
+        "dob_missing": int(std["dob_year"].isna().sum()),
+    }
+
+
+def file_fingerprint(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def run_dedupe(
+    input_path: str | Path,
+    out: str | Path,
+    config: DedupeConfig,
+    *,
+    mapping: ColumnMapping | None = None,
+    model_path: str | Path | None = None,
+    stages: Stages | None = None,
+) -> DedupeResult:
+    """Read, dedupe and write one wave; every input row ends in ``clusters`` or ``rejected``."""
+    stages = stages or Stages()
+    started = dt.datetime.now(dt.UTC)
+    model = load_model(model_path) if model_path else None
+    with stages.stage("read and validate"):
+        raw = read_table(input_path, mapping=mapping, kind="registry")
+        valid = validate_rows(raw, kind="registry", file=str(input_path))
+
+    result = dedupe_records(valid.rows, config, model=model, stages=stages)
+    result.tables["rejected"] = valid.rejected
+    result.summary = {
+        "job": "dedupe",
+        "version": linkage.__version__,
+        "started_at": started.isoformat(timespec="seconds"),
+        "input": {
+            "path": str(input_path),
+            "fingerprint": file_fingerprint(input_path),
+            "rows_read": int(len(raw)),
+            "rows_used": int(len(valid.rows)),
+            "rows_rejected": int(len(valid.rejected)),
+            "rejected_by_reason": _reasons(valid.rejected),
+        },
+        **result.summary,
+        "model": {**result.summary["model"], "loaded_from": str(model_path) if model_path else None},
+    }
+    with stages.stage("write outputs"):
+        result.summary["timings_s"] = dict(stages.timings)
+        write_outputs(out, result.tables, summary=result.summary,
+                      model_json=result.model_json, fmt=config.output_format)
+    return result
+
+
+def _reasons(rejected: pd.DataFrame) -> dict[str, int]:
+    if rejected.empty:
+        return {}
+    return {str(k): int(v) for k, v in rejected["reason"].value_counts().sort_index().items()}

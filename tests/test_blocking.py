@@ -1,0 +1,50 @@
+import pandas as pd
+import pytest
+
+from blocking.guard import check_comparison_budget, count_comparisons
+from blocking.rules import PERSON_RULES, Rule
+from linkage.backends import make_db_api
+from linkage.config import BackendConfig
+from linkage.errors import BlockingTooLargeError
+
+
+def _table(frame):
+    return make_db_api(BackendConfig(threads=1)).register(frame)
+
+
+def _frame():
+    # four people named Ali born 1990: two on one roster (never compared), two elsewhere
+    return pd.DataFrame({
+        "record_id": ["a", "b", "c", "d", "e"],
+        "roster_key": ["s|h1", "s|h1", "s|h2", "s|h3", "s|h4"],
+        "given_name_key": ["AL", "AL", "AL", "AL", "ZN"],
+        "dob_year": [1990, 1990, 1990, 1990, 1990],
+    })
+
+
+def test_counts_exclude_pairs_of_one_roster():
+    rule = Rule("given name and year", ("given_name_key", "dob_year"))
+    [count] = count_comparisons(_table(_frame()), [rule])
+    # a-b share roster h1: 4 Alis give 6 pairs, minus the one roster pair
+    assert count.marginal == 5
+    assert count.cumulative == 5
+
+
+def test_marginal_counts_do_not_double_count_overlapping_rules():
+    rules = [Rule("name", ("given_name_key",)), Rule("year", ("dob_year",))]
+    counts = count_comparisons(_table(_frame()), rules)
+    assert [c.marginal for c in counts] == [5, 4]  # e pairs with a, b, c, d on the year
+    assert counts[-1].cumulative == 9
+
+
+def test_guard_refuses_a_rule_set_over_budget_and_names_the_rule():
+    counts = count_comparisons(_table(_frame()), [Rule("year", ("dob_year",))])
+    with pytest.raises(BlockingTooLargeError) as info:
+        check_comparison_budget(counts, limit=3)
+    assert "'year' adds 9" in str(info.value)
+    assert "blocking.max_comparisons" in str(info.value)
+    assert check_comparison_budget(counts, limit=9) == 9
+
+
+def test_every_person_rule_carries_the_roster_cannot_link():
+    assert all("l.roster_key <> r.roster_key" in rule.sql for rule in PERSON_RULES)

@@ -1,0 +1,384 @@
+"""Reading and writing at the edges, with real files in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import linkage.io as lio
+from linkage.errors import ConfigError, InputError
+from linkage.io import read_raw, read_table, write_outputs
+from linkage.mapping import ColumnMapping, guess_mapping
+
+CNIC = "3520212345671"
+CNIC_DASHED = "35202-1234567-1"
+
+
+def write_bytes(tmp_path, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def write_csv(tmp_path, name: str, text: str, encoding: str = "utf-8"):
+    return write_bytes(tmp_path, name, text.encode(encoding))
+
+
+def assert_no_cnic(message: str) -> None:
+    assert CNIC not in message and CNIC_DASHED not in message
+    assert not re.search(r"\d{5}-?\d{7}-?\d", message), message
+
+
+REGISTRY = (
+    "record_id,household_id,full_name,cnic,date_of_birth\n"
+    f"r1,007,Muhammad Ali,{CNIC_DASHED},1987\n"
+    "r2,007,,0123456789012,\n"
+)
+
+
+# --- reading: encodings ----------------------------------------------------------------
+
+
+def test_utf8_keeps_text_and_leading_zeros(tmp_path):
+    df = read_table(write_csv(tmp_path, "wave_2011.csv", REGISTRY))
+    assert df["household_id"].tolist() == ["007", "007"]
+    assert df["cnic"].tolist() == [CNIC_DASHED, "0123456789012"]
+    assert df["date_of_birth"].tolist() == ["1987", None]  # empty -> None, not NaN or ""
+    assert df["full_name"].tolist() == ["Muhammad Ali", None]
+    assert df["input_row"].tolist() == [1, 2]
+    assert df["source"].tolist() == ["wave_2011", "wave_2011"]  # from the file name
+
+
+def test_utf8_with_bom_crlf_and_urdu(tmp_path):
+    # What Excel's "CSV UTF-8" writes: a BOM and CRLF line ends.
+    text = "record_id,household_id,full_name\r\nr1,h1,محمد علی\r\n"
+    path = write_bytes(tmp_path, "bom.csv", b"\xef\xbb\xbf" + text.encode("utf-8"))
+    df = read_table(path)
+    assert list(df.columns[:3]) == ["input_row", "record_id", "household_id"]
+    assert df["full_name"].tolist() == ["محمد علی"]
+
+
+def test_windows_1252_names_file_and_position(tmp_path):
+    text = f"record_id,household_id,full_name,cnic\nr1,h1,Ali,{CNIC}\nr2,h1,José,{CNIC}\n"
+    path = write_csv(tmp_path, "partner.csv", text, encoding="cp1252")
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    msg = str(err.value)
+    offset = text.encode("cp1252").index(b"\xe9")
+    assert msg.startswith(f"{path}:")
+    assert f"byte offset {offset} (line 3)" in msg
+    assert "UTF-8" in msg and "Re-save" in msg
+    assert_no_cnic(msg)
+
+
+def test_bad_byte_after_the_first_chunk_is_located(tmp_path, monkeypatch):
+    monkeypatch.setattr(lio, "_CHUNK", 16)  # force several chunks and a split character
+    text = "record_id,household_id\n" + "".join(f"r{i},ہ{i}\n" for i in range(20))
+    data = text.encode("utf-8") + b"r99,\xff\n"
+    path = write_bytes(tmp_path, "chunks.csv", data)
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert f"byte offset {len(data) - 2} (line 22)" in str(err.value)
+
+
+def test_multibyte_characters_split_across_chunks_are_fine(tmp_path, monkeypatch):
+    monkeypatch.setattr(lio, "_CHUNK", 7)
+    text = "record_id,household_id,full_name\n" + "".join(
+        f"r{i},h,محمد علی\n" for i in range(5))
+    df = read_table(write_csv(tmp_path, "ok.csv", text))
+    assert df["full_name"].tolist() == ["محمد علی"] * 5
+
+
+def test_utf16_with_bom_is_refused_clearly(tmp_path):
+    path = write_csv(tmp_path, "u16.csv", REGISTRY, encoding="utf-16")
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert "UTF-16" in str(err.value) and str(path) in str(err.value)
+    assert_no_cnic(str(err.value))
+
+
+def test_utf16_without_bom_is_refused_clearly(tmp_path):
+    path = write_csv(tmp_path, "u16le.csv", REGISTRY, encoding="utf-16-le")
+    with pytest.raises(InputError, match="NUL bytes .*UTF-16"):
+        read_table(path)
+
+
+# --- reading: shape problems -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\n\n"])
+def test_empty_file(tmp_path, data):
+    path = write_bytes(tmp_path, "empty.csv", data)
+    with pytest.raises(InputError, match="is empty"):
+        read_table(path)
+
+
+def test_header_only_file(tmp_path):
+    path = write_csv(tmp_path, "header.csv", "record_id,household_id\n")
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert str(err.value) == f"{path}: has a header but no rows."
+
+
+def test_missing_required_column_suggests_a_mapping(tmp_path):
+    path = write_csv(tmp_path, "wave.csv", "Record ID,HH ID,name\n1,h,a\n")
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    msg = str(err.value)
+    assert "missing required column(s): record_id, household_id" in msg
+    assert "Columns found: 'Record ID', 'HH ID', 'name'" in msg
+    assert "'Record ID' for record_id" in msg and "'HH ID' for household_id" in msg
+    assert "use a column mapping" in msg
+    assert err.value.column == "record_id"
+
+
+def test_partner_lists_need_no_household(tmp_path):
+    path = write_csv(tmp_path, "partner.csv", f"record_id,cnic\np1,{CNIC}\n")
+    df = read_table(path, kind="partner", source="partner_flood_2022")
+    assert df["source"].tolist() == ["partner_flood_2022"]
+    with pytest.raises(InputError, match="household_id"):
+        read_table(path, kind="registry")
+
+
+def test_semicolon_file_gets_a_separator_hint(tmp_path):
+    path = write_csv(tmp_path, "semi.csv", "record_id;household_id\n1;2\n")
+    with pytest.raises(InputError, match="semicolons"):
+        read_table(path)
+
+
+def test_duplicate_record_ids_name_rows_not_ids(tmp_path):
+    # Some partners use the CNIC as their id: the message must not echo it.
+    text = f"record_id,cnic\n{CNIC},x\np2,y\n{CNIC},z\np4,w\np2,v\n"
+    path = write_csv(tmp_path, "partner.csv", text)
+    with pytest.raises(InputError) as err:
+        read_table(path, kind="partner")
+    msg = str(err.value)
+    assert "2 id(s) appear on more than one row" in msg
+    assert "1 & 3" in msg and "2 & 5" in msg
+    assert err.value.rows == [1, 2, 3, 5]
+    assert err.value.column == "record_id"
+    assert_no_cnic(msg)
+
+
+def test_blank_record_ids_are_not_duplicates(tmp_path):
+    # They are rejected row by row in validation, not fatal here.
+    df = read_table(write_csv(tmp_path, "p.csv", "record_id,cnic\n,1\n,2\n"), kind="partner")
+    assert df["record_id"].tolist() == [None, None]
+
+
+def test_source_column_is_filled_per_row(tmp_path):
+    path = write_csv(tmp_path, "w.csv", "record_id,household_id,source\n1,h,survey_2011\n2,h,\n")
+    assert read_table(path)["source"].tolist() == ["survey_2011", "w"]
+    assert read_table(path, source="dyn")["source"].tolist() == ["survey_2011", "dyn"]
+    m = ColumnMapping(source="from_mapping")
+    assert read_table(path, mapping=m, source="dyn")["source"].tolist() == [
+        "survey_2011", "from_mapping"]
+
+
+def test_ragged_row_names_the_line(tmp_path):
+    path = write_csv(tmp_path, "r.csv", "record_id,household_id\n1,h\n2,h,Lahore, Punjab\n")
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert "line 3 has 4 fields but the header has 2" in str(err.value)
+
+
+def test_short_rows_are_padded_with_none(tmp_path):
+    df = read_table(write_csv(tmp_path, "s.csv", "record_id,household_id,cnic\n1,h\n"))
+    assert df["cnic"].tolist() == [None]
+
+
+def test_duplicate_header_names(tmp_path):
+    path = write_csv(tmp_path, "d.csv", "record_id,household_id,cnic, cnic\n1,h,2,3\n")
+    with pytest.raises(InputError, match="duplicate column names: 'cnic'"):
+        read_table(path)
+
+
+def test_reserved_columns_are_refused(tmp_path):
+    path = write_csv(tmp_path, "rej.csv", "input_row,record_id,household_id,reason\n1,a,h,x\n")
+    with pytest.raises(InputError, match="'input_row', 'reason'.*engine adds itself"):
+        read_table(path)
+
+
+def test_missing_file_folder_and_extension(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        read_table(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="is a folder"):
+        read_table(tmp_path)
+    with pytest.raises(InputError, match="extension '.xls'"):
+        read_table(write_bytes(tmp_path, "a.xls", b"x"))
+
+
+def test_mapping_from_a_guess_end_to_end(tmp_path):
+    text = (
+        "Sr No,NAME,Father/Husband Name,CNIC No.,DOB,District\n"
+        f"1,Ayesha Bibi,Muhammad Aslam,{CNIC_DASHED},12/03/1990,Lahore\n"
+        "2,Bilal,Aslam,,1985,Kasur\n"
+    )
+    path = write_csv(tmp_path, "partner_flood.csv", text)
+    mapping = guess_mapping(list(pd.read_csv(path, nrows=0).columns))
+    mapping = mapping.model_copy(update={"date_format": "%d/%m/%Y"})
+    df = read_table(path, mapping=mapping, kind="partner")
+    assert df["record_id"].tolist() == ["1", "2"]
+    assert df["guardian_name"].tolist() == ["Muhammad Aslam", "Aslam"]
+    assert df["date_of_birth"].tolist() == ["1990-03-12", "1985"]
+    assert df["source"].tolist() == ["partner_flood"] * 2
+
+
+# --- reading: parquet ------------------------------------------------------------------
+
+
+def test_parquet_is_read_as_text(tmp_path):
+    table = pa.table({
+        "record_id": ["a", "b", "c"],
+        "household_id": ["007", "007", None],
+        "household_size": pa.array([5, None, 12], pa.int64()),
+        "pmt_score": [12.5, 3.0, None],
+        "dob": pa.array([pd.Timestamp("1987-01-02")] * 3, pa.timestamp("ns")),
+        "when": pa.array([pd.Timestamp("2020-01-01 10:30")] * 3, pa.timestamp("us")),
+    })
+    path = tmp_path / "wave.parquet"
+    pq.write_table(table, path)
+    df = read_raw(path)
+    assert df["household_id"].tolist() == ["007", "007", None]
+    assert df["household_size"].tolist() == ["5", None, "12"]
+    assert df["pmt_score"].tolist() == ["12.5", "3", None]
+    assert df["dob"].tolist() == ["1987-01-02"] * 3
+    assert df["when"].iloc[0].startswith("2020-01-01 10:30")
+
+
+def test_parquet_without_rows_and_broken_parquet(tmp_path):
+    path = tmp_path / "empty.parquet"
+    pq.write_table(pa.table({"record_id": pa.array([], pa.string())}), path)
+    with pytest.raises(InputError, match="header but no rows"):
+        read_table(path)
+    broken = write_bytes(tmp_path, "broken.parquet", b"not parquet at all")
+    with pytest.raises(InputError, match="cannot be read as Parquet"):
+        read_table(broken)
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def tables():
+    clusters = pd.DataFrame({
+        "record_id": ["r1", "r2", "r3"],
+        "source": ["s", "s", "s"],
+        "cluster_id": ["c1", "c1", "c2"],
+        "household_cluster_id": ["h1", "h1", "h1"],
+    })
+    rejected = pd.DataFrame({"input_row": [4], "record_id": [None], "reason": ["empty record_id"]})
+    return {"clusters": clusters, "rejected": rejected}
+
+
+SUMMARY = {"rows_read": np.int64(4), "rows_used": 3, "threshold": np.float32(0.5),
+           "missing": float("nan"), "sources": {"b", "a"}, "arr": np.arange(2)}
+
+
+def test_write_parquet_round_trips_with_summary_and_model(tmp_path):
+    out = write_outputs(tmp_path / "run", tables(), summary=SUMMARY, model_json='{"m": 1}')
+    assert out == tmp_path / "run"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "clusters.parquet", "model.json", "rejected.parquet", "summary.json"]
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "clusters.parquet"), tables()["clusters"])
+    text = (out / "summary.json").read_text()
+    assert json.loads(text) == {"arr": [0, 1], "missing": None, "rows_read": 4, "rows_used": 3,
+                                "sources": ["a", "b"], "threshold": 0.5}
+    assert text.index('"arr"') < text.index('"threshold"')  # sorted keys
+    assert '\n  "rows_read": 4' in text  # indent 2
+    assert (out / "model.json").read_text() == '{"m": 1}'
+
+
+def test_write_csv(tmp_path):
+    out = write_outputs(tmp_path / "run", tables(), summary={}, fmt="csv")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "clusters.csv", "rejected.csv", "summary.json"]
+    back = pd.read_csv(out / "clusters.csv", dtype=str)
+    pd.testing.assert_frame_equal(back, tables()["clusters"])
+    assert not (out / "clusters.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_parquet_output_is_deterministic(tmp_path):
+    a = write_outputs(tmp_path / "a", tables(), summary={})
+    b = write_outputs(tmp_path / "b", tables(), summary={})
+    for name in ("clusters.parquet", "rejected.parquet", "summary.json"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+
+
+def test_existing_folder_is_replaced(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "stale.parquet").write_text("old")
+    write_outputs(out, tables(), summary={})
+    assert not (out / "stale.parquet").exists()
+    assert (out / "clusters.parquet").exists()
+    assert os.listdir(tmp_path) == ["run"]  # no temp or old folder left
+
+
+def old_run(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "clusters.parquet").write_text("previous results")
+    return out
+
+
+def test_failure_mid_write_keeps_old_folder_and_leaves_no_temp(tmp_path, monkeypatch):
+    out = old_run(tmp_path)
+    real_write = lio._write_table
+    written = []
+
+    def failing_write(df, path, fmt):
+        if written:
+            raise RuntimeError("disk unplugged")
+        written.append(path)
+        real_write(df, path, fmt)
+
+    monkeypatch.setattr(lio, "_write_table", failing_write)
+    with pytest.raises(RuntimeError, match="disk unplugged"):
+        write_outputs(out, tables(), summary={})
+    assert written, "the first table was written before the failure"
+    assert os.listdir(tmp_path) == ["run"]
+    assert os.listdir(out) == ["clusters.parquet"]
+    assert (out / "clusters.parquet").read_text() == "previous results"
+
+
+def test_failure_without_old_folder_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(lio, "summary_json", lambda s: (_ for _ in ()).throw(TypeError("bad")))
+    with pytest.raises(TypeError):
+        write_outputs(tmp_path / "run", tables(), summary={})
+    assert os.listdir(tmp_path) == []
+
+
+def test_failed_swap_puts_the_old_folder_back(tmp_path, monkeypatch):
+    out = old_run(tmp_path)
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if str(dst) == str(out) and ".tmp-" in str(src):
+            raise OSError(28, "No space left on device")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(lio.os, "rename", rename)
+    with pytest.raises(lio.NserLinkError, match="could not write the outputs"):
+        write_outputs(out, tables(), summary={})
+    assert os.listdir(tmp_path) == ["run"]
+    assert (out / "clusters.parquet").read_text() == "previous results"
+
+
+def test_out_dir_that_is_a_file(tmp_path):
+    path = tmp_path / "run"
+    path.write_text("x")
+    with pytest.raises(ConfigError, match="not a folder"):
+        write_outputs(path, tables(), summary={})
+
+
+def test_table_names_must_be_plain(tmp_path):
+    with pytest.raises(ValueError):
+        write_outputs(tmp_path / "run", {"../evil": pd.DataFrame()}, summary={})
+    assert os.listdir(tmp_path) == []

@@ -37,7 +37,7 @@ class Rule:
 
 #: Rules for scoring person pairs, most selective first.
 PERSON_RULES: tuple[Rule, ...] = (
-    Rule("cnic", ("cnic_std",)),
+    Rule("cnic", ("person_cnic",)),
     Rule("given name and birth year", ("given_name_key", "dob_year")),
     Rule("given name and guardian", ("given_name_key", "guardian_key")),
     Rule("all name tokens, any order", ("name_tokens_key",)),
@@ -47,15 +47,17 @@ PERSON_RULES: tuple[Rule, ...] = (
 )
 
 #: EM rounds. Each trains every comparison its keys do not touch, so together they
-#: train them all; the first, on CNIC, sees almost only true matches and anchors m.
+#: train them all. Both find mostly true matches (EM needs the match class to be a
+#: clear share of the pairs): a looser second rule, such as given name and birth year,
+#: pairs so many namesakes that EM takes family resemblance for identity.
 TRAINING_RULES: tuple[Rule, ...] = (
-    Rule("cnic", ("cnic_std",)),
-    Rule("given name and birth year", ("given_name_key", "dob_year")),
+    Rule("cnic", ("person_cnic",)),
+    Rule("given name, birth date and district", ("given_name_key", "dob", "district_std")),
 )
 
 #: Rules so strict that nearly every pair they find is a match: they estimate the
 #: prior probability that two random records match.
 DETERMINISTIC_RULES: tuple[Rule, ...] = (
-    Rule("cnic and birth year", ("cnic_std", "dob_year")),
+    Rule("cnic and birth year", ("person_cnic", "dob_year")),
     Rule("name, birth year and guardian", ("name_tokens_key", "dob_year", "guardian_key")),
 )

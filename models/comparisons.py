@@ -4,7 +4,7 @@ Why these levels (see ``shared/NOTES-baseline.md``): the wrong links generic too
 join members of one family, who share guardian, address, phone, place and family name.
 So the fields that tell *people* apart (given name, date of birth, gender, CNIC) get
 levels sharp enough to say "different person", and the fields that only say *same
-family* (guardian, address, phone, place) are folded into one ``household_context``
+family* (guardian, family name, address, phone, place) are folded into one ``household_context``
 comparison: Fellegi-Sunter assumes comparisons are independent, and five family-level
 agreements counted as five independent pieces of evidence outvote a different given
 name. Each level is a plain Splink level object, so each comparison runs on every
@@ -20,28 +20,47 @@ import splink.comparison_library as cl
 FUZZY = 0.88
 
 
-def cnic() -> cl.CustomComparison:
-    """CNIC: exact / one digit off or two transposed / different / missing."""
+def cnic(u_exact: float | None = None, u_one_edit: float | None = None) -> cl.CustomComparison:
+    """CNIC: exact / one digit off or two transposed / different / missing.
+
+    ``u_exact`` and ``u_one_edit``, when given, are fixed (see
+    ``models.training.identifier_u``): random sampling cannot estimate them.
+    """
+    exact = cll.ExactMatchLevel("person_cnic")
+    one_edit = cll.DamerauLevenshteinLevel("person_cnic", 1).configure(
+        label_for_charts="One digit off or two digits transposed"
+    )
+    if u_exact is not None:
+        exact.configure(u_probability=u_exact, fix_u_probability=True)
+    if u_one_edit is not None:
+        one_edit.configure(u_probability=u_one_edit, fix_u_probability=True)
     return cl.CustomComparison(
         output_column_name="cnic",
         comparison_levels=[
-            cll.NullLevel("cnic_std"),
-            cll.ExactMatchLevel("cnic_std"),
-            cll.DamerauLevenshteinLevel("cnic_std", 1).configure(
-                label_for_charts="One digit off or two digits transposed"
-            ),
+            cll.NullLevel("person_cnic"),
+            exact,
+            one_edit,
             cll.ElseLevel(),
         ],
         comparison_description="CNIC (13 digits, standardised)",
     )
 
 
+def _tokens(side: str, column: str) -> str:
+    return f"str_split({column}_{side}, ' ')"
+
+
 def given_name() -> cl.CustomComparison:
     """First given name, after Muhammad-style prefixes: the field that tells siblings apart.
 
-    A swapped name order ("Khan Ali" for "Ali Khan") is its own level, so it is not
-    punished as a different name.
+    A given name found elsewhere in the other record's name (swapped order, "Mazhar
+    Muhammad Aqeel" for "Muhammad Aqeel Mazhar") is its own level, so a changed name
+    order is not punished as a different person.
     """
+    in_other_name = (
+        f"list_contains({_tokens('r', 'name_tokens_key')}, given_name_key_l) OR "
+        f"list_contains({_tokens('l', 'name_tokens_key')}, given_name_key_r)"
+    )
     return cl.CustomComparison(
         output_column_name="given_name",
         comparison_levels=[
@@ -52,26 +71,12 @@ def given_name() -> cl.CustomComparison:
             ),
             cll.JaroWinklerLevel("given_name", FUZZY),
             cll.CustomLevel(
-                "given_name_l = family_name_r OR family_name_l = given_name_r",
-                label_for_charts="Name order swapped",
+                in_other_name, label_for_charts="Given name elsewhere in the other name",
+                base_dialect_str="duckdb",
             ),
             cll.ElseLevel(),
         ],
         comparison_description="First given name",
-    )
-
-
-def family_name() -> cl.CustomComparison:
-    """Last name token; missing for one-word names and for 'Bibi'-style female fillers."""
-    return cl.CustomComparison(
-        output_column_name="family_name",
-        comparison_levels=[
-            cll.NullLevel("family_name"),
-            cll.ExactMatchLevel("family_name", term_frequency_adjustments=True),
-            cll.JaroWinklerLevel("family_name", FUZZY),
-            cll.ElseLevel(),
-        ],
-        comparison_description="Family name",
     )
 
 
@@ -122,49 +127,49 @@ def gender() -> cl.CustomComparison:
 
 
 def household_context() -> cl.CustomComparison:
-    """Guardian, place, address and phone as one piece of evidence: 'same family'.
+    """Guardian, family name, place, address and phone as one piece of evidence.
 
-    Kept as a single comparison so that the family members of a person do not look
-    like the person through five correlated agreements (see module docstring).
+    Siblings share all of these; a person's duplicate registration shares them too.
+    Kept as a single comparison so that the family of a person does not look like the
+    person through several correlated agreements (see the module docstring).
     """
     guardian = "(guardian_given_l = guardian_given_r OR guardian_key_l = guardian_key_r)"
+    family = "(family_name_l = family_name_r OR jaro_winkler_similarity(family_name_l, family_name_r) >= 0.88)"
     address = (
         "(address_tokens_l = address_tokens_r OR "
-        "len(list_intersect(str_split(address_tokens_l, ' '), str_split(address_tokens_r, ' ')))"
-        " * 2 >= least(len(str_split(address_tokens_l, ' ')), len(str_split(address_tokens_r, ' '))))"
+        f"array_length(array_intersect({_tokens('l', 'address_tokens')}, "
+        f"{_tokens('r', 'address_tokens')})) * 2 >= least("
+        f"array_length({_tokens('l', 'address_tokens')}), "
+        f"array_length({_tokens('r', 'address_tokens')})))"
     )
-    phone = "phone_std_l = phone_std_r"
-    place = "(district_std_l = district_std_r)"
+    near = f"({address} OR phone_std_l = phone_std_r)"
+    place = "district_std_l = district_std_r"
+    levels = [
+        (f"{guardian} AND {place} AND {near}", "Guardian, district and address or phone"),
+        (f"{guardian} AND {place}", "Guardian and district"),
+        (guardian, "Guardian only (moved district?)"),
+        (f"{family} AND {place} AND {near}", "Family name, district and address or phone"),
+        (f"{place} AND {near}", "District and address or phone"),
+        (f"{family} AND {place}", "Family name and district"),
+        (family, "Family name only"),
+        (place, "Same district only"),
+    ]
     return cl.CustomComparison(
         output_column_name="household_context",
         comparison_levels=[
-            cll.CustomLevel(
-                f"{guardian} AND {place} AND ({address} OR {phone})",
-                label_for_charts="Guardian, district and address or phone agree",
-                base_dialect_str="duckdb",
-            ),
-            cll.CustomLevel(
-                f"{guardian} AND {place}", label_for_charts="Guardian and district agree"
-            ),
-            cll.CustomLevel(guardian, label_for_charts="Guardian agrees, district not"),
-            cll.CustomLevel(
-                f"{place} AND ({address} OR {phone})",
-                label_for_charts="District and address or phone agree",
-                base_dialect_str="duckdb",
-            ),
-            cll.CustomLevel(place, label_for_charts="Same district"),
+            *(cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb")
+              for sql, label in levels),
             cll.ElseLevel(),
         ],
-        comparison_description="Household context: guardian, district, address, phone",
+        comparison_description="Household context: guardian, family name, place, address, phone",
     )
 
 
-def person_comparisons() -> list[cl.CustomComparison]:
+def person_comparisons(cnic_u: tuple[float, float] | None = None) -> list[cl.CustomComparison]:
     """The comparisons of the person model, in the order charts show them."""
     return [
-        cnic(),
+        cnic(*(cnic_u or (None, None))),
         given_name(),
-        family_name(),
         date_of_birth(),
         gender(),
         household_context(),

@@ -7,8 +7,60 @@ hash-based sampling, and the rule order is fixed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from splink import Linker
+
+
+@dataclass(frozen=True)
+class IdentifierU:
+    """u of a near-unique identifier: two random people share it, or one edit apart."""
+
+    exact: float
+    one_edit: float
+
+
+def identifier_u(db_api, table: str, column: str = "person_cnic") -> IdentifierU:
+    """Count, not sample, how often two records with an identifier agree on it.
+
+    Random sampling of a few million pairs almost never meets two records sharing a
+    CNIC, so Splink would leave those levels untrained and weightless; the CNIC would
+    count for nothing. Counting every pair is cheap: equal values group, and values one
+    edit apart share their first seven, their last six, or their first six and last
+    five digits. True duplicates are counted too, so the u is an upper bound (the
+    evidence is understated, never overstated).
+    """
+    near_blocks = [
+        "substr(a.v, 1, 7) = substr(b.v, 1, 7)",
+        "substr(a.v, 8, 6) = substr(b.v, 8, 6)",
+        "substr(a.v, 1, 6) = substr(b.v, 1, 6) AND substr(a.v, 9, 5) = substr(b.v, 9, 5)",
+    ]
+    candidates = " UNION ".join(
+        f"SELECT a.v AS va, b.v AS vb FROM vals a JOIN vals b ON {cond} AND a.v < b.v"
+        for cond in near_blocks
+    )
+    sql = f"""
+    WITH vals AS (
+        SELECT {column} AS v, count(*) AS k FROM {table}
+        WHERE {column} IS NOT NULL GROUP BY {column}
+    ),
+    near AS (
+        SELECT p.va, p.vb FROM ({candidates}) p
+        WHERE damerau_levenshtein(p.va, p.vb) = 1
+    )
+    SELECT
+        (SELECT coalesce(sum(k), 0) FROM vals) AS n,
+        (SELECT coalesce(sum(k * (k - 1)), 0) FROM vals) AS same_pairs,
+        (SELECT coalesce(sum(a.k * b.k), 0) * 2 FROM near
+            JOIN vals a ON a.v = near.va JOIN vals b ON b.v = near.vb) AS near_pairs
+    """
+    row = db_api.query_sql(sql, output_type="pandas").iloc[0]
+    ordered_pairs = max(float(row["n"]) * (float(row["n"]) - 1), 2.0)
+    floor = 1.0 / ordered_pairs  # never zero: an unseen level is rare, not impossible
+    return IdentifierU(
+        exact=max(float(row["same_pairs"]) / ordered_pairs, floor),
+        one_edit=max(float(row["near_pairs"]) / ordered_pairs, floor),
+    )
 
 
 def train(

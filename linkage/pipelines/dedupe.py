@@ -9,6 +9,7 @@ file edges.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +32,12 @@ from linkage.standardise import standardise
 from linkage.validate import validate_rows
 from models.settings import person_settings
 from models.store import fingerprint, load_model, model_json
-from models.training import train
+from models.training import identifier_u, train
 
 #: Standardised columns the person model reads; only these go into the engine.
 MODEL_COLUMNS = (
     "record_id", "source", "roster_key",
-    "cnic_std", "given_name", "given_name_key", "family_name", "name_tokens_key",
+    "person_cnic", "given_name", "given_name_key", "family_name", "name_tokens_key",
     "guardian_given", "guardian_key", "dob", "dob_year", "dob_precision", "gender_std",
     "district_std", "address_tokens", "phone_std",
 )
@@ -48,6 +49,13 @@ class DedupeResult:
     summary: dict
     model_json: str
     stages: Stages = field(repr=False, default_factory=Stages)
+
+
+def person_cnic(std: pd.DataFrame) -> pd.Series:
+    """The CNIC as evidence of *this* person: dropped when its gender digit contradicts
+    the stated gender, as when a woman is registered under her husband's CNIC."""
+    conflict = std["gender_conflict"].fillna(False).astype(bool)
+    return std["cnic_std"].where(~conflict).rename("person_cnic")
 
 
 def roster_keys(records: pd.DataFrame) -> pd.Series:
@@ -75,6 +83,7 @@ def dedupe_records(
     with stages.stage("standardise"):
         std = standardise(records)
         std["roster_key"] = roster_keys(std)
+        std["person_cnic"] = person_cnic(std)
 
     db_api = make_db_api(config.backend)
     engine_input = std[list(MODEL_COLUMNS)]
@@ -88,7 +97,11 @@ def dedupe_records(
         else:
             counts, total = [], None
 
-    linker = Linker(table, model if model is not None else person_settings(rules))
+    if model is None:
+        u = identifier_u(db_api, table.physical_name)
+        settings = person_settings(rules, cnic_u=(u.exact, u.one_edit))
+    # Splink logs every EM iteration at INFO; the stage display says enough.
+    linker = Linker(table, model if model is not None else settings, log_level=logging.WARNING)
     if model is None:
         with stages.stage("train model (u sampling, EM)"):
             t = config.training

@@ -133,7 +133,12 @@ def household_context() -> cl.CustomComparison:
     Kept as a single comparison so that the family of a person does not look like the
     person through several correlated agreements (see the module docstring).
     """
-    guardian = "(guardian_given_l = guardian_given_r OR guardian_key_l = guardian_key_r)"
+    # The whole guardian name: namesakes' fathers often share a first name (Yousuf
+    # Rajput, Yousuf Abbasi), so the first name alone says little.
+    guardian = (
+        "(guardian_std_l = guardian_std_r OR "
+        "jaro_winkler_similarity(guardian_std_l, guardian_std_r) >= 0.92)"
+    )
     family = "(family_name_l = family_name_r OR jaro_winkler_similarity(family_name_l, family_name_r) >= 0.88)"
     address = (
         "(address_tokens_l = address_tokens_r OR "

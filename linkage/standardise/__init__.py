@@ -1,0 +1,133 @@
+"""Standardisation of person records: raw contract columns -> ``STANDARDISED_COLUMNS``.
+
+``standardise(df)`` is the entry point; each column family has its own module with a
+pure Series -> Series/DataFrame function that can be used and tested alone:
+
+========================  ================================================================
+module                    adds
+========================  ================================================================
+``cnic``                  cnic_std, cnic_status, cnic_province, cnic_gender
+``gender``                gender_std, gender_conflict
+``names`` (+``phonetic``) name_std, given_name, family_name, given_name_key,
+                          name_tokens_key, guardian_std, guardian_given, guardian_key
+``dates``                 dob, dob_year, dob_precision
+``phones``                phone_std
+``places``                province_std, district_std, tehsil_std, uc_std
+``addresses``             address_tokens
+========================  ================================================================
+
+``name_rules`` (word lists, tokenising, Urdu script) and ``name_variants`` (canonical
+spellings from the reference name lists) serve ``names``; ``_common`` holds the
+distinct-value helpers.
+
+Everything is computed once per distinct value and broadcast back, so a frame of a
+million registry rows (where names and places repeat) standardises in seconds. The
+functions are pure and deterministic, keep no state between calls other than the cached
+reference tables, and take and return pandas objects, so they can run per batch inside
+Spark's ``mapInPandas``.
+
+Output dtypes: pandas ``string`` (nulls are ``pd.NA``) for text, ``datetime64[ns]`` for
+``dob`` (midnight), ``Int64`` for ``dob_year``, nullable ``boolean`` for
+``gender_conflict``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from linkage.contract import STANDARDISED_COLUMNS
+from linkage.standardise._common import as_series
+from linkage.standardise.addresses import address_tokens
+from linkage.standardise.cnic import standardise_cnic
+from linkage.standardise.dates import standardise_dob
+from linkage.standardise.gender import parse_gender, standardise_gender
+from linkage.standardise.names import parse_name, standardise_names
+from linkage.standardise.phones import standardise_phone
+from linkage.standardise.phonetic import name_key, phonetic_key
+from linkage.standardise.places import (
+    standardise_district,
+    standardise_province,
+    standardise_tehsil,
+    standardise_uc,
+)
+
+__all__ = [
+    "OUTPUT_DTYPES",
+    "address_tokens",
+    "name_key",
+    "parse_gender",
+    "parse_name",
+    "phonetic_key",
+    "standardise",
+    "standardise_cnic",
+    "standardise_district",
+    "standardise_dob",
+    "standardise_gender",
+    "standardise_names",
+    "standardise_phone",
+    "standardise_province",
+    "standardise_tehsil",
+    "standardise_uc",
+]
+
+#: dtype of every standardised column (text columns not listed are ``string``).
+OUTPUT_DTYPES: dict[str, str] = {
+    **dict.fromkeys(STANDARDISED_COLUMNS, "string"),
+    "dob": "datetime64[ns]",
+    "dob_year": "Int64",
+    "gender_conflict": "boolean",
+}
+
+
+def standardise(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every column of ``STANDARDISED_COLUMNS`` added.
+
+    Raw columns are kept untouched; missing raw columns are treated as all-null. Row
+    count, order and index are preserved. A column of the same name already in ``df`` is
+    overwritten in the copy.
+
+    >>> out = standardise(pd.DataFrame({"full_name": ["Mohd. Naveed Akhtar"],
+    ...                                 "cnic": ["35202-1234567-1"], "district": ["D.G. Khan"]}))
+    >>> out[["given_name", "cnic_std", "gender_std", "district_std"]].iloc[0].tolist()
+    ['naveed', '3520212345671', 'M', 'dera ghazi khan']
+    """
+    def col(name: str) -> pd.Series:
+        return as_series(df[name] if name in df.columns else None, df.index)
+
+    cnic = standardise_cnic(col("cnic"))
+    gender = standardise_gender(col("gender"), cnic["cnic_gender"])
+    names = standardise_names(col("full_name"), col("guardian_name"))
+    dob = standardise_dob(col("date_of_birth"))
+    province = standardise_province(col("province"))
+    district = standardise_district(col("district"), province)
+    places = pd.DataFrame(
+        {
+            "province_std": province,
+            "district_std": district,
+            "tehsil_std": standardise_tehsil(col("tehsil"), district),
+            "uc_std": standardise_uc(col("union_council")),
+        },
+        index=df.index,
+    )
+    added = pd.concat(
+        [
+            cnic,
+            gender,
+            names,
+            dob,
+            places,
+            pd.DataFrame(
+                {
+                    "phone_std": standardise_phone(col("phone")),
+                    "address_tokens": address_tokens(col("address")),
+                },
+                index=df.index,
+            ),
+        ],
+        axis=1,
+    )
+    added = added[list(STANDARDISED_COLUMNS)].astype(OUTPUT_DTYPES)
+    out = df.copy()
+    for name in added.columns:
+        out[name] = added[name]
+    return out

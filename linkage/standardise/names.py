@@ -1,0 +1,191 @@
+"""Person names -> canonical name, given name, family name and phonetic keys.
+
+Steps for one name (computed once per distinct raw value):
+
+1. Urdu-script words are read into Latin through the urdupoint name pairs (compound
+   words glued first, long-ā alifs ignored as a fallback); an unknown word is read
+   letter by letter so that something usable remains (``name_rules``);
+2. a relation marker (s/o, d/o, w/o, bin, ولد...) ends the person's own name; the rest is
+   the guardian's name, used when the record has no ``guardian_name`` of its own;
+3. tokens: lower case, punctuation and digits removed, honorifics dropped, abbreviations
+   folded (Mohd -> muhammad), compounds joined (abdul rehman -> abdulrehman);
+4. every token is replaced by its canonical spelling (``name_variants``);
+5. *core* tokens are the tokens after the leading run of title-like prefixes
+   (Muhammad, Syed, Malik, Chaudhry...) without female fillers (Bibi, Begum...) and
+   single-letter initials. ``given_name`` is the first core token (the first token when
+   there is no core), ``family_name`` the last core token when there are two or more;
+6. keys: ``given_name_key`` = ``name_key(given_name)``; ``name_tokens_key`` = sorted keys
+   of the core tokens, so word order and spelling do not matter.
+
+>>> parse_name("Mohd. Naveed Akhtar")[:3]
+('muhammad naveed akhter', 'naveed', 'akhter')
+>>> parse_name("Navid Akhter")[:3]
+('naveed akhter', 'naveed', 'akhter')
+>>> parse_name("Syeda Fatima Bibi")[:3]
+('syeda fatima bibi', 'fatima', None)
+>>> parse_name("محمد علی")[:3]
+('muhammad ali', 'ali', None)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+import pandas as pd
+
+from linkage.standardise._common import (
+    ARROW_STRING,
+    NULL_TOKENS,
+    as_series,
+    on_uniques,
+    text_or_none,
+)
+from linkage.standardise.name_rules import (
+    FEMALE_FILLERS,
+    TITLE_PREFIXES,
+    has_arabic_script,
+    latin_tokens,
+    split_relation,
+    transliterate_letters,
+    urdu_words,
+)
+from linkage.standardise.name_variants import canonical_tokens, read_urdu_word
+from linkage.standardise.phonetic import name_key
+
+__all__ = ["NAME_COLUMNS", "GUARDIAN_COLUMNS", "NameParts", "parse_name", "standardise_names"]
+
+NAME_COLUMNS = ("name_std", "given_name", "family_name", "given_name_key", "name_tokens_key")
+GUARDIAN_COLUMNS = ("guardian_std", "guardian_given", "guardian_key")
+
+_URDU_RUN = re.compile(
+    r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"
+    r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff\s]*"
+)
+
+
+class NameParts(NamedTuple):
+    """A parsed name; every field is None when the name has no usable token."""
+
+    name_std: str | None
+    given_name: str | None
+    family_name: str | None
+    given_name_key: str | None
+    name_tokens_key: str | None
+    guardian_text: str | None  # the part after a relation marker, as written
+
+
+_EMPTY = NameParts(None, None, None, None, None, None)
+
+
+def _read_urdu_run(match: re.Match[str]) -> str:
+    readings = []
+    for word in urdu_words(match.group(0)):
+        readings.append(read_urdu_word(word) or transliterate_letters(word))
+    return " " + " ".join(readings) + " "
+
+
+def to_latin(text: str) -> str:
+    """The text with every Urdu-script run replaced by its Latin reading.
+
+    >>> to_latin("محمد نوید ولد محمد اختر").split()
+    ['muhammad', 'naveed', 's/o', 'muhammad', 'akhter']
+    """
+    if not has_arabic_script(text):
+        return text
+    return _URDU_RUN.sub(_read_urdu_run, text)
+
+
+def core_tokens(tokens: list[str]) -> list[str]:
+    """Tokens after the leading titles, without female fillers and one-letter initials.
+
+    >>> core_tokens(["muhammad", "naveed", "akhter"]), core_tokens(["syeda", "fatima", "bibi"])
+    (['naveed', 'akhter'], ['fatima'])
+    >>> core_tokens(["ali", "muhammad"]), core_tokens(["s", "muhammad", "ali"])
+    (['ali', 'muhammad'], ['ali'])
+    """
+    start = 0
+    while start < len(tokens) and (tokens[start] in TITLE_PREFIXES or len(tokens[start]) == 1):
+        start += 1
+    return [t for t in tokens[start:] if t not in FEMALE_FILLERS and len(t) > 1]
+
+
+class _KeyMemo(dict):
+    """``name_key`` memoised for one batch: tokens repeat far more than names do."""
+
+    def __missing__(self, token: str) -> str:
+        key = self[token] = name_key(token)
+        return key
+
+
+def parse_name(text: object, key: Callable[[str], str] = name_key) -> NameParts:
+    """Parse one raw name (any script; None and placeholders give all-None parts).
+
+    >>> parse_name("MUHAMMAD NAVEED AKHTAR").given_name_key == parse_name("Navid Akhter")[3]
+    True
+    >>> parse_name("Abdur Rahman")[:2] == parse_name("Abdul Rehman")[:2]
+    True
+    >>> parse_name("Ali Raza s/o Ghulam Abbas").guardian_text
+    ' ghulam abbas'
+    >>> parse_name("  ") == parse_name(None) == parse_name("Dr.")
+    True
+
+    ``key`` computes the phonetic key of one token (``name_key``, possibly memoised).
+    """
+    raw = text_or_none(text)
+    if raw is None:
+        return _EMPTY
+    own, guardian = split_relation(to_latin(raw).lower())
+    tokens = canonical_tokens(latin_tokens(own))
+    if not tokens:
+        return _EMPTY._replace(guardian_text=guardian)
+    core = core_tokens(tokens)
+    given = core[0] if core else tokens[0]
+    keyed = core or tokens
+    return NameParts(
+        name_std=" ".join(tokens),
+        given_name=given,
+        family_name=core[-1] if len(core) >= 2 else None,
+        given_name_key=key(given) or None,
+        name_tokens_key=" ".join(sorted(key(t) for t in keyed)) or None,
+        guardian_text=guardian,
+    )
+
+
+def _parse_distinct(distinct: pd.Series) -> pd.DataFrame:
+    key = _KeyMemo().__getitem__
+    frame = pd.DataFrame([parse_name(v, key) for v in distinct], columns=NameParts._fields)
+    return frame.astype("string")
+
+
+def _prefold(names: pd.Series) -> pd.Series:
+    """Lower case and single spaces, vectorised: "MUHAMMAD  ALI" and "Muhammad Ali" are
+    then one distinct value, parsed once. ``parse_name`` would fold them the same way."""
+    text = names.astype(ARROW_STRING).str.lower().str.replace(r"\s+", " ", regex=True)
+    return text.str.strip().astype(object)
+
+
+def standardise_names(
+    full_name: pd.Series, guardian_name: pd.Series | None = None
+) -> pd.DataFrame:
+    """Name and guardian columns of the contract (``NAME_COLUMNS + GUARDIAN_COLUMNS``).
+
+    The guardian is ``guardian_name`` when given, else the part of ``full_name`` after a
+    relation marker ("Ali s/o Ahmed").
+
+    >>> out = standardise_names(pd.Series(["Mohd. Naveed Akhtar", "Ali s/o Ahmed", None]),
+    ...                         pd.Series(["Muhammad Akhter", None, None]))
+    >>> out[["given_name", "family_name", "guardian_given"]].to_numpy().tolist()
+    [['naveed', 'akhter', 'akhter'], ['ali', <NA>, 'ahmad'], [<NA>, <NA>, <NA>]]
+    """
+    own = on_uniques(_prefold(full_name), _parse_distinct)
+    stated = _prefold(as_series(guardian_name, full_name.index))
+    stated = stated.mask(stated.isin(NULL_TOKENS) | stated.isna())
+    guardian_source = stated.where(stated.notna(), own["guardian_text"].astype(object))
+    guardian = on_uniques(guardian_source, _parse_distinct)
+    out = own[list(NAME_COLUMNS)].copy()
+    out["guardian_std"] = guardian["name_std"]
+    out["guardian_given"] = guardian["given_name"]
+    out["guardian_key"] = guardian["given_name_key"]
+    return out

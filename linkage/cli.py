@@ -77,7 +77,7 @@ def dedupe(
     table.add_row("duplicate registrations found", f"{s['duplicate_records']:,}")
     table.add_row("household clusters", f"{s['household_clusters']:,}")
     if truth is not None:
-        from evaluation.metrics import score_clusters, read_truth
+        from evaluation.metrics import read_truth, score_clusters
 
         scores = score_clusters(result.tables["clusters"].set_index("record_id")["cluster_id"],
                                 read_truth(truth))

@@ -43,11 +43,13 @@ PARTNER_REQUIRED: tuple[str, ...] = ("record_id",)
 
 STANDARDISED_COLUMNS: dict[str, str] = {
     "cnic_std": "13 digits, no dashes; null when missing or malformed",
-    "cnic_status": "'valid', 'missing' or 'malformed' (why it was not usable)",
+    "cnic_status": "'valid'; 'unverified' (13 plausible digits python-stdnum rejects, e.g. "
+    "first digit 8 for Azad Kashmir); 'missing'; or 'malformed' (not usable)",
     "cnic_province": "province encoded by the CNIC's first digit",
     "cnic_gender": "'M' (last digit odd) or 'F' (even)",
     "gender_std": "'M' or 'F'; from the gender column, else from the CNIC",
-    "gender_conflict": "True when the stated gender disagrees with the CNIC",
+    "gender_conflict": "True when the stated gender disagrees with the CNIC; null when "
+    "either is unknown",
     "name_std": "canonical name: lower case, honorifics dropped, variants canonical",
     "given_name": "first given name, skipping Muhammad-style prefixes",
     "family_name": "last token when the name has two or more, else null",
@@ -56,15 +58,19 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "guardian_std": "canonical guardian name",
     "guardian_given": "first given name of the guardian",
     "guardian_key": "phonetic key of guardian_given",
+    "guardian_tokens_key": "sorted phonetic keys of the guardian's core name tokens",
     "dob": "date of birth as a date; null when only the year is known",
     "dob_year": "year of birth (int); known even for year-only dates",
     "dob_precision": "'day', 'year' (year only) or 'jan1' (1 January, likely a default)",
     "phone_std": "10-digit Pakistani mobile without leading 0/+92, e.g. '3001234567'",
     "province_std": "reference province name",
-    "district_std": "reference district name (lower case key)",
+    "district_std": "reference district name (lower case key); unknown places keep "
+    "their cleaned lower-case text",
     "tehsil_std": "tehsil name (lower case key)",
     "uc_std": "union council (lower case key)",
-    "address_tokens": "space-joined, sorted, de-duplicated address tokens",
+    "address_tokens": "space-joined, sorted, de-duplicated distinctive address tokens "
+    "(generic words such as house/street/mohalla and the record's own district and "
+    "tehsil names left out)",
 }
 
 # --- outputs ---------------------------------------------------------------------------

@@ -135,17 +135,23 @@ def household_context() -> cl.CustomComparison:
     """
     # The whole guardian name: namesakes' fathers often share a first name (Yousuf
     # Rajput, Yousuf Abbasi), so the first name alone says little.
+    # Compared on sorted phonetic tokens too, so "Randhawa Muhammad Ali" is "Muhammad
+    # Ali Randhawa" and "Zarar Anas" is "Mohammad Zarar Anas".
     guardian = (
-        "(guardian_std_l = guardian_std_r OR "
+        "(guardian_tokens_key_l = guardian_tokens_key_r OR "
         "jaro_winkler_similarity(guardian_std_l, guardian_std_r) >= 0.92)"
     )
     family = "(family_name_l = family_name_r OR jaro_winkler_similarity(family_name_l, family_name_r) >= 0.88)"
-    address = (
-        "(address_tokens_l = address_tokens_r OR "
+    # Address tokens are the distinctive ones (house numbers, locality names): sharing
+    # half of the shorter address's tokens, and at least two, is the same address.
+    shared = (
         f"array_length(array_intersect({_tokens('l', 'address_tokens')}, "
-        f"{_tokens('r', 'address_tokens')})) * 2 >= least("
+        f"{_tokens('r', 'address_tokens')}))"
+    )
+    address = (
+        f"(address_tokens_l = address_tokens_r OR ({shared} >= 2 AND {shared} * 2 >= least("
         f"array_length({_tokens('l', 'address_tokens')}), "
-        f"array_length({_tokens('r', 'address_tokens')})))"
+        f"array_length({_tokens('r', 'address_tokens')}))))"
     )
     near = f"({address} OR phone_std_l = phone_std_r)"
     place = "district_std_l = district_std_r"

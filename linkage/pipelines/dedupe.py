@@ -9,8 +9,8 @@ file edges.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +38,7 @@ from models.training import identifier_u, train
 MODEL_COLUMNS = (
     "record_id", "source", "roster_key",
     "person_cnic", "given_name", "given_name_key", "family_name", "name_tokens_key",
-    "guardian_std", "guardian_given", "guardian_key", "dob", "dob_year", "dob_precision", "gender_std",
+    "guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key", "dob", "dob_year", "dob_precision", "gender_std",
     "district_std", "address_tokens", "phone_std",
 )
 

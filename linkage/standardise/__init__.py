@@ -37,7 +37,7 @@ import pandas as pd
 
 from linkage.contract import STANDARDISED_COLUMNS
 from linkage.standardise._common import as_series
-from linkage.standardise.addresses import address_tokens
+from linkage.standardise.addresses import address_tokens, without_place_words
 from linkage.standardise.cnic import standardise_cnic
 from linkage.standardise.dates import standardise_dob
 from linkage.standardise.gender import parse_gender, standardise_gender
@@ -119,7 +119,10 @@ def standardise(df: pd.DataFrame) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "phone_std": standardise_phone(col("phone")),
-                    "address_tokens": address_tokens(col("address")),
+                    "address_tokens": without_place_words(
+                        address_tokens(col("address")),
+                        places["district_std"], places["tehsil_std"],
+                    ),
                 },
                 index=df.index,
             ),

@@ -14,14 +14,14 @@ abbreviations and in any order. For comparison they become a bag of tokens:
   blk -> ``block``, sec -> ``sector``, colony/coloney -> ``colony``, masjid/masjed/mosque
   -> ``masjid``;
 * stop words dropped: near, nr, the, of, opp, opposite, behind, in, at, and, no, w/o,
-  s/o, d/o, side, back, front, ...;
+  s/o, d/o, side, back, front, ...; and so are the generic words above (house, street,
+  mohalla, ...): they say what kind of place a token is, not which place;
 * tokens de-duplicated and sorted, space-joined (``address_tokens``).
 
 >>> address_tokens(pd.Series(["House No. 12, Gali 3, Mohallah Islamabad, Near Jamia Masjid",
 ...                           "h#12 street#3 muhallah islamabad opp. jamia masjid"])).tolist()
 ... # doctest: +NORMALIZE_WHITESPACE
-['12 3 house islamabad jamia masjid mohalla street',
- '12 3 house islamabad jamia masjid mohalla street']
+['12 3 islamabad jamia', '12 3 islamabad jamia']
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import pandas as pd
 from linkage.standardise._common import ARROW_STRING, STRING, on_uniques, text_or_none, words
 from linkage.standardise.name_rules import fold_urdu
 
-__all__ = ["address_tokens"]
+__all__ = ["address_tokens", "without_place_words"]
 
 _SYNONYMS: dict[str, str] = {
     **dict.fromkeys(words("house h hno hous makan"), "house"),
@@ -57,6 +57,13 @@ _SYNONYMS: dict[str, str] = {
 _STOP_WORDS = frozenset(
     words("""near nr the of opp opposite behind in at and no number num side back front beside
     besides adjacent adj wo so do via tel ph""")
+)
+#: Words that say what kind of place a token is, not which place: every second address
+#: has "house", "street" and "mohalla", so sharing them says nothing about two people.
+GENERIC_WORDS = frozenset(
+    words("""house street mohalla mauza village road po district tehsil block sector colony
+    masjid bazar chak flat city town cantt saddar sadar"""
+    )
 )
 #: Phrases rewritten before tokenising, vectorised (pyarrow regex: no look-arounds).
 _PHRASES: tuple[tuple[str, str], ...] = (
@@ -85,7 +92,8 @@ def _tokens_one(text: str | None) -> str | None:
     if text is None or text is pd.NA or text_or_none(text) is None:
         return None
     tokens = {_SYNONYMS.get(t, t) for t in _TOKEN.findall(text)}
-    tokens = {(t.lstrip("0") or "0") if t.isdigit() else t for t in tokens} - _STOP_WORDS
+    tokens = {(t.lstrip("0") or "0") if t.isdigit() else t for t in tokens}
+    tokens -= _STOP_WORDS | GENERIC_WORDS
     return " ".join(sorted(tokens)) or None
 
 
@@ -98,6 +106,37 @@ def address_tokens(address: pd.Series) -> pd.Series:
 
     >>> address_tokens(pd.Series(["Village Goth Ali Muhammad, P.O. Box, Distt. Larkana",
     ...                           "  ", None])).tolist()
-    ['ali box district larkana muhammad po village', <NA>, <NA>]
+    ['ali box larkana muhammad', <NA>, <NA>]
     """
     return on_uniques(address, _tokens_distinct)
+
+
+def without_place_words(tokens: pd.Series, *places: pd.Series) -> pd.Series:
+    """Address tokens minus the words of the record's own district and tehsil names.
+
+    Two addresses in "Faisalabad City, Tehsil Faisalabad" share "faisalabad" because
+    they share a district, which the place comparison already counts.
+
+    >>> without_place_words(pd.Series(["124 gulshan lahore"]), pd.Series(["lahore"])).tolist()
+    ['124 gulshan']
+    """
+    key = tokens.astype(object).where(tokens.notna(), None)
+    combined = pd.Series(
+        ["\t".join("" if v is None or v is pd.NA else str(v) for v in row)
+         for row in zip(key, *places, strict=True)],
+        index=tokens.index, dtype=object,
+    )
+
+    def strip(distinct: pd.Series) -> pd.Series:
+        out = []
+        for value in distinct:
+            if value is None:
+                out.append(None)
+                continue
+            toks, *names = value.split("\t")
+            drop = {w for name in names for w in name.split()}
+            kept = [t for t in toks.split() if t not in drop]
+            out.append(" ".join(kept) or None)
+        return pd.Series(out, dtype=STRING)
+
+    return on_uniques(combined, strip)

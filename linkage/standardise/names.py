@@ -57,7 +57,7 @@ from linkage.standardise.phonetic import name_key
 __all__ = ["NAME_COLUMNS", "GUARDIAN_COLUMNS", "NameParts", "parse_name", "standardise_names"]
 
 NAME_COLUMNS = ("name_std", "given_name", "family_name", "given_name_key", "name_tokens_key")
-GUARDIAN_COLUMNS = ("guardian_std", "guardian_given", "guardian_key")
+GUARDIAN_COLUMNS = ("guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key")
 
 _URDU_RUN = re.compile(
     r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"
@@ -188,4 +188,5 @@ def standardise_names(
     out["guardian_std"] = guardian["name_std"]
     out["guardian_given"] = guardian["given_name"]
     out["guardian_key"] = guardian["given_name_key"]
+    out["guardian_tokens_key"] = guardian["name_tokens_key"]
     return out

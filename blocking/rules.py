@@ -42,6 +42,8 @@ PERSON_RULES: tuple[Rule, ...] = (
     Rule("given name and guardian", ("given_name_key", "guardian_key")),
     Rule("all name tokens, any order", ("name_tokens_key",)),
     Rule("guardian, birth year and gender", ("guardian_key", "dob_year", "gender_std")),
+    Rule("guardian's whole name, district and gender",
+         ("guardian_tokens_key", "district_std", "gender_std")),
     Rule("phone and birth year", ("phone_std", "dob_year")),
     Rule("given name, district and gender", ("given_name_key", "district_std", "gender_std")),
 )

@@ -63,6 +63,28 @@ def identifier_u(db_api, table: str, column: str = "person_cnic") -> IdentifierU
     )
 
 
+def with_m_floor(settings: dict, floor: float) -> dict:
+    """The model with every m probability raised to at least ``floor``, renormalised.
+
+    EM on clean training pairs can drive an m to nearly zero (a gender disagreement,
+    a birth year five years off: never seen among the matches it trained on), which
+    makes that level an absolute veto (-40 bits and more). Real registers have
+    data-entry errors of every kind, so no single disagreement should outweigh all
+    other evidence; the floor keeps it strong but finite.
+    """
+    for comparison in settings["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"]
+                  if not lv.get("is_null_level") and lv.get("m_probability") is not None]
+        if not levels:
+            continue
+        for level in levels:
+            level["m_probability"] = max(level["m_probability"], floor)
+        total = sum(level["m_probability"] for level in levels)
+        for level in levels:
+            level["m_probability"] /= total
+    return settings
+
+
 def train(
     linker: Linker,
     *,

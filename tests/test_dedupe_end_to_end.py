@@ -50,7 +50,8 @@ def test_f1_floor_and_no_roster_merged(generated, first_run):
 def test_every_row_accounted_and_outputs_per_contract(generated, first_run):
     out, _ = first_run
     summary = json.loads((out / "summary.json").read_text())
-    rows = sum(1 for _ in open(generated / "wave_2021.csv", encoding="utf-8")) - 1
+    with open(generated / "wave_2021.csv", encoding="utf-8") as fh:
+        rows = sum(1 for _ in fh) - 1
     assert summary["input"]["rows_read"] == rows
     assert summary["input"]["rows_used"] + summary["input"]["rows_rejected"] == rows
     clusters = pd.read_parquet(out / "clusters.parquet")

@@ -32,7 +32,7 @@ from linkage.standardise import standardise
 from linkage.validate import validate_rows
 from models.settings import person_settings
 from models.store import fingerprint, load_model, model_json
-from models.training import identifier_u, train
+from models.training import identifier_u, train, with_m_floor
 
 #: Standardised columns the person model reads; only these go into the engine.
 MODEL_COLUMNS = (
@@ -112,6 +112,8 @@ def dedupe_records(
                 prior_recall=t.prior_recall, u_max_pairs=t.u_max_pairs,
                 em_max_pairs=t.em_max_pairs, seed=t.seed,
             )
+            trained = with_m_floor(linker.misc.save_model_to_json(), t.m_floor)
+            linker = Linker(table, trained, log_level=logging.WARNING)
 
     cfg = config.clustering
     with stages.stage("score pairs"):

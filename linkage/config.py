@@ -49,10 +49,10 @@ class BlockingConfig(_Strict):
 
 
 class ClusteringConfig(_Strict):
-    #: Pairs at or above this match probability join one person cluster. 0.8 gave the
+    #: Pairs at or above this match probability join one person cluster. 0.7 gave the
     #: best F1 on generated data of two seeds (README, "Accuracy"); raise it to trade
     #: recall for precision.
-    threshold: float = Field(0.8, gt=0, lt=1)
+    threshold: float = Field(0.7, gt=0, lt=1)
     #: Pairs at or above this probability are written to ``pairs`` (for review).
     pairs_threshold: float = Field(0.5, gt=0, lt=1)
     #: Two households share a household cluster when this share of the smaller

@@ -84,24 +84,28 @@ def date_of_birth() -> cl.CustomComparison:
     """Date of birth compared by its precision.
 
     A year-only or 1 January date agrees with any date of that year, but says less
-    than an exact day; a birth year several years off rules a pair out (siblings).
+    than an exact day. Two exact dates that differ only by a typo (the year mistyped,
+    day and month swapped) are their own levels: siblings almost never share a day and
+    month. A birth year several years off rules a pair out (siblings, parents).
     """
+    both_exact = "dob_precision_l = 'day' AND dob_precision_r = 'day'"
     imprecise = "(dob_precision_l <> 'day' OR dob_precision_r <> 'day')"
+    month, day = "month", "day"
+    levels = [
+        (f"{both_exact} AND dob_l = dob_r", "Same day"),
+        (f"dob_year_l = dob_year_r AND {imprecise}", "Same year, one side year-only or 1 January"),
+        (f"{both_exact} AND dob_year_l = dob_year_r AND {month}(dob_l) = {day}(dob_r) "
+         f"AND {day}(dob_l) = {month}(dob_r)", "Day and month swapped"),
+        (f"{both_exact} AND {month}(dob_l) = {month}(dob_r) AND {day}(dob_l) = {day}(dob_r) "
+         "AND abs(dob_year_l - dob_year_r) <= 10", "Same day and month, year mistyped"),
+        ("dob_year_l = dob_year_r", "Same year, different day"),
+    ]
     return cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_levels=[
             cll.NullLevel("dob_year"),
-            cll.CustomLevel(
-                "dob_precision_l = 'day' AND dob_precision_r = 'day' AND dob_l = dob_r",
-                label_for_charts="Same day",
-            ),
-            cll.CustomLevel(
-                f"dob_year_l = dob_year_r AND {imprecise}",
-                label_for_charts="Same year, one side year-only or 1 January",
-            ),
-            cll.CustomLevel(
-                "dob_year_l = dob_year_r", label_for_charts="Same year, different day"
-            ),
+            *(cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb")
+              for sql, label in levels),
             cll.AbsoluteDifferenceLevel("dob_year", 1).configure(
                 label_for_charts="Birth year one apart"
             ),
@@ -165,9 +169,16 @@ def household_context() -> cl.CustomComparison:
         (family, "Family name only"),
         (place, "Same district only"),
     ]
+    unknown = " AND ".join(
+        f"({col}_l IS NULL OR {col}_r IS NULL)"
+        for col in ("guardian_std", "family_name", "district_std", "address_tokens", "phone_std")
+    )
     return cl.CustomComparison(
         output_column_name="household_context",
         comparison_levels=[
+            cll.CustomLevel(unknown, label_for_charts="Nothing to compare").configure(
+                is_null_level=True
+            ),
             *(cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb")
               for sql, label in levels),
             cll.ElseLevel(),

@@ -73,12 +73,10 @@ def with_m_floor(settings: dict, floor: float) -> dict:
     other evidence; the floor keeps it strong but finite.
     """
     for comparison in settings["comparisons"]:
-        levels = [lv for lv in comparison["comparison_levels"]
-                  if not lv.get("is_null_level") and lv.get("m_probability") is not None]
-        if not levels:
-            continue
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         for level in levels:
-            level["m_probability"] = max(level["m_probability"], floor)
+            # A level EM never saw among its matches (None) is rare, not impossible.
+            level["m_probability"] = max(level.get("m_probability") or 0.0, floor)
         total = sum(level["m_probability"] for level in levels)
         for level in levels:
             level["m_probability"] /= total
@@ -102,6 +100,9 @@ def train(
     )
     training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     for rule in em_rules:
+        # The probe that sizes the pair cap samples records on both sides; at 1% (the
+        # default) a CNIC rule finds no pairs at all, so probe 10%.
         training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=em_max_pairs, estimate_without_term_frequencies=True
+            rule, max_pairs=em_max_pairs, estimate_without_term_frequencies=True,
+            record_sample_proportion=0.1,
         )

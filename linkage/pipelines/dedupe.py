@@ -100,8 +100,9 @@ def dedupe_records(
     if model is None:
         u = identifier_u(db_api, table.physical_name)
         settings = person_settings(rules, cnic_u=(u.exact, u.one_edit))
-    # Splink logs every EM iteration at INFO; the stage display says enough.
-    linker = Linker(table, model if model is not None else settings, log_level=logging.WARNING)
+    # Splink logs every EM iteration at INFO, and warns about levels a training round
+    # never sees (with_m_floor settles those); the stage display says enough.
+    linker = Linker(table, model if model is not None else settings, log_level=logging.ERROR)
     if model is None:
         with stages.stage("train model (u sampling, EM)"):
             t = config.training

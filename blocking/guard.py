@@ -22,19 +22,33 @@ class RuleCount:
     cumulative: int
 
 
+def _name(rule: Rule | dict | str) -> str:
+    if isinstance(rule, Rule):
+        return rule.name
+    return rule["blocking_rule"] if isinstance(rule, dict) else rule
+
+
+def _splink(rule: Rule | dict | str) -> dict | str:
+    return rule.as_splink() if isinstance(rule, Rule) else rule
+
+
 def count_comparisons(
-    table, rules: Sequence[Rule], *, link_type: str = "dedupe_only", sample: float = 1.0
+    table, rules: Sequence[Rule | dict | str], *, link_type: str = "dedupe_only",
+    sample: float = 1.0,
 ) -> list[RuleCount]:
-    """Comparisons each rule adds beyond the rules before it (exact when sample=1)."""
+    """Comparisons each rule adds beyond the rules before it (exact when sample=1).
+
+    ``rules`` are ours (``Rule``) or Splink's, as a saved model holds them.
+    """
     records = count_comparisons_from_blocking_rules(
         table,
-        blocking_rules=[r.as_splink() for r in rules],
+        blocking_rules=[_splink(r) for r in rules],
         link_type=link_type,
         unique_id_column_name="record_id",
         record_sample_proportion=sample,
     )
     return [
-        RuleCount(rule.name, int(rec["marginal_comparison_count"]),
+        RuleCount(_name(rule), int(rec["marginal_comparison_count"]),
                   int(rec["cumulative_comparison_count"]))
         for rule, rec in zip(rules, records, strict=True)
     ]

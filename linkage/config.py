@@ -34,6 +34,9 @@ class TrainingConfig(_Strict):
     """Unsupervised training: u by random sampling, m by EM, all seeded."""
 
     seed: int = 42
+    #: Fewer usable records than this cannot train a model unsupervised: EM needs
+    #: duplicates to learn from. Smaller inputs need a saved model (--model).
+    min_records: int = Field(1000, ge=2)
     u_max_pairs: float = 2e6
     em_max_pairs: float = 1e6
     #: Recall assumed for the deterministic rules that estimate the match prior.

@@ -23,6 +23,7 @@ from blocking.rules import DETERMINISTIC_RULES, PERSON_RULES, TRAINING_RULES
 from linkage.backends import make_db_api
 from linkage.clustering import cluster_with_cannot_link
 from linkage.config import DedupeConfig
+from linkage.errors import InputError
 from linkage.golden import golden_records
 from linkage.households import household_clusters
 from linkage.io import read_table, write_outputs
@@ -84,37 +85,24 @@ def dedupe_records(
         std = standardise(records)
         std["roster_key"] = roster_keys(std)
         std["person_cnic"] = person_cnic(std)
+    if model is None and len(std) < config.training.min_records:
+        raise InputError(
+            f"{len(std):,} usable records are too few to train a model unsupervised (at "
+            f"least {config.training.min_records:,} are needed: training.min_records). "
+            "Train on a larger wave and pass its model.json with --model."
+        )
 
     db_api = make_db_api(config.backend)
-    engine_input = std[list(MODEL_COLUMNS)]
-    table = db_api.register(engine_input, table_name="records")
-
+    table = db_api.register(std[list(MODEL_COLUMNS)], table_name="records")
+    rules = model["blocking_rules_to_generate_predictions"] if model else PERSON_RULES
     with stages.stage("count comparisons"):
-        rules = [r.as_splink() for r in PERSON_RULES]
-        if model is None:
-            counts = count_comparisons(table, PERSON_RULES)
-            total = check_comparison_budget(counts, config.blocking.max_comparisons)
-        else:
-            counts, total = [], None
+        counts = count_comparisons(table, rules)
+        total = check_comparison_budget(counts, config.blocking.max_comparisons)
 
-    if model is None:
-        u = identifier_u(db_api, table.physical_name)
-        settings = person_settings(rules, cnic_u=(u.exact, u.one_edit))
-    # Splink logs every EM iteration at INFO, and warns about levels a training round
-    # never sees (with_m_floor settles those); the stage display says enough.
-    linker = Linker(table, model if model is not None else settings, log_level=logging.ERROR)
     if model is None:
         with stages.stage("train model (u sampling, EM)"):
-            t = config.training
-            train(
-                linker,
-                deterministic_rules=[r.as_splink() for r in DETERMINISTIC_RULES],
-                em_rules=[r.as_splink() for r in TRAINING_RULES],
-                prior_recall=t.prior_recall, u_max_pairs=t.u_max_pairs,
-                em_max_pairs=t.em_max_pairs, seed=t.seed,
-            )
-            trained = with_m_floor(linker.misc.save_model_to_json(), t.m_floor)
-            linker = Linker(table, trained, log_level=logging.WARNING)
+            model = train_model(db_api, table, config)
+    linker = Linker(table, model, log_level=logging.WARNING)
 
     cfg = config.clustering
     with stages.stage("score pairs"):
@@ -151,12 +139,39 @@ def dedupe_records(
             "cluster": cfg.threshold, "pairs": cfg.pairs_threshold,
             "household_overlap": cfg.household_overlap,
         },
-        "model": {"trained_here": model is None, "fingerprint": fingerprint(saved_model)},
+        "model": {"fingerprint": fingerprint(saved_model)},
     }
     return DedupeResult(
         tables={"clusters": clusters, "pairs": pairs, "golden_records": golden},
         summary=summary, model_json=saved_model, stages=stages,
     )
+
+
+def train_model(db_api, table, config: DedupeConfig) -> dict:
+    """Train the person model on ``table``; returns it as a Splink settings dict."""
+    t = config.training
+    u = identifier_u(db_api, table.physical_name)
+    settings = person_settings([r.as_splink() for r in PERSON_RULES],
+                               cnic_u=(u.exact, u.one_edit))
+    # Splink logs every EM iteration at INFO, and warns about levels a training round
+    # never sees (with_m_floor settles those); the stage display says enough.
+    linker = Linker(table, settings, log_level=logging.ERROR)
+    try:
+        train(
+            linker,
+            deterministic_rules=[r.as_splink() for r in DETERMINISTIC_RULES],
+            em_rules=[r.as_splink() for r in TRAINING_RULES],
+            prior_recall=t.prior_recall, u_max_pairs=t.u_max_pairs,
+            em_max_pairs=t.em_max_pairs, seed=t.seed,
+        )
+    except (ZeroDivisionError, ValueError) as exc:
+        # Splink fails this way when the strict rules or an EM rule find no pairs at all.
+        raise InputError(
+            "the model could not be trained on this input: too few records agree on "
+            f"CNIC or on name and birth date to learn from ({type(exc).__name__}: {exc}). "
+            "Train on a larger wave and pass its model.json with --model."
+        ) from None
+    return with_m_floor(linker.misc.save_model_to_json(), t.m_floor)
 
 
 def _pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -221,7 +236,8 @@ def run_dedupe(
             "rejected_by_reason": _reasons(valid.rejected),
         },
         **result.summary,
-        "model": {**result.summary["model"], "loaded_from": str(model_path) if model_path else None},
+        "model": {**result.summary["model"], "trained_here": model is None,
+                  "loaded_from": str(model_path) if model_path else None},
     }
     with stages.stage("write outputs"):
         result.summary["timings_s"] = dict(stages.timings)

@@ -53,6 +53,39 @@ def golden_records(
 ) -> pd.DataFrame:
     """One row per ``cluster_id``: ``n_records``, ``record_ids``, and per field its value,
     ``<field>_source`` (the source it came from) and ``<field>_record_id``."""
+    size = records.groupby("cluster_id")["record_id"].transform("size")
+    # Most people are registered once: their golden record is their record, no choosing.
+    single = _from_single_records(records[size == 1])
+    multiple = _chosen(records[size > 1], source_priority)
+    golden = pd.concat([single, multiple], ignore_index=True)
+    golden = golden.sort_values("cluster_id", kind="mergesort").reset_index(drop=True)
+    return golden.replace({np.nan: None})
+
+
+def _present(values: pd.Series) -> pd.Series:
+    return values.notna() & (values.astype(str).str.strip() != "")
+
+
+def _from_single_records(records: pd.DataFrame) -> pd.DataFrame:
+    golden = pd.DataFrame({
+        "cluster_id": records["cluster_id"].to_numpy(),
+        "n_records": 1,
+        "record_ids": records["record_id"].to_numpy(),
+    })
+    if "household_cluster_id" in records:
+        golden["household_cluster_id"] = records["household_cluster_id"].to_numpy()
+    for field, (value_col, agree_col) in FIELDS.items():
+        if value_col not in records or agree_col not in records:
+            continue
+        present = _present(records[value_col]).to_numpy()
+        golden[field] = records[value_col].astype(object).where(present, None).to_numpy()
+        golden[f"{field}_source"] = records["source"].where(present, None).to_numpy()
+        golden[f"{field}_record_id"] = records["record_id"].where(present, None).to_numpy()
+    return golden
+
+
+def _chosen(records: pd.DataFrame, source_priority: Sequence[str]) -> pd.DataFrame:
+    """Survivorship within clusters of two or more records, one field at a time."""
     base = records[["cluster_id", "record_id", "source"]].copy()
     base["_rank"] = source_rank(records["source"], source_priority)
     grouped = base.sort_values("record_id").groupby("cluster_id", sort=True)
@@ -70,7 +103,7 @@ def golden_records(
             _value=records[value_col], _agree=records[agree_col],
             _quality=_quality(field, records),
         )
-        cand = cand[cand["_value"].notna() & (cand["_value"].astype(str).str.strip() != "")]
+        cand = cand[_present(cand["_value"])]
         cand["_support"] = cand.groupby(["cluster_id", "_agree"], dropna=False)["record_id"] \
             .transform("size")
         best = cand.sort_values(
@@ -81,5 +114,4 @@ def golden_records(
         golden[field] = best["_value"].astype(object).reindex(golden.index)
         golden[f"{field}_source"] = best["source"].reindex(golden.index)
         golden[f"{field}_record_id"] = best["record_id"].reindex(golden.index)
-    golden = golden.reset_index()
-    return golden.replace({np.nan: None})
+    return golden.reset_index()

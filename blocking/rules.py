@@ -39,8 +39,9 @@ class Rule:
 PERSON_RULES: tuple[Rule, ...] = (
     Rule("cnic", ("person_cnic",)),
     Rule("given name and birth year", ("given_name_key", "dob_year")),
-    Rule("given name and guardian", ("given_name_key", "guardian_key")),
-    Rule("all name tokens, any order", ("name_tokens_key",)),
+    Rule("given name and guardian's whole name", ("given_name_key", "guardian_tokens_key")),
+    # Alone, a one-word name such as "Fatima" would pair every Fatima in the country.
+    Rule("all name tokens in any order, and district", ("name_tokens_key", "district_std")),
     Rule("guardian, birth year and gender", ("guardian_key", "dob_year", "gender_std")),
     Rule("guardian's whole name, district and gender",
          ("guardian_tokens_key", "district_std", "gender_std")),

@@ -183,3 +183,20 @@ def test_job_script_runs_the_same_dedupe(generated, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "job" / "clusters.parquet").exists()
+
+
+def test_blocking_keeps_nearly_every_true_pair(generated):
+    from blocking.rules import PERSON_RULES
+    from evaluation.blocking_recall import blocking_recall
+    from linkage.io import read_table
+    from linkage.pipelines.dedupe import person_cnic, roster_keys
+    from linkage.standardise import standardise
+    from linkage.validate import validate_rows
+
+    wave = generated / "wave_2021.csv"
+    std = standardise(validate_rows(read_table(wave), kind="registry", file=str(wave)).rows)
+    std["roster_key"] = roster_keys(std)
+    std["person_cnic"] = person_cnic(std)
+    result = blocking_recall(std, _truth(generated), PERSON_RULES)
+    assert result.true_pairs > 100
+    assert result.recall >= 0.995, result

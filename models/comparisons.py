@@ -16,8 +16,20 @@ from __future__ import annotations
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 
-#: Jaro-Winkler similarity above which two spellings count as a typo of one another.
-FUZZY = 0.88
+
+def typo(column: str) -> cll.Or:
+    """Two spellings a typo apart: one edit, or two in names of six letters or more.
+
+    Edit distance rather than Jaro-Winkler because Levenshtein is the same function on
+    every backend, and Jaro-Winkler is not: DuckDB and Splink's Spark jar disagree in
+    the second decimal on long names, which would give DuckDB and Spark different
+    clusters.
+    """
+    long_enough = f"length({column}_l) >= 6 AND length({column}_r) >= 6"
+    return cll.Or(
+        cll.LevenshteinLevel(column, 1),
+        cll.And(cll.CustomLevel(long_enough), cll.LevenshteinLevel(column, 2)),
+    )
 
 
 def cnic(u_exact: float | None = None, u_one_edit: float | None = None) -> cl.CustomComparison:
@@ -69,7 +81,7 @@ def given_name() -> cl.CustomComparison:
             cll.ExactMatchLevel("given_name_key").configure(
                 label_for_charts="Same phonetic key (transliteration variant)"
             ),
-            cll.JaroWinklerLevel("given_name", FUZZY),
+            typo("given_name").configure(label_for_charts="Typo apart"),
             cll.CustomLevel(
                 in_other_name, label_for_charts="Given name elsewhere in the other name",
                 base_dialect_str="duckdb",
@@ -130,44 +142,50 @@ def gender() -> cl.CustomComparison:
     )
 
 
+def _guardian() -> cll.Or:
+    # The whole guardian name: namesakes' fathers often share a first name (Yousuf
+    # Rajput, Yousuf Abbasi). Sorted phonetic tokens make "Randhawa Muhammad Ali" and
+    # "Muhammad Ali Randhawa", or "Zarar Anas" and "Mohammad Zarar Anas", one guardian.
+    return cll.Or(cll.ExactMatchLevel("guardian_tokens_key"), typo("guardian_std"))
+
+
+def _family() -> cll.Or:
+    return cll.Or(cll.ExactMatchLevel("family_name"), typo("family_name"))
+
+
+def _place() -> cll.ExactMatchLevel:
+    return cll.ExactMatchLevel("district_std")
+
+
+def _near() -> cll.Or:
+    """Same address (half of the shorter one's distinctive tokens, at least two) or phone."""
+    tokens_l, tokens_r = _tokens("l", "address_tokens"), _tokens("r", "address_tokens")
+    shared = f"array_length(array_intersect({tokens_l}, {tokens_r}))"
+    address = (
+        f"address_tokens_l = address_tokens_r OR ({shared} >= 2 AND {shared} * 2 >= "
+        f"least(array_length({tokens_l}), array_length({tokens_r})))"
+    )
+    return cll.Or(cll.CustomLevel(address, base_dialect_str="duckdb"),
+                  cll.ExactMatchLevel("phone_std"))
+
+
 def household_context() -> cl.CustomComparison:
     """Guardian, family name, place, address and phone as one piece of evidence.
 
     Siblings share all of these; a person's duplicate registration shares them too.
     Kept as a single comparison so that the family of a person does not look like the
-    person through several correlated agreements (see the module docstring).
+    person through several correlated agreements (see the module docstring). Levels are
+    composed of Splink's level objects, so each backend gets its own SQL.
     """
-    # The whole guardian name: namesakes' fathers often share a first name (Yousuf
-    # Rajput, Yousuf Abbasi), so the first name alone says little.
-    # Compared on sorted phonetic tokens too, so "Randhawa Muhammad Ali" is "Muhammad
-    # Ali Randhawa" and "Zarar Anas" is "Mohammad Zarar Anas".
-    guardian = (
-        "(guardian_tokens_key_l = guardian_tokens_key_r OR "
-        "jaro_winkler_similarity(guardian_std_l, guardian_std_r) >= 0.92)"
-    )
-    family = "(family_name_l = family_name_r OR jaro_winkler_similarity(family_name_l, family_name_r) >= 0.88)"
-    # Address tokens are the distinctive ones (house numbers, locality names): sharing
-    # half of the shorter address's tokens, and at least two, is the same address.
-    shared = (
-        f"array_length(array_intersect({_tokens('l', 'address_tokens')}, "
-        f"{_tokens('r', 'address_tokens')}))"
-    )
-    address = (
-        f"(address_tokens_l = address_tokens_r OR ({shared} >= 2 AND {shared} * 2 >= least("
-        f"array_length({_tokens('l', 'address_tokens')}), "
-        f"array_length({_tokens('r', 'address_tokens')}))))"
-    )
-    near = f"({address} OR phone_std_l = phone_std_r)"
-    place = "district_std_l = district_std_r"
     levels = [
-        (f"{guardian} AND {place} AND {near}", "Guardian, district and address or phone"),
-        (f"{guardian} AND {place}", "Guardian and district"),
-        (guardian, "Guardian only (moved district?)"),
-        (f"{family} AND {place} AND {near}", "Family name, district and address or phone"),
-        (f"{place} AND {near}", "District and address or phone"),
-        (f"{family} AND {place}", "Family name and district"),
-        (family, "Family name only"),
-        (place, "Same district only"),
+        (cll.And(_guardian(), _place(), _near()), "Guardian, district and address or phone"),
+        (cll.And(_guardian(), _place()), "Guardian and district"),
+        (_guardian(), "Guardian only (moved district?)"),
+        (cll.And(_family(), _place(), _near()), "Family name, district and address or phone"),
+        (cll.And(_place(), _near()), "District and address or phone"),
+        (cll.And(_family(), _place()), "Family name and district"),
+        (_family(), "Family name only"),
+        (_place(), "Same district only"),
     ]
     unknown = " AND ".join(
         f"({col}_l IS NULL OR {col}_r IS NULL)"
@@ -179,8 +197,7 @@ def household_context() -> cl.CustomComparison:
             cll.CustomLevel(unknown, label_for_charts="Nothing to compare").configure(
                 is_null_level=True
             ),
-            *(cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb")
-              for sql, label in levels),
+            *(level.configure(label_for_charts=label) for level, label in levels),
             cll.ElseLevel(),
         ],
         comparison_description="Household context: guardian, family name, place, address, phone",

@@ -34,3 +34,46 @@ def load_model(path: str | Path) -> dict:
 
 def fingerprint(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: Parameters a trained level carries; everything else (SQL) is rebuilt per dialect.
+_TRAINED_KEYS = ("m_probability", "u_probability", "fix_m_probability", "fix_u_probability",
+                 "tf_adjustment_weight", "tf_minimum_u_value")
+
+
+def for_dialect(model: dict, dialect: str) -> dict:
+    """The model with its SQL written for ``dialect`` (a DuckDB model used on Spark).
+
+    A saved model's comparison SQL is in the dialect it was trained on (DuckDB quotes
+    names with "", Spark with ``, and their similarity functions differ), so the
+    comparisons are rebuilt from ``models.comparisons`` for the target dialect and the
+    trained parameters copied across, level by level.
+    """
+    source = model.get("sql_dialect")
+    if source in (None, dialect):
+        return model
+    from models.settings import person_settings  # here: settings import comparisons
+
+    rebuilt = person_settings(
+        model["blocking_rules_to_generate_predictions"], link_type=model["link_type"]
+    ).create_settings_dict(dialect)
+    mine = {c["output_column_name"]: c for c in rebuilt["comparisons"]}
+    for comparison in model["comparisons"]:
+        target = mine.get(comparison["output_column_name"])
+        labels = [lv.get("label_for_charts") for lv in comparison["comparison_levels"]]
+        if target is None or labels != [lv.get("label_for_charts")
+                                        for lv in target["comparison_levels"]]:
+            raise ConfigError(
+                f"the model was trained on {source} and its comparison "
+                f"'{comparison['output_column_name']}' is not one of nser-linkage's, so it "
+                f"cannot be moved to {dialect}. Train the model on {dialect}."
+            )
+        for old, new in zip(comparison["comparison_levels"], target["comparison_levels"],
+                            strict=True):
+            new.update({k: old[k] for k in _TRAINED_KEYS if k in old})
+    rebuilt["comparisons"] = [mine[c["output_column_name"]] for c in model["comparisons"]]
+    rebuilt["sql_dialect"] = dialect
+    for key in ("probability_two_random_records_match", "additional_columns_to_retain",
+                "retain_intermediate_calculation_columns", "retain_matching_columns"):
+        rebuilt[key] = model[key]
+    return rebuilt

@@ -6,11 +6,16 @@ Everything else talks to tables through Splink or SQL that runs on every backend
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
+import tempfile
 
 import duckdb
 from splink import DuckDBAPI
 
 from linkage.config import BackendConfig
+from linkage.errors import ConfigError
 
 
 def duckdb_connection(cfg: BackendConfig) -> duckdb.DuckDBPyConnection:
@@ -26,6 +31,93 @@ def duckdb_connection(cfg: BackendConfig) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def make_db_api(cfg: BackendConfig) -> DuckDBAPI:
+def java_major_version() -> int | None:
+    """The major version of the Java that Spark would start, or None when there is none."""
+    home = os.environ.get("JAVA_HOME")
+    java = os.path.join(home, "bin", "java") if home else shutil.which("java")
+    if not java or not os.path.exists(java):
+        return None
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+    except OSError:
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2)) if major == 1 and match.group(2) else major
+
+
+def spark_session(cfg: BackendConfig):
+    """The running Spark session (spark-submit's), or a new one set up for Splink.
+
+    Checks Java first, so a missing JDK is one clear sentence instead of a Py4J trace.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConfigError(
+            "the Spark backend needs pyspark: pip install 'nser-linkage[spark]'."
+        ) from None
+    from splink.backends.spark import similarity_jar_location
+
+    active = SparkSession.getActiveSession()
+    if active is None:
+        version = java_major_version()
+        if version is None or version < 17:
+            found = "not found" if version is None else f"is Java {version}"
+            raise ConfigError(
+                f"Java 17 {found}: install openjdk-17-jre-headless or set JAVA_HOME to a "
+                "Java 17 (or newer) installation."
+            )
+        active = (
+            SparkSession.builder.master(cfg.spark_master)
+            .appName("nser-linkage")
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.sql.shuffle.partitions", str(cfg.spark_shuffle_partitions))
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate()
+        )
+        active.sparkContext.setLogLevel("ERROR")
+    checkpoints = cfg.spark_checkpoint_dir or tempfile.mkdtemp(prefix="nser-spark-ckpt-")
+    active.sparkContext.setCheckpointDir(checkpoints)
+    return active
+
+
+def make_db_api(cfg: BackendConfig):
     """Splink's database API for the configured backend."""
+    if cfg.name == "spark":
+        from splink import SparkAPI
+
+        return SparkAPI(spark_session=spark_session(cfg))
     return DuckDBAPI(connection=duckdb_connection(cfg))
+
+
+def register_frame(db_api, frame, table_name: str):
+    """Register a pandas frame as an engine table (nulls as SQL NULL on every engine)."""
+    if type(db_api).__name__ == "SparkAPI":
+        spark_frame = db_api.spark.createDataFrame(
+            frame.astype(object).where(frame.notna(), None), schema=_spark_schema(frame)
+        )
+        return db_api.register(spark_frame, table_name=table_name)
+    return db_api.register(frame, table_name=table_name)
+
+
+def _spark_schema(frame):
+    """Spark types from pandas dtypes: an all-null column cannot be inferred."""
+    from pyspark.sql import types as T
+
+    def spark_type(dtype):
+        if str(dtype).startswith("datetime64"):
+            return T.TimestampType()
+        if str(dtype) in ("Int64", "int64", "Int32", "int32"):
+            return T.LongType()
+        if str(dtype) in ("float64", "Float64"):
+            return T.DoubleType()
+        if str(dtype) in ("boolean", "bool"):
+            return T.BooleanType()
+        return T.StringType()
+
+    return T.StructType([T.StructField(c, spark_type(t), True) for c, t in frame.dtypes.items()])

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from linkage.cli_report import register
 from linkage.errors import NserLinkError
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
+register(app)  # report, review sample, review score (linkage/cli_report.py)
 
 
 @app.command()
@@ -53,6 +55,8 @@ def dedupe(
     model: Annotated[Path | None, typer.Option(help="A saved model.json to reuse.")] = None,
     threshold: Annotated[float | None, typer.Option(help="Cluster match probability.")] = None,
     format: Annotated[Literal["parquet", "csv"] | None, typer.Option(help="Output format.")] = None,
+    backend: Annotated[Literal["duckdb", "spark"] | None,
+                       typer.Option(help="SQL engine (default: duckdb, or the config's).")] = None,
     truth: Annotated[Path | None, typer.Option(help="Truth file: also print accuracy.")] = None,
 ) -> None:
     """Find people registered more than once in one wave; write clusters and golden records."""
@@ -66,6 +70,8 @@ def dedupe(
         cfg.clustering.pairs_threshold = min(cfg.clustering.pairs_threshold, threshold)
     if format is not None:
         cfg.output_format = format
+    if backend is not None:
+        cfg.backend.name = backend
     column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
     result = run_dedupe(input, out, cfg, mapping=column_mapping, model_path=model)
 

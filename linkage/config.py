@@ -19,15 +19,21 @@ class _Strict(BaseModel):
 
 
 class BackendConfig(_Strict):
-    """Where the SQL runs: DuckDB, embedded (a Spark backend is planned)."""
+    """Where the SQL runs: DuckDB, embedded (the default), or Spark (``spark`` extra)."""
 
-    name: Literal["duckdb"] = "duckdb"
+    name: Literal["duckdb", "spark"] = "duckdb"
     #: DuckDB threads; None = all cores.
     threads: int | None = None
     #: DuckDB memory limit such as "6GB"; None = DuckDB's default (80% of RAM).
     memory_limit: str | None = None
     #: Where DuckDB spills; None = a temporary folder.
     temp_directory: str | None = None
+    #: Spark master when no session is running yet (spark-submit brings its own).
+    spark_master: str = "local[*]"
+    #: spark.sql.shuffle.partitions for a session started here.
+    spark_shuffle_partitions: int = Field(8, ge=1)
+    #: Where Splink breaks long lineages (checkpoints); None = a temporary folder.
+    spark_checkpoint_dir: str | None = None
 
 
 class TrainingConfig(_Strict):

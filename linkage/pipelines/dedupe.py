@@ -20,7 +20,7 @@ from splink import Linker
 import linkage
 from blocking.guard import check_comparison_budget, count_comparisons
 from blocking.rules import DETERMINISTIC_RULES, PERSON_RULES, TRAINING_RULES
-from linkage.backends import make_db_api
+from linkage.backends import make_db_api, register_frame
 from linkage.clustering import cluster_with_cannot_link
 from linkage.config import DedupeConfig
 from linkage.errors import InputError
@@ -32,7 +32,7 @@ from linkage.progress import Stages
 from linkage.standardise import standardise
 from linkage.validate import validate_rows
 from models.settings import person_settings
-from models.store import fingerprint, load_model, model_json
+from models.store import fingerprint, for_dialect, load_model, model_json
 from models.training import identifier_u, train, with_m_floor
 
 #: Standardised columns the person model reads; only these go into the engine.
@@ -93,7 +93,9 @@ def dedupe_records(
         )
 
     db_api = make_db_api(config.backend)
-    table = db_api.register(std[list(MODEL_COLUMNS)], table_name="records")
+    table = register_frame(db_api, std[list(MODEL_COLUMNS)], "records")
+    if model is not None:
+        model = for_dialect(model, config.backend.name)
     rules = model["blocking_rules_to_generate_predictions"] if model else PERSON_RULES
     with stages.stage("count comparisons"):
         counts = count_comparisons(table, rules)

@@ -1,0 +1,47 @@
+import pytest
+
+from blocking.rules import PERSON_RULES
+from linkage.errors import ConfigError
+from models.settings import person_settings
+from models.store import for_dialect
+
+
+def _trained_duckdb_model():
+    model = person_settings([r.as_splink() for r in PERSON_RULES]).create_settings_dict("duckdb")
+    model["sql_dialect"] = "duckdb"
+    for comparison in model["comparisons"]:
+        for i, level in enumerate(comparison["comparison_levels"]):
+            if not level.get("is_null_level"):
+                level["m_probability"], level["u_probability"] = 0.1 * (i + 1) / 10, 0.01 * i
+    model["probability_two_random_records_match"] = 1e-5
+    return model
+
+
+def test_a_duckdb_model_moves_to_spark_with_its_parameters():
+    duck = _trained_duckdb_model()
+    spark = for_dialect(duck, "spark")
+    assert spark["sql_dialect"] == "spark"
+    assert spark["probability_two_random_records_match"] == 1e-5
+    for a, b in zip(duck["comparisons"], spark["comparisons"], strict=True):
+        for la, lb in zip(a["comparison_levels"], b["comparison_levels"], strict=True):
+            assert la.get("m_probability") == lb.get("m_probability")
+            assert la.get("u_probability") == lb.get("u_probability")
+    conditions = " ".join(lv["sql_condition"] for c in spark["comparisons"]
+                          for lv in c["comparison_levels"])
+    assert "`given_name_l`" in conditions and '"given_name_l"' not in conditions
+    # and back again gives the DuckDB SQL it started from
+    back = for_dialect(spark, "duckdb")
+    assert [lv["sql_condition"] for c in back["comparisons"] for lv in c["comparison_levels"]] \
+        == [lv["sql_condition"] for c in duck["comparisons"] for lv in c["comparison_levels"]]
+
+
+def test_a_foreign_model_is_refused_with_a_reason():
+    duck = _trained_duckdb_model()
+    duck["comparisons"][0]["output_column_name"] = "their_own"
+    with pytest.raises(ConfigError, match="not one of nser-linkage's"):
+        for_dialect(duck, "spark")
+
+
+def test_same_dialect_is_untouched():
+    duck = _trained_duckdb_model()
+    assert for_dialect(duck, "duckdb") is duck

@@ -32,7 +32,23 @@ def typo(column: str) -> cll.Or:
     )
 
 
-def cnic(u_exact: float | None = None, u_one_edit: float | None = None) -> cl.CustomComparison:
+def _rare_disagreement(m: float | None) -> cll.ElseLevel:
+    """An else level whose m is fixed when given, instead of left to EM.
+
+    EM drives the m of a strong disagreement (another gender, a birth year years off,
+    another CNIC) towards zero, since training pairs that disagree so look like
+    non-matches; on some inputs it reaches exactly 0.0 and Splink stops. Data-entry
+    errors make these disagreements rare among true matches, not impossible: a small
+    fixed m says exactly that.
+    """
+    level = cll.ElseLevel()
+    if m is not None:
+        level.configure(m_probability=m, fix_m_probability=True)
+    return level
+
+
+def cnic(u_exact: float | None = None, u_one_edit: float | None = None,
+         else_m: float | None = None) -> cl.CustomComparison:
     """CNIC: exact / one digit off or two transposed / different / missing.
 
     ``u_exact`` and ``u_one_edit``, when given, are fixed (see
@@ -52,7 +68,7 @@ def cnic(u_exact: float | None = None, u_one_edit: float | None = None) -> cl.Cu
             cll.NullLevel("person_cnic"),
             exact,
             one_edit,
-            cll.ElseLevel(),
+            _rare_disagreement(else_m),
         ],
         comparison_description="CNIC (13 digits, standardised)",
     )
@@ -92,7 +108,7 @@ def given_name() -> cl.CustomComparison:
     )
 
 
-def date_of_birth() -> cl.CustomComparison:
+def date_of_birth(else_m: float | None = None) -> cl.CustomComparison:
     """Date of birth compared by its precision.
 
     A year-only or 1 January date agrees with any date of that year, but says less
@@ -124,19 +140,19 @@ def date_of_birth() -> cl.CustomComparison:
             cll.AbsoluteDifferenceLevel("dob_year", 3).configure(
                 label_for_charts="Birth year two or three apart"
             ),
-            cll.ElseLevel(),
+            _rare_disagreement(else_m),
         ],
         comparison_description="Date of birth by precision",
     )
 
 
-def gender() -> cl.CustomComparison:
+def gender(else_m: float | None = None) -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="gender",
         comparison_levels=[
             cll.NullLevel("gender_std"),
             cll.ExactMatchLevel("gender_std"),
-            cll.ElseLevel(),
+            _rare_disagreement(else_m),
         ],
         comparison_description="Gender (stated, else from the CNIC)",
     )
@@ -204,12 +220,18 @@ def household_context() -> cl.CustomComparison:
     )
 
 
-def person_comparisons(cnic_u: tuple[float, float] | None = None) -> list[cl.CustomComparison]:
-    """The comparisons of the person model, in the order charts show them."""
+def person_comparisons(
+    cnic_u: tuple[float, float] | None = None, rare_m: float | None = None
+) -> list[cl.CustomComparison]:
+    """The comparisons of the person model, in the order charts show them.
+
+    ``cnic_u`` fixes the CNIC's u (counted, see ``models.training.identifier_u``);
+    ``rare_m`` fixes the m of the strongest disagreements (see ``_rare_disagreement``).
+    """
     return [
-        cnic(*(cnic_u or (None, None))),
+        cnic(*(cnic_u or (None, None)), else_m=rare_m),
         given_name(),
-        date_of_birth(),
-        gender(),
+        date_of_birth(else_m=rare_m),
+        gender(else_m=rare_m),
         household_context(),
     ]

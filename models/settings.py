@@ -14,12 +14,13 @@ def person_settings(
     *,
     link_type: str = "dedupe_only",
     cnic_u: tuple[float, float] | None = None,
+    rare_m: float | None = None,
 ) -> SettingsCreator:
     """Settings for scoring person pairs; blocking rules come from ``blocking/``."""
     return SettingsCreator(
         link_type=link_type,
         unique_id_column_name="record_id",
-        comparisons=person_comparisons(cnic_u),
+        comparisons=person_comparisons(cnic_u, rare_m),
         blocking_rules_to_generate_predictions=list(blocking_rules),
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=True,

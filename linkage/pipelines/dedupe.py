@@ -154,7 +154,7 @@ def train_model(db_api, table, config: DedupeConfig) -> dict:
     t = config.training
     u = identifier_u(db_api, table.physical_name)
     settings = person_settings([r.as_splink() for r in PERSON_RULES],
-                               cnic_u=(u.exact, u.one_edit))
+                               cnic_u=(u.exact, u.one_edit), rare_m=t.m_floor)
     # Splink logs every EM iteration at INFO, and warns about levels a training round
     # never sees (with_m_floor settles those); the stage display says enough.
     linker = Linker(table, settings, log_level=logging.ERROR)

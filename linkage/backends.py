@@ -70,9 +70,11 @@ def spark_session(cfg: BackendConfig):
                 f"Java 17 {found}: install openjdk-17-jre-headless or set JAVA_HOME to a "
                 "Java 17 (or newer) installation."
             )
+        builder = SparkSession.builder
+        if cfg.spark_master:
+            builder = builder.master(cfg.spark_master)
         active = (
-            SparkSession.builder.master(cfg.spark_master)
-            .appName("nser-linkage")
+            builder.appName("nser-linkage")
             .config("spark.jars", similarity_jar_location())
             .config("spark.sql.shuffle.partitions", str(cfg.spark_shuffle_partitions))
             .config("spark.ui.enabled", "false")
@@ -91,8 +93,23 @@ def make_db_api(cfg: BackendConfig):
     if cfg.name == "spark":
         from splink import SparkAPI
 
-        return SparkAPI(spark_session=spark_session(cfg))
+        api = SparkAPI(spark_session=spark_session(cfg))
+        _check_similarity_jar(api.spark)
+        return api
     return DuckDBAPI(connection=duckdb_connection(cfg))
+
+
+def _check_similarity_jar(spark) -> None:
+    """Splink's string-similarity functions live in a jar; without it predict fails late."""
+    try:
+        spark.sql("SELECT damerau_levenshtein('a', 'b')").collect()
+    except Exception:  # any failure here means the functions are not there
+        from splink.backends.spark import similarity_jar_location
+
+        raise ConfigError(
+            "Splink's similarity functions are not on Spark's classpath. With spark-submit, "
+            f"pass --jars {similarity_jar_location()} (the jar ships in the splink package)."
+        ) from None
 
 
 def register_frame(db_api, frame, table_name: str):

@@ -28,8 +28,8 @@ class BackendConfig(_Strict):
     memory_limit: str | None = None
     #: Where DuckDB spills; None = a temporary folder.
     temp_directory: str | None = None
-    #: Spark master when no session is running yet (spark-submit brings its own).
-    spark_master: str = "local[*]"
+    #: Spark master for a session started here; None = spark-submit's, else local[*].
+    spark_master: str | None = None
     #: spark.sql.shuffle.partitions for a session started here.
     spark_shuffle_partitions: int = Field(8, ge=1)
     #: Where Splink breaks long lineages (checkpoints); None = a temporary folder.

@@ -87,3 +87,23 @@ def test_missing_java_is_one_clear_sentence(tmp_path):
                           text=True, timeout=120)
     assert proc.returncode != 0
     assert "Java 17 not found: install openjdk-17-jre-headless or set JAVA_HOME" in proc.stderr
+
+
+def test_spark_submit_runs_the_job_script(generated, duckdb_run, tmp_path):
+    from splink.backends.spark import similarity_jar_location
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    bin_dir = os.path.dirname(sys.executable)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
+           "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    proc = subprocess.run(
+        [os.path.join(bin_dir, "spark-submit"), "--master", "local[2]",
+         "--jars", similarity_jar_location(), "jobs/dedupe.py",
+         str(generated / "wave_2021.csv"), "--out", str(tmp_path / "submitted"),
+         "--config", "jobs/examples/dedupe.yaml", "--model", str(duckdb_run / "model.json")],
+        cwd=root, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    duck = pd.read_parquet(duckdb_run / "clusters.parquet")
+    submitted = pd.read_parquet(tmp_path / "submitted" / "clusters.parquet")
+    assert (duck["cluster_id"].to_numpy() == submitted["cluster_id"].to_numpy()).all()

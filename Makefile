@@ -23,9 +23,14 @@ $(VENV)/.installed-dev: pyproject.toml
 demo: $(VENV)/.installed-base
 	$(BIN)/nser-link generate --households 20000 --seed 1 --out $(DEMO_DATA)
 	$(BIN)/nser-link dedupe $(DEMO_DATA)/wave_2021.csv --out $(DEMO_RUN) --truth $(DEMO_DATA)/truth.csv
+	$(BIN)/nser-link report $(DEMO_RUN) --out $(DEMO_RUN)/report.html --truth $(DEMO_DATA)/truth.csv
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+# Benchmarks against plain Splink and recordlinkage (BENCHMARKS.md); ARGS=--quick for a smoke run.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/run.py $(ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

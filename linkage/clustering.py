@@ -24,11 +24,29 @@ def cluster_with_cannot_link(
     ``edges`` has ``record_id_l``, ``record_id_r`` and ``match_probability``; only
     edges at or above ``threshold`` are used, strongest first, ties broken by ids so
     that the result does not depend on row order.
+
+    Only records touched by a strong edge enter the union-find (a few percent of a
+    registry); every other record is its own cluster and keeps its id, without a
+    Python call per record.
     """
     ids = record_ids.astype(str).to_numpy()
-    index = {rid: i for i, rid in enumerate(ids)}
-    parent = np.arange(len(ids))
-    rosters: list[set[str] | None] = [{k} for k in roster_keys.astype(str)]
+    strong = edges[edges["match_probability"] >= threshold]
+    strong = strong.sort_values(
+        ["match_probability", "record_id_l", "record_id_r"],
+        ascending=[False, True, True],
+        kind="mergesort",
+    )
+    left = _positions(ids, strong["record_id_l"].astype(str).to_numpy())
+    right = _positions(ids, strong["record_id_r"].astype(str).to_numpy())
+    cluster = ids.copy()
+    if len(left) == 0:
+        return pd.Series(cluster, index=record_ids.index, name="cluster_id")
+
+    # Union-find over the touched records only, numbered 0..k-1, on Python lists.
+    touched, local = np.unique(np.concatenate([left, right]), return_inverse=True)
+    roster_codes = pd.factorize(roster_keys.astype(str).to_numpy()[touched])[0]
+    parent = list(range(len(touched)))
+    rosters: list[set[int] | None] = [{k} for k in roster_codes.tolist()]
 
     def find(i: int) -> int:
         root = i
@@ -38,15 +56,9 @@ def cluster_with_cannot_link(
             parent[i], i = root, parent[i]
         return root
 
-    strong = edges[edges["match_probability"] >= threshold]
-    strong = strong.sort_values(
-        ["match_probability", "record_id_l", "record_id_r"],
-        ascending=[False, True, True],
-        kind="mergesort",
-    )
-    for left, right in zip(strong["record_id_l"].astype(str), strong["record_id_r"].astype(str),
-                           strict=True):
-        a, b = find(index[left]), find(index[right])
+    n = len(left)
+    for a, b in zip(local[:n].tolist(), local[n:].tolist(), strict=True):
+        a, b = find(a), find(b)
         if a == b:
             continue
         ra, rb = rosters[a], rosters[b]
@@ -58,6 +70,22 @@ def cluster_with_cannot_link(
         ra |= rb
         rosters[b] = None
 
-    roots = np.fromiter((find(i) for i in range(len(ids))), dtype=np.int64, count=len(ids))
-    root_ids = pd.Series(ids).groupby(roots).transform("min")
-    return pd.Series(root_ids.to_numpy(), index=record_ids.index, name="cluster_id")
+    roots = np.fromiter((find(i) for i in range(len(touched))), dtype=np.int64,
+                        count=len(touched))
+    cluster[touched] = pd.Series(ids[touched]).groupby(roots).transform("min").to_numpy()
+    return pd.Series(cluster, index=record_ids.index, name="cluster_id")
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Position in ``ids`` of each wanted id (the last one if an id repeats); KeyError
+    for an id that is not there."""
+    index = pd.Index(ids)
+    if not index.is_unique:
+        keep = ~index.duplicated(keep="last")
+        found = pd.Index(ids[keep]).get_indexer(wanted)
+        positions = np.flatnonzero(keep)[found]
+    else:
+        found = positions = index.get_indexer(wanted)
+    if (found < 0).any():
+        raise KeyError(wanted[found < 0][0])
+    return positions.astype(np.int64)

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from linkage.standardise._common import ARROW_STRING
+
 #: Golden-record field -> (column the value is taken from, column whose value decides
 #: agreement between records).
 FIELDS: dict[str, tuple[str, str]] = {
@@ -53,6 +55,11 @@ def golden_records(
 ) -> pd.DataFrame:
     """One row per ``cluster_id``: ``n_records``, ``record_ids``, and per field its value,
     ``<field>_source`` (the source it came from) and ``<field>_record_id``."""
+    # Only the columns survivorship reads: slicing a registry-wide frame of 50+ columns
+    # into singles and multiples would otherwise copy every column of a million rows.
+    used = ["cluster_id", "record_id", "source", "household_cluster_id", "cnic_status",
+            "dob_precision", *(c for pair in FIELDS.values() for c in pair)]
+    records = records[[c for c in dict.fromkeys(used) if c in records.columns]]
     size = records.groupby("cluster_id")["record_id"].transform("size")
     # Most people are registered once: their golden record is their record, no choosing.
     single = _from_single_records(records[size == 1])
@@ -63,7 +70,9 @@ def golden_records(
 
 
 def _present(values: pd.Series) -> pd.Series:
-    return values.notna() & (values.astype(str).str.strip() != "")
+    """Not null and not blank; the strip runs in Arrow's C++, not once per value in Python."""
+    blank = values.astype(ARROW_STRING).str.strip().eq("").fillna(True).astype(bool)
+    return values.notna() & ~blank
 
 
 def _from_single_records(records: pd.DataFrame) -> pd.DataFrame:
@@ -88,13 +97,23 @@ def _chosen(records: pd.DataFrame, source_priority: Sequence[str]) -> pd.DataFra
     """Survivorship within clusters of two or more records, one field at a time."""
     base = records[["cluster_id", "record_id", "source"]].copy()
     base["_rank"] = source_rank(records["source"], source_priority)
-    grouped = base.sort_values("record_id").groupby("cluster_id", sort=True)
-    golden = pd.DataFrame({
-        "n_records": grouped.size(),
-        "record_ids": grouped["record_id"].agg("|".join),
-    })
+    # Sorted by cluster, then record id: each cluster's ids are one run, joined in one
+    # Python pass over the runs (pandas' agg("|".join) calls back once per group).
+    ordered = base.sort_values(["cluster_id", "record_id"], kind="mergesort")
+    cluster_of, starts, n_records = np.unique(
+        ordered["cluster_id"].to_numpy(), return_index=True, return_counts=True)
+    ids = ordered["record_id"].to_numpy()
+    golden = pd.DataFrame(
+        {"n_records": n_records,
+         "record_ids": ["|".join(ids[a:a + n]) for a, n in zip(starts, n_records, strict=True)]},
+        index=pd.Index(cluster_of, name="cluster_id"),
+    )
     if "household_cluster_id" in records:
-        golden["household_cluster_id"] = records.groupby("cluster_id")["household_cluster_id"].min()
+        # The smallest household cluster id per person cluster (nulls sort last).
+        smallest = records[["cluster_id", "household_cluster_id"]] \
+            .sort_values("household_cluster_id", kind="mergesort") \
+            .drop_duplicates("cluster_id").set_index("cluster_id")["household_cluster_id"]
+        golden["household_cluster_id"] = smallest.reindex(golden.index)
 
     for field, (value_col, agree_col) in FIELDS.items():
         if value_col not in records or agree_col not in records:

@@ -20,7 +20,10 @@ def household_clusters(
     members = members.drop_duplicates()
     size = members.groupby("roster")["person"].size()
 
-    shared_people = members.merge(members, on="person", suffixes=("_l", "_r"))
+    # Only people listed on two or more rosters link rosters: self-merge just those
+    # (a few percent of a registry) instead of every member.
+    listed_twice = members[members["person"].duplicated(keep=False)]
+    shared_people = listed_twice.merge(listed_twice, on="person", suffixes=("_l", "_r"))
     shared_people = shared_people[shared_people["roster_l"] < shared_people["roster_r"]]
     shared = shared_people.groupby(["roster_l", "roster_r"]).size().rename("shared").reset_index()
     smaller = pd.concat(
@@ -35,5 +38,5 @@ def household_clusters(
     rosters = pd.Series(size.index, name="roster")
     # Each roster is its own cannot-link group, so no merge is ever refused here.
     household_of = cluster_with_cannot_link(rosters, rosters, edges, overlap)
-    lookup = dict(zip(rosters, household_of, strict=True))
+    lookup = pd.Series(household_of.to_numpy(), index=rosters.to_numpy())
     return roster_keys.map(lookup).rename("household_cluster_id")

@@ -1,0 +1,286 @@
+"""End-to-end benchmark: nser-linkage and its peers on one generated NSER wave per size.
+
+Why this shape:
+
+* Data come from the project's generator (``evaluation.synthetic``), so every run has a
+  truth file and the speed figures carry their F1 with them: a faster run that links
+  less is not faster. Data are cached under ``data/bench/`` (generation is not timed).
+* Each tool runs in its own subprocess, so one run's memory does not inflate the next
+  one's peak RSS and every run starts cold. The child measures its own stages
+  (``benchmarks/measure.py``) and prints one JSON line.
+* nser-linkage runs exactly as a user runs it: ``run_dedupe`` from the CSV to the
+  output folder, default ``DedupeConfig()``. Its wall time includes reading,
+  validating, standardising, counting comparisons, training, scoring, clustering,
+  golden records and writing; Python start-up and imports are excluded for every tool.
+
+Results: ``benchmarks/results/<date>-<size>.json`` and the generated tables in
+``BENCHMARKS.md`` (between the ``bench:`` markers; the prose around them is kept).
+
+Usage::
+
+    .venv/bin/python benchmarks/run.py                  # 10k, 100k and 1M rows, with peers
+    .venv/bin/python benchmarks/run.py --quick          # 10k only: a smoke run
+    .venv/bin/python benchmarks/run.py --sizes 1M --skip-peers
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+DATA = ROOT / "data" / "bench"
+REPORT = ROOT / "BENCHMARKS.md"
+
+#: wave_2021 person rows per generated household (141,825 rows from 20,000 households).
+ROWS_PER_HOUSEHOLD = 7.09
+SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000, "5M": 5_000_000}
+#: recordlinkage compares pair by pair in Python; beyond this it runs for hours.
+RECORDLINKAGE_MAX_ROWS = 100_000
+TOOLS = ("nser-linkage", "plain splink", "recordlinkage")
+
+
+# --- child processes: one run each, JSON on the last stdout line ------------------------
+
+def _score(labels, truth_path: str) -> dict:
+    """Pairwise and B-cubed scores of cluster labels (indexed by record id) on wave_2021."""
+    import pandas as pd
+
+    from evaluation.metrics import score_clusters
+
+    truth = pd.read_csv(truth_path, dtype=str, usecols=["record_id", "file", "person_id"])
+    truth = truth[truth["file"] == "wave_2021"].set_index("record_id")["person_id"]
+    scores = score_clusters(labels, truth).as_dict()
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
+
+
+def child(tool: str, input_path: str, truth_path: str) -> dict:
+    from measure import MeasuredStages, stopwatch
+
+    stages = MeasuredStages()
+    if tool == "nser-linkage":
+        from linkage.config import DedupeConfig
+        from linkage.errors import NserLinkError
+        from linkage.pipelines.dedupe import run_dedupe
+
+        out = Path(tempfile.mkdtemp(prefix="nser-bench-")) / "run"
+        try:
+            with stopwatch() as wall:
+                result = run_dedupe(input_path, out, DedupeConfig(), stages=stages)
+        except NserLinkError as exc:  # e.g. the comparison budget: a finding, not a crash
+            return {**stages.report(wall["s"]), "error": str(exc)}
+        finally:
+            shutil.rmtree(out.parent, ignore_errors=True)
+        clusters = result.tables["clusters"]
+        labels = clusters.set_index(clusters["record_id"].astype(str))["cluster_id"]
+        comparisons = result.summary["comparisons"]["total"]
+    else:
+        import peers
+
+        run = peers.plain_splink if tool == "plain splink" else peers.recordlinkage_toolkit
+        with stopwatch() as wall:
+            labels, comparisons = run(input_path, stages)
+    report = stages.report(wall["s"])
+    return {**report, "comparisons": int(comparisons), "rows": int(len(labels)),
+            **_score(labels, truth_path)}
+
+
+def generate_child(households: int, seed: int, out: str) -> dict:
+    from measure import stopwatch
+
+    from evaluation.synthetic import generate
+
+    with stopwatch() as wall:
+        counts = generate(households, seed, Path(out))
+    return {"rows": counts["wave_2021"], "wall_s": round(wall["s"], 1)}
+
+
+def _in_child(*args: str) -> dict:
+    """Run this script as a child process and return the JSON it prints."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    if done.returncode:
+        raise SystemExit(f"benchmark child failed ({done.returncode}): {' '.join(args)}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- parent ---------------------------------------------------------------------------
+
+def machine() -> dict:
+    mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1])
+    cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+    import duckdb
+    import splink
+
+    return {"cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024**2, 1),
+            "cpu": cpu[1].strip() if cpu else platform.processor(),
+            "python": platform.python_version(), "splink": splink.__version__,
+            "duckdb": duckdb.__version__}
+
+
+def dataset(size: str, seed: int) -> tuple[Path, int]:
+    """wave_2021.csv and truth.csv for about SIZES[size] rows, generated once and cached."""
+    households = round(SIZES[size] / ROWS_PER_HOUSEHOLD)
+    folder = DATA / f"h{households}-s{seed}"
+    if not (folder / "truth.csv").exists():
+        print(f"[{size}] generating {households:,} households…", file=sys.stderr, flush=True)
+        info = _in_child("generate", str(households), str(seed), str(folder))
+        print(f"[{size}] {info['rows']:,} rows in {info['wall_s']} s", file=sys.stderr)
+    return folder, households
+
+
+def bench_size(size: str, seed: int, skip_peers: bool, when: str) -> dict:
+    folder, households = dataset(size, seed)
+    wave, truth = str(folder / "wave_2021.csv"), str(folder / "truth.csv")
+    tools = ["nser-linkage"]
+    if not skip_peers:
+        tools.append("plain splink")
+        if SIZES[size] <= RECORDLINKAGE_MAX_ROWS:
+            tools.append("recordlinkage")
+    runs = {}
+    for tool in tools:
+        print(f"[{size}] {tool}…", file=sys.stderr, flush=True)
+        runs[tool] = _in_child("run", tool, wave, truth)
+        r = runs[tool]
+        print(f"[{size}] {tool}: {r['wall_s']} s, {r['peak_rss_mb'] / 1024:.2f} GB, "
+              f"F1 {r.get('f1')} {r.get('error', '')}", file=sys.stderr, flush=True)
+    rows = next((r["rows"] for r in runs.values() if "rows" in r), SIZES[size])
+    result = {"date": when, "size": size, "households": households, "seed": seed,
+              "rows": rows, "machine": machine(), "runs": runs}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{when}-{size}.json"
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"[{size}] wrote {path.relative_to(ROOT)}", file=sys.stderr)
+    return result
+
+
+# --- BENCHMARKS.md --------------------------------------------------------------------
+
+def latest_results() -> list[dict]:
+    """The newest result file per size, smallest size first."""
+    newest: dict[str, dict] = {}
+    for path in sorted(RESULTS.glob("*.json")):
+        res = json.loads(path.read_text())
+        newest[res["size"]] = res  # file names sort by date
+    return sorted(newest.values(), key=lambda r: r["rows"])
+
+
+def tables(results: list[dict]) -> str:
+    """The generated part of BENCHMARKS.md: runs, nser-linkage stages, target checks."""
+    m = results[-1]["machine"]
+    dates = sorted({r["date"] for r in results})
+    lines = [
+        f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM; Python "
+        f"{m['python']}, splink {m['splink']}, duckdb {m['duckdb']}. "
+        f"Measured {', '.join(dates)}.", "",
+        "| rows | tool | wall | × nser-linkage | peak RSS | comparisons | precision | recall | F1 |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for res in results:
+        nser = res["runs"]["nser-linkage"]
+        for tool in TOOLS:
+            r = res["runs"].get(tool)
+            if not r:
+                continue
+            ratio = "" if "error" in nser else f"{r['wall_s'] / nser['wall_s']:.2f}"
+            head = f"| {res['rows']:,} | {tool} | {r['wall_s']:.1f} s | {ratio} | " \
+                   f"{r['peak_rss_mb'] / 1024:.2f} GB |"
+            if "error" in r:
+                lines.append(f"{head} stopped: {r['error'][:120]}… | | | |")
+            else:
+                lines.append(f"{head} {r['comparisons']:,} | {r['precision']:.4f} | "
+                             f"{r['recall']:.4f} | **{r['f1']:.4f}** |")
+    lines += ["", "nser-linkage per stage (wall s / peak RSS GB):", ""]
+    stage_names = list(dict.fromkeys(
+        name for r in results for name in r["runs"]["nser-linkage"]["stages"]))
+    lines.append("| stage | " + " | ".join(f"{r['rows']:,}" for r in results) + " |")
+    lines.append("|---|" + "---:|" * len(results))
+    for name in stage_names:
+        cells = []
+        for r in results:
+            s = r["runs"]["nser-linkage"]["stages"].get(name)
+            cells.append(f"{s['wall_s']:.1f} / {s['peak_rss_mb'] / 1024:.2f}" if s else "")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines + ["", *target_checks(results)])
+
+
+def target_checks(results: list[dict]) -> list[str]:
+    """Each target with the measured figure and whether it is met."""
+    by = {r["size"]: r["runs"] for r in results}
+    checks = []
+
+    def check(name: str, ok: bool, measured: str) -> None:
+        checks.append(f"| {name} | {measured} | {'met' if ok else '**not met**'} |")
+
+    if "1M" in by and "error" in by["1M"]["nser-linkage"]:
+        check("1M rows with the default configuration", False,
+              by["1M"]["nser-linkage"]["error"][:90] + "…")
+    elif "1M" in by:
+        n = by["1M"]["nser-linkage"]
+        check("1M rows end to end ≤ 60 s", n["wall_s"] <= 60, f"{n['wall_s']:.1f} s")
+        check("1M rows peak RSS ≤ 6 GB", n["peak_rss_mb"] <= 6 * 1024,
+              f"{n['peak_rss_mb'] / 1024:.2f} GB")
+        check("1M rows F1 ≥ 0.98", n["f1"] >= 0.98, f"{n['f1']:.4f}")
+        if "100k" in by:
+            ratio = n["wall_s"] / by["100k"]["nser-linkage"]["wall_s"]
+            check("time(1M) / time(100k) ≤ 11", ratio <= 11, f"{ratio:.1f}")
+        s = by["1M"].get("plain splink")
+        if s:
+            check("faster than plain Splink at 1M, higher F1",
+                  n["wall_s"] < s["wall_s"] and n["f1"] > s["f1"],
+                  f"{s['wall_s'] / n['wall_s']:.2f}× faster, F1 {n['f1']:.4f} vs {s['f1']:.4f}")
+    rl = by.get("100k", {}).get("recordlinkage")
+    if rl:
+        speedup = rl["wall_s"] / by["100k"]["nser-linkage"]["wall_s"]
+        check("≥ 20× faster than recordlinkage at 100k", speedup >= 20, f"{speedup:.1f}×")
+    if not checks:
+        return []
+    return ["| target | measured | |", "|---|---:|---|", *checks]
+
+
+def write_report(results: list[dict]) -> None:
+    start, end = "<!-- bench:start (generated by benchmarks/run.py) -->", "<!-- bench:end -->"
+    text = REPORT.read_text() if REPORT.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    REPORT.write_text(f"{before}{start}\n{tables(results)}\n{end}{after}")
+    print(f"updated {REPORT.relative_to(ROOT)}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10k,100k,1M",
+                        help=f"comma-separated, of {', '.join(SIZES)} (default 10k,100k,1M)")
+    parser.add_argument("--skip-peers", action="store_true", help="nser-linkage only")
+    parser.add_argument("--quick", action="store_true", help="10k only: a smoke run")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        out = generate_child(int(rest[0]), int(rest[1]), rest[2]) if kind == "generate" \
+            else child(*rest)
+        print(json.dumps(out))
+        return
+    sizes = ["10k"] if args.quick else [s.strip() for s in args.sizes.split(",")]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown size(s) {unknown}; choose from {list(SIZES)}")
+    when = dt.date.today().isoformat()
+    for size in sizes:
+        bench_size(size, args.seed, args.skip_peers, when)
+    write_report(latest_results())
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import duckdb
@@ -70,6 +71,9 @@ def spark_session(cfg: BackendConfig):
                 f"Java 17 {found}: install openjdk-17-jre-headless or set JAVA_HOME to a "
                 "Java 17 (or newer) installation."
             )
+        # Python workers (mapInPandas) must run this interpreter, which has pandas.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         builder = SparkSession.builder
         if cfg.spark_master:
             builder = builder.master(cfg.spark_master)

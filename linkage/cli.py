@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -85,8 +86,11 @@ def dedupe(
     if truth is not None:
         from evaluation.metrics import read_truth, score_clusters
 
-        scores = score_clusters(result.tables["clusters"].set_index("record_id")["cluster_id"],
-                                read_truth(truth))
+        clusters = result.tables["clusters"]
+        if not isinstance(clusters, pd.DataFrame):  # a Spark run: read what it wrote
+            clusters = pd.read_parquet(out / "clusters.parquet") if cfg.output_format == \
+                "parquet" else pd.read_csv(next((out / "clusters.csv").glob("*.csv")), dtype=str)
+        scores = score_clusters(clusters.set_index("record_id")["cluster_id"], read_truth(truth))
         _add_scores(table, scores)
     console.print(table)
 

@@ -75,12 +75,12 @@ def read_table(
     required = _required_columns(kind)
     file = str(path)
     df = read_raw(path)
-    _check_reserved(df, file)
+    check_reserved_columns(df, file)
     df = apply_mapping(df, mapping, file)
-    _check_required(df, required, file)
+    check_required_columns(df, required, file)
     df = fill_blank(df, SOURCE, source or Path(path).stem)
     df.insert(0, INPUT_ROW, np.arange(1, len(df) + 1, dtype="int64"))
-    _check_unique_ids(df, file)
+    check_unique_ids(df, file)
     log.info("read %d rows from %s", len(df), file)
     return df
 
@@ -271,7 +271,7 @@ def _empty_to_none(df: pd.DataFrame) -> pd.DataFrame:
     return df.where(df.notna() & df.ne(""), None)
 
 
-def _check_reserved(df: pd.DataFrame, file: str) -> None:
+def check_reserved_columns(df: pd.DataFrame, file: str) -> None:
     """``input_row`` and ``reason`` are ours; overwriting the user's would lose data."""
     clash = [c for c in REJECT_COLUMNS if c in df.columns]
     if clash:
@@ -284,7 +284,7 @@ def _check_reserved(df: pd.DataFrame, file: str) -> None:
         )
 
 
-def _check_required(df: pd.DataFrame, required: tuple[str, ...], file: str) -> None:
+def check_required_columns(df: pd.DataFrame, required: tuple[str, ...], file: str) -> None:
     missing = [c for c in required if c not in df.columns]
     if not missing:
         return
@@ -312,7 +312,7 @@ def _separator_hint(columns: pd.Index) -> str:
     return ""
 
 
-def _check_unique_ids(df: pd.DataFrame, file: str) -> None:
+def check_unique_ids(df: pd.DataFrame, file: str) -> None:
     """Duplicate ``record_id``\\ s are fatal (contract): pairs and clusters refer to ids.
 
     The ids themselves are not echoed (some partners use the CNIC as the id); the rows

@@ -74,7 +74,7 @@ def validate_rows(
         )
     if INPUT_ROW not in df.columns:
         df = df.assign(**{INPUT_ROW: np.arange(1, len(df) + 1, dtype="int64")})
-    reasons = _reasons(df, kind)
+    reasons = row_reasons(df, kind)
     bad = reasons != ""
     rows = df.loc[~bad].reset_index(drop=True)
     rejected = df.loc[bad].assign(**{REASON: reasons[bad]}).reset_index(drop=True)
@@ -94,8 +94,11 @@ def _require_column(df: pd.DataFrame, column: str, file: str) -> None:
         )
 
 
-def _reasons(df: pd.DataFrame, kind: str) -> np.ndarray:
-    """Per row, the reasons it cannot be used joined by '; ' ('' when usable)."""
+def row_reasons(df: pd.DataFrame, kind: str) -> np.ndarray:
+    """Per row, the reasons it cannot be used joined by '; ' ('' when usable).
+
+    Row-local, so it runs per batch on Spark (``linkage.spark_frames``) too.
+    """
     checks: list[tuple[str, pd.Series]] = [(REASON_NO_RECORD_ID, is_blank(df[RECORD_ID]))]
     if kind == "registry":
         checks.append((REASON_NO_HOUSEHOLD_ID, is_blank(df[HOUSEHOLD_ID])))

@@ -23,6 +23,13 @@ def generated(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("spark-data")
     generate(households=700, seed=11, out=out)
+    wave = pd.read_csv(out / "wave_2021.csv", dtype=str, keep_default_na=False)
+    bad = wave.head(3).copy()
+    bad["record_id"] = ["bad-1", "bad-2", "bad-3"]
+    bad.loc[bad.index[0], "household_id"] = ""                  # no household
+    bad.loc[bad.index[1], ["full_name", "cnic"]] = ["", ""]     # nothing to match on
+    bad.loc[bad.index[2], "record_id"] = ""                     # no id
+    pd.concat([wave, bad]).to_csv(out / "wave_2021.csv", index=False)
     return out
 
 
@@ -71,6 +78,21 @@ def test_same_clusters_as_duckdb(duckdb_run, spark_run):
     assert duck["cluster_id"].nunique() < len(duck)  # duplicates were found at all
 
 
+def test_same_golden_records_as_duckdb(duckdb_run, spark_run):
+    duck = pd.read_parquet(duckdb_run / "golden_records.parquet").set_index("cluster_id")
+    spark = pd.read_parquet(spark_run / "golden_records.parquet").set_index("cluster_id")
+    assert set(duck.columns) == set(spark.columns)
+    spark = spark.loc[duck.index, duck.columns]
+    assert (duck.astype(str) == spark.astype(str)).all().all()
+
+
+def test_bad_rows_are_rejected_on_spark_too(spark_run, duckdb_run):
+    duck = json.loads((duckdb_run / "summary.json").read_text())["input"]
+    spark = json.loads((spark_run / "summary.json").read_text())["input"]
+    for key in ("rows_read", "rows_used", "rows_rejected", "rejected_by_reason"):
+        assert duck[key] == spark[key]
+
+
 def test_the_spark_run_records_its_model(spark_run, duckdb_run):
     summary = json.loads((spark_run / "summary.json").read_text())
     assert summary["model"]["trained_here"] is False
@@ -104,6 +126,7 @@ def test_spark_submit_runs_the_job_script(generated, duckdb_run, tmp_path):
         cwd=root, env=env, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    duck = pd.read_parquet(duckdb_run / "clusters.parquet")
+    duck = pd.read_parquet(duckdb_run / "clusters.parquet").set_index("record_id")
     submitted = pd.read_parquet(tmp_path / "submitted" / "clusters.parquet")
-    assert (duck["cluster_id"].to_numpy() == submitted["cluster_id"].to_numpy()).all()
+    submitted = submitted.set_index("record_id").loc[duck.index]
+    assert (duck["cluster_id"] == submitted["cluster_id"]).all()

@@ -85,33 +85,14 @@ def dedupe_records(
         std = standardise(records)
         std["roster_key"] = roster_keys(std)
         std["person_cnic"] = person_cnic(std)
-    if model is None and len(std) < config.training.min_records:
-        raise InputError(
-            f"{len(std):,} usable records are too few to train a model unsupervised (at "
-            f"least {config.training.min_records:,} are needed: training.min_records). "
-            "Train on a larger wave and pass its model.json with --model."
-        )
-
     db_api = make_db_api(config.backend)
     table = register_frame(db_api, std[list(MODEL_COLUMNS)], "records")
-    if model is not None:
-        model = for_dialect(model, config.backend.name)
-    rules = model["blocking_rules_to_generate_predictions"] if model else PERSON_RULES
-    with stages.stage("count comparisons"):
-        counts = count_comparisons(table, rules)
-        total = check_comparison_budget(counts, config.blocking.max_comparisons)
-
-    if model is None:
-        with stages.stage("train model (u sampling, EM)"):
-            model = train_model(db_api, table, config)
-    linker = Linker(table, model, log_level=logging.WARNING)
-
+    scored = score_pairs(db_api, table, len(std), config, model=model, stages=stages)
+    pairs = scored.pairs.as_pandas_dataframe()
     cfg = config.clustering
-    with stages.stage("score pairs"):
-        predictions = linker.inference.predict(threshold_match_probability=cfg.pairs_threshold)
-        pairs = _pairs_table(predictions.as_pandas_dataframe())
 
     with stages.stage("cluster"):
+        pairs = _pairs_table(pairs)
         std["cluster_id"] = cluster_with_cannot_link(
             std["record_id"], std["roster_key"], pairs, cfg.threshold
         ).to_numpy()
@@ -123,30 +104,83 @@ def dedupe_records(
         golden = golden_records(std, source_priority=config.golden.source_priority)
 
     clusters = std[["record_id", "source", "cluster_id", "household_cluster_id"]].copy()
-    saved_model = model_json(linker)
+    cluster_sizes = clusters["cluster_id"].value_counts()
     summary = {
-        "records": int(len(std)),
-        "person_clusters": int(clusters["cluster_id"].nunique()),
-        "duplicate_records": int(len(std) - clusters["cluster_id"].nunique()),
-        "household_clusters": int(clusters["household_cluster_id"].nunique()),
-        "largest_cluster": int(clusters["cluster_id"].value_counts().max()) if len(std) else 0,
+        **scored.summary(),
+        **cluster_summary(len(std), cluster_sizes, clusters["household_cluster_id"].nunique()),
         "pairs_written": int(len(pairs)),
         "pairs_at_threshold": int((pairs["match_probability"] >= cfg.threshold).sum()),
-        "comparisons": {
-            "total": total,
-            "by_rule": [{"rule": c.rule, "marginal": c.marginal} for c in counts],
-        },
         "flags": _flag_counts(std),
-        "thresholds": {
-            "cluster": cfg.threshold, "pairs": cfg.pairs_threshold,
-            "household_overlap": cfg.household_overlap,
-        },
-        "model": {"fingerprint": fingerprint(saved_model)},
+        "thresholds": thresholds(config),
     }
     return DedupeResult(
         tables={"clusters": clusters, "pairs": pairs, "golden_records": golden},
-        summary=summary, model_json=saved_model, stages=stages,
+        summary=summary, model_json=scored.model_json, stages=stages,
     )
+
+
+@dataclass
+class Scored:
+    """What scoring leaves behind on any backend: the model and the scored pairs."""
+
+    linker: Linker
+    pairs: object  # a SplinkDataFrame of pairs above clustering.pairs_threshold
+    counts: list
+    total: int
+    model_json: str
+
+    def summary(self) -> dict:
+        return {
+            "comparisons": {
+                "total": self.total,
+                "by_rule": [{"rule": c.rule, "marginal": c.marginal} for c in self.counts],
+            },
+            "model": {"fingerprint": fingerprint(self.model_json)},
+        }
+
+
+def score_pairs(db_api, table, n_records: int, config: DedupeConfig, *,
+                model: dict | None, stages: Stages) -> Scored:
+    """Guard the blocking rules, train (or adapt a loaded model), and score pairs.
+
+    The same on every backend: ``table`` is an engine table of ``MODEL_COLUMNS``.
+    """
+    if model is None and n_records < config.training.min_records:
+        raise InputError(
+            f"{n_records:,} usable records are too few to train a model unsupervised (at "
+            f"least {config.training.min_records:,} are needed: training.min_records). "
+            "Train on a larger wave and pass its model.json with --model."
+        )
+    if model is not None:
+        model = for_dialect(model, config.backend.name)
+    rules = model["blocking_rules_to_generate_predictions"] if model else PERSON_RULES
+    with stages.stage("count comparisons"):
+        counts = count_comparisons(table, rules)
+        total = check_comparison_budget(counts, config.blocking.max_comparisons)
+    if model is None:
+        with stages.stage("train model (u sampling, EM)"):
+            model = train_model(db_api, table, config)
+    linker = Linker(table, model, log_level=logging.WARNING)
+    with stages.stage("score pairs"):
+        predictions = linker.inference.predict(
+            threshold_match_probability=config.clustering.pairs_threshold)
+    return Scored(linker, predictions, counts, total, model_json(linker))
+
+
+def cluster_summary(n_records: int, cluster_sizes: pd.Series, n_households: int) -> dict:
+    return {
+        "records": int(n_records),
+        "person_clusters": int(len(cluster_sizes)),
+        "duplicate_records": int(n_records - len(cluster_sizes)),
+        "household_clusters": int(n_households),
+        "largest_cluster": int(cluster_sizes.max()) if len(cluster_sizes) else 0,
+    }
+
+
+def thresholds(config: DedupeConfig) -> dict:
+    cfg = config.clustering
+    return {"cluster": cfg.threshold, "pairs": cfg.pairs_threshold,
+            "household_overlap": cfg.household_overlap}
 
 
 def train_model(db_api, table, config: DedupeConfig) -> dict:
@@ -216,6 +250,11 @@ def run_dedupe(
     stages: Stages | None = None,
 ) -> DedupeResult:
     """Read, dedupe and write one wave; every input row ends in ``clusters`` or ``rejected``."""
+    if config.backend.name == "spark":
+        from linkage.pipelines.dedupe_spark import run_dedupe_spark
+
+        return run_dedupe_spark(str(input_path), str(out), config, mapping=mapping,
+                                model_path=model_path, stages=stages)
     stages = stages or Stages()
     started = dt.datetime.now(dt.UTC)
     model = load_model(model_path) if model_path else None

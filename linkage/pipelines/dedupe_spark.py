@@ -1,0 +1,215 @@
+"""The dedupe job on Spark: the same steps, with the records never on the driver.
+
+Records are read, validated and standardised per batch in Spark
+(``linkage.spark_frames``) and scored by Splink's Spark backend (``score_pairs``, shared
+with DuckDB). Only what is small by nature comes to the driver and goes through the
+same pandas functions as on DuckDB: the edges above the cluster threshold (one per
+duplicate registration), the rosters those duplicates touch, and the records of
+clusters with two or more records. Everything else (every person registered once) stays
+in Spark, where cluster and household ids default to the record and roster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+import linkage
+from linkage.backends import make_db_api
+from linkage.clustering import cluster_with_cannot_link
+from linkage.config import DedupeConfig
+from linkage.golden import FIELDS, golden_records
+from linkage.households import household_clusters
+from linkage.mapping import ColumnMapping
+from linkage.progress import Stages
+from linkage.validate import REASON
+from models.store import load_model
+
+
+def run_dedupe_spark(
+    input_path: str,
+    out: str,
+    config: DedupeConfig,
+    *,
+    mapping: ColumnMapping | None = None,
+    model_path: str | Path | None = None,
+    stages: Stages | None = None,
+):
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    from linkage import spark_frames as sf
+    from linkage.pipelines.dedupe import (
+        MODEL_COLUMNS,
+        DedupeResult,
+        cluster_summary,
+        file_fingerprint,
+        person_cnic,
+        roster_keys,
+        score_pairs,
+        thresholds,
+    )
+
+    stages = stages or Stages()
+    started = dt.datetime.now(dt.UTC)
+    model = load_model(model_path) if model_path else None
+    db_api = make_db_api(config.backend)
+    spark = db_api.spark
+    keep = StorageLevel.MEMORY_AND_DISK
+
+    with stages.stage("read and validate"):
+        checked = sf.with_reasons(
+            sf.read_records(spark, str(input_path), mapping=mapping, kind="registry"),
+            kind="registry",
+        ).persist(keep)
+        rejected = checked.where(F.col(REASON).isNotNull())
+        usable = checked.where(F.col(REASON).isNull()).drop(REASON)
+        rows_read = checked.count()
+        by_reason = {r[REASON]: int(r["count"]) for r in rejected.groupBy(REASON).count().collect()}
+
+    with stages.stage("standardise"):
+        std = sf.standardised(usable, _engine_keys(roster_keys, person_cnic)).persist(keep)
+        n_records = std.count()
+
+    table = db_api.register(std.select(*MODEL_COLUMNS), table_name="records")
+    scored = score_pairs(db_api, table, n_records, config, model=model, stages=stages)
+    cfg = config.clustering
+    gammas = [c for c in scored.pairs.as_spark_dataframe().columns if c.startswith("gamma_")]
+    pairs = scored.pairs.as_spark_dataframe().select(
+        "record_id_l", "record_id_r", "match_weight", "match_probability", "source_l",
+        "source_r", *gammas).persist(keep)
+
+    with stages.stage("cluster"):
+        clusters = _clusters(spark, std, pairs, cfg.threshold, cfg.household_overlap)
+        clusters = clusters.persist(keep)
+
+    with stages.stage("golden records"):
+        golden = _golden(spark, std, clusters, config.golden.source_priority)
+
+    sizes = clusters.groupBy("cluster_id").count().toPandas().set_index("cluster_id")["count"]
+    n_households = clusters.select("household_cluster_id").distinct().count()
+    summary = {
+        "job": "dedupe",
+        "version": linkage.__version__,
+        "started_at": started.isoformat(timespec="seconds"),
+        "backend": "spark",
+        "input": {
+            "path": str(input_path),
+            "fingerprint": file_fingerprint(input_path) if Path(input_path).is_file() else None,
+            "rows_read": int(rows_read),
+            "rows_used": int(n_records),
+            "rows_rejected": int(rows_read - n_records),
+            "rejected_by_reason": dict(sorted(by_reason.items())),
+        },
+        **scored.summary(),
+        **cluster_summary(n_records, sizes, n_households),
+        "pairs_written": int(pairs.count()),
+        "pairs_at_threshold": int(pairs.where(F.col("match_probability") >= cfg.threshold)
+                                  .count()),
+        "thresholds": thresholds(config),
+    }
+    summary["model"] = {**summary["model"], "trained_here": model is None,
+                        "loaded_from": str(model_path) if model_path else None}
+    tables = {
+        "clusters": clusters.select("record_id", "source", "cluster_id", "household_cluster_id"),
+        "pairs": pairs,
+        "golden_records": golden,
+        "rejected": rejected,
+    }
+    with stages.stage("write outputs"):
+        summary["timings_s"] = dict(stages.timings)
+        from linkage.io import summary_json
+
+        sf.write_outputs(spark, str(out), tables, fmt=config.output_format,
+                         texts={"summary.json": summary_json(summary),
+                                "model.json": scored.model_json})
+    return DedupeResult(tables=tables, summary=summary, model_json=scored.model_json,
+                        stages=stages)
+
+
+def _engine_keys(roster_keys, person_cnic):
+    def extra(frame: pd.DataFrame) -> pd.DataFrame:
+        frame["roster_key"] = roster_keys(frame).to_numpy()
+        frame["person_cnic"] = person_cnic(frame).astype("string").to_numpy()
+        return frame
+    return extra
+
+
+def _clusters(spark, std, pairs, threshold: float, overlap: float):
+    """``std`` with ``cluster_id`` and ``household_cluster_id``; graph work on the driver
+    only for the records and rosters that duplicates touch."""
+    from pyspark.sql import functions as F
+
+    edges = pairs.where(F.col("match_probability") >= threshold).select(
+        "record_id_l", "record_id_r", "match_probability").toPandas()
+    ids = pd.Series(pd.unique(pd.concat([edges["record_id_l"], edges["record_id_r"]])),
+                    name="record_id", dtype=object)
+    touched = _rows_for(spark, std, "record_id", ids, ["record_id", "roster_key"])
+    person = cluster_with_cannot_link(touched["record_id"], touched["roster_key"], edges,
+                                      threshold)
+    mapped = pd.DataFrame({"record_id": touched["record_id"].to_numpy(),
+                           "mapped_cluster": person.to_numpy()})
+    with_person = std.join(_to_spark(spark, mapped), "record_id", "left").withColumn(
+        "cluster_id", F.coalesce("mapped_cluster", "record_id")).drop("mapped_cluster")
+
+    multi = mapped.groupby("mapped_cluster")["record_id"].transform("size") > 1
+    rosters = pd.Series(pd.unique(touched.loc[multi.to_numpy(), "roster_key"]),
+                        name="roster_key", dtype=object)
+    members = _rows_for(spark, with_person, "roster_key", rosters, ["roster_key", "cluster_id"])
+    household = household_clusters(members["roster_key"], members["cluster_id"],
+                                   overlap=overlap)
+    roster_map = pd.DataFrame({"roster_key": members["roster_key"].to_numpy(),
+                               "mapped_household": household.to_numpy()}).drop_duplicates()
+    return with_person.join(_to_spark(spark, roster_map), "roster_key", "left").withColumn(
+        "household_cluster_id", F.coalesce("mapped_household", "roster_key")
+    ).drop("mapped_household")
+
+
+def _golden(spark, std, clusters, source_priority):
+    """Golden records: people registered once straight from Spark, the rest by the same
+    survivorship rules as on DuckDB (``linkage.golden``), on the driver."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    sized = clusters.withColumn("_n", F.count("*").over(Window.partitionBy("cluster_id")))
+    multi = sized.where("_n > 1").drop("_n").toPandas()
+    chosen = golden_records(multi, source_priority=source_priority) if len(multi) else None
+
+    single = sized.where("_n = 1")
+    columns = [F.col("cluster_id"), F.lit(1).cast("long").alias("n_records"),
+               F.col("record_id").alias("record_ids"), F.col("household_cluster_id")]
+    for field, (value_col, _) in FIELDS.items():
+        if value_col not in single.columns:
+            continue
+        value = F.col(value_col).cast("string")
+        present = value.isNotNull() & (F.trim(value) != "")
+        columns += [F.when(present, value).alias(field),
+                    F.when(present, F.col("source")).alias(f"{field}_source"),
+                    F.when(present, F.col("record_id")).alias(f"{field}_record_id")]
+    golden = single.select(*columns)
+    if chosen is not None:
+        chosen = chosen.astype(object).where(chosen.notna(), None)
+        chosen["n_records"] = chosen["n_records"].astype("int64")
+        golden = golden.unionByName(_to_spark(spark, chosen[golden.columns]))
+    return golden
+
+
+def _rows_for(spark, table, key: str, values: pd.Series, columns: list[str]) -> pd.DataFrame:
+    """The rows of ``table`` whose ``key`` is among ``values``, as pandas (few by design)."""
+    if values.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    wanted = _to_spark(spark, values.to_frame())
+    return table.join(wanted.hint("broadcast"), key, "inner").select(*columns).toPandas()
+
+
+def _to_spark(spark, frame: pd.DataFrame):
+    from pyspark.sql import types as T
+
+    def kind(dtype):
+        return T.LongType() if str(dtype) in ("int64", "Int64") else T.StringType()
+
+    schema = T.StructType([T.StructField(c, kind(t), True) for c, t in frame.dtypes.items()])
+    rows = frame.astype(object).where(frame.notna(), None)
+    return spark.createDataFrame(rows, schema=schema)

@@ -1,0 +1,180 @@
+"""Reading, checking, standardising and writing person records as Spark DataFrames.
+
+The same pure pandas functions as on DuckDB (column mapping, row validation,
+standardisation) run per Arrow batch through ``mapInPandas``, so nothing is read
+through pandas on the driver and the rules cannot drift apart between backends. Only
+file-level checks (header, required columns, duplicate ids) look at the whole table,
+through Spark aggregations.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from linkage.contract import RECORD_ID, SOURCE
+from linkage.errors import InputError, NserLinkError
+from linkage.io import INPUT_ROW, check_required_columns, check_reserved_columns, check_unique_ids
+from linkage.mapping import ColumnMapping, apply_mapping
+from linkage.standardise import OUTPUT_DTYPES, standardise
+from linkage.validate import REASON, row_reasons
+
+
+def _spark_type(dtype: str):
+    from pyspark.sql import types as T
+
+    return {
+        "datetime64[ns]": T.TimestampType(), "Int64": T.LongType(), "boolean": T.BooleanType(),
+        "long": T.LongType(),
+    }.get(str(dtype), T.StringType())
+
+
+def _schema(columns: dict[str, str]):
+    from pyspark.sql import types as T
+
+    return T.StructType([T.StructField(c, _spark_type(t), True) for c, t in columns.items()])
+
+
+def read_records(spark, path: str, *, mapping: ColumnMapping | None, kind: str,
+                 source: str | None = None):
+    """A wave as a Spark DataFrame of text columns plus ``input_row``, checked like
+    ``linkage.io.read_table``: mapping applied, required columns present, ids unique."""
+    from pyspark.sql import functions as F
+
+    file = str(path)
+    reader = spark.read
+    if file.lower().endswith((".parquet", ".pq")) or Path(file).is_dir():
+        raw = reader.parquet(file)
+        raw = raw.select([F.col(c).cast("string").alias(c) for c in raw.columns])
+    else:
+        raw = reader.option("header", True).option("encoding", "UTF-8").option(
+            "mode", "PERMISSIVE").csv(file)
+    columns = [c.strip() for c in raw.columns]
+    raw = raw.toDF(*columns)
+    check_reserved_columns(pd.DataFrame(columns=columns), file)
+
+    # input_row: data rows numbered from 1 in file order, as on DuckDB.
+    numbered = raw.rdd.zipWithIndex().map(lambda ri: (*ri[0], ri[1] + 1))
+    from pyspark.sql import types as T
+
+    raw = numbered.toDF(T.StructType(
+        [T.StructField(c, T.StringType(), True) for c in columns]
+        + [T.StructField(INPUT_ROW, T.LongType(), False)]))
+    empty = raw.limit(1).count() == 0
+    if empty:
+        raise InputError("has a header but no rows.", file=file)
+
+    mapped_columns = list(apply_mapping(pd.DataFrame(columns=columns), mapping, file).columns)
+    check_required_columns(pd.DataFrame(columns=mapped_columns), _required(kind), file)
+    out_columns = {c: "string" for c in mapped_columns if c != INPUT_ROW}
+    out_columns[INPUT_ROW] = "long"
+
+    def mapped(batches):
+        for batch in batches:
+            rows = batch.pop(INPUT_ROW)
+            batch = batch.astype(object).where(batch.notna() & batch.ne(""), None)
+            out = apply_mapping(batch, mapping, file)
+            out[INPUT_ROW] = rows.to_numpy()
+            yield out[list(out_columns)]
+
+    records = raw.mapInPandas(mapped, _schema(out_columns))
+    if SOURCE not in records.columns:
+        records = records.withColumn(SOURCE, F.lit(None).cast("string"))
+    default = (mapping.source if mapping and mapping.source else None) or source or Path(file).stem
+    records = records.withColumn(
+        SOURCE, F.coalesce(F.when(F.trim(F.col(SOURCE)) != "", F.col(SOURCE)), F.lit(default)))
+
+    duplicated = (records.where(F.col(RECORD_ID).isNotNull())
+                  .groupBy(RECORD_ID).count().where("count > 1").limit(50))
+    if duplicated.limit(1).count():
+        ids = [r[RECORD_ID] for r in duplicated.collect()]
+        rows = records.where(F.col(RECORD_ID).isin(ids)).select(RECORD_ID, INPUT_ROW).toPandas()
+        check_unique_ids(rows, file)
+    return records
+
+
+def _required(kind: str) -> tuple[str, ...]:
+    from linkage.contract import PARTNER_REQUIRED, REGISTRY_REQUIRED
+
+    return REGISTRY_REQUIRED if kind == "registry" else PARTNER_REQUIRED
+
+
+def with_reasons(records, *, kind: str):
+    """``records`` plus ``reason`` (null for usable rows), per batch."""
+    columns = {c: ("long" if c == INPUT_ROW else "string") for c in records.columns}
+    columns[REASON] = "string"
+
+    def reasons(batches):
+        for batch in batches:
+            text = row_reasons(batch, kind)
+            batch[REASON] = [r or None for r in text]
+            yield batch
+
+    return records.mapInPandas(reasons, _schema(columns))
+
+
+def standardised(records, extra):
+    """``records`` plus every standardised column, and ``extra(frame)`` columns, per batch."""
+    columns = {c: ("long" if c == INPUT_ROW else "string") for c in records.columns}
+    columns.update(OUTPUT_DTYPES)
+    probe = extra(standardise(pd.DataFrame({c: pd.Series(dtype=object) for c in records.columns})))
+    columns.update({c: "string" for c in probe.columns if c not in columns})
+
+    def run(batches):
+        for batch in batches:
+            out = extra(standardise(batch))
+            yield out[list(columns)]
+
+    return records.mapInPandas(run, _schema(columns))
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def _fs(spark, path: str):
+    jvm = spark._jvm
+    jpath = jvm.org.apache.hadoop.fs.Path(path)
+    return jpath.getFileSystem(spark._jsc.hadoopConfiguration()), jpath
+
+
+def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: str) -> None:
+    """Write Spark tables (folders) and small text files into ``out`` atomically.
+
+    Everything goes into a hidden sibling first; an existing ``out`` is replaced only
+    once the new one is complete. Paths are anything Hadoop's file systems take
+    (local, hdfs://, s3a://, abfss://).
+    """
+    jvm = spark._jvm
+    fs, target = _fs(spark, out)
+    parent = target.getParent()
+    tmp = jvm.org.apache.hadoop.fs.Path(parent, f".{target.getName()}.tmp-{jvm.java.util.UUID.randomUUID()}")
+    try:
+        for name, frame in tables.items():
+            writer = frame.write.mode("overwrite")
+            dest = f"{tmp.toString()}/{name}.{fmt}"
+            (writer.option("header", True).csv(dest) if fmt == "csv" else writer.parquet(dest))
+        for name, text in texts.items():
+            stream = fs.create(jvm.org.apache.hadoop.fs.Path(tmp, name), True)
+            stream.write(bytearray(text.encode("utf-8")))
+            stream.close()
+        if fs.exists(target):
+            old = jvm.org.apache.hadoop.fs.Path(parent, f".{target.getName()}.old-{jvm.java.util.UUID.randomUUID()}")
+            fs.rename(target, old)
+            if not fs.rename(tmp, target):
+                fs.rename(old, target)
+                raise NserLinkError("could not move the new outputs into place.", file=out)
+            fs.delete(old, True)
+        elif not fs.rename(tmp, target):
+            raise NserLinkError("could not move the outputs into place.", file=out)
+    except BaseException:
+        if fs.exists(tmp):
+            fs.delete(tmp, True)
+        raise
+
+
+def summary_text(summary: dict) -> str:
+    from linkage.io import summary_json
+
+    return summary_json(summary)
+

@@ -38,15 +38,18 @@ class Rule:
 #: Rules for scoring person pairs, most selective first.
 PERSON_RULES: tuple[Rule, ...] = (
     Rule("cnic", ("person_cnic",)),
-    Rule("given name and birth year", ("given_name_key", "dob_year")),
+    # Country-wide only on the exact date (a moved person); on the year alone only
+    # within a district: "Ali, born 1990" country-wide is a block of thousands at 1M.
+    Rule("given name and birth date", ("given_name_key", "dob")),
+    Rule("given name, birth year and district", ("given_name_key", "dob_year", "district_std")),
     Rule("given name and guardian's whole name", ("given_name_key", "guardian_tokens_key")),
     # Alone, a one-word name such as "Fatima" would pair every Fatima in the country.
     Rule("all name tokens in any order, and district", ("name_tokens_key", "district_std")),
-    Rule("guardian, birth year and gender", ("guardian_key", "dob_year", "gender_std")),
+    Rule("guardian, birth year, gender and district",
+         ("guardian_key", "dob_year", "gender_std", "district_std")),
     Rule("guardian's whole name, district and gender",
          ("guardian_tokens_key", "district_std", "gender_std")),
     Rule("phone and birth year", ("phone_std", "dob_year")),
-    Rule("given name, district and gender", ("given_name_key", "district_std", "gender_std")),
 )
 
 #: EM rounds. Each trains every comparison its keys do not touch, so together they

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DATA := data/demo
 DEMO_RUN := runs/dedupe-2021
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-spark clean
 
 # The stamps make the install step re-run only when pyproject.toml changes.
 $(VENV)/.installed-base: pyproject.toml
@@ -31,6 +31,10 @@ test: $(VENV)/.installed-dev
 # Benchmarks against plain Splink and recordlinkage (BENCHMARKS.md); ARGS=--quick for a smoke run.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py $(ARGS)
+
+# DuckDB against Spark local[2] at 20k and 200k rows (BENCHMARKS.md, Spark section).
+bench-spark: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/run.py --spark $(ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -44,10 +44,14 @@ REPORT = ROOT / "BENCHMARKS.md"
 
 #: wave_2021 person rows per generated household (141,825 rows from 20,000 households).
 ROWS_PER_HOUSEHOLD = 7.09
-SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000, "5M": 5_000_000}
+SIZES = {"10k": 10_000, "20k": 20_000, "100k": 100_000, "200k": 200_000,
+         "1M": 1_000_000, "5M": 5_000_000}
 #: recordlinkage compares pair by pair in Python; beyond this it runs for hours.
 RECORDLINKAGE_MAX_ROWS = 100_000
 TOOLS = ("nser-linkage", "plain splink", "recordlinkage")
+#: --spark: the same job on DuckDB and on a local Spark session (issue 3's comparison).
+SPARK = "nser-linkage on spark local[2]"
+SPARK_TOOLS = ("nser-linkage", SPARK)
 
 
 # --- child processes: one run each, JSON on the last stdout line ------------------------
@@ -68,20 +72,29 @@ def child(tool: str, input_path: str, truth_path: str) -> dict:
     from measure import MeasuredStages, stopwatch
 
     stages = MeasuredStages()
-    if tool == "nser-linkage":
-        from linkage.config import DedupeConfig
+    jvm_peak_mb = 0.0
+    if tool in ("nser-linkage", SPARK):
+        import pandas as pd
+
+        from linkage.config import BackendConfig, DedupeConfig
         from linkage.errors import NserLinkError
         from linkage.pipelines.dedupe import run_dedupe
 
+        config = DedupeConfig()
+        if tool == SPARK:
+            config.backend = BackendConfig(name="spark", spark_master="local[2]",
+                                           spark_shuffle_partitions=8)
         out = Path(tempfile.mkdtemp(prefix="nser-bench-")) / "run"
         try:
             with stopwatch() as wall:
-                result = run_dedupe(input_path, out, DedupeConfig(), stages=stages)
+                result = run_dedupe(input_path, out, config, stages=stages)
+            clusters = pd.read_parquet(out / "clusters.parquet")
+            if tool == SPARK:
+                jvm_peak_mb = _jvm_peak_mb()
         except NserLinkError as exc:  # e.g. the comparison budget: a finding, not a crash
             return {**stages.report(wall["s"]), "error": str(exc)}
         finally:
             shutil.rmtree(out.parent, ignore_errors=True)
-        clusters = result.tables["clusters"]
         labels = clusters.set_index(clusters["record_id"].astype(str))["cluster_id"]
         comparisons = result.summary["comparisons"]["total"]
     else:
@@ -91,8 +104,22 @@ def child(tool: str, input_path: str, truth_path: str) -> dict:
         with stopwatch() as wall:
             labels, comparisons = run(input_path, stages)
     report = stages.report(wall["s"])
+    if jvm_peak_mb:  # Spark's JVM is a process of its own: its peak counts too
+        report["peak_rss_mb"] = round(report["peak_rss_mb"] + jvm_peak_mb, 1)
+        report["jvm_peak_rss_mb"] = round(jvm_peak_mb, 1)
     return {**report, "comparisons": int(comparisons), "rows": int(len(labels)),
             **_score(labels, truth_path)}
+
+
+def _jvm_peak_mb() -> float:
+    """Peak resident memory of the Spark driver JVM started by this process."""
+    from pyspark.sql import SparkSession
+
+    pid = SparkSession.getActiveSession().sparkContext._jvm.ProcessHandle.current().pid()
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def generate_child(households: int, seed: int, out: str) -> dict:
@@ -139,11 +166,13 @@ def dataset(size: str, seed: int) -> tuple[Path, int]:
     return folder, households
 
 
-def bench_size(size: str, seed: int, skip_peers: bool, when: str) -> dict:
+def bench_size(size: str, seed: int, skip_peers: bool, when: str, spark: bool = False) -> dict:
     folder, households = dataset(size, seed)
     wave, truth = str(folder / "wave_2021.csv"), str(folder / "truth.csv")
     tools = ["nser-linkage"]
-    if not skip_peers:
+    if spark:
+        tools.append(SPARK)
+    elif not skip_peers:
         tools.append("plain splink")
         if SIZES[size] <= RECORDLINKAGE_MAX_ROWS:
             tools.append("recordlinkage")
@@ -158,7 +187,7 @@ def bench_size(size: str, seed: int, skip_peers: bool, when: str) -> dict:
     result = {"date": when, "size": size, "households": households, "seed": seed,
               "rows": rows, "machine": machine(), "runs": runs}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{when}-{size}.json"
+    path = RESULTS / f"{when}-{'spark-' if spark else ''}{size}.json"
     path.write_text(json.dumps(result, indent=1) + "\n")
     print(f"[{size}] wrote {path.relative_to(ROOT)}", file=sys.stderr)
     return result
@@ -166,13 +195,36 @@ def bench_size(size: str, seed: int, skip_peers: bool, when: str) -> dict:
 
 # --- BENCHMARKS.md --------------------------------------------------------------------
 
-def latest_results() -> list[dict]:
+def latest_results(spark: bool = False) -> list[dict]:
     """The newest result file per size, smallest size first."""
     newest: dict[str, dict] = {}
     for path in sorted(RESULTS.glob("*.json")):
+        if ("-spark-" in path.name) != spark:
+            continue
         res = json.loads(path.read_text())
         newest[res["size"]] = res  # file names sort by date
     return sorted(newest.values(), key=lambda r: r["rows"])
+
+
+def spark_table(results: list[dict]) -> str:
+    """The Spark section of BENCHMARKS.md: the same job on DuckDB and on local Spark."""
+    m = results[-1]["machine"]
+    lines = [
+        f"Machine: {m['cores']} cores, {m['memory_gb']} GB RAM. Measured "
+        f"{', '.join(sorted({r['date'] for r in results}))}. Peak RSS of the Spark run "
+        "includes its JVM.", "",
+        "| rows | backend | wall | × DuckDB | peak RSS | F1 |", "|---:|---|---:|---:|---:|---:|",
+    ]
+    for res in results:
+        duck = res["runs"]["nser-linkage"]
+        for tool in SPARK_TOOLS:
+            r = res["runs"].get(tool)
+            if not r or "error" in r:
+                continue
+            lines.append(f"| {res['rows']:,} | {'DuckDB' if tool == 'nser-linkage' else tool} "
+                         f"| {r['wall_s']:.1f} s | {r['wall_s'] / duck['wall_s']:.1f} | "
+                         f"{r['peak_rss_mb'] / 1024:.2f} GB | {r['f1']:.4f} |")
+    return "\n".join(lines)
 
 
 def tables(results: list[dict]) -> str:
@@ -248,22 +300,30 @@ def target_checks(results: list[dict]) -> list[str]:
     return ["| target | measured | |", "|---|---:|---|", *checks]
 
 
-def write_report(results: list[dict]) -> None:
-    start, end = "<!-- bench:start (generated by benchmarks/run.py) -->", "<!-- bench:end -->"
-    text = REPORT.read_text() if REPORT.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+def write_report(results: list[dict], *, spark: bool = False) -> None:
+    name = "bench-spark" if spark else "bench"
+    start = f"<!-- {name}:start (generated by benchmarks/run.py) -->"
+    end = f"<!-- {name}:end -->"
+    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
+    if start not in text:
+        heading = "\n## Spark local[2] against DuckDB\n\n" if spark else "\n"
+        text = f"{text.rstrip()}\n{heading}{start}\n{end}\n"
     before, rest = text.split(start, 1)
     after = rest.split(end, 1)[1]
-    REPORT.write_text(f"{before}{start}\n{tables(results)}\n{end}{after}")
+    body = spark_table(results) if spark else tables(results)
+    REPORT.write_text(f"{before}{start}\n{body}\n{end}{after}")
     print(f"updated {REPORT.relative_to(ROOT)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10k,100k,1M",
-                        help=f"comma-separated, of {', '.join(SIZES)} (default 10k,100k,1M)")
+    parser.add_argument("--sizes", help=f"comma-separated, of {', '.join(SIZES)} "
+                        "(default 10k,100k,1M; with --spark 20k,200k)")
     parser.add_argument("--skip-peers", action="store_true", help="nser-linkage only")
     parser.add_argument("--quick", action="store_true", help="10k only: a smoke run")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--spark", action="store_true",
+                        help="DuckDB against Spark local[2] (default sizes 20k,200k)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -272,14 +332,15 @@ def main(argv: list[str] | None = None) -> None:
             else child(*rest)
         print(json.dumps(out))
         return
-    sizes = ["10k"] if args.quick else [s.strip() for s in args.sizes.split(",")]
+    chosen = args.sizes or ("20k,200k" if args.spark else "10k,100k,1M")
+    sizes = ["10k"] if args.quick else [s.strip() for s in chosen.split(",")]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         parser.error(f"unknown size(s) {unknown}; choose from {list(SIZES)}")
     when = dt.date.today().isoformat()
     for size in sizes:
-        bench_size(size, args.seed, args.skip_peers, when)
-    write_report(latest_results())
+        bench_size(size, args.seed, args.skip_peers, when, spark=args.spark)
+    write_report(latest_results(spark=args.spark), spark=args.spark)
 
 
 if __name__ == "__main__":

@@ -49,19 +49,27 @@ def generate(
 
 @app.command()
 def dedupe(
-    input: Annotated[Path, typer.Argument(help="A wave of person records (CSV or Parquet).")],
-    out: Annotated[Path, typer.Option(help="Output folder (replaced atomically).")],
+    input: Annotated[str | None, typer.Argument(
+        help="A wave of person records (CSV or Parquet); or `input:` in the config.")] = None,
+    out: Annotated[str | None, typer.Option(
+        help="Output folder, replaced atomically; or `out:` in the config.")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML settings (see README).")] = None,
-    mapping: Annotated[Path | None, typer.Option(help="YAML column mapping.")] = None,
-    model: Annotated[Path | None, typer.Option(help="A saved model.json to reuse.")] = None,
+    mapping: Annotated[str | None, typer.Option(help="YAML column mapping.")] = None,
+    model: Annotated[str | None, typer.Option(help="A saved model.json to reuse.")] = None,
     threshold: Annotated[float | None, typer.Option(help="Cluster match probability.")] = None,
     format: Annotated[Literal["parquet", "csv"] | None, typer.Option(help="Output format.")] = None,
     backend: Annotated[Literal["duckdb", "spark"] | None,
                        typer.Option(help="SQL engine (default: duckdb, or the config's).")] = None,
+    memory_limit: Annotated[str | None, typer.Option(
+        help="DuckDB memory limit, e.g. 6GB; DuckDB spills to disk beyond it.")] = None,
     truth: Annotated[Path | None, typer.Option(help="Truth file: also print accuracy.")] = None,
 ) -> None:
-    """Find people registered more than once in one wave; write clusters and golden records."""
+    """Find people registered more than once in one wave; write clusters and golden records.
+
+    Paths are strings, not local paths only: on Spark they may be hdfs://, s3a://, ...
+    """
     from linkage.config import DedupeConfig, load_config
+    from linkage.errors import ConfigError
     from linkage.mapping import ColumnMapping
     from linkage.pipelines.dedupe import run_dedupe
 
@@ -73,11 +81,20 @@ def dedupe(
         cfg.output_format = format
     if backend is not None:
         cfg.backend.name = backend
+    if memory_limit is not None:
+        cfg.backend.memory_limit = memory_limit
+    input, out = input or cfg.input, out or cfg.out
+    mapping, model = mapping or cfg.mapping, model or cfg.model
+    if not input or not out:
+        missing = "an input file" if not input else "an output folder (--out)"
+        raise ConfigError(f"dedupe needs {missing}: give it on the command line or as "
+                          f"`{'input' if not input else 'out'}:` in the config.")
     column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
     result = run_dedupe(input, out, cfg, mapping=column_mapping, model_path=model)
+    out = Path(out)
 
     s = result.summary
-    table = Table("", "", title=f"Dedupe of {input.name} → {out}", show_header=False)
+    table = Table("", "", title=f"Dedupe of {Path(input).name} → {out}", show_header=False)
     table.add_row("records read", f"{s['input']['rows_read']:,}")
     table.add_row("rejected", f"{s['input']['rows_rejected']:,}")
     table.add_row("person clusters", f"{s['person_clusters']:,}")

@@ -81,7 +81,13 @@ class GoldenConfig(_Strict):
 
 
 class DedupeConfig(_Strict):
-    """Everything the dedupe job needs besides its input and output paths."""
+    """Everything the dedupe job needs; paths may also come from the command line,
+    which wins. Paths are strings: on Spark they may be hdfs://, s3a://, abfss://."""
+
+    input: str | None = None
+    out: str | None = None
+    model: str | None = None
+    mapping: str | None = None
 
     backend: BackendConfig = BackendConfig()
     training: TrainingConfig = TrainingConfig()

@@ -174,15 +174,22 @@ def test_a_rule_set_over_the_comparison_budget_is_refused(generated, tmp_path):
     assert "max_comparisons" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_job_script_runs_the_same_dedupe(generated, tmp_path):
+def test_job_script_takes_its_paths_from_the_config(generated, tmp_path):
+    config = tmp_path / "job.yaml"
+    config.write_text(f"input: {generated / 'wave_2021.csv'}\nout: {tmp_path / 'job'}\n")
     proc = subprocess.run(
-        [sys.executable, "jobs/dedupe.py", str(generated / "wave_2021.csv"),
-         "--out", str(tmp_path / "job")],
+        [sys.executable, "jobs/dedupe.py", "--config", str(config)],
         capture_output=True, text=True, timeout=600,
         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]),
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "job" / "clusters.parquet").exists()
+
+
+def test_no_input_anywhere_is_one_message(tmp_path):
+    proc = _cli("dedupe", "--out", tmp_path / "o")
+    assert proc.returncode == 2
+    assert "needs an input file" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_blocking_keeps_nearly_every_true_pair(generated):

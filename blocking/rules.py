@@ -21,15 +21,23 @@ NOT_SAME_ROSTER = "l.roster_key <> r.roster_key"
 
 @dataclass(frozen=True)
 class Rule:
-    """A blocking rule as equality keys; ``sql`` adds the roster cannot-link."""
+    """A blocking rule as equality keys; ``sql`` adds the roster cannot-link.
+
+    ``multi_token`` names keys that must hold two or more words (phonetic tokens) for
+    the rule to apply: a one-word name or guardian ("Fatima", "Ahmed") is too common to
+    block on without a date, and other rules cover it. The filter is on one side only,
+    so engines apply it before the join.
+    """
 
     name: str
     keys: tuple[str, ...]
+    multi_token: tuple[str, ...] = ()
 
     @property
     def sql(self) -> str:
         joins = " AND ".join(f"l.{k} = r.{k}" for k in self.keys)
-        return f"{joins} AND {NOT_SAME_ROSTER}"
+        several = "".join(f" AND l.{k} LIKE '% %'" for k in self.multi_token)
+        return f"{joins}{several} AND {NOT_SAME_ROSTER}"
 
     def as_splink(self) -> dict[str, str]:
         return {"blocking_rule": self.sql, "sql_dialect": "duckdb"}
@@ -43,8 +51,9 @@ PERSON_RULES: tuple[Rule, ...] = (
     Rule("given name and birth date", ("given_name_key", "dob")),
     Rule("given name, birth year and district", ("given_name_key", "dob_year", "district_std")),
     Rule("given name and guardian's whole name", ("given_name_key", "guardian_tokens_key")),
-    # Alone, a one-word name such as "Fatima" would pair every Fatima in the country.
-    Rule("all name tokens in any order, and district", ("name_tokens_key", "district_std")),
+    # Alone, a one-word name such as "Fatima" would pair every Fatima in the district.
+    Rule("all name tokens in any order, and district", ("name_tokens_key", "district_std"),
+         multi_token=("name_tokens_key",)),
     Rule("guardian, birth year, gender and district",
          ("guardian_key", "dob_year", "gender_std", "district_std")),
     Rule("guardian's whole name, district and gender",

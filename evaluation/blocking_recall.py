@@ -54,6 +54,9 @@ def blocking_recall(std: pd.DataFrame, truth: pd.Series, rules: Sequence[Rule]) 
         for key in rule.keys:
             lv, rv = _values(left[key]), _values(right[key])
             hit &= pd.notna(lv) & (lv == rv)
+        for key in rule.multi_token:
+            hit &= left[key].astype("string").str.contains(" ", regex=False) \
+                .fillna(False).to_numpy(dtype=bool)
         by_rule[rule.name] = int((hit & ~covered).sum())
         covered |= hit
     return BlockingRecall(len(pairs), int(covered.sum()), by_rule)

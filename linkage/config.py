@@ -43,8 +43,8 @@ class TrainingConfig(_Strict):
     #: Fewer usable records than this cannot train a model unsupervised: EM needs
     #: duplicates to learn from. Smaller inputs need a saved model (--model).
     min_records: int = Field(1000, ge=2)
-    u_max_pairs: float = 2e6
-    em_max_pairs: float = 1e6
+    u_max_pairs: float = 1e6
+    em_max_pairs: float = 3e5
     #: Recall assumed for the deterministic rules that estimate the match prior.
     prior_recall: float = 0.7
     #: Smallest m probability any level keeps after EM, so that no single disagreement

@@ -212,7 +212,8 @@ def train_model(db_api, table, config: DedupeConfig) -> dict:
 
 def _pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
     """Scored pairs without any name or CNIC: ids, scores and comparison levels."""
-    gammas = sorted(c for c in predictions.columns if c.startswith("gamma_"))
+    # Each comparison's match weight (mw_*): the why of every score, and no PII.
+    gammas = sorted(c for c in predictions.columns if c.startswith(("gamma_", "mw_")))
     cols = ["record_id_l", "record_id_r", "match_weight", "match_probability",
             "source_l", "source_r", *gammas]
     pairs = predictions[cols].copy()

@@ -76,7 +76,8 @@ def run_dedupe_spark(
     table = db_api.register(std.select(*MODEL_COLUMNS), table_name="records")
     scored = score_pairs(db_api, table, n_records, config, model=model, stages=stages)
     cfg = config.clustering
-    gammas = [c for c in scored.pairs.as_spark_dataframe().columns if c.startswith("gamma_")]
+    gammas = sorted(c for c in scored.pairs.as_spark_dataframe().columns
+                    if c.startswith(("gamma_", "mw_")))
     pairs = scored.pairs.as_spark_dataframe().select(
         "record_id_l", "record_id_r", "match_weight", "match_probability", "source_l",
         "source_r", *gammas).persist(keep)

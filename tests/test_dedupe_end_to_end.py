@@ -8,27 +8,12 @@ import pandas as pd
 import pytest
 
 from evaluation.metrics import score_clusters
-from evaluation.synthetic import generate
 from linkage.config import DedupeConfig
 from linkage.pipelines.dedupe import run_dedupe
 
 pytestmark = pytest.mark.slow
 
 F1_FLOOR = 0.95  # small data trains a noisier model than the 20k-household demo
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    out = tmp_path_factory.mktemp("generated")
-    generate(households=1500, seed=3, out=out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def first_run(generated, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "first"
-    result = run_dedupe(generated / "wave_2021.csv", out, DedupeConfig())
-    return out, result
 
 
 def _truth(generated):

@@ -18,21 +18,9 @@ from evaluation.report import (
     mask_cnic,
     write_report,
 )
-from evaluation.synthetic import generate
-from linkage.config import DedupeConfig
-from linkage.pipelines.dedupe import run_dedupe
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
-    generate(households=1500, seed=3, out=data)
-    out = tmp_path_factory.mktemp("runs") / "dedupe"
-    run_dedupe(data / "wave_2021.csv", out, DedupeConfig())
-    return data, out
 
 
 @pytest.fixture(scope="module")

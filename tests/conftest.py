@@ -1,0 +1,36 @@
+"""One generated wave and one dedupe run, shared by the test modules that need them.
+
+Generating and deduping takes seconds; doing it once per session keeps the suite
+fast. Modules that write into a run folder (the review saves its scores there) work on
+their own copy (``run``).
+"""
+
+import shutil
+
+import pytest
+
+from evaluation.synthetic import generate
+from linkage.config import DedupeConfig
+from linkage.pipelines.dedupe import run_dedupe
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("generated")
+    generate(households=1500, seed=3, out=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def first_run(generated, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "first"
+    result = run_dedupe(generated / "wave_2021.csv", out, DedupeConfig())
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def run(generated, first_run, tmp_path_factory):
+    """(data folder, a copy of the first run's output folder that this module owns)."""
+    copy = tmp_path_factory.mktemp("run-copy") / "dedupe"
+    shutil.copytree(first_run[0], copy)
+    return generated, copy

@@ -55,6 +55,9 @@ class TrainingConfig(_Strict):
 class BlockingConfig(_Strict):
     #: Refuse to score more comparisons than this (counted before predicting).
     max_comparisons: int = 50_000_000
+    #: Up to this many records comparisons are counted exactly; beyond, they are
+    #: estimated from a sample of records (Splink's blocking analysis), about as many.
+    exact_count_records: int = Field(200_000, ge=1)
 
 
 class ClusteringConfig(_Strict):

@@ -62,11 +62,11 @@ def golden_records(
     records = records[[c for c in dict.fromkeys(used) if c in records.columns]]
     size = records.groupby("cluster_id")["record_id"].transform("size")
     # Most people are registered once: their golden record is their record, no choosing.
+    # Singles keep their input order, then the chosen records by cluster id: a stable
+    # order without sorting a million strings; only the chosen part holds NaNs to clear.
     single = _from_single_records(records[size == 1])
-    multiple = _chosen(records[size > 1], source_priority)
-    golden = pd.concat([single, multiple], ignore_index=True)
-    golden = golden.sort_values("cluster_id", kind="mergesort").reset_index(drop=True)
-    return golden.replace({np.nan: None})
+    multiple = _chosen(records[size > 1], source_priority).replace({np.nan: None})
+    return pd.concat([single, multiple], ignore_index=True)
 
 
 def _present(values: pd.Series) -> pd.Series:

@@ -128,11 +128,13 @@ class Scored:
     counts: list
     total: int
     model_json: str
+    estimated: bool = False
 
     def summary(self) -> dict:
         return {
             "comparisons": {
                 "total": self.total,
+                "estimated": self.estimated,
                 "by_rule": [{"rule": c.rule, "marginal": c.marginal} for c in self.counts],
             },
             "model": {"fingerprint": fingerprint(self.model_json)},
@@ -154,8 +156,10 @@ def score_pairs(db_api, table, n_records: int, config: DedupeConfig, *,
     if model is not None:
         model = for_dialect(model, config.backend.name)
     rules = model["blocking_rules_to_generate_predictions"] if model else PERSON_RULES
+    # Exact counts cost seconds at a million records; the budget needs only their size.
+    sample = min(1.0, config.blocking.exact_count_records / max(n_records, 1)) ** 0.5
     with stages.stage("count comparisons"):
-        counts = count_comparisons(table, rules)
+        counts = count_comparisons(table, rules, sample=sample)
         total = check_comparison_budget(counts, config.blocking.max_comparisons)
     if model is None:
         with stages.stage("train model (u sampling, EM)"):
@@ -164,7 +168,7 @@ def score_pairs(db_api, table, n_records: int, config: DedupeConfig, *,
     with stages.stage("score pairs"):
         predictions = linker.inference.predict(
             threshold_match_probability=config.clustering.pairs_threshold)
-    return Scored(linker, predictions, counts, total, model_json(linker))
+    return Scored(linker, predictions, counts, total, model_json(linker), sample < 1.0)
 
 
 def cluster_summary(n_records: int, cluster_sizes: pd.Series, n_households: int) -> dict:

@@ -136,8 +136,12 @@ def load_input(run: Run) -> InputView:
     if file_fingerprint(path) != info.get("fingerprint"):
         return InputView(None, f"The input file {str(path)!r} has changed since the run "
                                "(its fingerprint differs); it is not used.")
+    from linkage.mapping import ColumnMapping
+
+    mapping = info.get("mapping")
     try:
-        raw = read_table(path, kind="registry")
+        raw = read_table(path, kind="registry",
+                         mapping=ColumnMapping(**mapping) if mapping else None)
         rows = validate_rows(raw, kind="registry", file=str(path)).rows
     except NserLinkError as exc:
         return InputView(None, f"The input file could not be re-read without the run's "

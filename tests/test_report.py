@@ -127,3 +127,19 @@ def test_renders_offline_in_chromium(run, tmp_path):
          f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri()],
         capture_output=True, timeout=90, check=False)
     assert shot.exists() and shot.stat().st_size > 20_000  # a blank page is ~8 kB
+
+
+def test_report_re_reads_an_input_through_the_runs_column_mapping(run, tmp_path):
+    from linkage.pipelines.dedupe import file_fingerprint
+
+    data, out = run
+    mapped = tmp_path / "theirs.csv"
+    text = (data / "wave_2021.csv").read_text(encoding="utf-8")
+    mapped.write_text(text.replace("full_name", "Full Name", 1), encoding="utf-8")
+    copy = tmp_path / "mapped-run"
+    shutil.copytree(out, copy)
+    summary = json.loads((copy / "summary.json").read_text())
+    summary["input"].update(path=str(mapped), fingerprint=file_fingerprint(mapped),
+                            mapping={"rename": {"Full Name": "full_name"}})
+    (copy / "summary.json").write_text(json.dumps(summary))
+    assert "Input re-read from" in build_report(copy)

@@ -276,6 +276,8 @@ def run_dedupe(
         "input": {
             "path": str(input_path),
             "fingerprint": file_fingerprint(input_path),
+            # The mapping used (column names, no data): lets the report re-read the input.
+            "mapping": mapping.model_dump() if mapping else None,
             "rows_read": int(len(raw)),
             "rows_used": int(len(valid.rows)),
             "rows_rejected": int(len(valid.rejected)),

@@ -99,6 +99,8 @@ def run_dedupe_spark(
         "input": {
             "path": str(input_path),
             "fingerprint": file_fingerprint(input_path) if Path(input_path).is_file() else None,
+            # The mapping used (column names, no data): lets the report re-read the input.
+            "mapping": mapping.model_dump() if mapping else None,
             "rows_read": int(rows_read),
             "rows_used": int(n_records),
             "rows_rejected": int(rows_read - n_records),

@@ -119,7 +119,7 @@ def _required_columns(kind: str) -> tuple[str, ...]:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     file = str(path)
-    encoding = _csv_encoding(path)
+    encoding = csv_encoding(path)
     header = _csv_header(path, encoding)
     if header is None:
         raise InputError("is empty (no header, no rows).", file=file)
@@ -140,7 +140,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise InputError(_describe_parser_error(exc, len(header)), file=file) from None
 
 
-def _csv_encoding(path: Path) -> str:
+def csv_encoding(path: Path) -> str:
     """The codec to read ``path`` with, or an InputError explaining why it is refused.
 
     Today only UTF-8 (with or without BOM) is accepted. To accept another encoding,

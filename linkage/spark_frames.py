@@ -15,7 +15,13 @@ import pandas as pd
 
 from linkage.contract import RECORD_ID, SOURCE
 from linkage.errors import InputError, NserLinkError
-from linkage.io import INPUT_ROW, check_required_columns, check_reserved_columns, check_unique_ids
+from linkage.io import (
+    INPUT_ROW,
+    check_required_columns,
+    check_reserved_columns,
+    check_unique_ids,
+    csv_encoding,
+)
 from linkage.mapping import ColumnMapping, apply_mapping
 from linkage.standardise import OUTPUT_DTYPES, standardise
 from linkage.validate import REASON, row_reasons
@@ -48,6 +54,8 @@ def read_records(spark, path: str, *, mapping: ColumnMapping | None, kind: str,
         raw = reader.parquet(file)
         raw = raw.select([F.col(c).cast("string").alias(c) for c in raw.columns])
     else:
+        if Path(file).is_file():  # Spark would replace bad bytes silently: refuse first
+            csv_encoding(Path(file))
         raw = reader.option("header", True).option("encoding", "UTF-8").option(
             "mode", "PERMISSIVE").csv(file)
     columns = [c.strip() for c in raw.columns]

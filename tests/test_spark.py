@@ -130,3 +130,16 @@ def test_spark_submit_runs_the_job_script(generated, duckdb_run, tmp_path):
     submitted = pd.read_parquet(tmp_path / "submitted" / "clusters.parquet")
     submitted = submitted.set_index("record_id").loc[duck.index]
     assert (duck["cluster_id"] == submitted["cluster_id"]).all()
+
+
+def test_a_file_that_is_not_utf8_is_refused_on_spark_too(spark_run, tmp_path):
+    from linkage.config import BackendConfig, DedupeConfig
+    from linkage.errors import InputError
+    from linkage.pipelines.dedupe import run_dedupe
+
+    bad = tmp_path / "cp1252.csv"
+    bad.write_bytes("record_id,household_id,full_name\nr1,h1,Caf\xe9 Ali\n".encode("cp1252"))
+    config = DedupeConfig(backend=BackendConfig(name="spark", spark_master="local[2]"))
+    with pytest.raises(InputError, match="not valid UTF-8"):
+        run_dedupe(bad, tmp_path / "out", config)
+    assert not (tmp_path / "out").exists()

@@ -3,7 +3,8 @@
 read + validate → standardise → block (guarded) → train or load model → score →
 cluster (roster cannot-link) → households → golden records → write.
 ``dedupe_records`` is the pure middle (frame in, tables out); ``run_dedupe`` adds the
-file edges.
+file edges, or hands the whole job to ``dedupe_spark`` on the Spark backend. Both routes
+share ``score_pairs`` and the clustering, household and golden-record functions.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ from models.training import identifier_u, train, with_m_floor
 MODEL_COLUMNS = (
     "record_id", "source", "roster_key",
     "person_cnic", "given_name", "given_name_key", "family_name", "name_tokens_key",
-    "guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key", "dob", "dob_year", "dob_precision", "gender_std",
-    "district_std", "address_tokens", "phone_std",
+    "guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key",
+    "dob", "dob_year", "dob_precision", "gender_std", "district_std", "address_tokens",
+    "phone_std",
 )
 
 

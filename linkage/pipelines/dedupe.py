@@ -268,9 +268,12 @@ def run_dedupe(
     with stages.stage("read and validate"):
         raw = read_table(input_path, mapping=mapping, kind="registry")
         valid = validate_rows(raw, kind="registry", file=str(input_path))
+    rows_read, rows_used, rejected = len(raw), len(valid.rows), valid.rejected
+    records = valid.rows
+    del raw, valid  # the raw frame is a copy of the records: free it before scoring
 
-    result = dedupe_records(valid.rows, config, model=model, stages=stages)
-    result.tables["rejected"] = valid.rejected
+    result = dedupe_records(records, config, model=model, stages=stages)
+    result.tables["rejected"] = rejected
     result.summary = {
         "job": "dedupe",
         "version": linkage.__version__,
@@ -280,10 +283,10 @@ def run_dedupe(
             "fingerprint": file_fingerprint(input_path),
             # The mapping used (column names, no data): lets the report re-read the input.
             "mapping": mapping.model_dump() if mapping else None,
-            "rows_read": int(len(raw)),
-            "rows_used": int(len(valid.rows)),
-            "rows_rejected": int(len(valid.rejected)),
-            "rejected_by_reason": _reasons(valid.rejected),
+            "rows_read": int(rows_read),
+            "rows_used": int(rows_used),
+            "rows_rejected": int(len(rejected)),
+            "rejected_by_reason": _reasons(rejected),
         },
         **result.summary,
         "model": {**result.summary["model"], "trained_here": model is None,

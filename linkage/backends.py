@@ -119,26 +119,7 @@ def _check_similarity_jar(spark) -> None:
 def register_frame(db_api, frame, table_name: str):
     """Register a pandas frame as an engine table (nulls as SQL NULL on every engine)."""
     if type(db_api).__name__ == "SparkAPI":
-        spark_frame = db_api.spark.createDataFrame(
-            frame.astype(object).where(frame.notna(), None), schema=_spark_schema(frame)
-        )
-        return db_api.register(spark_frame, table_name=table_name)
+        from linkage.spark_frames import from_pandas
+
+        return db_api.register(from_pandas(db_api.spark, frame), table_name=table_name)
     return db_api.register(frame, table_name=table_name)
-
-
-def _spark_schema(frame):
-    """Spark types from pandas dtypes: an all-null column cannot be inferred."""
-    from pyspark.sql import types as T
-
-    def spark_type(dtype):
-        if str(dtype).startswith("datetime64"):
-            return T.TimestampType()
-        if str(dtype) in ("Int64", "int64", "Int32", "int32"):
-            return T.LongType()
-        if str(dtype) in ("float64", "Float64"):
-            return T.DoubleType()
-        if str(dtype) in ("boolean", "bool"):
-            return T.BooleanType()
-        return T.StringType()
-
-    return T.StructType([T.StructField(c, spark_type(t), True) for c, t in frame.dtypes.items()])

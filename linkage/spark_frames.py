@@ -27,19 +27,33 @@ from linkage.standardise import OUTPUT_DTYPES, standardise
 from linkage.validate import REASON, row_reasons
 
 
-def _spark_type(dtype: str):
+def _spark_type(dtype):
+    """The Spark type for a pandas dtype (or "long"/"string"); text is the default."""
     from pyspark.sql import types as T
 
-    return {
-        "datetime64[ns]": T.TimestampType(), "Int64": T.LongType(), "boolean": T.BooleanType(),
-        "long": T.LongType(),
-    }.get(str(dtype), T.StringType())
+    name = str(dtype)
+    if name.startswith("datetime64"):
+        return T.TimestampType()
+    if name in ("long", "Int64", "int64", "Int32", "int32"):
+        return T.LongType()
+    if name in ("float64", "Float64"):
+        return T.DoubleType()
+    if name in ("boolean", "bool"):
+        return T.BooleanType()
+    return T.StringType()
 
 
-def _schema(columns: dict[str, str]):
+def _schema(columns: dict):
     from pyspark.sql import types as T
 
     return T.StructType([T.StructField(c, _spark_type(t), True) for c, t in columns.items()])
+
+
+def from_pandas(spark, frame: pd.DataFrame):
+    """A Spark DataFrame of a pandas frame, typed from its dtypes (an all-null column
+    cannot be inferred) and with every kind of null as SQL NULL."""
+    rows = frame.astype(object).where(frame.notna(), None)
+    return spark.createDataFrame(rows, schema=_schema(dict(frame.dtypes.items())))
 
 
 def read_records(spark, path: str, *, mapping: ColumnMapping | None, kind: str,

@@ -24,6 +24,7 @@ from linkage.golden import FIELDS, golden_records
 from linkage.households import household_clusters
 from linkage.mapping import ColumnMapping
 from linkage.progress import Stages
+from linkage.spark_frames import from_pandas
 from linkage.validate import REASON
 from models.store import load_model
 
@@ -154,7 +155,7 @@ def _clusters(spark, std, pairs, threshold: float, overlap: float):
                                       threshold)
     mapped = pd.DataFrame({"record_id": touched["record_id"].to_numpy(),
                            "mapped_cluster": person.to_numpy()})
-    with_person = std.join(_to_spark(spark, mapped), "record_id", "left").withColumn(
+    with_person = std.join(from_pandas(spark, mapped), "record_id", "left").withColumn(
         "cluster_id", F.coalesce("mapped_cluster", "record_id")).drop("mapped_cluster")
 
     multi = mapped.groupby("mapped_cluster")["record_id"].transform("size") > 1
@@ -165,7 +166,7 @@ def _clusters(spark, std, pairs, threshold: float, overlap: float):
                                    overlap=overlap)
     roster_map = pd.DataFrame({"roster_key": members["roster_key"].to_numpy(),
                                "mapped_household": household.to_numpy()}).drop_duplicates()
-    return with_person.join(_to_spark(spark, roster_map), "roster_key", "left").withColumn(
+    return with_person.join(from_pandas(spark, roster_map), "roster_key", "left").withColumn(
         "household_cluster_id", F.coalesce("mapped_household", "roster_key")
     ).drop("mapped_household")
 
@@ -195,7 +196,7 @@ def _golden(spark, std, clusters, source_priority):
     if chosen is not None:
         chosen = chosen.astype(object).where(chosen.notna(), None)
         chosen["n_records"] = chosen["n_records"].astype("int64")
-        golden = golden.unionByName(_to_spark(spark, chosen[golden.columns]))
+        golden = golden.unionByName(from_pandas(spark, chosen[golden.columns]))
     return golden
 
 
@@ -203,16 +204,5 @@ def _rows_for(spark, table, key: str, values: pd.Series, columns: list[str]) -> 
     """The rows of ``table`` whose ``key`` is among ``values``, as pandas (few by design)."""
     if values.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    wanted = _to_spark(spark, values.to_frame())
+    wanted = from_pandas(spark, values.to_frame())
     return table.join(wanted.hint("broadcast"), key, "inner").select(*columns).toPandas()
-
-
-def _to_spark(spark, frame: pd.DataFrame):
-    from pyspark.sql import types as T
-
-    def kind(dtype):
-        return T.LongType() if str(dtype) in ("int64", "Int64") else T.StringType()
-
-    schema = T.StructType([T.StructField(c, kind(t), True) for c, t in frame.dtypes.items()])
-    rows = frame.astype(object).where(frame.notna(), None)
-    return spark.createDataFrame(rows, schema=schema)

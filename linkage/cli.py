@@ -60,6 +60,9 @@ def dedupe(
     format: Annotated[Literal["parquet", "csv"] | None, typer.Option(help="Output format.")] = None,
     backend: Annotated[Literal["duckdb", "spark"] | None,
                        typer.Option(help="SQL engine (default: duckdb, or the config's).")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="The CSV's encoding when not UTF-8, e.g. cp1252, utf-16.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Sheet of an .xlsx file (default: the first).")] = None,
     memory_limit: Annotated[str | None, typer.Option(
         help="DuckDB memory limit, e.g. 6GB; DuckDB spills to disk beyond it.")] = None,
     truth: Annotated[Path | None, typer.Option(help="Truth file: also print accuracy.")] = None,
@@ -90,7 +93,8 @@ def dedupe(
         raise ConfigError(f"dedupe needs {missing}: give it on the command line or as "
                           f"`{'input' if not input else 'out'}:` in the config.")
     column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
-    result = run_dedupe(input, out, cfg, mapping=column_mapping, model_path=model)
+    result = run_dedupe(input, out, cfg, mapping=column_mapping, model_path=model,
+                        encoding=encoding, sheet=sheet)
     out = Path(out)
 
     s = result.summary

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 #: 1-based number of the data row in its file (header excluded); see :func:`read_table`.
 INPUT_ROW = "input_row"
-_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
 _CHUNK = 1 << 20
 _UTF8_ADVICE = (
     "Re-save the file as UTF-8 (in Excel: Save As -> 'CSV UTF-8 (Comma delimited)')."
@@ -63,8 +63,14 @@ def read_table(
     mapping: ColumnMapping | None = None,
     kind: Literal["registry", "partner"] = "registry",
     source: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
 ) -> pd.DataFrame:
     """Read a registry wave or partner list and check it against the data contract.
+
+    CSV encodings: UTF-8 (with or without BOM), or the ``encoding`` stated. Partner
+    lists, which come from offices whose Excel saves what it likes, also have UTF-16 and
+    Windows-1252 detected. XLSX: the first sheet, or ``sheet``.
 
     Steps: read as text (:func:`read_raw`) -> apply ``mapping`` -> check the required
     columns of ``kind`` -> fill blank ``source`` (mapping's source, else ``source``,
@@ -74,7 +80,7 @@ def read_table(
     """
     required = _required_columns(kind)
     file = str(path)
-    df = read_raw(path)
+    df = read_raw(path, encoding=encoding, detect_encoding=kind == "partner", sheet=sheet)
     check_reserved_columns(df, file)
     df = apply_mapping(df, mapping, file)
     check_required_columns(df, required, file)
@@ -85,7 +91,13 @@ def read_table(
     return df
 
 
-def read_raw(path: str | Path) -> pd.DataFrame:
+def read_raw(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    detect_encoding: bool = False,
+    sheet: str | None = None,
+) -> pd.DataFrame:
     """Read a CSV or Parquet file as text: every cell a ``str`` or None, nothing else.
 
     No mapping and no contract checks; empty strings become None. Header names are
@@ -103,7 +115,12 @@ def read_raw(path: str | Path) -> pd.DataFrame:
         raise InputError(
             f"has extension {path.suffix!r}; supported are {', '.join(_FORMATS)}.", file=file
         )
-    df = _read_csv(path) if fmt == "csv" else _read_parquet(path)
+    if fmt == "csv":
+        df = _read_csv(path, encoding=encoding, detect=detect_encoding)
+    elif fmt == "xlsx":
+        df = _read_xlsx(path, sheet)
+    else:
+        df = _read_parquet(path)
     if len(df) == 0:
         raise InputError("has a header but no rows.", file=file)
     return _empty_to_none(df)
@@ -117,9 +134,9 @@ def _required_columns(kind: str) -> tuple[str, ...]:
     raise ValueError(f"kind must be 'registry' or 'partner', not {kind!r}")
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, *, encoding: str | None = None, detect: bool = False) -> pd.DataFrame:
     file = str(path)
-    encoding = csv_encoding(path)
+    encoding = stated_encoding(path, encoding) if encoding else csv_encoding(path, detect=detect)
     header = _csv_header(path, encoding)
     if header is None:
         raise InputError("is empty (no header, no rows).", file=file)
@@ -140,21 +157,27 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise InputError(_describe_parser_error(exc, len(header)), file=file) from None
 
 
-def csv_encoding(path: Path) -> str:
+def csv_encoding(path: Path, *, detect: bool = False) -> str:
     """The codec to read ``path`` with, or an InputError explaining why it is refused.
 
-    Today only UTF-8 (with or without BOM) is accepted. To accept another encoding,
-    recognise it here and return its Python codec name instead of raising.
+    UTF-8 (with or without BOM) always. With ``detect`` (partner lists), also UTF-16
+    (by its byte-order mark, or NUL bytes) and, for a file that is not valid UTF-8,
+    Windows-1252, the legacy Excel encoding, when the whole file decodes as it.
     """
     with path.open("rb") as fh:
         head = fh.read(4096)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if detect:
+            return _detected(path, "utf-16")
         raise InputError(
             f"is encoded as UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8. "
             f"{_UTF8_ADVICE}",
             file=str(path),
         )
     if b"\x00" in head:
+        if detect:  # UTF-16 without a mark: NULs fall on the odd bytes of ASCII text
+            little = head[1::2].count(0) > head[0::2].count(0)
+            return _detected(path, "utf-16-le" if little else "utf-16-be")
         offset = head.index(b"\x00")
         line = head.count(b"\n", 0, offset) + 1
         raise InputError(
@@ -163,8 +186,30 @@ def csv_encoding(path: Path) -> str:
             f"{_UTF8_ADVICE}",
             file=str(path),
         )
-    _check_decodes(path, "utf-8")
+    try:
+        _check_decodes(path, "utf-8")
+    except InputError:
+        if not detect:
+            raise
+        return _detected(path, "cp1252")
     return "utf-8-sig"
+
+
+def _detected(path: Path, encoding: str) -> str:
+    _check_decodes(path, encoding)
+    log.warning("%s: read as %s (detected); UTF-8 is preferred", path, encoding)
+    return encoding
+
+
+def stated_encoding(path: Path, encoding: str) -> str:
+    """A user-stated codec, checked: unknown names and undecodable bytes are refused."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ConfigError(f"encoding {encoding!r} is not one Python knows (try utf-8, "
+                          "utf-16, cp1252).", file=str(path)) from None
+    _check_decodes(path, encoding)
+    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
 
 
 def _check_decodes(path: Path, encoding: str) -> None:
@@ -188,18 +233,26 @@ def _check_decodes(path: Path, encoding: str) -> None:
                     good, carry = exc.start, data[exc.start :]  # split character: next chunk
                 else:
                     line = newlines + data.count(b"\n", 0, exc.start) + 1
-                    raise _not_utf8(path, offset + exc.start, line, data[exc.start]) from None
+                    raise _undecodable(path, encoding, offset + exc.start, line,
+                                       data[exc.start]) from None
             newlines += data.count(b"\n", 0, good)
             offset += good
             if not chunk:
                 return
 
 
-def _not_utf8(path: Path, offset: int, line: int, byte: int) -> InputError:
+def _undecodable(path: Path, encoding: str, offset: int, line: int, byte: int) -> InputError:
+    if codecs.lookup(encoding).name == "utf-8":
+        return InputError(
+            f"is not valid UTF-8: byte 0x{byte:02X} at byte offset {offset} (line {line}) "
+            f"cannot be decoded; the file was probably saved as Windows-1252 or another "
+            f"legacy encoding. {_UTF8_ADVICE}",
+            file=str(path),
+        )
     return InputError(
-        f"is not valid UTF-8: byte 0x{byte:02X} at byte offset {offset} (line {line}) "
-        f"cannot be decoded; the file was probably saved as Windows-1252 or another "
-        f"legacy encoding. {_UTF8_ADVICE}",
+        f"is not valid {encoding}: byte 0x{byte:02X} at byte offset {offset} (line {line}) "
+        f"cannot be decoded. State the file's encoding with --encoding, or {_UTF8_ADVICE[0].lower()}"
+        f"{_UTF8_ADVICE[1:]}",
         file=str(path),
     )
 
@@ -247,6 +300,31 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     _check_header(table.column_names, file)
     columns = {name: _as_text(table.column(name), name, file) for name in table.column_names}
     return pa.table(columns).to_pandas()
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
+    """One sheet of an Excel workbook as text (the first sheet unless ``sheet``)."""
+    file = str(path)
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except ImportError:
+        raise ConfigError("reading .xlsx needs openpyxl: pip install openpyxl.",
+                          file=file) from None
+    except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx
+        raise InputError(f"is not a readable Excel .xlsx workbook ({type(exc).__name__}).",
+                         file=file) from None
+    names = [str(n) for n in book.sheet_names]
+    target = names[0] if sheet is None else sheet
+    if target not in names:
+        raise InputError(f"has no sheet {sheet!r}; its sheets are: "
+                         + ", ".join(repr(n) for n in names) + ".", file=file)
+    df = book.parse(target, dtype=str, keep_default_na=False, na_filter=False)
+    if df.columns.empty:
+        raise InputError(f"sheet {target!r} is empty (no header, no rows).", file=file)
+    header = [str(c).strip() for c in df.columns]
+    _check_header(header, file)
+    df.columns = header
+    return df.dropna(how="all")
 
 
 def _as_text(column: pa.ChunkedArray, name: str, file: str) -> pa.ChunkedArray:

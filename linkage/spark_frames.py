@@ -21,6 +21,7 @@ from linkage.io import (
     check_reserved_columns,
     check_unique_ids,
     csv_encoding,
+    stated_encoding,
 )
 from linkage.mapping import ColumnMapping, apply_mapping
 from linkage.standardise import OUTPUT_DTYPES, standardise
@@ -57,7 +58,7 @@ def from_pandas(spark, frame: pd.DataFrame):
 
 
 def read_records(spark, path: str, *, mapping: ColumnMapping | None, kind: str,
-                 source: str | None = None):
+                 source: str | None = None, encoding: str | None = None):
     """A wave as a Spark DataFrame of text columns plus ``input_row``, checked like
     ``linkage.io.read_table``: mapping applied, required columns present, ids unique."""
     from pyspark.sql import functions as F
@@ -68,9 +69,14 @@ def read_records(spark, path: str, *, mapping: ColumnMapping | None, kind: str,
         raw = reader.parquet(file)
         raw = raw.select([F.col(c).cast("string").alias(c) for c in raw.columns])
     else:
+        codec = "UTF-8"
         if Path(file).is_file():  # Spark would replace bad bytes silently: refuse first
-            csv_encoding(Path(file))
-        raw = reader.option("header", True).option("encoding", "UTF-8").option(
+            codec = (stated_encoding(Path(file), encoding) if encoding
+                     else csv_encoding(Path(file), detect=kind == "partner"))
+        elif encoding:
+            codec = encoding
+        codec = "UTF-8" if codec == "utf-8-sig" else codec
+        raw = reader.option("header", True).option("encoding", codec).option(
             "mode", "PERMISSIVE").csv(file)
     columns = [c.strip() for c in raw.columns]
     raw = raw.toDF(*columns)

@@ -24,7 +24,7 @@ from blocking.rules import DETERMINISTIC_RULES, PERSON_RULES, TRAINING_RULES
 from linkage.backends import make_db_api, register_frame
 from linkage.clustering import cluster_with_cannot_link
 from linkage.config import DedupeConfig
-from linkage.errors import InputError
+from linkage.errors import ConfigError, InputError
 from linkage.golden import golden_records
 from linkage.households import household_clusters
 from linkage.io import read_table, write_outputs
@@ -255,18 +255,24 @@ def run_dedupe(
     mapping: ColumnMapping | None = None,
     model_path: str | Path | None = None,
     stages: Stages | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
 ) -> DedupeResult:
     """Read, dedupe and write one wave; every input row ends in ``clusters`` or ``rejected``."""
     if config.backend.name == "spark":
         from linkage.pipelines.dedupe_spark import run_dedupe_spark
 
+        if sheet is not None or str(input_path).lower().endswith(".xlsx"):
+            raise ConfigError("Spark does not read Excel workbooks: save the sheet as CSV "
+                              "or Parquet, or use the DuckDB backend.", file=str(input_path))
         return run_dedupe_spark(str(input_path), str(out), config, mapping=mapping,
-                                model_path=model_path, stages=stages)
+                                model_path=model_path, stages=stages, encoding=encoding)
     stages = stages or Stages()
     started = dt.datetime.now(dt.UTC)
     model = load_model(model_path) if model_path else None
     with stages.stage("read and validate"):
-        raw = read_table(input_path, mapping=mapping, kind="registry")
+        raw = read_table(input_path, mapping=mapping, kind="registry", encoding=encoding,
+                         sheet=sheet)
         valid = validate_rows(raw, kind="registry", file=str(input_path))
     rows_read, rows_used, rejected = len(raw), len(valid.rows), valid.rejected
     records = valid.rows

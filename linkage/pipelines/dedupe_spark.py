@@ -37,6 +37,7 @@ def run_dedupe_spark(
     mapping: ColumnMapping | None = None,
     model_path: str | Path | None = None,
     stages: Stages | None = None,
+    encoding: str | None = None,
 ):
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -62,7 +63,8 @@ def run_dedupe_spark(
 
     with stages.stage("read and validate"):
         checked = sf.with_reasons(
-            sf.read_records(spark, str(input_path), mapping=mapping, kind="registry"),
+            sf.read_records(spark, str(input_path), mapping=mapping, kind="registry",
+                            encoding=encoding),
             kind="registry",
         ).persist(keep)
         rejected = checked.where(F.col(REASON).isNotNull())

@@ -199,10 +199,3 @@ def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: 
         if fs.exists(tmp):
             fs.delete(tmp, True)
         raise
-
-
-def summary_text(summary: dict) -> str:
-    from linkage.io import summary_json
-
-    return summary_json(summary)
-

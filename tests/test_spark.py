@@ -143,3 +143,9 @@ def test_a_file_that_is_not_utf8_is_refused_on_spark_too(spark_run, tmp_path):
     with pytest.raises(InputError, match="not valid UTF-8"):
         run_dedupe(bad, tmp_path / "out", config)
     assert not (tmp_path / "out").exists()
+
+
+def test_same_data_quality_flags_as_duckdb(duckdb_run, spark_run):
+    duck = json.loads((duckdb_run / "summary.json").read_text())["flags"]
+    spark = json.loads((spark_run / "summary.json").read_text())["flags"]
+    assert duck == spark and duck["dob_year_only"] > 0

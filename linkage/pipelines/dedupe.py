@@ -112,7 +112,7 @@ def dedupe_records(
         **cluster_summary(len(std), cluster_sizes, clusters["household_cluster_id"].nunique()),
         "pairs_written": int(len(pairs)),
         "pairs_at_threshold": int((pairs["match_probability"] >= cfg.threshold).sum()),
-        "flags": _flag_counts(std),
+        "flags": flag_counts(std),
         "thresholds": thresholds(config),
     }
     return DedupeResult(
@@ -229,13 +229,24 @@ def _pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-def _flag_counts(std: pd.DataFrame) -> dict[str, int]:
+#: Columns the data-quality flags are counted from.
+FLAG_COLUMNS = ("cnic_status", "gender_conflict", "dob_precision", "dob_year")
+
+
+def flag_counts(std: pd.DataFrame, weight: pd.Series | None = None) -> dict[str, int]:
+    """Data-quality flags for ``summary.json``; ``weight`` counts each row that many
+    times, so Spark can pass its grouped counts of ``FLAG_COLUMNS`` instead of records."""
+    w = pd.Series(1, index=std.index) if weight is None else weight
+
+    def count(mask: pd.Series) -> int:
+        return int(w[mask.astype("boolean").fillna(False).to_numpy(dtype=bool)].sum())
+
     return {
-        "cnic_missing": int((std["cnic_status"] == "missing").sum()),
-        "cnic_malformed": int((std["cnic_status"] == "malformed").sum()),
-        "gender_conflicts_cnic": int(std["gender_conflict"].fillna(False).astype(bool).sum()),
-        "dob_year_only": int((std["dob_precision"] == "year").sum()),
-        "dob_missing": int(std["dob_year"].isna().sum()),
+        "cnic_missing": count(std["cnic_status"] == "missing"),
+        "cnic_malformed": count(std["cnic_status"] == "malformed"),
+        "gender_conflicts_cnic": count(std["gender_conflict"]),
+        "dob_year_only": count(std["dob_precision"] == "year"),
+        "dob_missing": count(std["dob_year"].isna()),
     }
 
 

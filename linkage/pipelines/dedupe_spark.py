@@ -114,6 +114,7 @@ def run_dedupe_spark(
         "pairs_written": int(pairs.count()),
         "pairs_at_threshold": int(pairs.where(F.col("match_probability") >= cfg.threshold)
                                   .count()),
+        "flags": _flags(std),
         "thresholds": thresholds(config),
     }
     summary["model"] = {**summary["model"], "trained_here": model is None,
@@ -133,6 +134,19 @@ def run_dedupe_spark(
                                 "model.json": scored.model_json})
     return DedupeResult(tables=tables, summary=summary, model_json=scored.model_json,
                         stages=stages)
+
+
+def _flags(std) -> dict[str, int]:
+    """The same flags as on DuckDB, from Spark's counts of each combination of values."""
+    from pyspark.sql import functions as F
+
+    from linkage.pipelines.dedupe import FLAG_COLUMNS as columns
+    from linkage.pipelines.dedupe import flag_counts
+
+    grouped = std.select(*(F.col(c) if c != "dob_year" else F.col(c).isNull().alias(c)
+                           for c in columns)).groupBy(*columns).count().toPandas()
+    grouped["dob_year"] = grouped["dob_year"].map({True: None, False: 0})
+    return flag_counts(grouped, weight=grouped["count"])
 
 
 def _engine_keys(roster_keys, person_cnic):

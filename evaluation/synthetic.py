@@ -6,6 +6,7 @@ errors (``errors``):
 
 * ``wave_2011`` - the 2010-11 survey (source ``survey_2011``), ``households`` households;
 * ``wave_2021`` - the 2019-21 survey (``survey_2021``) ten years on - deaths, births,
+  small elderly households merged into another,
   daughters married into other households (guardian W/O husband, maybe his family name),
   sons' households split off, migrations, ~10% of households not re-surveyed, new ones
   added - plus ~4% of households registered a second time by dynamic registration
@@ -14,7 +15,9 @@ errors (``errors``):
   dashed CNICs, dd/mm/yyyy, no household id, ``poverty_flag``); ~20% of its people are
   in no registry wave;
 * ``truth`` - one row per record: ``record_id``, ``file``, ``person_id``,
-  ``household_true_id`` (the household the person truly lived in at the time).
+  ``household_true_id`` (the household the person truly lived in at the time; a 2011
+  household that continues keeps its id in 2021) and ``household_head`` (1 for its
+  true head).
 
 Same seed gives byte-identical files: all randomness comes from
 ``numpy.random.default_rng(seed)`` (world) and streams derived from the seed (errors).
@@ -57,7 +60,8 @@ PARTNER_COLUMNS: tuple[str, ...] = (
     "record_id", "source", "full_name", "guardian_name", "cnic", "gender", "date_of_birth",
     "district", "address", "phone", "poverty_flag",
 )
-TRUTH_COLUMNS: tuple[str, ...] = ("record_id", "file", "person_id", "household_true_id")
+TRUTH_COLUMNS: tuple[str, ...] = ("record_id", "file", "person_id", "household_true_id",
+                                   "household_head")
 REF_PARTNER = np.datetime64("2022-09-15")
 DYNAMIC_DATES = {"dynamic_2023": np.datetime64("2023-06-01"), "dynamic_2024": np.datetime64("2024-06-01")}
 #: share of 2021 survey households registered again, and of single people registered again
@@ -391,12 +395,17 @@ def _partner(world: World, rng: np.random.Generator, registered: np.ndarray, n_r
     return frame[list(PARTNER_COLUMNS)], clean
 
 
-def _truth(frame: pd.DataFrame, file: str, clean: dict[str, np.ndarray]) -> pd.DataFrame:
+def _truth(frame: pd.DataFrame, file: str, clean: dict[str, np.ndarray],
+           table: pd.DataFrame) -> pd.DataFrame:
+    """``household_head`` is 1 for the true head of the true household (whatever the
+    record says): the anchor of household lineage (``evaluation.lineage_truth``)."""
+    head = table["head"].to_numpy()[clean["true_household"]] == clean["person"]
     return pd.DataFrame({
         "record_id": frame["record_id"].to_numpy(),
         "file": file,
         "person_id": [f"P{p:08d}" for p in clean["person"]],
         "household_true_id": [f"T{h:07d}" for h in clean["true_household"]],
+        "household_head": head.astype(np.int64),
     })
 
 
@@ -428,8 +437,8 @@ def generate_frames(households: int, seed: int, *,
 
     wave_2021 = pd.concat([w21, dyn], ignore_index=True)[list(PERSON_COLUMNS)]
     truth = pd.concat([
-        _truth(w11, "wave_2011", c11), _truth(w21, "wave_2021", c21),
-        _truth(dyn, "wave_2021", cdyn), _truth(part, PARTNER_SOURCE, cpart),
+        _truth(w11, "wave_2011", c11, world.hh11), _truth(w21, "wave_2021", c21, world.hh21),
+        _truth(dyn, "wave_2021", cdyn, world.hh21), _truth(part, PARTNER_SOURCE, cpart, world.hh21),
     ], ignore_index=True)
     return {
         "wave_2011": w11[list(PERSON_COLUMNS)],

@@ -548,6 +548,33 @@ def _marry(P: People, rng: np.random.Generator, geo: Geography, pools: NamePools
     link_couple(P, single, wives, lo + (rng.random(len(single)) * span).astype("timedelta64[D]"))
 
 
+def _merge(P: People, rng: np.random.Generator, hh_tehsil: np.ndarray, share: float) -> None:
+    """Households merged 2011-2021: of the households left with one or two members all
+    50 or older (widowed parents, elderly couples), ``share`` move in with another
+    household of their tehsil and their own household ends."""
+    resident = np.flatnonzero(P["hh_2021"] >= 0)
+    hh = P["hh_2021"][resident]
+    n = np.bincount(hh, minlength=len(hh_tehsil))
+    young = np.bincount(hh[age_at(P["birth"][resident], REF_2021) < 50], minlength=len(hh_tehsil))
+    small_old = np.flatnonzero((n >= 1) & (n <= 2) & (young == 0))
+    moving = small_old[rng.random(len(small_old)) < share]
+    hosts = np.setdiff1d(np.flatnonzero(n >= 2), moving)
+    if len(moving) == 0 or len(hosts) == 0:
+        return
+    # a host in the same tehsil: a random household among those sharing the tehsil code
+    order = np.lexsort((rng.random(len(hosts)), hh_tehsil[hosts]))
+    hosts = hosts[order]
+    tehsil_of_host = hh_tehsil[hosts]
+    lo = np.searchsorted(tehsil_of_host, hh_tehsil[moving], "left")
+    hi = np.searchsorted(tehsil_of_host, hh_tehsil[moving], "right")
+    found = hi > lo
+    pick = lo + (rng.random(len(moving)) * np.maximum(hi - lo, 1)).astype(np.int64)
+    target = np.full(len(hh_tehsil), -1, dtype=np.int64)
+    target[moving[found]] = hosts[pick[found].clip(max=len(hosts) - 1)]
+    movers = resident[target[hh] >= 0]
+    P["hh_2021"][movers] = target[P["hh_2021"][movers]]
+
+
 def _split(P: People, rng: np.random.Generator, hh21: pd.DataFrame, first_id: int) -> pd.DataFrame:
     """Married sons who set up their own household, with their wife and children.
 
@@ -732,10 +759,11 @@ def _place_splits(rng: np.random.Generator, geo: Geography, ucs: UnionCouncils, 
 
 
 def simulate(households: int, rng: np.random.Generator, geo: Geography, pools: NamePools,
-             new_share: float = 0.12, unregistered: int = 0) -> World:
+             new_share: float = 0.12, unregistered: int = 0, merge_share: float = 0.3) -> World:
     """Simulate ``households`` households in 2011 and the same population in 2021.
 
-    2011 -> 2021: deaths, marriages (brides move), births, sons splitting off,
+    2011 -> 2021: deaths, small elderly households merging into another, marriages
+    (brides move), births, sons splitting off,
     household migrations, then households new in 2021 (``new_share``) and a
     never-surveyed pool of ``unregistered`` households.  About 10% of 2011 households
     are not re-surveyed.  Household ids are contiguous: 2011 households, splits, new,
@@ -749,6 +777,7 @@ def simulate(households: int, rng: np.random.Generator, geo: Geography, pools: N
     _die(P, rng, resident)
     P["hh_2021"][resident] = np.where(P["death"][resident] > REF_2021, P["hh_2011"][resident], -1)
     district = hh11["district"].to_numpy()
+    _merge(P, rng, hh11["tehsil"].to_numpy(), merge_share)
     _marry(P, rng, geo, pools, district)
     _bear(P, rng, pools, district)
 

@@ -78,9 +78,34 @@ class ClusteringConfig(_Strict):
         return self
 
 
+Rule = Literal["completeness", "source", "recency", "agreement"]
+
+
 class GoldenConfig(_Strict):
+    """Survivorship: which record's value a golden record keeps (``linkage.golden``)."""
+
     #: Source prefixes from most to least trusted; door-to-door surveys beat self-report.
     source_priority: list[str] = ["survey", "dynamic", "partner"]
+    #: Order of the rules for person fields; the smallest record id breaks last ties.
+    rules: list[Rule] = ["completeness", "source", "recency", "agreement"]
+    #: Order of the rules for household fields (size, location, urban/rural, PMT).
+    household_rules: list[Rule] = ["source", "recency", "completeness", "agreement"]
+    #: Per field, another order, e.g. {phone: [recency, completeness, source, agreement]}.
+    field_rules: dict[str, list[Rule]] = {}
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> GoldenConfig:
+        from linkage.golden import FIELDS, HOUSEHOLD_FIELDS
+
+        unknown = sorted(set(self.field_rules) - set(FIELDS) - set(HOUSEHOLD_FIELDS))
+        if unknown:
+            raise ValueError(f"field_rules names unknown fields {unknown}; known: "
+                             f"{sorted({*FIELDS, *HOUSEHOLD_FIELDS})}")
+        for name, rules in {"rules": self.rules, "household_rules": self.household_rules,
+                            **self.field_rules}.items():
+            if len(set(rules)) != len(rules):
+                raise ValueError(f"{name} lists a rule twice: {rules}")
+        return self
 
 
 class DedupeConfig(_Strict):
@@ -120,3 +145,30 @@ def load_config(path: str | Path | None, model: type[_Strict] = DedupeConfig) ->
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}.", file=str(path)) from None
+
+
+class LineageConfig(_Strict):
+    """How households of two waves are related (``linkage.lineage``)."""
+
+    #: An old household none of whose descendants continues it counts as ``merged``
+    #: into the newer household holding at least this share of its members.
+    merge_share: float = Field(0.5, gt=0, le=1)
+
+
+class UpdatesConfig(_Strict):
+    """Which changes between waves are flagged for checking before they are applied."""
+
+    #: Flag a household size that changes by more than this many people.
+    max_size_change: int = Field(4, ge=0)
+    #: Flag a reported household size that differs from the members listed by more.
+    max_size_vs_roster: int = Field(1, ge=0)
+    #: Flag a head of household younger than this (years, at the newer wave).
+    min_head_age: int = Field(15, ge=0)
+
+
+class LinkWavesConfig(DedupeConfig):
+    """The link-waves job: the dedupe settings plus lineage and update rules."""
+
+    waves: list[str] = []
+    lineage: LineageConfig = LineageConfig()
+    updates: UpdatesConfig = UpdatesConfig()

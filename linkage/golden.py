@@ -1,14 +1,25 @@
-"""Golden records: one row per person cluster, each field with the record it came from.
+"""Golden records: one row per cluster, each field with the record it came from.
 
-Survivorship, per field, in this order: the best-quality value (a valid CNIC over an
-unverified one, an exact birth date over a year-only one), then the most trusted source
-(door-to-door survey over dynamic self-report by default), then the value most records
-of the cluster agree on, then the smallest record id, so the choice is deterministic.
+Survivorship picks, per field and among the cluster's non-blank values, by rules applied
+in a configured order (``GoldenConfig``), then the smallest record id, so the choice is
+deterministic:
+
+* ``completeness`` - the better-graded value: a valid CNIC over an unverified one, an
+  exact birth date over a year-only one;
+* ``source``       - the more trusted source (door-to-door survey over dynamic
+  self-report by default, ``source_priority``);
+* ``recency``      - the newer record: later wave (``wave_order``), then later year
+  (``record_year``, read from the source name such as ``survey_2021``);
+* ``agreement``    - the value most of the cluster's records agree on.
+
+The default for people is completeness, source, recency, agreement; ``field_rules``
+reorders them per field (a phone number is best taken from the newest record).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,6 +44,33 @@ FIELDS: dict[str, tuple[str, str]] = {
 }
 
 
+RULES = ("completeness", "source", "recency", "agreement")
+DEFAULT_RULES: tuple[str, ...] = RULES
+#: For households (size, location, phone): the survey first, then the newest record.
+HOUSEHOLD_RULES: tuple[str, ...] = ("source", "recency", "completeness", "agreement")
+
+#: Household golden-record field -> (value column, agreement column).
+HOUSEHOLD_FIELDS: dict[str, tuple[str, str]] = {
+    "household_size": ("household_size", "household_size"),
+    "province": ("province_std", "province_std"),
+    "district": ("district_std", "district_std"),
+    "tehsil": ("tehsil", "tehsil_std"),
+    "union_council": ("union_council", "uc_std"),
+    "address": ("address", "address_tokens"),
+    "urban_rural": ("urban_rural", "urban_rural"),
+    "pmt_score": ("pmt_score", "pmt_score"),
+}
+
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+
+
+def source_year(sources: pd.Series) -> pd.Series:
+    """The year a source name carries (``survey_2021`` -> 2021); null without one."""
+    unique = pd.unique(sources.dropna().astype(str))
+    years = {s: int(m.group(1)) if (m := _YEAR.search(s)) else None for s in unique}
+    return sources.map(years).astype("Int64").rename("record_year")
+
+
 def source_rank(sources: pd.Series, priority: Sequence[str]) -> pd.Series:
     """0 for the most trusted source prefix, len(priority) for unknown sources."""
     rank = pd.Series(len(priority), index=sources.index, dtype="int64")
@@ -51,22 +89,32 @@ def _quality(field: str, records: pd.DataFrame) -> pd.Series:
 
 
 def golden_records(
-    records: pd.DataFrame, *, source_priority: Sequence[str]
+    records: pd.DataFrame, *, source_priority: Sequence[str],
+    rules: Sequence[str] = DEFAULT_RULES, field_rules: Mapping[str, Sequence[str]] | None = None,
+    fields: Mapping[str, tuple[str, str]] = FIELDS, cluster: str = "cluster_id",
 ) -> pd.DataFrame:
-    """One row per ``cluster_id``: ``n_records``, ``record_ids``, and per field its value,
-    ``<field>_source`` (the source it came from) and ``<field>_record_id``."""
+    """One row per ``cluster``: ``n_records``, ``record_ids``, and per field its value,
+    ``<field>_source`` (the source it came from) and ``<field>_record_id``; with a
+    ``record_year`` column also ``<field>_year`` (the date of the value's source)."""
     # Only the columns survivorship reads: slicing a registry-wide frame of 50+ columns
     # into singles and multiples would otherwise copy every column of a million rows.
-    used = ["cluster_id", "record_id", "source", "household_cluster_id", "cnic_status",
-            "dob_precision", *(c for pair in FIELDS.values() for c in pair)]
+    used = [cluster, "record_id", "source", "household_cluster_id", "cnic_status",
+            "dob_precision", "wave_order", "record_year",
+            *(c for pair in fields.values() for c in pair)]
     records = records[[c for c in dict.fromkeys(used) if c in records.columns]]
+    if cluster != "cluster_id":
+        records = records.drop(columns=["cluster_id"], errors="ignore") \
+            .rename(columns={cluster: "cluster_id"})
     size = records.groupby("cluster_id")["record_id"].transform("size")
     # Most people are registered once: their golden record is their record, no choosing.
     # Singles keep their input order, then the chosen records by cluster id: a stable
     # order without sorting a million strings; only the chosen part holds NaNs to clear.
-    single = _from_single_records(records[size == 1])
-    multiple = _chosen(records[size > 1], source_priority).replace({np.nan: None})
-    return pd.concat([single, multiple], ignore_index=True)
+    single = _from_single_records(records[size == 1], fields)
+    order = {f: tuple((field_rules or {}).get(f, rules)) for f in fields}
+    multiple = _chosen(records[size > 1], source_priority, order, fields) \
+        .replace({np.nan: None})
+    golden = pd.concat([single, multiple], ignore_index=True)
+    return golden.rename(columns={"cluster_id": cluster}) if cluster != "cluster_id" else golden
 
 
 def _present(values: pd.Series) -> pd.Series:
@@ -75,7 +123,8 @@ def _present(values: pd.Series) -> pd.Series:
     return values.notna() & ~blank
 
 
-def _from_single_records(records: pd.DataFrame) -> pd.DataFrame:
+def _from_single_records(records: pd.DataFrame, fields: Mapping[str, tuple[str, str]]
+                         ) -> pd.DataFrame:
     golden = pd.DataFrame({
         "cluster_id": records["cluster_id"].to_numpy(),
         "n_records": 1,
@@ -83,20 +132,40 @@ def _from_single_records(records: pd.DataFrame) -> pd.DataFrame:
     })
     if "household_cluster_id" in records:
         golden["household_cluster_id"] = records["household_cluster_id"].to_numpy()
-    for field, (value_col, agree_col) in FIELDS.items():
+    for field, (value_col, agree_col) in fields.items():
         if value_col not in records or agree_col not in records:
             continue
         present = _present(records[value_col]).to_numpy()
         golden[field] = records[value_col].astype(object).where(present, None).to_numpy()
         golden[f"{field}_source"] = records["source"].where(present, None).to_numpy()
         golden[f"{field}_record_id"] = records["record_id"].where(present, None).to_numpy()
+        if "record_year" in records:
+            golden[f"{field}_year"] = records["record_year"].astype(object) \
+                .where(present, None).to_numpy()
     return golden
 
 
-def _chosen(records: pd.DataFrame, source_priority: Sequence[str]) -> pd.DataFrame:
+#: rule -> (sort column, ascending)
+_SORT_KEYS: dict[str, list[tuple[str, bool]]] = {
+    "completeness": [("_quality", False)],
+    "source": [("_rank", True)],
+    "recency": [("_wave", False), ("_year", False)],
+    "agreement": [("_support", False)],
+}
+
+
+def _chosen(records: pd.DataFrame, source_priority: Sequence[str],
+            order: Mapping[str, tuple[str, ...]], fields: Mapping[str, tuple[str, str]]
+            ) -> pd.DataFrame:
     """Survivorship within clusters of two or more records, one field at a time."""
     base = records[["cluster_id", "record_id", "source"]].copy()
     base["_rank"] = source_rank(records["source"], source_priority)
+    # Unknown wave or year sorts as the oldest.
+    base["_wave"] = records["wave_order"].fillna(-1).to_numpy() if "wave_order" in records \
+        else 0
+    has_year = "record_year" in records
+    base["_year"] = records["record_year"].astype("Float64").fillna(-1).to_numpy() \
+        if has_year else 0
     # Sorted by cluster, then record id: each cluster's ids are one run, joined in one
     # Python pass over the runs (pandas' agg("|".join) calls back once per group).
     ordered = base.sort_values(["cluster_id", "record_id"], kind="mergesort")
@@ -115,22 +184,27 @@ def _chosen(records: pd.DataFrame, source_priority: Sequence[str]) -> pd.DataFra
             .drop_duplicates("cluster_id").set_index("cluster_id")["household_cluster_id"]
         golden["household_cluster_id"] = smallest.reindex(golden.index)
 
-    for field, (value_col, agree_col) in FIELDS.items():
+    for field, (value_col, agree_col) in fields.items():
         if value_col not in records or agree_col not in records:
             continue
         cand = base.assign(
             _value=records[value_col], _agree=records[agree_col],
             _quality=_quality(field, records),
         )
+        if has_year:
+            cand["_year_value"] = records["record_year"]
         cand = cand[_present(cand["_value"])]
         cand["_support"] = cand.groupby(["cluster_id", "_agree"], dropna=False)["record_id"] \
             .transform("size")
+        keys = [k for rule in order[field] for k in _SORT_KEYS[rule]]
         best = cand.sort_values(
-            ["cluster_id", "_quality", "_rank", "_support", "record_id"],
-            ascending=[True, False, True, False, True], kind="mergesort",
+            ["cluster_id", *(c for c, _ in keys), "record_id"],
+            ascending=[True, *(a for _, a in keys), True], kind="mergesort",
         ).drop_duplicates("cluster_id")
         best = best.set_index("cluster_id")
         golden[field] = best["_value"].astype(object).reindex(golden.index)
         golden[f"{field}_source"] = best["source"].reindex(golden.index)
         golden[f"{field}_record_id"] = best["record_id"].reindex(golden.index)
+        if has_year:
+            golden[f"{field}_year"] = best["_year_value"].astype(object).reindex(golden.index)
     return golden.reset_index()

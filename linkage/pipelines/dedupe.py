@@ -62,7 +62,7 @@ def person_cnic(std: pd.DataFrame) -> pd.Series:
 
 
 def roster_keys(records: pd.DataFrame) -> pd.Series:
-    """``source|household_id``: the roster whose members are different people.
+    """``[wave|]source|household_id``: the roster whose members are different people.
 
     A row without a household gets its own record id, so it conflicts with no one.
     """
@@ -70,8 +70,38 @@ def roster_keys(records: pd.DataFrame) -> pd.Series:
     if hh is None:
         return records["record_id"].astype(str).rename("roster_key")
     key = records["source"].fillna("").astype(str) + "|" + hh.astype("string").fillna("")
+    if "wave" in records:  # two waves may reuse a source name and household ids
+        key = records["wave"].astype(str) + "|" + key
     return key.where(hh.notna() & (hh.astype(str) != ""), records["record_id"].astype(str)) \
         .astype(str).rename("roster_key")
+
+
+@dataclass
+class PersonLinks:
+    """Records standardised and clustered into people, with the pairs that did it."""
+
+    std: pd.DataFrame  # standardised records with ``roster_key`` and ``cluster_id``
+    pairs: pd.DataFrame  # scored pairs without PII (``_pairs_table``)
+    scored: Scored
+
+
+def link_people(records: pd.DataFrame, config: DedupeConfig, *, model: dict | None,
+                stages: Stages) -> PersonLinks:
+    """Standardise, score and cluster people: the part every job that links shares."""
+    with stages.stage("standardise"):
+        std = standardise(records)
+        std["roster_key"] = roster_keys(std)
+        std["person_cnic"] = person_cnic(std)
+    db_api = make_db_api(config.backend)
+    table = register_frame(db_api, std[list(MODEL_COLUMNS)], "records")
+    scored = score_pairs(db_api, table, len(std), config, model=model, stages=stages)
+    pairs = scored.pairs.as_pandas_dataframe()
+    with stages.stage("cluster"):
+        pairs = _pairs_table(pairs)
+        std["cluster_id"] = cluster_with_cannot_link(
+            std["record_id"], std["roster_key"], pairs, config.clustering.threshold
+        ).to_numpy()
+    return PersonLinks(std, pairs, scored)
 
 
 def dedupe_records(
@@ -83,27 +113,17 @@ def dedupe_records(
 ) -> DedupeResult:
     """Dedupe validated records (contract columns); returns the output tables."""
     stages = stages or Stages(show=False)
-    with stages.stage("standardise"):
-        std = standardise(records)
-        std["roster_key"] = roster_keys(std)
-        std["person_cnic"] = person_cnic(std)
-    db_api = make_db_api(config.backend)
-    table = register_frame(db_api, std[list(MODEL_COLUMNS)], "records")
-    scored = score_pairs(db_api, table, len(std), config, model=model, stages=stages)
-    pairs = scored.pairs.as_pandas_dataframe()
-    cfg = config.clustering
-
-    with stages.stage("cluster"):
-        pairs = _pairs_table(pairs)
-        std["cluster_id"] = cluster_with_cannot_link(
-            std["record_id"], std["roster_key"], pairs, cfg.threshold
-        ).to_numpy()
+    linked = link_people(records, config, model=model, stages=stages)
+    std, pairs, scored, cfg = linked.std, linked.pairs, linked.scored, config.clustering
+    with stages.stage("households"):
         std["household_cluster_id"] = household_clusters(
             std["roster_key"], std["cluster_id"], overlap=cfg.household_overlap
         ).to_numpy()
 
     with stages.stage("golden records"):
-        golden = golden_records(std, source_priority=config.golden.source_priority)
+        g = config.golden
+        golden = golden_records(std, source_priority=g.source_priority, rules=g.rules,
+                                field_rules=g.field_rules)
 
     clusters = std[["record_id", "source", "cluster_id", "household_cluster_id"]].copy()
     cluster_sizes = clusters["cluster_id"].value_counts()

@@ -90,7 +90,7 @@ def run_dedupe_spark(
         clusters = clusters.persist(keep)
 
     with stages.stage("golden records"):
-        golden = _golden(spark, std, clusters, config.golden.source_priority)
+        golden = _golden(spark, std, clusters, config.golden)
 
     sizes = clusters.groupBy("cluster_id").count().toPandas().set_index("cluster_id")["count"]
     n_households = clusters.select("household_cluster_id").distinct().count()
@@ -187,7 +187,7 @@ def _clusters(spark, std, pairs, threshold: float, overlap: float):
     ).drop("mapped_household")
 
 
-def _golden(spark, std, clusters, source_priority):
+def _golden(spark, std, clusters, g):
     """Golden records: people registered once straight from Spark, the rest by the same
     survivorship rules as on DuckDB (``linkage.golden``), on the driver."""
     from pyspark.sql import Window
@@ -195,7 +195,8 @@ def _golden(spark, std, clusters, source_priority):
 
     sized = clusters.withColumn("_n", F.count("*").over(Window.partitionBy("cluster_id")))
     multi = sized.where("_n > 1").drop("_n").toPandas()
-    chosen = golden_records(multi, source_priority=source_priority) if len(multi) else None
+    chosen = golden_records(multi, source_priority=g.source_priority, rules=g.rules,
+                            field_rules=g.field_rules) if len(multi) else None
 
     single = sized.where("_n = 1")
     columns = [F.col("cluster_id"), F.lit(1).cast("long").alias("n_records"),

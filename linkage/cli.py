@@ -77,15 +77,8 @@ def dedupe(
     from linkage.pipelines.dedupe import run_dedupe
 
     cfg: DedupeConfig = load_config(config)
-    if threshold is not None:
-        cfg.clustering.threshold = threshold
-        cfg.clustering.pairs_threshold = min(cfg.clustering.pairs_threshold, threshold)
-    if format is not None:
-        cfg.output_format = format
-    if backend is not None:
-        cfg.backend.name = backend
-    if memory_limit is not None:
-        cfg.backend.memory_limit = memory_limit
+    _override(cfg, threshold=threshold, format=format, backend=backend,
+              memory_limit=memory_limit)
     input, out = input or cfg.input, out or cfg.out
     mapping, model = mapping or cfg.mapping, model or cfg.model
     if not input or not out:
@@ -114,6 +107,111 @@ def dedupe(
         scores = score_clusters(clusters.set_index("record_id")["cluster_id"], read_truth(truth))
         _add_scores(table, scores)
     console.print(table)
+
+
+@app.command("link-waves")
+def link_waves(
+    waves: Annotated[list[str] | None, typer.Argument(
+        help="Two or more waves, oldest first (CSV or Parquet); or `waves:` in the config.")
+    ] = None,
+    out: Annotated[str | None, typer.Option(help="Output folder, replaced atomically.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML settings (see README).")] = None,
+    mapping: Annotated[str | None, typer.Option(help="YAML column mapping (all waves).")] = None,
+    model: Annotated[str | None, typer.Option(help="A saved model.json to reuse.")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Cluster match probability.")] = None,
+    format: Annotated[Literal["parquet", "csv"] | None, typer.Option(help="Output format.")] = None,
+    backend: Annotated[Literal["duckdb", "spark"] | None,
+                       typer.Option(help="SQL engine (default: duckdb, or the config's).")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="The CSVs' encoding when not UTF-8.")] = None,
+    memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 6GB.")] = None,
+    truth: Annotated[Path | None, typer.Option(
+        help="Truth file of generated data: also print accuracy.")] = None,
+) -> None:
+    """Link waves: people across waves, household lineage, golden records, updates."""
+    from linkage.config import LinkWavesConfig, load_config
+    from linkage.errors import ConfigError
+    from linkage.mapping import ColumnMapping
+    from linkage.pipelines.link_waves import run_link_waves
+
+    cfg: LinkWavesConfig = load_config(config, LinkWavesConfig)
+    _override(cfg, threshold=threshold, format=format, backend=backend,
+              memory_limit=memory_limit)
+    waves, out = waves or cfg.waves, out or cfg.out
+    mapping, model = mapping or cfg.mapping, model or cfg.model
+    if not waves or not out:
+        missing = "waves" if not waves else "an output folder (--out)"
+        raise ConfigError(f"link-waves needs {missing}: give it on the command line or as "
+                          f"`{'waves' if not waves else 'out'}:` in the config.")
+    column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
+    result = run_link_waves(waves, out, cfg, mapping=column_mapping, model_path=model,
+                            encoding=encoding)
+    s = result.summary
+    table = Table("", "", title=f"Link waves → {out}", show_header=False)
+    for w in s["input"]["waves"]:
+        table.add_row(f"{w['wave']}: rows read / rejected",
+                      f"{w['rows_read']:,} / {w['rows_rejected']:,}")
+        if w["columns_missing"]:
+            table.add_row(f"{w['wave']}: columns missing (empty there)",
+                          ", ".join(w["columns_missing"]))
+    if s["input"]["record_ids_qualified"]:
+        table.add_row("record ids", "reused across waves: written as wave:record_id")
+    table.add_row("people (person clusters)", f"{s['person_clusters']:,}")
+    table.add_row("people found in several waves", f"{s['people_in_several_waves']:,}")
+    for step, counts in s["lineage"].items():
+        table.add_row(f"households {step}", ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    flagged = {k: v for k, v in s["updates"]["by_flag"].items() if v}
+    table.add_row("updates", f"{sum(s['updates']['by_field'].values()):,}")
+    table.add_row("flagged for checking", ", ".join(f"{k} {v:,}" for k, v in flagged.items())
+                  or "none")
+    if truth is not None:
+        _add_wave_scores(table, result, waves, out, cfg, truth)
+    console.print(table)
+
+
+def _override(cfg, *, threshold, format, backend, memory_limit) -> None:
+    """Command-line flags win over the config file."""
+    if threshold is not None:
+        cfg.clustering.threshold = threshold
+        cfg.clustering.pairs_threshold = min(cfg.clustering.pairs_threshold, threshold)
+    if format is not None:
+        cfg.output_format = format
+    if backend is not None:
+        cfg.backend.name = backend
+    if memory_limit is not None:
+        cfg.backend.memory_limit = memory_limit
+
+
+def _add_wave_scores(table: Table, result, waves: list[str], out, cfg, truth: Path) -> None:
+    from evaluation.lineage_truth import score_lineage, score_people
+    from linkage.io import read_raw
+    from linkage.pipelines.link_waves import wave_names
+
+    t = read_raw(truth)
+    clusters, links = result.tables["clusters"], result.tables["household_links"]
+    if not isinstance(clusters, pd.DataFrame):  # a Spark run: read what it wrote
+        clusters, links = (_read_output(Path(out), n, cfg.output_format)
+                           for n in ("clusters", "household_links"))
+    overall, cross = score_people(clusters, t)
+    table.add_row("person F1, all pairs (P / R)",
+                  f"[bold]{overall.f1:.4f}[/] ({overall.precision:.4f} / {overall.recall:.4f})")
+    table.add_row("person F1, across waves (P / R)",
+                  f"[bold]{cross.f1:.4f}[/] ({cross.precision:.4f} / {cross.recall:.4f})")
+    names = wave_names(waves)
+    frames = {n: read_raw(p) for n, p in zip(names, waves, strict=True)}
+    files = set(t["file"])
+    for old, new in zip(names[:-1], names[1:], strict=True):
+        if old in files and new in files:
+            s = score_lineage(links, t, frames, old, new)
+            table.add_row(f"lineage right, {old}->{new}",
+                          f"[bold]{s.type_accuracy:.4f}[/] of {s.households:,} households "
+                          f"(and pointing to the right household: {s.successor_accuracy:.4f})")
+
+
+def _read_output(out: Path, name: str, fmt: str) -> pd.DataFrame:
+    if fmt == "parquet":
+        return pd.read_parquet(out / f"{name}.parquet")
+    return pd.concat(pd.read_csv(f, dtype=str) for f in sorted((out / f"{name}.csv").glob("*.csv")))
 
 
 @app.command()

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from linkage.cli_report import register
+from linkage.cli_validate import register as register_validate
 from linkage.errors import NserLinkError
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 register(app)  # report, review sample, review score (linkage/cli_report.py)
+register_validate(app)  # validate-partner (linkage/cli_validate.py)
 
 
 @app.command()

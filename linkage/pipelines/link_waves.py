@@ -20,13 +20,13 @@ import pandas as pd
 
 import linkage
 from linkage.config import LinkWavesConfig
+from linkage.contract import PERSON_COLUMNS
 from linkage.errors import ConfigError, InputError
 from linkage.golden import HOUSEHOLD_FIELDS, golden_records, source_year
 from linkage.io import read_table, write_outputs
 from linkage.lineage import LINK_TYPES, classify, lineage_clusters, wave_units
 from linkage.mapping import ColumnMapping
 from linkage.pipelines.dedupe import (
-    PersonLinks,
     cluster_summary,
     file_fingerprint,
     flag_counts,
@@ -130,25 +130,28 @@ def read_waves(paths: list[str], *, mapping: ColumnMapping | None = None,
 
 
 def prepare(std: pd.DataFrame) -> pd.DataFrame:
-    """Columns lineage and updates read: relation, year of the record, a date-of-birth key."""
-    std["relation_std"] = standardise_relation(std["relation_to_head"]
-                                               if "relation_to_head" in std else
-                                               pd.Series(None, index=std.index, dtype=object))
+    """Columns lineage and updates read: relation, year of the record, a date-of-birth key;
+    contract columns no wave had are added empty."""
+    for c in PERSON_COLUMNS:
+        if c not in std:
+            std[c] = None
+    std["relation_std"] = standardise_relation(std["relation_to_head"])
     std["record_year"] = source_year(std["source"])
     dob = pd.to_datetime(std["dob"], errors="coerce").dt.strftime("%Y-%m-%d")
     year = pd.to_numeric(std["dob_year"], errors="coerce").astype("Int64").astype("string")
     std["dob_key"] = dob.where(dob.notna(), year).astype(object)
-    for column in HOUSEHOLD_FIELDS.values():
-        for c in column:
-            if c not in std:
-                std[c] = None
     return std
 
 
-def link_waves_records(linked: PersonLinks, config: LinkWavesConfig, *,
-                       stages: Stages) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Lineage, golden records and updates from people linked over all waves."""
-    std = prepare(linked.std)
+def link_waves_records(std: pd.DataFrame, pairs: pd.DataFrame, config: LinkWavesConfig, *,
+                       stages: Stages | None = None) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Lineage, golden records and updates from people linked over all waves.
+
+    ``std``: standardised records of all waves with ``wave``, ``wave_order``,
+    ``roster_key`` and ``cluster_id`` (``link_people``); ``pairs`` is passed through.
+    """
+    stages = stages or Stages(show=False)
+    std = prepare(std)
     order = std.groupby("wave_order")["wave"].first().sort_index()
     with stages.stage("household lineage"):
         std["unit"] = wave_units(std["wave"], std["roster_key"], std["cluster_id"],
@@ -189,16 +192,15 @@ def link_waves_records(linked: PersonLinks, config: LinkWavesConfig, *,
 
     household_links = _household_links(links, units, lineage)
     clusters = std.rename(columns={"unit": "household_unit"})[list(CLUSTER_COLUMNS)]
-    tables = {"clusters": clusters, "pairs": linked.pairs, "golden_records": people,
+    tables = {"clusters": clusters, "pairs": pairs, "golden_records": people,
               "household_golden_records": households, "household_links": household_links,
               "updates": updates}
     sizes = clusters["cluster_id"].value_counts()
     waves_of = std.groupby("cluster_id")["wave"].nunique()
     summary = {
-        **linked.scored.summary(),
         **cluster_summary(len(std), sizes, int(std["household_cluster_id"].nunique())),
         "people_in_several_waves": int((waves_of > 1).sum()),
-        "pairs_written": int(len(linked.pairs)),
+        "pairs_written": int(len(pairs)),
         "flags": flag_counts(std),
         "lineage": {f"{o}->{n}": _lineage_counts(links[links["wave_new"] == n])
                     for o, n in zip(order.iloc[:-1], order.iloc[1:], strict=True)},
@@ -280,7 +282,8 @@ def run_link_waves(paths: list[str], out: str | Path, config: LinkWavesConfig, *
         waves = read_waves([str(p) for p in paths], mapping=mapping, encoding=encoding)
     linked = link_people(waves.records, config, model=model, stages=stages)
     del waves.records
-    tables, summary = link_waves_records(linked, config, stages=stages)
+    tables, summary = link_waves_records(linked.std, linked.pairs, config, stages=stages)
+    summary = {**linked.scored.summary(), **summary}
     return finish(tables, summary, waves, linked.scored.model_json, out, config,
                   started=started, stages=stages, mapping=mapping, model_path=model_path,
                   model_loaded=model is not None)

@@ -81,7 +81,7 @@ class PersonLinks:
     """Records standardised and clustered into people, with the pairs that did it."""
 
     std: pd.DataFrame  # standardised records with ``roster_key`` and ``cluster_id``
-    pairs: pd.DataFrame  # scored pairs without PII (``_pairs_table``)
+    pairs: pd.DataFrame  # scored pairs without PII (``pairs_table``)
     scored: Scored
 
 
@@ -97,7 +97,7 @@ def link_people(records: pd.DataFrame, config: DedupeConfig, *, model: dict | No
     scored = score_pairs(db_api, table, len(std), config, model=model, stages=stages)
     pairs = scored.pairs.as_pandas_dataframe()
     with stages.stage("cluster"):
-        pairs = _pairs_table(pairs)
+        pairs = pairs_table(pairs)
         std["cluster_id"] = cluster_with_cannot_link(
             std["record_id"], std["roster_key"], pairs, config.clustering.threshold
         ).to_numpy()
@@ -236,7 +236,7 @@ def train_model(db_api, table, config: DedupeConfig) -> dict:
     return with_m_floor(linker.misc.save_model_to_json(), t.m_floor)
 
 
-def _pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
+def pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
     """Scored pairs without any name or CNIC: ids, scores and comparison levels."""
     # Each comparison's match weight (mw_*): the why of every score, and no PII.
     gammas = sorted(c for c in predictions.columns if c.startswith(("gamma_", "mw_")))

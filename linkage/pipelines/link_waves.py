@@ -290,11 +290,23 @@ def run_link_waves(paths: list[str], out: str | Path, config: LinkWavesConfig, *
 
 
 def finish(tables, summary, waves: Waves, model_json: str, out, config: LinkWavesConfig, *,
-           started, stages: Stages, mapping, model_path, model_loaded: bool,
-           backend: str = "duckdb") -> LinkWavesResult:
+           started, stages: Stages, mapping, model_path, model_loaded: bool) -> LinkWavesResult:
     """Add the input accounting to the summary and write every output."""
     tables["rejected"] = waves.rejected
-    rows_read = sum(i["rows_read"] for i in waves.info)
+    summary = finish_summary(summary, waves, tables["clusters"], len(waves.rejected),
+                             started=started, mapping=mapping, model_path=model_path,
+                             model_loaded=model_loaded)
+    with stages.stage("write outputs"):
+        summary["timings_s"] = dict(stages.timings)
+        write_outputs(out, tables, summary=summary, model_json=model_json,
+                      fmt=config.output_format)
+    return LinkWavesResult(tables, summary, model_json, stages)
+
+
+def finish_summary(summary: dict, waves: Waves, clusters: pd.DataFrame, rows_rejected: int, *,
+                   started, mapping, model_path, model_loaded: bool,
+                   backend: str = "duckdb") -> dict:
+    """The job's summary: what was read (rows read = used + rejected), then ``summary``."""
     summary = {
         "job": "link-waves",
         "version": linkage.__version__,
@@ -304,16 +316,12 @@ def finish(tables, summary, waves: Waves, model_json: str, out, config: LinkWave
             "waves": waves.info,
             "mapping": mapping.model_dump() if mapping else None,
             "record_ids_qualified": waves.ids_qualified,
-            "rows_read": rows_read,
-            "rows_used": int(len(tables["clusters"])),
-            "rows_rejected": int(len(waves.rejected)),
+            "rows_read": sum(i["rows_read"] for i in waves.info),
+            "rows_used": int(len(clusters)),
+            "rows_rejected": int(rows_rejected),
         },
         **summary,
     }
     summary["model"] = {**summary["model"], "trained_here": not model_loaded,
                         "loaded_from": str(model_path) if model_path else None}
-    with stages.stage("write outputs"):
-        summary["timings_s"] = dict(stages.timings)
-        write_outputs(out, tables, summary=summary, model_json=model_json,
-                      fmt=config.output_format)
-    return LinkWavesResult(tables, summary, model_json, stages)
+    return summary

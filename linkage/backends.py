@@ -13,6 +13,7 @@ import sys
 import tempfile
 
 import duckdb
+import pandas as pd
 from splink import DuckDBAPI
 
 from linkage.config import BackendConfig
@@ -117,9 +118,13 @@ def _check_similarity_jar(spark) -> None:
 
 
 def register_frame(db_api, frame, table_name: str):
-    """Register a pandas frame as an engine table (nulls as SQL NULL on every engine)."""
+    """Register a pandas (or, on Spark, a Spark) frame as an engine table, nulls as SQL
+    NULL on every engine. On Spark a view of that name left by an earlier job in the
+    same session is replaced: sessions are shared within a process."""
     if type(db_api).__name__ == "SparkAPI":
         from linkage.spark_frames import from_pandas
 
-        return db_api.register(from_pandas(db_api.spark, frame), table_name=table_name)
+        db_api.spark.catalog.dropTempView(table_name)
+        if isinstance(frame, pd.DataFrame):
+            frame = from_pandas(db_api.spark, frame)
     return db_api.register(frame, table_name=table_name)

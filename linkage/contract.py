@@ -71,6 +71,8 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "address_tokens": "space-joined, sorted, de-duplicated distinctive address tokens "
     "(generic words such as house/street/mohalla and the record's own district and "
     "tehsil names left out)",
+    "relation_std": "relation to the head: 'head', 'spouse', 'son', 'daughter', 'parent', "
+    "'son-in-law', 'daughter-in-law', 'grandchild', 'sibling', 'parent-in-law' or 'other'",
 }
 
 # --- outputs ---------------------------------------------------------------------------
@@ -86,3 +88,15 @@ CLUSTER_COLUMNS: tuple[str, ...] = ("record_id", "source", "cluster_id", "househ
 PAIR_COLUMNS: tuple[str, ...] = ("record_id_l", "record_id_r", "match_weight", "match_probability")
 #: ``rejected`` carries the input row as given plus these two.
 REJECT_COLUMNS: tuple[str, ...] = ("input_row", "reason")
+
+# --- link-waves outputs ----------------------------------------------------------------
+
+HOUSEHOLD_LINKS = "household_links"
+HOUSEHOLD_GOLDEN_RECORDS = "household_golden_records"
+UPDATES = "updates"
+
+LINK_TYPES: tuple[str, ...] = ("same", "split", "merged", "dissolved", "new")
+#: ``household_links`` carries these first, then members counts and all roster ids.
+HOUSEHOLD_LINK_COLUMNS: tuple[str, ...] = ("household_id_old", "household_id_new", "link_type")
+UPDATE_COLUMNS: tuple[str, ...] = ("household_id", "record_id", "field", "old_value",
+                                   "new_value", "source", "flag")

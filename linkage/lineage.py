@@ -24,7 +24,6 @@ import pandas as pd
 from linkage.clustering import cluster_with_cannot_link
 from linkage.households import household_clusters
 
-LINK_TYPES = ("same", "split", "merged", "dissolved", "new")
 LINK_COLUMNS = ("unit_old", "unit_new", "link_type", "continues", "members_old",
                 "members_new", "shared", "carried_share")
 

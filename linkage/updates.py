@@ -27,12 +27,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from linkage import contract
 from linkage.config import UpdatesConfig
 from linkage.golden import HOUSEHOLD_FIELDS, golden_records, source_rank
 
-UPDATE_COLUMNS = ("household_id", "record_id", "field", "old_value", "new_value", "source",
-                  "flag", "household_id_new", "record_id_old", "wave_old", "wave_new",
-                  "link_type", "district")
+UPDATE_COLUMNS = (*contract.UPDATE_COLUMNS, "household_id_new", "record_id_old", "wave_old",
+                  "wave_new", "link_type", "district")
 FLAGS = ("size_jump", "size_disagrees_with_roster", "urban_rural_flip_without_move",
          "dob_contradicts_earlier_wave", "gender_contradicts_earlier_wave",
          "cnic_contradicts_earlier_wave", "gender_contradicts_cnic", "dob_contradicts_cnic",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 import linkage
-from linkage.backends import make_db_api
+from linkage.backends import make_db_api, register_frame
 from linkage.clustering import cluster_with_cannot_link
 from linkage.config import DedupeConfig
 from linkage.golden import FIELDS, golden_records
@@ -76,7 +76,7 @@ def run_dedupe_spark(
         std = sf.standardised(usable, _engine_keys(roster_keys, person_cnic)).persist(keep)
         n_records = std.count()
 
-    table = db_api.register(std.select(*MODEL_COLUMNS), table_name="records")
+    table = register_frame(db_api, std.select(*MODEL_COLUMNS), "records")
     scored = score_pairs(db_api, table, n_records, config, model=model, stages=stages)
     cfg = config.clustering
     gammas = sorted(c for c in scored.pairs.as_spark_dataframe().columns

@@ -20,11 +20,11 @@ import pandas as pd
 
 import linkage
 from linkage.config import LinkWavesConfig
-from linkage.contract import PERSON_COLUMNS
+from linkage.contract import HOUSEHOLD_LINK_COLUMNS, LINK_TYPES, PERSON_COLUMNS
 from linkage.errors import ConfigError, InputError
 from linkage.golden import HOUSEHOLD_FIELDS, golden_records, source_year
 from linkage.io import read_table, write_outputs
-from linkage.lineage import LINK_TYPES, classify, lineage_clusters, wave_units
+from linkage.lineage import classify, lineage_clusters, wave_units
 from linkage.mapping import ColumnMapping
 from linkage.pipelines.dedupe import (
     cluster_summary,
@@ -34,7 +34,6 @@ from linkage.pipelines.dedupe import (
     thresholds,
 )
 from linkage.progress import Stages
-from linkage.standardise.relations import standardise_relation
 from linkage.updates import (
     flag_summary,
     household_updates,
@@ -47,7 +46,7 @@ from models.store import load_model
 
 CLUSTER_COLUMNS = ("record_id", "source", "cluster_id", "household_cluster_id", "wave",
                    "household_id", "household_unit")
-LINK_COLUMNS = ("household_id_old", "household_id_new", "link_type", "wave_old", "wave_new",
+LINK_COLUMNS = (*HOUSEHOLD_LINK_COLUMNS, "wave_old", "wave_new",
                 "members_old", "members_new", "members_carried", "carried_share",
                 "continues", "household_ids_old", "household_ids_new",
                 "household_cluster_id")
@@ -135,7 +134,6 @@ def prepare(std: pd.DataFrame) -> pd.DataFrame:
     for c in PERSON_COLUMNS:
         if c not in std:
             std[c] = None
-    std["relation_std"] = standardise_relation(std["relation_to_head"])
     std["record_year"] = source_year(std["source"])
     dob = pd.to_datetime(std["dob"], errors="coerce").dt.strftime("%Y-%m-%d")
     year = pd.to_numeric(std["dob_year"], errors="coerce").astype("Int64").astype("string")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from linkage.backends import make_db_api
+from linkage.backends import make_db_api, register_frame
 from linkage.clustering import cluster_with_cannot_link
 from linkage.config import LinkWavesConfig
 from linkage.io import summary_json
@@ -97,7 +97,7 @@ def run_link_waves_spark(paths: list[str], out: str, config: LinkWavesConfig, *,
         std = sf.standardised(records, _engine_keys(roster_keys, person_cnic)).persist(keep)
         n_records = std.count()
 
-    table = db_api.register(std.select(*MODEL_COLUMNS), table_name="records")
+    table = register_frame(db_api, std.select(*MODEL_COLUMNS), "records")
     scored = score_pairs(db_api, table, n_records, config, model=model, stages=stages)
     with stages.stage("cluster"):
         pairs = pairs_table(scored.pairs.as_spark_dataframe().toPandas())

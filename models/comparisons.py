@@ -185,13 +185,27 @@ def _near() -> cll.Or:
                   cll.ExactMatchLevel("phone_std"))
 
 
+def _married_between() -> cll.CustomLevel:
+    """A daughter in one record, a wife or daughter-in-law in the other: the woman who
+    married between two waves (or is still listed on her parents' roster), whose
+    guardian, family name and often district all changed with the marriage."""
+    wife = "('spouse', 'daughter-in-law')"
+    return cll.CustomLevel(
+        f"(relation_std_l = 'daughter' AND relation_std_r IN {wife}) OR "
+        f"(relation_std_r = 'daughter' AND relation_std_l IN {wife})",
+        base_dialect_str="duckdb",
+    )
+
+
 def household_context() -> cl.CustomComparison:
     """Guardian, family name, place, address and phone as one piece of evidence.
 
     Siblings share all of these; a person's duplicate registration shares them too.
     Kept as a single comparison so that the family of a person does not look like the
-    person through several correlated agreements (see the module docstring). Levels are
-    composed of Splink's level objects, so each backend gets its own SQL.
+    person through several correlated agreements (see the module docstring). A woman
+    who married between the records changes guardian, often family name and district:
+    her own levels keep that from reading as a different family. Levels are composed
+    of Splink's level objects, so each backend gets its own SQL.
     """
     levels = [
         (cll.And(_guardian(), _place(), _near()), "Guardian, district and address or phone"),
@@ -201,6 +215,8 @@ def household_context() -> cl.CustomComparison:
         (cll.And(_place(), _near()), "District and address or phone"),
         (cll.And(_family(), _place()), "Family name and district"),
         (_family(), "Family name only"),
+        (cll.And(_married_between(), _place()), "Married between the records, same district"),
+        (_married_between(), "Married between the records (daughter, then wife)"),
         (_place(), "Same district only"),
     ]
     unknown = " AND ".join(

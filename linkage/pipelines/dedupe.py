@@ -42,7 +42,7 @@ MODEL_COLUMNS = (
     "person_cnic", "given_name", "given_name_key", "family_name", "name_tokens_key",
     "guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key",
     "dob", "dob_year", "dob_precision", "gender_std", "district_std", "address_tokens",
-    "phone_std",
+    "phone_std", "relation_std",
 )
 
 

@@ -14,6 +14,7 @@ module                    adds
 ``phones``                phone_std
 ``places``                province_std, district_std, tehsil_std, uc_std
 ``addresses``             address_tokens
+``relations``             relation_std
 ========================  ================================================================
 
 ``name_rules`` (word lists, tokenising, Urdu script) and ``name_variants`` (canonical
@@ -50,6 +51,7 @@ from linkage.standardise.places import (
     standardise_tehsil,
     standardise_uc,
 )
+from linkage.standardise.relations import standardise_relation
 
 __all__ = [
     "OUTPUT_DTYPES",
@@ -66,6 +68,7 @@ __all__ = [
     "standardise_names",
     "standardise_phone",
     "standardise_province",
+    "standardise_relation",
     "standardise_tehsil",
     "standardise_uc",
 ]
@@ -123,6 +126,7 @@ def standardise(df: pd.DataFrame) -> pd.DataFrame:
                         address_tokens(col("address")),
                         places["district_std"], places["tehsil_std"],
                     ),
+                    "relation_std": standardise_relation(col("relation_to_head")),
                 },
                 index=df.index,
             ),

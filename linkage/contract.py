@@ -100,3 +100,14 @@ LINK_TYPES: tuple[str, ...] = ("same", "split", "merged", "dissolved", "new")
 HOUSEHOLD_LINK_COLUMNS: tuple[str, ...] = ("household_id_old", "household_id_new", "link_type")
 UPDATE_COLUMNS: tuple[str, ...] = ("household_id", "record_id", "field", "old_value",
                                    "new_value", "source", "flag")
+
+# --- match-partner outputs -------------------------------------------------------------
+
+MATCHES = "matches"
+UNREGISTERED = "unregistered"
+UNREGISTERED_BY_PLACE = "unregistered_by_place"
+#: The partner-facing file (always also a CSV): their ids and our answer, no registry PII.
+PARTNER_FEEDBACK = "partner_feedback"
+MATCH_STATUSES: tuple[str, ...] = ("matched", "review", "unmatched")
+MATCH_COLUMNS: tuple[str, ...] = ("record_id", "registry_record_id", "registry_household_id",
+                                  "match_probability", "status")

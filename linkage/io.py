@@ -422,6 +422,7 @@ def write_outputs(
     summary: dict,
     model_json: str | None = None,
     fmt: Literal["parquet", "csv"] = "parquet",
+    texts: dict[str, str] | None = None,
 ) -> Path:
     """Write a job's outputs into ``out_dir`` atomically and return its path.
 
@@ -429,7 +430,8 @@ def write_outputs(
     only when complete; an existing ``out_dir`` is moved aside only then and deleted
     after the swap. Any failure removes the temporary folder and leaves an existing
     ``out_dir`` as it was. Tables become ``<name>.parquet`` (or ``.csv``, UTF-8 without
-    BOM), plus ``summary.json`` and, when given, ``model.json``.
+    BOM), plus ``summary.json``, when given ``model.json``, and ``texts`` (file name ->
+    content: small files written as they are, such as a partner's CSV).
     """
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
@@ -444,6 +446,8 @@ def write_outputs(
         (tmp / SUMMARY).write_text(summary_json(summary), encoding="utf-8")
         if model_json is not None:
             (tmp / MODEL).write_text(model_json, encoding="utf-8")
+        for name, text in (texts or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8", newline="")
         _swap_into_place(tmp, out_dir)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -19,6 +19,7 @@ and formula-looking cells neutralised (OWASP CSV injection).
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 from collections import Counter
@@ -464,18 +465,26 @@ def neutralise(cell: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def excel_csv_text(df: pd.DataFrame) -> str:
+    """``df`` as CSV text Excel opens safely: a BOM (Urdu stays Urdu), every cell quoted
+    and neutralised, Windows line ends."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow([neutralise(c) for c in df.columns])
+    for record in df.itertuples(index=False, name=None):
+        writer.writerow([neutralise(c) for c in record])
+    return buffer.getvalue()
+
+
 def write_excel_csv(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``df`` as a CSV Excel opens safely: UTF-8 with BOM, every cell quoted and
-    neutralised. Written beside the target and renamed, so a failure leaves no half file."""
+    """Write ``df`` as ``excel_csv_text``, beside the target and renamed, so a failure
+    leaves no half file."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-            writer.writerow([neutralise(c) for c in df.columns])
-            for record in df.itertuples(index=False, name=None):
-                writer.writerow([neutralise(c) for c in record])
+        tmp.write_text(excel_csv_text(df), encoding="utf-8", newline="")
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from linkage.cli_partner import register as register_partner
 from linkage.cli_report import register
 from linkage.cli_validate import register as register_validate
 from linkage.errors import NserLinkError
@@ -31,6 +32,7 @@ console = Console()
 err = Console(stderr=True)
 register(app)  # report, review sample, review score (linkage/cli_report.py)
 register_validate(app)  # validate-partner (linkage/cli_validate.py)
+register_partner(app)  # match-partner (linkage/cli_partner.py)
 
 
 @app.command()

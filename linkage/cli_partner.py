@@ -1,0 +1,115 @@
+"""``nser-link match-partner``: match a partner beneficiary list against the registry.
+
+Kept apart from ``linkage/cli.py`` so that file needs one line to add it
+(:func:`register`). A thin shell over ``linkage.pipelines.match_partner``; it prints
+counts, never a name or CNIC.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def match_partner(
+    registry: Annotated[list[str] | None, typer.Option(
+        help="A registry wave (CSV or Parquet); repeat for several waves. Or `registry:` "
+             "in the config.")] = None,
+    partner: Annotated[str | None, typer.Option(
+        help="The partner's list (CSV, Parquet or .xlsx); or `partner:` in the config.")]
+    = None,
+    out: Annotated[str | None, typer.Option(
+        help="Output folder, replaced atomically; or `out:` in the config.")] = None,
+    mapping: Annotated[str | None, typer.Option(
+        help="YAML column mapping of the partner list.")] = None,
+    model: Annotated[str | None, typer.Option(help="A saved model.json to reuse.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML settings (see README).")] = None,
+    backend: Annotated[Literal["duckdb", "spark"] | None,
+                       typer.Option(help="SQL engine (default: duckdb, or the config's).")]
+    = None,
+    format: Annotated[Literal["parquet", "csv"] | None, typer.Option(help="Output format.")]
+    = None,
+    match_threshold: Annotated[float | None, typer.Option(
+        help="Match probability for `matched` (matching.match_threshold).")] = None,
+    review_threshold: Annotated[float | None, typer.Option(
+        help="Match probability for `review` (matching.review_threshold).")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="The partner CSV's encoding when it cannot be detected, e.g. cp1252.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Sheet of an .xlsx list (default: the first).")]
+    = None,
+    memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 6GB.")]
+    = None,
+    truth: Annotated[Path | None, typer.Option(
+        help="truth.csv of generated data: also print accuracy.")] = None,
+) -> None:
+    """Match a partner list against the registry, one-to-one; rank the unregistered poor."""
+    from linkage.config import load_config
+    from linkage.errors import ConfigError
+    from linkage.mapping import ColumnMapping
+    from linkage.partner_config import MatchingConfig, MatchPartnerConfig
+    from linkage.pipelines.match_partner import run_match_partner
+
+    cfg: MatchPartnerConfig = load_config(config, MatchPartnerConfig)
+    if match_threshold is not None or review_threshold is not None:
+        settings = cfg.matching.model_dump()
+        settings.update({k: v for k, v in (("match_threshold", match_threshold),
+                                           ("review_threshold", review_threshold))
+                         if v is not None})
+        settings["pairs_threshold"] = min(settings["pairs_threshold"],
+                                          settings["review_threshold"])
+        try:
+            cfg.matching = MatchingConfig(**settings)
+        except ValueError as exc:
+            raise ConfigError(f"invalid thresholds: {exc.errors()[0]['msg']}.") from None
+    if format is not None:
+        cfg.output_format = format
+    if backend is not None:
+        cfg.backend.name = backend
+    if memory_limit is not None:
+        cfg.backend.memory_limit = memory_limit
+    registry = registry or cfg.registry
+    partner, out = partner or cfg.partner, out or cfg.out
+    mapping, model = mapping or cfg.mapping, model or cfg.model
+    for value, flag in ((registry, "registry"), (partner, "partner"), (out, "out")):
+        if not value:
+            raise ConfigError(f"match-partner needs --{flag}: give it on the command line or "
+                              f"as `{flag}:` in the config.")
+    column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
+    result = run_match_partner(list(registry), partner, out, cfg, mapping=column_mapping,
+                               model_path=model, encoding=encoding, sheet=sheet)
+
+    s = result.summary
+    table = Table("", "", title=f"{Path(partner).name} against {len(registry)} registry "
+                  f"wave(s) → {out}", show_header=False)
+    table.add_row("partner rows read", f"{s['input']['rows_read']:,}")
+    table.add_row("rejected", f"{s['input']['rows_rejected']:,}")
+    for status, n in s["statuses"].items():
+        table.add_row(status, f"{n:,}")
+    table.add_row("listed twice in the partner list",
+                  f"{sum(s['partner_duplicates'].values()):,}")
+    table.add_row("registry records", f"{s['registry']['records_used']:,}")
+    if truth is not None:
+        _add_accuracy(table, result.tables["matches"], truth)
+    console.print(table)
+
+
+def _add_accuracy(table: Table, matches, truth: Path) -> None:
+    from evaluation.partner_metrics import score_matches
+    from linkage.io import read_raw
+
+    scores = score_matches(matches, read_raw(truth))
+    table.add_row("accuracy", f"[bold]{scores.accuracy:.4f}[/]")
+    table.add_row("sent to review", f"{scores.review_share:.2%}")
+    table.add_row("precision of matched", f"{scores.precision:.4f}")
+    table.add_row("recall of registered", f"{scores.recall:.4f}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``match-partner`` to the ``nser-link`` app."""
+    app.command("match-partner")(match_partner)

@@ -1,0 +1,430 @@
+"""Match a partner beneficiary list against the registry (one or more waves).
+
+read + validate → standardise → train on the registry (or load a model) → score partner
+rows against registry records, link only → find the candidates' other registry records
+(the same person in another wave) → resolve one-to-one → statuses → unregistered poor
+→ write.
+
+``match_on_engine`` (``score_partner``, ``same_person_pairs``) runs on engine tables and
+is shared by the DuckDB and Spark routes (``match_partner_spark``); everything after
+scoring works on small pandas frames (a few scored pairs per partner row) through the
+pure functions below and in ``linkage.unregistered``, so both routes give the same
+answer from the same pairs.
+
+Decisions: the registry is not deduplicated as a whole (its cost would grow with the
+registry); only the records partner rows scored against are looked up in it, and
+records of one person are joined at ``matching.same_person_threshold``. A match names
+that person's newest record: the latest year in its ``source``, then the later wave in
+the order given. Term frequencies come from the registry alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from splink import Linker
+
+import linkage
+from blocking.guard import check_comparison_budget, count_comparisons
+from blocking.partner_rules import PARTNER_RULES, SAME_PERSON_RULES
+from blocking.rules import Rule
+from linkage.backends import make_db_api, register_frame
+from linkage.contract import (
+    MATCHES,
+    PAIRS,
+    PARTNER_FEEDBACK,
+    REJECTED,
+    UNREGISTERED,
+    UNREGISTERED_BY_PLACE,
+)
+from linkage.errors import ConfigError, InputError
+from linkage.io import read_table, write_outputs
+from linkage.mapping import ColumnMapping
+from linkage.partner_check import excel_csv_text
+from linkage.partner_config import MatchPartnerConfig
+from linkage.partner_matching import (
+    MATCHED,
+    REVIEW,
+    SIDE_COLUMNS,
+    UNMATCHED,
+    feedback_table,
+    matches_table,
+    newest_wave_counts,
+    partner_relations,
+    person_candidates,
+    registry_people,
+)
+from linkage.pipelines.dedupe import (
+    MODEL_COLUMNS,
+    file_fingerprint,
+    flag_counts,
+    person_cnic,
+    roster_keys,
+    train_model,
+)
+from linkage.progress import Stages
+from linkage.standardise import standardise
+from linkage.validate import describe_rejections, validate_rows
+from models.store import fingerprint, for_dialect, load_model, model_json
+
+#: Columns carried beside each scored pair: where a registry record sits and how new it is.
+RETAINED = ("source", "roster_key", "household_id", "wave_order")
+
+
+@dataclass
+class PartnerScored:
+    """Scored partner-registry pairs (pandas: a few per partner row) and the model."""
+
+    pairs: pd.DataFrame
+    model: dict
+    model_json: str
+    counts: list
+    total: int
+    estimated: bool
+
+    def summary(self) -> dict:
+        return {
+            "comparisons": {
+                "total": self.total,
+                "estimated": self.estimated,
+                "by_rule": [{"rule": c.rule, "marginal": c.marginal} for c in self.counts],
+            },
+            "model": {"fingerprint": fingerprint(self.model_json)},
+        }
+
+
+def link_settings(model: dict, rules: tuple[Rule, ...]) -> dict:
+    """The person model as a link-only model with ``rules`` (its parameters untouched)."""
+    settings = copy.deepcopy(model)
+    settings["link_type"] = "link_only"
+    settings["blocking_rules_to_generate_predictions"] = [r.as_splink() for r in rules]
+    settings["additional_columns_to_retain"] = list(RETAINED)
+    return settings
+
+
+def term_frequencies(db_api, registry, model: dict) -> dict[str, object]:
+    """Term-frequency tables of the registry alone, one per column the model adjusts.
+
+    Splink would count them over both inputs; a partner list is small and skewed (a
+    flood list of one district), so its own frequencies would mislead.
+    """
+    columns = sorted({lv["tf_adjustment_column"] for c in model["comparisons"]
+                      for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
+    tables = {}
+    for col in columns:
+        sql = (f"SELECT {col}, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS tf_{col} "
+               f"FROM {registry.physical_name} WHERE {col} IS NOT NULL GROUP BY {col}")
+        tables[col] = db_api.query_sql(sql)
+    return tables
+
+
+def _linker(tables: list, settings: dict, tf: dict) -> Linker:
+    linker = Linker(tables, settings, log_level=logging.WARNING)
+    for col, table in tf.items():
+        linker.table_management.register_term_frequency_lookup(table, col)
+    return linker
+
+
+def _oriented(predictions: pd.DataFrame, left: str) -> pd.DataFrame:
+    """Pairs with the ``left`` input's record on the left (Splink orders the two inputs
+    by its own rules)."""
+    flip = predictions["source_dataset_l"] != left
+    out = predictions.copy()
+    if not flip.any():
+        return out
+    for col in [c[:-2] for c in predictions.columns if c.endswith("_l")]:
+        lcol, rcol = f"{col}_l", f"{col}_r"
+        if rcol in out.columns:
+            out.loc[flip, [lcol, rcol]] = predictions.loc[flip, [rcol, lcol]].to_numpy()
+    return out
+
+
+def score_partner(db_api, registry, partner, n_registry: int, config: MatchPartnerConfig, *,
+                  model: dict | None, stages: Stages) -> PartnerScored:
+    """Train on the registry (or adapt a loaded model) and score partner rows against
+    registry records, link only: partner rows are never compared with each other.
+
+    ``registry`` and ``partner`` are engine tables with the same columns; the result has
+    the partner row on the left (``record_id_l``) and the registry record on the right.
+    """
+    if model is None and n_registry < config.training.min_records:
+        raise InputError(
+            f"the registry has {n_registry:,} usable records, too few to train a model "
+            f"unsupervised (at least {config.training.min_records:,}: "
+            "training.min_records). Pass a model.json trained on a larger wave with --model."
+        )
+    if model is not None:
+        model = for_dialect(model, config.backend.name)
+    else:
+        with stages.stage("train model on the registry"):
+            model = train_model(db_api, registry, config)
+    sample = min(1.0, config.blocking.exact_count_records / max(n_registry, 1)) ** 0.5
+    with stages.stage("count comparisons"):
+        counts = count_comparisons([partner, registry], PARTNER_RULES, link_type="link_only",
+                                   sample=sample)
+        total = check_comparison_budget(counts, config.blocking.max_comparisons)
+    settings = link_settings(model, PARTNER_RULES)
+    with stages.stage("score partner rows"):
+        linker = _linker([partner, registry], settings, term_frequencies(db_api, registry, model))
+        predictions = linker.inference.predict(
+            threshold_match_probability=config.matching.pairs_threshold)
+        pairs = _oriented(predictions.as_pandas_dataframe(), partner.templated_name)
+    return PartnerScored(pairs=pairs, model=model, model_json=model_json(linker), counts=counts,
+                         total=total, estimated=sample < 1.0)
+
+
+def same_person_pairs(db_api, registry, candidates, model: dict,
+                      config: MatchPartnerConfig) -> pd.DataFrame:
+    """Pairs of a candidate registry record and another registry record of the same
+    person (another wave, a second registration), at ``same_person_threshold``.
+
+    Only the candidates (records some partner row scored against) are looked up, so
+    the cost grows with the partner list, not with the registry.
+    """
+    settings = link_settings(model, SAME_PERSON_RULES)
+    linker = _linker([candidates, registry], settings,
+                     term_frequencies(db_api, registry, settings))
+    predictions = linker.inference.predict(
+        threshold_match_probability=config.matching.same_person_threshold)
+    pairs = _oriented(predictions.as_pandas_dataframe(), candidates.templated_name)
+    return pairs[pairs["record_id_l"] != pairs["record_id_r"]]
+
+
+# --- the job: shared engine steps, then the DuckDB edges -------------------------------
+
+#: Columns every engine table carries: the model's, plus where a record sits and how new.
+ENGINE_COLUMNS = (*MODEL_COLUMNS, "household_id", "wave_order")
+_EMPTY_SAME = {f"{c}_{s}": pd.Series(dtype=object) for c in SIDE_COLUMNS for s in "lr"}
+
+
+@dataclass
+class Matching:
+    """What the shared steps leave: ``matches``, the scored pairs (no PII), the model."""
+
+    matches: pd.DataFrame
+    pairs: pd.DataFrame
+    scored: PartnerScored
+    people: int
+    same_person_pairs: int
+
+
+def engine_frame(std: pd.DataFrame) -> pd.DataFrame:
+    """A standardised frame with the keys the engine needs (``ENGINE_COLUMNS``)."""
+    std = std.copy()
+    std["roster_key"] = roster_keys(std)
+    std["person_cnic"] = person_cnic(std)
+    if "household_id" not in std:
+        std["household_id"] = pd.Series(pd.NA, index=std.index, dtype="string")
+    if "wave_order" not in std:
+        std["wave_order"] = pd.Series(pd.NA, index=std.index, dtype="Int64")
+    return std
+
+
+def match_on_engine(db_api, registry, partner_table, n_registry: int, partner: pd.DataFrame,
+                    config: MatchPartnerConfig, *, model: dict | None,
+                    stages: Stages) -> Matching:
+    """Score, find each candidate's other records, resolve: the steps both backends share.
+
+    ``registry`` and ``partner_table`` are engine tables of ``ENGINE_COLUMNS``;
+    ``partner`` is the same partner list as a standardised pandas frame (it is small).
+    """
+    scored = score_partner(db_api, registry, partner_table, n_registry, config, model=model,
+                           stages=stages)
+    pairs = scored.pairs
+    with stages.stage("find candidates' other registry records"):
+        wanted = pairs.loc[pairs["match_probability"] >= config.matching.review_threshold,
+                           "record_id_r"].drop_duplicates()
+        if wanted.empty:
+            same = pd.DataFrame({**_EMPTY_SAME, "match_probability": pd.Series(dtype=float)})
+        else:
+            ids = register_frame(db_api, wanted.astype(str).to_frame("record_id"),
+                                 "candidate_ids")
+            candidates = db_api.query_sql(
+                f"SELECT r.* FROM {registry.physical_name} r "
+                f"JOIN {ids.physical_name} i ON r.record_id = i.record_id")
+            same = same_person_pairs(db_api, registry, candidates, scored.model, config)
+    with stages.stage("resolve one-to-one"):
+        people = registry_people(pairs, same, config.matching.same_person_threshold)
+        matches = matches_table(partner, person_candidates(pairs, people), people, config)
+    return Matching(matches=matches, pairs=pairs_table(pairs), scored=scored,
+                    people=int(people["person_id"].nunique()), same_person_pairs=len(same))
+
+
+def pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Partner (left) - registry (right) pairs: ids, scores, each comparison's weight;
+    no name or CNIC."""
+    weights = sorted(c for c in predictions.columns if c.startswith("mw_"))
+    cols = ["record_id_l", "record_id_r", "match_weight", "match_probability", "source_l",
+            "source_r", *weights]
+    pairs = predictions[cols].astype({"record_id_l": str, "record_id_r": str})
+    return pairs.sort_values(["record_id_l", "match_probability", "record_id_r"],
+                             ascending=[True, False, True], kind="mergesort") \
+        .reset_index(drop=True)
+
+
+def build_tables(partner: pd.DataFrame, matching: Matching, rejected: pd.DataFrame,
+                 registry_records: pd.Series) -> dict[str, pd.DataFrame]:
+    from linkage.unregistered import by_place, rank_unregistered
+
+    return {
+        MATCHES: matching.matches,
+        PAIRS: matching.pairs,
+        REJECTED: rejected,
+        UNREGISTERED: rank_unregistered(partner, matching.matches),
+        UNREGISTERED_BY_PLACE: by_place(partner, matching.matches, registry_records),
+        PARTNER_FEEDBACK: feedback_table(matching.matches, rejected),
+    }
+
+
+def match_summary(matching: Matching, config: MatchPartnerConfig) -> dict:
+    """Counts, thresholds and the model's fingerprint for ``summary.json``."""
+    from linkage.unregistered import POVERTY_PROXY
+
+    m = matching.matches
+    statuses = {s: int((m["status"] == s).sum()) for s in (MATCHED, REVIEW, UNMATCHED)}
+    return {
+        **matching.scored.summary(),
+        "statuses": statuses,
+        "partner_duplicates": {str(k): int(v) for k, v in
+                               m["duplicate_reason"].value_counts().sort_index().items()},
+        "registry_people_considered": matching.people,
+        "same_person_pairs": matching.same_person_pairs,
+        "pairs_written": int(len(matching.pairs)),
+        "thresholds": config.matching.model_dump(),
+        "poverty_proxy": POVERTY_PROXY,
+    }
+
+
+@dataclass
+class MatchPartnerResult:
+    tables: dict
+    summary: dict
+    model_json: str
+    stages: Stages = field(repr=False, default_factory=Stages)
+
+
+def read_registry(paths: list[str], *, stages: Stages) -> tuple[pd.DataFrame, list[dict]]:
+    """The registry waves as one frame with ``wave_order`` (0 = first given) and the
+    per-wave counts; record ids must be unique across waves."""
+    if not paths:
+        raise ConfigError("match-partner needs at least one registry wave (--registry).")
+    waves, info = [], []
+    for order, path in enumerate(paths):
+        raw = read_table(path, kind="registry")
+        valid = validate_rows(raw, kind="registry", file=str(path))
+        waves.append(valid.rows.assign(wave_order=order))
+        info.append({"path": str(path), "fingerprint": file_fingerprint(path),
+                     "wave_order": order, **valid.counts()})
+    registry = pd.concat(waves, ignore_index=True)
+    check_ids_across_waves(registry, paths)
+    return registry, info
+
+
+def check_ids_across_waves(registry: pd.DataFrame, paths: list[str]) -> None:
+    """Refuse a record id used in two waves: a match must name one record."""
+    seen = registry.drop_duplicates(["record_id", "wave_order"])
+    shared = seen["record_id"][seen["record_id"].duplicated()]
+    if len(shared):
+        waves = sorted(set(seen.loc[seen["record_id"].isin(shared), "wave_order"]))
+        files = " and ".join(str(paths[w]) for w in waves[:3])
+        raise InputError(
+            f"{len(shared.unique()):,} record_id(s) appear in more than one registry wave "
+            f"({files}), e.g. {', '.join(map(str, shared.unique()[:3]))}. Record ids must "
+            "be unique across the waves: prefix each wave's ids (w11-..., w21-...).",
+            column="record_id")
+
+
+def read_partner(path: str, *, mapping: ColumnMapping | None, encoding: str | None,
+                 sheet: str | None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Usable partner rows, rejected rows (with ``reason``), and rows read; a list with
+    no usable row at all is an error, not an empty result."""
+    raw = read_table(path, mapping=mapping, kind="partner", encoding=encoding, sheet=sheet)
+    valid = validate_rows(raw, kind="partner", file=str(path))
+    if valid.rows.empty:
+        raise InputError(
+            f"none of its {len(raw):,} rows can be matched ({describe_rejections(valid.rejected)}"
+            "). Check the column mapping (--mapping): a name or a CNIC column is needed.",
+            file=str(path))
+    return valid.rows, valid.rejected, len(raw)
+
+
+def run_match_partner(
+    registry_paths: list[str],
+    partner_path: str,
+    out: str | Path,
+    config: MatchPartnerConfig,
+    *,
+    mapping: ColumnMapping | None = None,
+    model_path: str | Path | None = None,
+    stages: Stages | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> MatchPartnerResult:
+    """Read, match and write; every partner row ends in ``matches`` or ``rejected``."""
+    if config.backend.name == "spark":
+        from linkage.pipelines.match_partner_spark import run_match_partner_spark
+
+        return run_match_partner_spark(registry_paths, partner_path, str(out), config,
+                                       mapping=mapping, model_path=model_path, stages=stages,
+                                       encoding=encoding, sheet=sheet)
+    stages = stages or Stages()
+    started = dt.datetime.now(dt.UTC)
+    model = load_model(model_path) if model_path else None
+    with stages.stage("read and validate"):
+        partner, rejected, rows_read = read_partner(partner_path, mapping=mapping,
+                                                    encoding=encoding, sheet=sheet)
+        registry, waves = read_registry(list(registry_paths), stages=stages)
+    with stages.stage("standardise"):
+        partner_std = partner_relations(engine_frame(standardise(partner)))
+        registry_std = engine_frame(standardise(registry))
+        del registry
+    db_api = make_db_api(config.backend)
+    registry_table = register_frame(db_api, registry_std[list(ENGINE_COLUMNS)], "registry")
+    partner_table = register_frame(db_api, partner_std[list(ENGINE_COLUMNS)], "partner")
+    matching = match_on_engine(db_api, registry_table, partner_table, len(registry_std),
+                               partner_std, config, model=model, stages=stages)
+    tables = build_tables(partner_std, matching, rejected, newest_wave_counts(registry_std))
+    summary = {
+        "job": "match-partner",
+        "version": linkage.__version__,
+        "started_at": started.isoformat(timespec="seconds"),
+        "backend": config.backend.name,
+        "registry": {"waves": waves, "records_used": int(len(registry_std))},
+        "input": partner_input(partner_path, mapping, rows_read, len(partner_std), rejected),
+        **match_summary(matching, config),
+        "flags": flag_counts(partner_std),
+    }
+    summary["model"] = {**summary["model"], "trained_here": model is None,
+                        "loaded_from": str(model_path) if model_path else None}
+    with stages.stage("write outputs"):
+        summary["timings_s"] = dict(stages.timings)
+        write_outputs(out, tables, summary=summary, model_json=matching.scored.model_json,
+                      fmt=config.output_format, texts=feedback_csv(tables))
+    return MatchPartnerResult(tables=tables, summary=summary,
+                              model_json=matching.scored.model_json, stages=stages)
+
+
+def partner_input(path: str, mapping: ColumnMapping | None, rows_read: int, rows_used: int,
+                  rejected: pd.DataFrame) -> dict:
+    """The partner list's part of ``summary.json``: rows read = used + rejected."""
+    by_reason = {} if rejected.empty else {
+        str(k): int(v) for k, v in rejected["reason"].value_counts().sort_index().items()}
+    return {
+        "path": str(path),
+        "fingerprint": file_fingerprint(path) if Path(path).is_file() else None,
+        "mapping": mapping.model_dump() if mapping else None,
+        "rows_read": int(rows_read),
+        "rows_used": int(rows_used),
+        "rows_rejected": int(len(rejected)),
+        "rejected_by_reason": by_reason,
+    }
+
+
+def feedback_csv(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """The partner-facing file as an Excel-safe CSV, whatever the output format."""
+    return {f"{PARTNER_FEEDBACK}.csv": excel_csv_text(tables[PARTNER_FEEDBACK])}

@@ -51,7 +51,6 @@ def match_partner(
     """Match a partner list against the registry, one-to-one; rank the unregistered poor."""
     from linkage.config import load_config
     from linkage.errors import ConfigError
-    from linkage.mapping import ColumnMapping
     from linkage.partner_config import MatchingConfig, MatchPartnerConfig
     from linkage.pipelines.match_partner import run_match_partner
 
@@ -80,7 +79,7 @@ def match_partner(
         if not value:
             raise ConfigError(f"match-partner needs --{flag}: give it on the command line or "
                               f"as `{flag}:` in the config.")
-    column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
+    column_mapping = _mapping_used(partner, mapping, encoding=encoding, sheet=sheet)
     result = run_match_partner(list(registry), partner, out, cfg, mapping=column_mapping,
                                model_path=model, encoding=encoding, sheet=sheet)
 
@@ -97,6 +96,24 @@ def match_partner(
     if truth is not None:
         _add_accuracy(table, result.tables["matches"], truth)
     console.print(table)
+
+
+def _mapping_used(partner: str, mapping: str | None, *, encoding: str | None,
+                  sheet: str | None):
+    """The partner's mapping, with guesses from the header for what it leaves out, printed
+    when anything was guessed (as validate-partner does) so the partner can save it."""
+    from linkage.cli_validate import print_mapping
+    from linkage.mapping import ColumnMapping
+    from linkage.partner_check import complete_mapping, extra_columns, read_partner_list
+
+    given = ColumnMapping.from_yaml(mapping) if mapping else None
+    if not Path(partner).is_file():  # a remote path on Spark: the mapping as given
+        return given
+    raw, _ = read_partner_list(partner, encoding=encoding, sheet=sheet)
+    used, guessed = complete_mapping(given, list(raw.columns))
+    print_mapping(used, guessed, extra_columns(used, list(raw.columns)),
+                  given_path=Path(mapping) if mapping else None)
+    return used
 
 
 def _add_accuracy(table: Table, matches, truth: Path) -> None:

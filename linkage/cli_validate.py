@@ -64,7 +64,7 @@ def validate_partner(
     raw, rows = read_partner_list(file, encoding=encoding, sheet=sheet)
     used, guessed = complete_mapping(given, list(raw.columns))
     # printed before checking, so a partner whose header lacks an id still gets a start
-    _print_mapping(used, guessed, extra_columns(used, list(raw.columns)), given_path=mapping)
+    print_mapping(used, guessed, extra_columns(used, list(raw.columns)), given_path=mapping)
     check = check_partner_rows(raw, used, guessed=guessed, rows=rows, file=str(file))
     written = write_excel_csv(report_table(check, show_values=show_values), out)
     _print_summary(check, file)
@@ -73,7 +73,7 @@ def validate_partner(
                   markup=False, highlight=False)
 
 
-def _print_mapping(used: ColumnMapping, guessed: ColumnMapping, extras: list[str], *,
+def print_mapping(used: ColumnMapping, guessed: ColumnMapping, extras: list[str], *,
                    given_path: Path | None) -> None:
     """Show the mapping used when any of it was guessed, as YAML ready to save and edit."""
     if given_path is None and is_empty(used):

@@ -411,6 +411,28 @@ def test_cli_prints_counts_and_accuracy(generated, partner_run, tmp_path):
                            catch_exceptions=False)
 
 
+def test_cli_guesses_the_partners_own_headers_and_prints_the_mapping(generated, partner_run,
+                                                                     tmp_path):
+    from linkage.cli import app
+
+    out, _, data = partner_run
+    partner = pd.read_csv(data / "partner.csv", dtype=str)
+    own = partner.rename(columns={"record_id": "S.No", "full_name": "Name",
+                                  "guardian_name": "Father/Husband Name", "cnic": "CNIC No.",
+                                  "date_of_birth": "DOB", "district": "District"})
+    own.to_excel(tmp_path / "flood.xlsx", index=False)
+    result = CliRunner().invoke(app, [
+        "match-partner", "--registry", str(generated / "wave_2021.csv"),
+        "--partner", str(tmp_path / "flood.xlsx"), "--out", str(tmp_path / "run"),
+        "--model", str(out / "model.json")])
+    assert result.exit_code == 0, result.output
+    assert "Column mapping guessed from the header" in result.output
+    assert "CNIC No.: cnic" in result.output and "Name: full_name" in result.output
+    matches = pd.read_parquet(tmp_path / "run" / "matches.parquet")
+    assert len(matches) + len(pd.read_parquet(tmp_path / "run" / "rejected.parquet")) == len(own)
+    assert (matches["status"] == "matched").mean() > 0.5
+
+
 # --- Spark gives DuckDB's answers -------------------------------------------------------
 
 @pytest.mark.spark

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DATA := data/demo
 DEMO_RUN := runs/dedupe-2021
 
-.PHONY: demo test lint bench bench-spark clean
+.PHONY: demo test lint bench bench-spark bench-jobs clean
 
 # The stamps make the install step re-run only when pyproject.toml changes.
 $(VENV)/.installed-base: pyproject.toml
@@ -35,6 +35,10 @@ bench: $(VENV)/.installed-dev
 # DuckDB against Spark local[2] at 20k and 200k rows (BENCHMARKS.md, Spark section).
 bench-spark: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py --spark $(ARGS)
+
+# Link-waves and match-partner at 20,000 households, with their accuracy (BENCHMARKS.md).
+bench-jobs: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/jobs.py $(ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

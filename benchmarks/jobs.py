@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -77,14 +76,6 @@ def child(job: str, folder: str) -> dict:
             **{k: round(float(v), 4) for k, v in scores.items()}}
 
 
-def _in_child(*args: str) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
-    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    if done.returncode:
-        raise SystemExit(f"benchmark child failed ({done.returncode}): {' '.join(args)}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def dataset(households: int, seed: int) -> Path:
     folder = DATA / f"h{households}-s{seed}"
     if not (folder / "truth.csv").exists():
@@ -136,6 +127,8 @@ def latest_results() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from run import _in_child
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", default="20000",
                         help="comma-separated household counts (default 20000)")
@@ -151,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         runs = {}
         for job in JOBS:
             print(f"[{households:,} households] {job}…", file=sys.stderr, flush=True)
-            runs[job] = _in_child(job, str(folder))
+            runs[job] = _in_child(job, str(folder), script=__file__)
             print(f"  {runs[job]['wall_s']} s, {runs[job]['peak_rss_mb'] / 1024:.2f} GB",
                   file=sys.stderr, flush=True)
         RESULTS.mkdir(parents=True, exist_ok=True)

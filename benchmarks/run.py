@@ -132,9 +132,9 @@ def generate_child(households: int, seed: int, out: str) -> dict:
     return {"rows": counts["wave_2021"], "wall_s": round(wall["s"], 1)}
 
 
-def _in_child(*args: str) -> dict:
-    """Run this script as a child process and return the JSON it prints."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+def _in_child(*args: str, script: str = __file__) -> dict:
+    """Run ``script`` (this one) as a child process and return the JSON it prints."""
+    cmd = [sys.executable, str(Path(script).resolve()), "--child", *args]
     done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     if done.returncode:
         raise SystemExit(f"benchmark child failed ({done.returncode}): {' '.join(args)}")

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from linkage import cli_options as opt
 from linkage.cli_partner import register as register_partner
 from linkage.cli_report import register
 from linkage.cli_validate import register as register_validate
@@ -55,34 +56,30 @@ def generate(
 def dedupe(
     input: Annotated[str | None, typer.Argument(
         help="A wave of person records (CSV or Parquet); or `input:` in the config.")] = None,
-    out: Annotated[str | None, typer.Option(
-        help="Output folder, replaced atomically; or `out:` in the config.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML settings (see README).")] = None,
+    out: opt.Out = None,
+    config: opt.Config = None,
     mapping: Annotated[str | None, typer.Option(help="YAML column mapping.")] = None,
-    model: Annotated[str | None, typer.Option(help="A saved model.json to reuse.")] = None,
-    threshold: Annotated[float | None, typer.Option(help="Cluster match probability.")] = None,
-    format: Annotated[Literal["parquet", "csv"] | None, typer.Option(help="Output format.")] = None,
-    backend: Annotated[Literal["duckdb", "spark"] | None,
-                       typer.Option(help="SQL engine (default: duckdb, or the config's).")] = None,
-    encoding: Annotated[str | None, typer.Option(
-        help="The CSV's encoding when not UTF-8, e.g. cp1252, utf-16.")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Sheet of an .xlsx file (default: the first).")] = None,
-    memory_limit: Annotated[str | None, typer.Option(
-        help="DuckDB memory limit, e.g. 6GB; DuckDB spills to disk beyond it.")] = None,
-    truth: Annotated[Path | None, typer.Option(help="Truth file: also print accuracy.")] = None,
+    model: opt.Model = None,
+    threshold: opt.Threshold = None,
+    format: opt.Format = None,
+    backend: opt.Backend = None,
+    encoding: opt.Encoding = None,
+    sheet: opt.Sheet = None,
+    memory_limit: opt.MemoryLimit = None,
+    truth: opt.Truth = None,
 ) -> None:
     """Find people registered more than once in one wave; write clusters and golden records.
 
     Paths are strings, not local paths only: on Spark they may be hdfs://, s3a://, ...
     """
-    from linkage.config import DedupeConfig, load_config
+    from linkage.config import DedupeConfig, load_config, override
     from linkage.errors import ConfigError
     from linkage.mapping import ColumnMapping
     from linkage.pipelines.dedupe import run_dedupe
 
     cfg: DedupeConfig = load_config(config)
-    _override(cfg, threshold=threshold, format=format, backend=backend,
-              memory_limit=memory_limit)
+    override(cfg, threshold=threshold, format=format, backend=backend,
+             memory_limit=memory_limit)
     input, out = input or cfg.input, out or cfg.out
     mapping, model = mapping or cfg.mapping, model or cfg.model
     if not input or not out:
@@ -118,29 +115,26 @@ def link_waves(
     waves: Annotated[list[str] | None, typer.Argument(
         help="Two or more waves, oldest first (CSV or Parquet); or `waves:` in the config.")
     ] = None,
-    out: Annotated[str | None, typer.Option(help="Output folder, replaced atomically.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML settings (see README).")] = None,
+    out: opt.Out = None,
+    config: opt.Config = None,
     mapping: Annotated[str | None, typer.Option(help="YAML column mapping (all waves).")] = None,
-    model: Annotated[str | None, typer.Option(help="A saved model.json to reuse.")] = None,
-    threshold: Annotated[float | None, typer.Option(help="Cluster match probability.")] = None,
-    format: Annotated[Literal["parquet", "csv"] | None, typer.Option(help="Output format.")] = None,
-    backend: Annotated[Literal["duckdb", "spark"] | None,
-                       typer.Option(help="SQL engine (default: duckdb, or the config's).")] = None,
-    encoding: Annotated[str | None, typer.Option(
-        help="The CSVs' encoding when not UTF-8.")] = None,
-    memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 6GB.")] = None,
-    truth: Annotated[Path | None, typer.Option(
-        help="Truth file of generated data: also print accuracy.")] = None,
+    model: opt.Model = None,
+    threshold: opt.Threshold = None,
+    format: opt.Format = None,
+    backend: opt.Backend = None,
+    encoding: opt.Encoding = None,
+    memory_limit: opt.MemoryLimit = None,
+    truth: opt.Truth = None,
 ) -> None:
     """Link waves: people across waves, household lineage, golden records, updates."""
-    from linkage.config import LinkWavesConfig, load_config
+    from linkage.config import LinkWavesConfig, load_config, override
     from linkage.errors import ConfigError
     from linkage.mapping import ColumnMapping
     from linkage.pipelines.link_waves import run_link_waves
 
     cfg: LinkWavesConfig = load_config(config, LinkWavesConfig)
-    _override(cfg, threshold=threshold, format=format, backend=backend,
-              memory_limit=memory_limit)
+    override(cfg, threshold=threshold, format=format, backend=backend,
+             memory_limit=memory_limit)
     waves, out = waves or cfg.waves, out or cfg.out
     mapping, model = mapping or cfg.mapping, model or cfg.model
     if not waves or not out:
@@ -171,19 +165,6 @@ def link_waves(
     if truth is not None:
         _add_wave_scores(table, result, waves, out, cfg, truth)
     console.print(table)
-
-
-def _override(cfg, *, threshold, format, backend, memory_limit) -> None:
-    """Command-line flags win over the config file."""
-    if threshold is not None:
-        cfg.clustering.threshold = threshold
-        cfg.clustering.pairs_threshold = min(cfg.clustering.pairs_threshold, threshold)
-    if format is not None:
-        cfg.output_format = format
-    if backend is not None:
-        cfg.backend.name = backend
-    if memory_limit is not None:
-        cfg.backend.memory_limit = memory_limit
 
 
 def _add_wave_scores(table: Table, result, waves: list[str], out, cfg, truth: Path) -> None:

@@ -8,11 +8,13 @@ counts, never a name or CNIC.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from linkage import cli_options as opt
 
 console = Console()
 
@@ -24,32 +26,24 @@ def match_partner(
     partner: Annotated[str | None, typer.Option(
         help="The partner's list (CSV, Parquet or .xlsx); or `partner:` in the config.")]
     = None,
-    out: Annotated[str | None, typer.Option(
-        help="Output folder, replaced atomically; or `out:` in the config.")] = None,
+    out: opt.Out = None,
     mapping: Annotated[str | None, typer.Option(
         help="YAML column mapping of the partner list.")] = None,
-    model: Annotated[str | None, typer.Option(help="A saved model.json to reuse.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML settings (see README).")] = None,
-    backend: Annotated[Literal["duckdb", "spark"] | None,
-                       typer.Option(help="SQL engine (default: duckdb, or the config's).")]
-    = None,
-    format: Annotated[Literal["parquet", "csv"] | None, typer.Option(help="Output format.")]
-    = None,
+    model: opt.Model = None,
+    config: opt.Config = None,
+    backend: opt.Backend = None,
+    format: opt.Format = None,
     match_threshold: Annotated[float | None, typer.Option(
         help="Match probability for `matched` (matching.match_threshold).")] = None,
     review_threshold: Annotated[float | None, typer.Option(
         help="Match probability for `review` (matching.review_threshold).")] = None,
-    encoding: Annotated[str | None, typer.Option(
-        help="The partner CSV's encoding when it cannot be detected, e.g. cp1252.")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Sheet of an .xlsx list (default: the first).")]
-    = None,
-    memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 6GB.")]
-    = None,
-    truth: Annotated[Path | None, typer.Option(
-        help="truth.csv of generated data: also print accuracy.")] = None,
+    encoding: opt.Encoding = None,
+    sheet: opt.Sheet = None,
+    memory_limit: opt.MemoryLimit = None,
+    truth: opt.Truth = None,
 ) -> None:
     """Match a partner list against the registry, one-to-one; rank the unregistered poor."""
-    from linkage.config import load_config
+    from linkage.config import load_config, override
     from linkage.errors import ConfigError
     from linkage.partner_config import MatchingConfig, MatchPartnerConfig
     from linkage.pipelines.match_partner import run_match_partner
@@ -66,12 +60,7 @@ def match_partner(
             cfg.matching = MatchingConfig(**settings)
         except ValueError as exc:
             raise ConfigError(f"invalid thresholds: {exc.errors()[0]['msg']}.") from None
-    if format is not None:
-        cfg.output_format = format
-    if backend is not None:
-        cfg.backend.name = backend
-    if memory_limit is not None:
-        cfg.backend.memory_limit = memory_limit
+    override(cfg, format=format, backend=backend, memory_limit=memory_limit)
     registry = registry or cfg.registry
     partner, out = partner or cfg.partner, out or cfg.out
     mapping, model = mapping or cfg.mapping, model or cfg.model

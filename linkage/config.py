@@ -108,11 +108,10 @@ class GoldenConfig(_Strict):
         return self
 
 
-class DedupeConfig(_Strict):
-    """Everything the dedupe job needs; paths may also come from the command line,
-    which wins. Paths are strings: on Spark they may be hdfs://, s3a://, abfss://."""
+class JobConfig(_Strict):
+    """What every job that scores people needs; paths may also come from the command
+    line, which wins. Paths are strings: on Spark they may be hdfs://, s3a://, abfss://."""
 
-    input: str | None = None
     out: str | None = None
     model: str | None = None
     mapping: str | None = None
@@ -120,9 +119,29 @@ class DedupeConfig(_Strict):
     backend: BackendConfig = BackendConfig()
     training: TrainingConfig = TrainingConfig()
     blocking: BlockingConfig = BlockingConfig()
-    clustering: ClusteringConfig = ClusteringConfig()
     golden: GoldenConfig = GoldenConfig()
     output_format: Literal["parquet", "csv"] = "parquet"
+
+
+class DedupeConfig(JobConfig):
+    """The dedupe job: one input wave, people clustered at ``clustering.threshold``."""
+
+    input: str | None = None
+    clustering: ClusteringConfig = ClusteringConfig()
+
+
+def override(cfg: JobConfig, *, format: str | None = None, backend: str | None = None,
+             memory_limit: str | None = None, threshold: float | None = None) -> None:
+    """Command-line flags win over the config file (``None``: not given)."""
+    if threshold is not None:
+        cfg.clustering.threshold = threshold
+        cfg.clustering.pairs_threshold = min(cfg.clustering.pairs_threshold, threshold)
+    if format is not None:
+        cfg.output_format = format
+    if backend is not None:
+        cfg.backend.name = backend
+    if memory_limit is not None:
+        cfg.backend.memory_limit = memory_limit
 
 
 def load_config(path: str | Path | None, model: type[_Strict] = DedupeConfig) -> _Strict:

@@ -6,17 +6,9 @@ a default, and command-line flags win over the file.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, model_validator
 
-from linkage.config import (
-    BackendConfig,
-    BlockingConfig,
-    GoldenConfig,
-    TrainingConfig,
-    _Strict,
-)
+from linkage.config import JobConfig, _Strict
 
 
 class MatchingConfig(_Strict):
@@ -52,22 +44,12 @@ class MatchingConfig(_Strict):
         return self
 
 
-class MatchPartnerConfig(_Strict):
+class MatchPartnerConfig(JobConfig):
     """Everything ``nser-link match-partner`` needs. Paths are strings: on Spark they may
     be hdfs://, s3a://, abfss://. ``registry`` lists the waves, in any order: recency
     comes from the year in each record's ``source``, then from this order (later is
-    newer)."""
+    newer). ``mapping`` is the partner list's (the registry follows the data contract)."""
 
     registry: list[str] = []
     partner: str | None = None
-    out: str | None = None
-    model: str | None = None
-    #: Column mapping of the partner list (the registry follows the data contract).
-    mapping: str | None = None
-
-    backend: BackendConfig = BackendConfig()
-    training: TrainingConfig = TrainingConfig()
-    blocking: BlockingConfig = BlockingConfig()
-    golden: GoldenConfig = GoldenConfig()
     matching: MatchingConfig = MatchingConfig()
-    output_format: Literal["parquet", "csv"] = "parquet"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +29,7 @@ from linkage.golden import golden_records
 from linkage.households import household_clusters
 from linkage.io import read_table, write_outputs
 from linkage.mapping import ColumnMapping
+from linkage.pipelines import JobResult
 from linkage.progress import Stages
 from linkage.standardise import standardise
 from linkage.validate import validate_rows
@@ -44,14 +45,6 @@ MODEL_COLUMNS = (
     "dob", "dob_year", "dob_precision", "gender_std", "district_std", "address_tokens",
     "phone_std", "relation_std",
 )
-
-
-@dataclass
-class DedupeResult:
-    tables: dict[str, pd.DataFrame]
-    summary: dict
-    model_json: str
-    stages: Stages = field(repr=False, default_factory=Stages)
 
 
 def person_cnic(std: pd.DataFrame) -> pd.Series:
@@ -110,7 +103,7 @@ def dedupe_records(
     *,
     model: dict | None = None,
     stages: Stages | None = None,
-) -> DedupeResult:
+) -> JobResult:
     """Dedupe validated records (contract columns); returns the output tables."""
     stages = stages or Stages(show=False)
     linked = link_people(records, config, model=model, stages=stages)
@@ -135,7 +128,7 @@ def dedupe_records(
         "flags": flag_counts(std),
         "thresholds": thresholds(config),
     }
-    return DedupeResult(
+    return JobResult(
         tables={"clusters": clusters, "pairs": pairs, "golden_records": golden},
         summary=summary, model_json=scored.model_json, stages=stages,
     )
@@ -288,7 +281,7 @@ def run_dedupe(
     stages: Stages | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
-) -> DedupeResult:
+) -> JobResult:
     """Read, dedupe and write one wave; every input row ends in ``clusters`` or ``rejected``."""
     if config.backend.name == "spark":
         from linkage.pipelines.dedupe_spark import run_dedupe_spark

@@ -23,6 +23,7 @@ from linkage.config import DedupeConfig
 from linkage.golden import FIELDS, golden_records
 from linkage.households import household_clusters
 from linkage.mapping import ColumnMapping
+from linkage.pipelines import JobResult
 from linkage.progress import Stages
 from linkage.spark_frames import from_pandas
 from linkage.validate import REASON
@@ -45,7 +46,6 @@ def run_dedupe_spark(
     from linkage import spark_frames as sf
     from linkage.pipelines.dedupe import (
         MODEL_COLUMNS,
-        DedupeResult,
         cluster_summary,
         file_fingerprint,
         person_cnic,
@@ -132,7 +132,7 @@ def run_dedupe_spark(
         sf.write_outputs(spark, str(out), tables, fmt=config.output_format,
                          texts={"summary.json": summary_json(summary),
                                 "model.json": scored.model_json})
-    return DedupeResult(tables=tables, summary=summary, model_json=scored.model_json,
+    return JobResult(tables=tables, summary=summary, model_json=scored.model_json,
                         stages=stages)
 
 

@@ -13,7 +13,7 @@ and the derivations below run on the driver, unchanged.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +26,7 @@ from linkage.golden import HOUSEHOLD_FIELDS, golden_records, source_year
 from linkage.io import read_table, write_outputs
 from linkage.lineage import classify, lineage_clusters, wave_units
 from linkage.mapping import ColumnMapping
+from linkage.pipelines import JobResult
 from linkage.pipelines.dedupe import (
     cluster_summary,
     file_fingerprint,
@@ -60,14 +61,6 @@ class Waves:
     rejected: pd.DataFrame
     info: list[dict]
     ids_qualified: bool = False
-
-
-@dataclass
-class LinkWavesResult:
-    tables: dict[str, pd.DataFrame]
-    summary: dict
-    model_json: str
-    stages: Stages = field(repr=False, default_factory=Stages)
 
 
 def wave_names(paths: list[str]) -> list[str]:
@@ -265,7 +258,7 @@ def _lineage_counts(links: pd.DataFrame) -> dict[str, int]:
 def run_link_waves(paths: list[str], out: str | Path, config: LinkWavesConfig, *,
                    mapping: ColumnMapping | None = None,
                    model_path: str | Path | None = None, stages: Stages | None = None,
-                   encoding: str | None = None) -> LinkWavesResult:
+                   encoding: str | None = None) -> JobResult:
     """Read, link and write waves given oldest first; every input row ends in
     ``clusters`` or ``rejected``."""
     if config.backend.name == "spark":
@@ -288,7 +281,7 @@ def run_link_waves(paths: list[str], out: str | Path, config: LinkWavesConfig, *
 
 
 def finish(tables, summary, waves: Waves, model_json: str, out, config: LinkWavesConfig, *,
-           started, stages: Stages, mapping, model_path, model_loaded: bool) -> LinkWavesResult:
+           started, stages: Stages, mapping, model_path, model_loaded: bool) -> JobResult:
     """Add the input accounting to the summary and write every output."""
     tables["rejected"] = waves.rejected
     summary = finish_summary(summary, waves, tables["clusters"], len(waves.rejected),
@@ -298,7 +291,7 @@ def finish(tables, summary, waves: Waves, model_json: str, out, config: LinkWave
         summary["timings_s"] = dict(stages.timings)
         write_outputs(out, tables, summary=summary, model_json=model_json,
                       fmt=config.output_format)
-    return LinkWavesResult(tables, summary, model_json, stages)
+    return JobResult(tables, summary, model_json, stages)
 
 
 def finish_summary(summary: dict, waves: Waves, clusters: pd.DataFrame, rows_rejected: int, *,

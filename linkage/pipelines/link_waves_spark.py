@@ -44,9 +44,10 @@ def run_link_waves_spark(paths: list[str], out: str, config: LinkWavesConfig, *,
 
     from linkage import spark_frames as sf
     from linkage.errors import ConfigError, InputError
+    from linkage.pipelines import JobResult
     from linkage.pipelines.dedupe import file_fingerprint
     from linkage.pipelines.dedupe_spark import _engine_keys
-    from linkage.pipelines.link_waves import LinkWavesResult, finish_summary
+    from linkage.pipelines.link_waves import finish_summary
 
     if len(paths) < 2:
         raise ConfigError(f"link-waves needs at least two waves, oldest first; got {len(paths)}.")
@@ -120,7 +121,7 @@ def run_link_waves_spark(paths: list[str], out: str, config: LinkWavesConfig, *,
         sf.write_outputs(spark, str(out), spark_tables, fmt=config.output_format,
                          texts={"summary.json": summary_json(summary),
                                 "model.json": scored.model_json})
-    return LinkWavesResult(tables, summary, scored.model_json, stages)
+    return JobResult(tables, summary, scored.model_json, stages)
 
 
 def _textual(frame: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -59,6 +59,7 @@ from linkage.partner_matching import (
     person_candidates,
     registry_people,
 )
+from linkage.pipelines import JobResult
 from linkage.pipelines.dedupe import (
     MODEL_COLUMNS,
     file_fingerprint,
@@ -300,14 +301,6 @@ def match_summary(matching: Matching, config: MatchPartnerConfig) -> dict:
     }
 
 
-@dataclass
-class MatchPartnerResult:
-    tables: dict
-    summary: dict
-    model_json: str
-    stages: Stages = field(repr=False, default_factory=Stages)
-
-
 def read_registry(paths: list[str], *, stages: Stages) -> tuple[pd.DataFrame, list[dict]]:
     """The registry waves as one frame with ``wave_order`` (0 = first given) and the
     per-wave counts; record ids must be unique across waves."""
@@ -364,7 +357,7 @@ def run_match_partner(
     stages: Stages | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
-) -> MatchPartnerResult:
+) -> JobResult:
     """Read, match and write; every partner row ends in ``matches`` or ``rejected``."""
     if config.backend.name == "spark":
         from linkage.pipelines.match_partner_spark import run_match_partner_spark
@@ -405,7 +398,7 @@ def run_match_partner(
         summary["timings_s"] = dict(stages.timings)
         write_outputs(out, tables, summary=summary, model_json=matching.scored.model_json,
                       fmt=config.output_format, texts=feedback_csv(tables))
-    return MatchPartnerResult(tables=tables, summary=summary,
+    return JobResult(tables=tables, summary=summary,
                               model_json=matching.scored.model_json, stages=stages)
 
 

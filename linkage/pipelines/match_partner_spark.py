@@ -20,6 +20,7 @@ from linkage.backends import make_db_api, register_frame
 from linkage.errors import InputError
 from linkage.mapping import ColumnMapping
 from linkage.partner_config import MatchPartnerConfig
+from linkage.pipelines import JobResult
 from linkage.progress import Stages
 from linkage.standardise import standardise
 from linkage.validate import REASON
@@ -85,8 +86,8 @@ def run_match_partner_spark(
                  **mp.feedback_csv(tables)}
         spark_tables = {name: sf.from_pandas(spark, t) for name, t in tables.items()}
         sf.write_outputs(spark, out, spark_tables, texts=texts, fmt=config.output_format)
-    return mp.MatchPartnerResult(tables=tables, summary=summary,
-                                 model_json=matching.scored.model_json, stages=stages)
+    return JobResult(tables=tables, summary=summary, model_json=matching.scored.model_json,
+                     stages=stages)
 
 
 def _keep():

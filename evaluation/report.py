@@ -3,9 +3,11 @@
 One self-contained HTML file per run folder: every style and chart is inline (charts
 are SVG drawn here, no JavaScript), nothing is fetched, and it prints to PDF. It
 reads only the run folder (``summary.json``, ``model.json``, ``pairs``, ``clusters``,
-``golden_records``, ``review_scores.json`` if a clerical review was scored) and, when it
-still exists, the input file named in ``summary.json`` (checked against the run's
-fingerprint).
+``golden_records``, the job's own tables, ``review_scores.json`` if a clerical review was
+scored) and, when they still exist, the input files named in ``summary.json`` (checked
+against the run's fingerprints: every wave of a link-waves run, the partner list of a
+match-partner run). A match-partner folder has no clusters; the sections that need them
+are left out.
 
 PII discipline: by default no name and no full CNIC appears (CNICs are masked to their
 last four digits); ``show_pii=True`` includes them and the report says so on its first
@@ -13,8 +15,8 @@ line. The data-quality section shows only counts, never values.
 
 Sections are functions ``(ReportContext) -> str``. Sections every run has are in
 ``COMMON_SECTIONS``; a pipeline's own results are one function per pipeline in
-``PIPELINE_SECTIONS`` keyed by ``summary["job"]`` (today only ``dedupe``; wave links and
-partner matching add theirs there).
+``PIPELINE_SECTIONS`` keyed by ``summary["job"]``: ``dedupe`` here, ``link-waves`` in
+``evaluation.report_waves`` and ``match-partner`` in ``evaluation.report_partner``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,15 @@ import numpy as np
 import pandas as pd
 
 import linkage
-from linkage.contract import CLUSTERS, GOLDEN_RECORDS, MODEL, PAIRS, PERSON_COLUMNS, SUMMARY
+from linkage.contract import (
+    CLUSTERS,
+    GOLDEN_RECORDS,
+    MATCHES,
+    MODEL,
+    PAIRS,
+    PERSON_COLUMNS,
+    SUMMARY,
+)
 from linkage.errors import InputError, NserLinkError
 from models.store import fingerprint
 
@@ -59,12 +69,31 @@ class Run:
     model: dict
     model_text: str
     pairs: pd.DataFrame
-    clusters: pd.DataFrame
+    clusters: pd.DataFrame | None  # None for a job without clusters (match-partner)
     golden: pd.DataFrame | None
+    _tables: dict = field(default_factory=dict, repr=False)
 
     @property
     def threshold(self) -> float:
-        return float(self.summary["thresholds"]["cluster"])
+        """The cluster threshold; a run without one (match-partner) cannot be banded."""
+        th = self.summary["thresholds"]
+        if "cluster" not in th:
+            raise RunFolderError(f"is a {self.summary.get('job')} run, which has no cluster "
+                                 "threshold (only dedupe and link-waves runs can be "
+                                 "reviewed this way).", file=str(self.path))
+        return float(th["cluster"])
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """Another output table of the folder (``household_links``, ``matches``...), read
+        once; None when the folder has none."""
+        if name not in self._tables:
+            found = _table_path(self.path, name)
+            self._tables[name] = _read_output(found) if found else None
+        return self._tables[name]
+
+
+#: Tables a run folder must hold, by job (any other job: a dedupe's).
+REQUIRED_TABLES = {"match-partner": (PAIRS, MATCHES)}
 
 
 def load_run(run_dir: str | Path) -> Run:
@@ -74,24 +103,29 @@ def load_run(run_dir: str | Path) -> Run:
         raise RunFolderError("is not a folder (expected the output folder of a run).",
                              file=str(path))
     missing = [n for n in (SUMMARY, MODEL) if not (path / n).is_file()]
-    missing += [n for n in (PAIRS, CLUSTERS) if _table_path(path, n) is None]
+    summary = {}
+    try:
+        if not missing:
+            summary = json.loads((path / SUMMARY).read_text(encoding="utf-8"))
+            model_text = (path / MODEL).read_text(encoding="utf-8")
+            model = json.loads(model_text)
+    except json.JSONDecodeError as exc:
+        raise RunFolderError(f"has an unreadable JSON file ({exc.msg}).", file=str(path)) from None
+    required = REQUIRED_TABLES.get(summary.get("job"), (PAIRS, CLUSTERS))
+    missing += [n for n in required if _table_path(path, n) is None]
     if missing:
         raise RunFolderError(
             f"is not a run folder: {', '.join(missing)} missing (a dedupe run writes "
-            "summary.json, model.json, pairs and clusters).", file=str(path))
-    try:
-        summary = json.loads((path / SUMMARY).read_text(encoding="utf-8"))
-        model_text = (path / MODEL).read_text(encoding="utf-8")
-        model = json.loads(model_text)
-    except json.JSONDecodeError as exc:
-        raise RunFolderError(f"has an unreadable JSON file ({exc.msg}).", file=str(path)) from None
+            "summary.json, model.json, pairs and clusters; a match-partner run matches "
+            "instead of clusters).", file=str(path))
     if "thresholds" not in summary or "comparisons" not in model:
         raise RunFolderError("summary.json or model.json is not from an nser-link run.",
                              file=str(path))
     golden_path = _table_path(path, GOLDEN_RECORDS)
+    clusters_path = _table_path(path, CLUSTERS)
     return Run(path=path, summary=summary, model=model, model_text=model_text,
                pairs=_read_output(_table_path(path, PAIRS)),
-               clusters=_read_output(_table_path(path, CLUSTERS)),
+               clusters=_read_output(clusters_path) if clusters_path else None,
                golden=_read_output(golden_path) if golden_path else None)
 
 
@@ -106,7 +140,9 @@ def _read_output(path: Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
     ids = {c: str for c in ("record_id", "record_id_l", "record_id_r", "cluster_id",
-                            "household_cluster_id", "cnic", "phone")}
+                            "household_cluster_id", "cnic", "phone", "household_id",
+                            "household_id_old", "household_id_new", "registry_record_id",
+                            "registry_household_id", "scored_record_id")}
     return pd.read_csv(path, dtype=ids, keep_default_na=False, na_values=[""])
 
 
@@ -121,36 +157,56 @@ class InputView:
 
 def load_input(run: Run) -> InputView:
     """Re-read the input named in ``summary.json`` exactly as the job did (read, validate,
-    standardise). Absent, changed (fingerprint differs) or unreadable inputs are not an
-    error: the report says so and works from the run folder alone."""
-    from linkage.io import read_table
-    from linkage.pipelines.dedupe import file_fingerprint, person_cnic, roster_keys
+    standardise): every wave of a link-waves run (one frame, ids qualified as the run did),
+    the partner list of a match-partner run. Absent, changed (fingerprint differs) or
+    unreadable inputs are not an error: the report says so and works from the run folder
+    alone."""
+    from linkage.pipelines.dedupe import person_cnic, roster_keys
     from linkage.standardise import standardise
-    from linkage.validate import validate_rows
 
     info = run.summary.get("input", {})
-    path = Path(info.get("path", ""))
-    if not info.get("path") or not path.is_file():
-        return InputView(None, f"The input file {str(path)!r} is absent; the sections below "
-                               "that need it use only the run folder.")
-    if file_fingerprint(path) != info.get("fingerprint"):
-        return InputView(None, f"The input file {str(path)!r} has changed since the run "
-                               "(its fingerprint differs); it is not used.")
-    from linkage.mapping import ColumnMapping
-
-    mapping = info.get("mapping")
-    try:
-        raw = read_table(path, kind="registry",
-                         mapping=ColumnMapping(**mapping) if mapping else None)
-        rows = validate_rows(raw, kind="registry", file=str(path)).rows
-    except NserLinkError as exc:
-        return InputView(None, f"The input file could not be re-read without the run's "
-                               f"column mapping ({exc}); it is not used.")
+    kind = "partner" if run.summary.get("job") == "match-partner" else "registry"
+    files = info.get("waves") or [info]
+    parts, read = [], 0
+    for f in files:
+        got = _reread(f, info.get("mapping"), kind)
+        if isinstance(got, str):
+            return InputView(None, got)
+        rows, n = got
+        parts.append(rows.assign(wave=f["wave"]) if "wave" in f else rows)
+        read += n
+    rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if info.get("record_ids_qualified"):
+        rows["record_id"] = rows["wave"] + ":" + rows["record_id"].astype(str)
     std = standardise(rows)
     std["roster_key"] = roster_keys(std)
     std["person_cnic"] = person_cnic(std)
-    return InputView(std, f"Input re-read from {str(path)!r}; fingerprint matches the run.",
-                     rows_in_file=len(raw))
+    where = ", ".join(repr(str(f.get("path"))) for f in files)
+    agree = "fingerprints match" if len(files) > 1 else "fingerprint matches"
+    return InputView(std, f"Input re-read from {where}; {agree} the run.", rows_in_file=read)
+
+
+def _reread(info: dict, mapping: dict | None, kind: str) -> tuple[pd.DataFrame, int] | str:
+    """One input file's validated rows and rows read, or why it is not used."""
+    from linkage.io import read_table
+    from linkage.mapping import ColumnMapping
+    from linkage.pipelines.dedupe import file_fingerprint
+    from linkage.validate import validate_rows
+
+    path = Path(info.get("path") or "")
+    if not info.get("path") or not path.is_file():
+        return (f"The input file {str(path)!r} is absent; the sections below that need it "
+                "use only the run folder.")
+    if file_fingerprint(path) != info.get("fingerprint"):
+        return (f"The input file {str(path)!r} has changed since the run (its fingerprint "
+                "differs); it is not used.")
+    try:
+        raw = read_table(path, kind=kind, mapping=ColumnMapping(**mapping) if mapping else None)
+        rows = validate_rows(raw, kind=kind, file=str(path)).rows
+    except NserLinkError as exc:
+        return (f"The input file could not be re-read without the run's column mapping "
+                f"({exc}); it is not used.")
+    return rows, len(raw)
 
 
 # --- estimating accuracy from the model ---------------------------------------------------
@@ -287,8 +343,10 @@ def svg_bars(labels: Sequence[str], values: Sequence[float], *, width: int = 720
 
 def svg_histogram(edges: Sequence[float], counts: Sequence[int], *, marker: float | None = None,
                   marker_label: str = "", x_label: str = "", width: int = 720,
-                  height: int = 220, log: bool = False) -> str:
-    """Vertical bars over bins ``edges[i]..edges[i+1]``; an optional dashed marker line."""
+                  height: int = 220, log: bool = False,
+                  markers: Sequence[tuple[float, str]] = ()) -> str:
+    """Vertical bars over bins ``edges[i]..edges[i+1]``; optional dashed marker lines
+    (``marker``, and more as ``(value, label)`` in ``markers``)."""
     left, bottom, top = 50, 36, 16
     plot_w, plot_h = width - left - 20, height - bottom - top
     lo, hi = float(edges[0]), float(edges[-1])
@@ -312,11 +370,15 @@ def svg_histogram(edges: Sequence[float], counts: Sequence[int], *, marker: floa
     parts.append(f'<text x="{left - 6}" y="{top + 8}" text-anchor="end">{max(counts + [0]):,}</text>')
     parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" '
                  f'y2="{top + plot_h}" stroke="#333"/>')
-    if marker is not None and lo <= marker <= hi:
-        x = left + plot_w * (marker - lo) / span
+    lines = ([(marker, marker_label)] if marker is not None else []) + list(markers)
+    for k, (value, label) in enumerate(lines):
+        if not lo <= value <= hi:
+            continue
+        x = left + plot_w * (value - lo) / span
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 6}" y2="{top + plot_h}" '
                      'stroke="#c0392b" stroke-width="2" stroke-dasharray="5,3"/>')
-        parts.append(f'<text x="{x + 4:.1f}" y="{top + 4}" fill="#c0392b">{esc(marker_label)}</text>')
+        parts.append(f'<text x="{x + 4:.1f}" y="{top + 4 + 13 * k}" fill="#c0392b">'
+                     f'{esc(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -370,11 +432,32 @@ def identity_section(ctx: ReportContext) -> str:
     info = s.get("input", {})
     model_hash = fingerprint(ctx.run.model_text)
     recorded = s.get("model", {}).get("fingerprint")
-    inputs = [["path", info.get("path")], ["rows read", info.get("rows_read")],
-              ["rows used", info.get("rows_used")], ["rows rejected", info.get("rows_rejected")],
-              ["content fingerprint", info.get("fingerprint")]]
+    waves = info.get("waves") or []
+    inputs = [] if waves else [["path", info.get("path")]]
+    inputs += [["rows read", info.get("rows_read")], ["rows used", info.get("rows_used")],
+               ["rows rejected", info.get("rows_rejected")]]
+    inputs += [] if waves else [["content fingerprint", info.get("fingerprint")]]
     for reason, n in (info.get("rejected_by_reason") or {}).items():
         inputs.append([f"rejected: {reason}", n])
+    for w in waves:  # link-waves: every wave read
+        name = w.get("wave", "")
+        inputs += [[f"{name}: path", w.get("path")],
+                   [f"{name}: rows read / used / rejected",
+                    f"{w.get('rows_read', 0):,} / {w.get('rows_used', 0):,} / "
+                    f"{w.get('rows_rejected', 0):,}"],
+                   [f"{name}: content fingerprint", w.get("fingerprint")]]
+        if w.get("columns_missing"):
+            inputs.append([f"{name}: columns missing", ", ".join(w["columns_missing"])])
+    blocks = [("Input" + (" (partner list)" if s.get("registry") else ""), table(inputs))]
+    if s.get("registry"):  # match-partner: the registry waves matched against
+        reg = [["records used", s["registry"].get("records_used")]]
+        for w in s["registry"].get("waves", []):
+            reg += [[f"wave {w.get('wave_order')}: path", w.get("path")],
+                    [f"wave {w.get('wave_order')}: rows read / used / rejected",
+                     f"{w.get('rows_read', 0):,} / {w.get('rows_used', 0):,} / "
+                     f"{w.get('rows_rejected', 0):,}"],
+                    [f"wave {w.get('wave_order')}: content fingerprint", w.get("fingerprint")]]
+        blocks.append(("Registry", table(reg)))
     timings = s.get("timings_s", {})
     model_rows = [
         ["model.json sha256 (now)", model_hash],
@@ -394,7 +477,7 @@ def identity_section(ctx: ReportContext) -> str:
           ["started at", s.get("started_at")],
           ["duration (sum of stages)", f"{sum(timings.values()):.1f} s"]]
     return section("1. Run identity", (
-        grid(("Input", table(inputs)), ("Model", table(model_rows))) +
+        grid(*blocks, ("Model", table(model_rows))) +
         grid(("Thresholds", table([[k, v] for k, v in th.items()], ["threshold", "value"])),
              ("Software", table(sw)),
              ("Timing", table([[k, v] for k, v in timings.items()], ["stage", "seconds"],
@@ -583,7 +666,10 @@ def _by_place(ctx: ReportContext) -> str:
 
 def accuracy_section(ctx: ReportContext) -> str:
     """Precision and recall the model expects of itself, and measured ones when a truth
-    file is given: the two side by side tell an auditor how far to trust the estimate."""
+    file is given: the two side by side tell an auditor how far to trust the estimate.
+    Left out for a run without clusters (match-partner: its results section has them)."""
+    if ctx.run.clusters is None:
+        return ""
     est = ctx.estimate
     rows = [["predicted pairs (two records in one cluster)", est["predicted_pairs"]],
             ["expected true positives Σp", est["expected_tp"]],
@@ -626,6 +712,10 @@ def accuracy_section(ctx: ReportContext) -> str:
 def review_section(ctx: ReportContext) -> str:
     """Clerical review results, when ``nser-link review score`` has been run."""
     path = ctx.run.path / REVIEW_SCORES
+    if ctx.run.clusters is None:
+        return section("6. Clerical review", note(
+            "nser-link review samples pairs around a cluster threshold, which this job does "
+            "not have; the rows with status review are its clerical queue."), "review")
     if not path.is_file():
         return section("6. Clerical review", note(
             "No clerical review scored for this run (nser-link review sample / score)."),
@@ -648,10 +738,23 @@ def _ci(ci) -> str:
     return "–" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
+def _elsewhere(module: str, name: str) -> Section:
+    """A section defined in another module (which imports this one), imported when used."""
+    def run(ctx: ReportContext) -> str:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(ctx)
+    run.__name__ = name
+    return run
+
+
 COMMON_SECTIONS: tuple[Section, ...] = (identity_section, data_quality_section, model_section)
-#: One results section per pipeline (``summary["job"]``); wave links and partner matching
-#: register theirs here when those pipelines exist.
-PIPELINE_SECTIONS: dict[str, Section] = {"dedupe": dedupe_results_section}
+#: One results function per pipeline (``summary["job"]``); it may return several sections.
+PIPELINE_SECTIONS: dict[str, Section] = {
+    "dedupe": dedupe_results_section,
+    "link-waves": _elsewhere("evaluation.report_waves", "waves_results_section"),
+    "match-partner": _elsewhere("evaluation.report_partner", "partner_results_section"),
+}
 CLOSING_SECTIONS: tuple[Section, ...] = (accuracy_section, review_section)
 
 

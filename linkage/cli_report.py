@@ -16,19 +16,26 @@ from rich.table import Table
 
 console = Console()
 
-RunDir = Annotated[Path, typer.Argument(help="Output folder of a run (nser-link dedupe --out).")]
+RunDir = Annotated[Path, typer.Argument(
+    help="Output folder of a run (nser-link dedupe or link-waves --out).")]
+AnyRunDir = Annotated[Path, typer.Argument(
+    help="Output folder of a run (nser-link dedupe, link-waves or match-partner --out).")]
 
 
 def report(
-    run_dir: RunDir,
+    run_dir: AnyRunDir,
     out: Annotated[Path | None, typer.Option(help="HTML file to write [RUN_DIR/report.html].")]
     = None,
     show_pii: Annotated[bool, typer.Option("--show-pii", help="Include names and full CNICs.")]
     = False,
-    truth: Annotated[Path | None, typer.Option(help="Truth file: add measured accuracy.")]
+    truth: Annotated[Path | None, typer.Option(
+        help="Truth file (nser-link generate): add measured accuracy.")]
     = None,
 ) -> None:
-    """Write a self-contained HTML match-quality report of a run, for auditors."""
+    """Write a self-contained HTML match-quality report of a run, for auditors.
+
+    Runs of dedupe, link-waves (lineage, updates) and match-partner (coverage by place).
+    """
     from evaluation.report import write_report
 
     path = write_report(run_dir, out or run_dir / "report.html", show_pii=show_pii, truth=truth)

@@ -129,7 +129,7 @@ def by_place(partner: pd.DataFrame, matches: pd.DataFrame,
     out["census_population_2023"] = out["district"].map(
         district_figures()["census_population_2023"]).astype("Int64")
     out["registry_coverage"] = (out["registry_records"].astype("Float64")
-                                / out["census_population_2023"].astype("Float64")).round(4)
+                                / out["census_population_2023"].astype("Float64")).round(6)
     for col in ("matched", "review", "unmatched", "partner_rows"):
         out[col] = out[col].astype("int64")
     return out.sort_values(["unmatched", *PLACE], ascending=[False, True, True, True, True],

@@ -344,9 +344,29 @@ def _as_text(column: pa.ChunkedArray, name: str, file: str) -> pa.ChunkedArray:
 
 
 def _empty_to_none(df: pd.DataFrame) -> pd.DataFrame:
-    """Empty strings and NaN become None in object columns, so "missing" has one spelling."""
+    """Empty strings and NaN become None in object columns, so "missing" has one spelling;
+    a column's repeated values become one shared string each (``shared_strings``)."""
     df = df.astype(object)
-    return df.where(df.notna() & df.ne(""), None)
+    df = df.where(df.notna() & df.ne(""), None)
+    for column in df.columns:
+        df[column] = shared_strings(df[column])
+    return df
+
+
+def shared_strings(values: pd.Series) -> pd.Series:
+    """The same values, each distinct string one Python object shared by its cells.
+
+    A CSV reader makes a new string object per cell, about 60 bytes each: a million rows
+    of ``survey_2021``, ``Lahore`` or ``Female`` hold a million copies. Sharing them
+    halves a registry's memory; columns of mostly distinct values (ids) are left alone.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) * 2 > len(values):
+        return values
+    shared = np.asarray(uniques, dtype=object).take(np.where(codes < 0, 0, codes)) \
+        if len(uniques) else np.full(len(values), None, dtype=object)
+    shared[codes < 0] = None
+    return pd.Series(shared, index=values.index, name=values.name, dtype=object)
 
 
 def check_reserved_columns(df: pd.DataFrame, file: str) -> None:
@@ -472,12 +492,37 @@ def _make_temp_dir(out_dir: Path) -> Path:
                           file=str(out_dir)) from None
 
 
+#: Rows converted to Arrow at a time when writing Parquet: one row group each, so a
+#: million-row table is never held twice (pandas and Arrow) in memory.
+ROW_GROUP = 250_000
+
+
 def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> None:
     """One table; Parquet via pyarrow without the index, so equal frames give equal bytes."""
     if fmt == "csv":
         df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-    else:
+        return
+    if len(df) <= ROW_GROUP:
         pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path)
+        return
+    schema = _arrow_schema(df)
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, len(df), ROW_GROUP):
+            part = df.iloc[start:start + ROW_GROUP]
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+
+
+def _arrow_schema(df: pd.DataFrame) -> pa.Schema:
+    """The Arrow schema of the whole frame, from its first rows; a column empty there
+    takes the type of its first values further down."""
+    schema = pa.Schema.from_pandas(df.iloc[:ROW_GROUP], preserve_index=False)
+    for i, field in enumerate(schema):
+        if pa.types.is_null(field.type):
+            values = df[field.name].dropna()
+            if len(values):
+                kind = pa.array(values.iloc[:1000], from_pandas=True).type
+                schema = schema.set(i, field.with_type(kind))
+    return schema
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:

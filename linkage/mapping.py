@@ -363,7 +363,8 @@ def _listing(columns: Iterable[Any]) -> str:
 _SPELLINGS: dict[str, tuple[str, ...]] = {
     "record_id": (
         "recordid", "id", "recid", "memberid", "personid", "beneficiaryid", "applicantid",
-        "rowid", "srno", "sno", "sr", "srnumber", "serialno", "serialnumber", "sn",
+        "rowid", "srno", "sno", "sr", "srnumber", "serialno", "serialnumber", "sn", "s",
+        "no",
     ),
     "household_id": (
         "householdid", "hhid", "householdno", "householdnumber", "hhno", "hhcode",
@@ -390,7 +391,7 @@ _SPELLINGS: dict[str, tuple[str, ...]] = {
         "relationshipwithhead", "relationshiptohead",
     ),
     "province": ("province", "provincename", "prov", "region"),
-    "district": ("district", "districtname", "dist"),
+    "district": ("district", "districtname", "dist", "distt", "zila", "zilla"),
     "tehsil": ("tehsil", "tehsilname", "taluka", "tehsiltaluka", "subdivision"),
     "union_council": ("unioncouncil", "uc", "ucname", "unioncouncilname", "ucno"),
     "address": (

@@ -382,3 +382,29 @@ def test_table_names_must_be_plain(tmp_path):
     with pytest.raises(ValueError):
         write_outputs(tmp_path / "run", {"../evil": pd.DataFrame()}, summary={})
     assert os.listdir(tmp_path) == []
+
+
+def test_large_tables_are_written_in_row_groups_with_one_schema(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from linkage import io
+
+    monkeypatch.setattr(io, "ROW_GROUP", 4)
+    df = pd.DataFrame({"record_id": [f"r{i}" for i in range(10)],
+                       "late": [None] * 6 + ["a", "b", None, "c"],
+                       "n": pd.array(range(10), dtype="Int64")})
+    io.write_outputs(tmp_path / "out", {"t": df}, summary={})
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    assert pq.ParquetFile(tmp_path / "out" / "t.parquet").num_row_groups == 3
+    pd.testing.assert_frame_equal(back, df, check_dtype=False)
+
+
+def test_repeated_strings_are_shared_and_values_kept():
+    from linkage.io import shared_strings
+
+    raw = pd.Series(["".join(["Lah", "ore"]) for _ in range(6)] + [None, "Multan"], dtype=object)
+    shared = shared_strings(raw)
+    assert shared.tolist() == raw.tolist()
+    assert shared[0] is shared[5] and raw[0] is not raw[5]
+    ids = pd.Series([f"r{i}" for i in range(8)], dtype=object)
+    assert shared_strings(ids) is ids  # mostly distinct: left alone

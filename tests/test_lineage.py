@@ -318,3 +318,13 @@ def test_golden_person_record_survives_across_waves():
     assert g["date_of_birth"] == "1960-01-15"  # the exact date, from 2011
     assert g["household_cluster_id"] == tables["clusters"].set_index("record_id") \
         .loc["r2", "household_cluster_id"]  # the latest household
+
+
+def test_the_wave_name_dates_records_whose_source_has_no_year():
+    rows = [record(0, "a1", "A", "head", source="survey"),
+            record(0, "a5", "A", "grandson", source="survey", date_of_birth="2009-01-01"),
+            record(1, "a5", "X", "head", source="survey", date_of_birth="2009-01-01")]
+    tables, _ = run(rows)
+    rel = updates_for(tables, "relation_to_head").iloc[0]
+    assert rel["flag"] == "head_under_15"  # 2021 (from "w2021") - 2009 = 12
+    assert tables["golden_records"].set_index("cluster_id").loc["a5", "relation_to_head_year"] == 2021

@@ -230,3 +230,11 @@ def test_normalise_and_suggest():
     assert suggest_column("record_id", ["Record ID", "x"]) == "Record ID"
     assert suggest_column("household_id", ["HH ID"]) == "HH ID"
     assert suggest_column("household_id", ["recordid", "name"]) is None
+
+
+def test_serial_hash_and_distt_headers_are_recognised():
+    from linkage.mapping import guess_mapping
+
+    rename = guess_mapping(["S#", "Beneficiary Name", "Distt", "F/H Name"]).rename
+    assert rename == {"S#": "record_id", "Beneficiary Name": "full_name",
+                      "Distt": "district", "F/H Name": "guardian_name"}

@@ -127,7 +127,8 @@ def prepare(std: pd.DataFrame) -> pd.DataFrame:
     for c in PERSON_COLUMNS:
         if c not in std:
             std[c] = None
-    std["record_year"] = source_year(std["source"])
+    # The year of a record: from its source (survey_2021), else from its wave's name.
+    std["record_year"] = source_year(std["source"]).fillna(source_year(std["wave"]))
     dob = pd.to_datetime(std["dob"], errors="coerce").dt.strftime("%Y-%m-%d")
     year = pd.to_numeric(std["dob_year"], errors="coerce").astype("Int64").astype("string")
     std["dob_key"] = dob.where(dob.notna(), year).astype(object)

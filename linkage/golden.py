@@ -96,24 +96,22 @@ def golden_records(
     """One row per ``cluster``: ``n_records``, ``record_ids``, and per field its value,
     ``<field>_source`` (the source it came from) and ``<field>_record_id``; with a
     ``record_year`` column also ``<field>_year`` (the date of the value's source)."""
-    # Only the columns survivorship reads: slicing a registry-wide frame of 50+ columns
-    # into singles and multiples would otherwise copy every column of a million rows.
     used = [cluster, "record_id", "source", "household_cluster_id", "cnic_status",
             "dob_precision", "wave_order", "record_year",
             *(c for pair in fields.values() for c in pair)]
-    records = records[[c for c in dict.fromkeys(used) if c in records.columns]]
     if cluster != "cluster_id":
-        records = records.drop(columns=["cluster_id"], errors="ignore") \
-            .rename(columns={cluster: "cluster_id"})
-    size = records.groupby("cluster_id")["record_id"].transform("size")
+        used.remove("household_cluster_id")
+    used = [c for c in dict.fromkeys(used) if c in records.columns]
+    key = records[cluster]
+    single = (key.groupby(key).transform("size") == 1).to_numpy()
     # Most people are registered once: their golden record is their record, no choosing.
-    # Singles keep their input order, then the chosen records by cluster id: a stable
-    # order without sorting a million strings; only the chosen part holds NaNs to clear.
-    single = _from_single_records(records[size == 1], fields)
+    # Only the clusters of several records are copied out and chosen from; singles are
+    # taken column by column, so a registry-wide frame is never copied whole.
+    several = records.loc[~single, used].rename(columns={cluster: "cluster_id"})
     order = {f: tuple((field_rules or {}).get(f, rules)) for f in fields}
-    multiple = _chosen(records[size > 1], source_priority, order, fields) \
-        .replace({np.nan: None})
-    golden = pd.concat([single, multiple], ignore_index=True)
+    chosen = _chosen(several, source_priority, order, fields).replace({np.nan: None})
+    del several
+    golden = _with_singles(records, single, chosen, fields, cluster)
     return golden.rename(columns={"cluster_id": cluster}) if cluster != "cluster_id" else golden
 
 
@@ -123,25 +121,38 @@ def _present(values: pd.Series) -> pd.Series:
     return values.notna() & ~blank
 
 
-def _from_single_records(records: pd.DataFrame, fields: Mapping[str, tuple[str, str]]
-                         ) -> pd.DataFrame:
-    golden = pd.DataFrame({
-        "cluster_id": records["cluster_id"].to_numpy(),
-        "n_records": 1,
-        "record_ids": records["record_id"].to_numpy(),
-    })
-    if "household_cluster_id" in records:
-        golden["household_cluster_id"] = records["household_cluster_id"].to_numpy()
+def _with_singles(records: pd.DataFrame, single: np.ndarray, chosen: pd.DataFrame,
+                  fields: Mapping[str, tuple[str, str]], cluster: str) -> pd.DataFrame:
+    """Singles (each its own record, in input order) then the chosen rows, one column at a
+    time: no intermediate frame of all singles, no concatenation of two whole frames."""
+    def take(column: str) -> np.ndarray:
+        return records[column].to_numpy(dtype=object)[single]
+
+    golden = pd.DataFrame(index=pd.RangeIndex(int(single.sum()) + len(chosen)))
+
+    def put(name: str, singles: np.ndarray) -> None:
+        rest = chosen[name].to_numpy(dtype=object) if name in chosen else \
+            np.full(len(chosen), None, dtype=object)
+        golden[name] = np.concatenate([singles, rest])
+
+    put("cluster_id", take(cluster))
+    golden["n_records"] = np.concatenate([np.ones(int(single.sum()), dtype=np.int64),
+                                          chosen["n_records"].to_numpy(dtype=np.int64)])
+    record_id, source = take("record_id"), take("source")
+    put("record_ids", record_id)
+    if "household_cluster_id" in records and cluster == "cluster_id":
+        put("household_cluster_id", take("household_cluster_id"))
+    year = take("record_year") if "record_year" in records else None
     for field, (value_col, agree_col) in fields.items():
         if value_col not in records or agree_col not in records:
             continue
-        present = _present(records[value_col]).to_numpy()
-        golden[field] = records[value_col].astype(object).where(present, None).to_numpy()
-        golden[f"{field}_source"] = records["source"].where(present, None).to_numpy()
-        golden[f"{field}_record_id"] = records["record_id"].where(present, None).to_numpy()
-        if "record_year" in records:
-            golden[f"{field}_year"] = records["record_year"].astype(object) \
-                .where(present, None).to_numpy()
+        values = take(value_col)
+        present = _present(pd.Series(values)).to_numpy(dtype=bool)
+        put(field, np.where(present, values, None))
+        put(f"{field}_source", np.where(present, source, None))
+        put(f"{field}_record_id", np.where(present, record_id, None))
+        if year is not None:
+            put(f"{field}_year", np.where(present, year, None))
     return golden
 
 

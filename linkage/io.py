@@ -344,29 +344,9 @@ def _as_text(column: pa.ChunkedArray, name: str, file: str) -> pa.ChunkedArray:
 
 
 def _empty_to_none(df: pd.DataFrame) -> pd.DataFrame:
-    """Empty strings and NaN become None in object columns, so "missing" has one spelling;
-    a column's repeated values become one shared string each (``shared_strings``)."""
+    """Empty strings and NaN become None in object columns, so "missing" has one spelling."""
     df = df.astype(object)
-    df = df.where(df.notna() & df.ne(""), None)
-    for column in df.columns:
-        df[column] = shared_strings(df[column])
-    return df
-
-
-def shared_strings(values: pd.Series) -> pd.Series:
-    """The same values, each distinct string one Python object shared by its cells.
-
-    A CSV reader makes a new string object per cell, about 60 bytes each: a million rows
-    of ``survey_2021``, ``Lahore`` or ``Female`` hold a million copies. Sharing them
-    halves a registry's memory; columns of mostly distinct values (ids) are left alone.
-    """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if len(uniques) * 2 > len(values):
-        return values
-    shared = np.asarray(uniques, dtype=object).take(np.where(codes < 0, 0, codes)) \
-        if len(uniques) else np.full(len(values), None, dtype=object)
-    shared[codes < 0] = None
-    return pd.Series(shared, index=values.index, name=values.name, dtype=object)
+    return df.where(df.notna() & df.ne(""), None)
 
 
 def check_reserved_columns(df: pd.DataFrame, file: str) -> None:

@@ -397,14 +397,3 @@ def test_large_tables_are_written_in_row_groups_with_one_schema(tmp_path, monkey
     back = pd.read_parquet(tmp_path / "out" / "t.parquet")
     assert pq.ParquetFile(tmp_path / "out" / "t.parquet").num_row_groups == 3
     pd.testing.assert_frame_equal(back, df, check_dtype=False)
-
-
-def test_repeated_strings_are_shared_and_values_kept():
-    from linkage.io import shared_strings
-
-    raw = pd.Series(["".join(["Lah", "ore"]) for _ in range(6)] + [None, "Multan"], dtype=object)
-    shared = shared_strings(raw)
-    assert shared.tolist() == raw.tolist()
-    assert shared[0] is shared[5] and raw[0] is not raw[5]
-    ids = pd.Series([f"r{i}" for i in range(8)], dtype=object)
-    assert shared_strings(ids) is ids  # mostly distinct: left alone

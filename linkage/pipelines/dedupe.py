@@ -25,7 +25,7 @@ from linkage.backends import make_db_api, register_frame
 from linkage.clustering import cluster_with_cannot_link
 from linkage.config import DedupeConfig
 from linkage.errors import ConfigError, InputError
-from linkage.golden import golden_records
+from linkage.golden import FIELDS, golden_records
 from linkage.households import household_clusters
 from linkage.io import read_table, write_outputs
 from linkage.mapping import ColumnMapping
@@ -107,7 +107,12 @@ def dedupe_records(
     """Dedupe validated records (contract columns); returns the output tables."""
     stages = stages or Stages(show=False)
     linked = link_people(records, config, model=model, stages=stages)
-    std, pairs, scored, cfg = linked.std, linked.pairs, linked.scored, config.clustering
+    del records  # a caller that handed the frame over lets its raw columns go now
+    # Only what households, golden records, flags and outputs read: the model's keys and
+    # the raw columns nothing reads again are a third of a registry's memory.
+    std = linked.std[[c for c in dict.fromkeys(AFTER_SCORING) if c in linked.std.columns]]
+    linked.std = None
+    pairs, scored, cfg = linked.pairs, linked.scored, config.clustering
     with stages.stage("households"):
         std["household_cluster_id"] = household_clusters(
             std["roster_key"], std["cluster_id"], overlap=cfg.household_overlap
@@ -244,6 +249,9 @@ def pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
 
 #: Columns the data-quality flags are counted from.
 FLAG_COLUMNS = ("cnic_status", "gender_conflict", "dob_precision", "dob_year")
+#: Standardised columns dedupe still reads once people are scored and clustered.
+AFTER_SCORING = ("record_id", "source", "roster_key", "cluster_id", "cnic_status",
+                 "dob_precision", *FLAG_COLUMNS, *(c for pair in FIELDS.values() for c in pair))
 
 
 def flag_counts(std: pd.DataFrame, weight: pd.Series | None = None) -> dict[str, int]:
@@ -299,10 +307,10 @@ def run_dedupe(
                          sheet=sheet)
         valid = validate_rows(raw, kind="registry", file=str(input_path))
     rows_read, rows_used, rejected = len(raw), len(valid.rows), valid.rejected
-    records = valid.rows
-    del raw, valid  # the raw frame is a copy of the records: free it before scoring
+    handed = [valid.rows]  # handed over whole: dedupe_records frees it once standardised
+    del raw, valid
 
-    result = dedupe_records(records, config, model=model, stages=stages)
+    result = dedupe_records(handed.pop(), config, model=model, stages=stages)
     result.tables["rejected"] = rejected
     result.summary = {
         "job": "dedupe",

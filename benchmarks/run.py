@@ -206,8 +206,8 @@ def latest_results(spark: bool = False) -> list[dict]:
     """The newest result file per size, smallest size first."""
     newest: dict[str, dict] = {}
     for path in sorted(RESULTS.glob("*.json")):
-        if ("-spark-" in path.name) != spark:
-            continue
+        if ("-spark-" in path.name) != spark or "-jobs-" in path.name:
+            continue  # bench-spark's and bench-jobs' results have tables of their own
         res = json.loads(path.read_text())
         newest[res["size"]] = res  # file names sort by date
     return sorted(newest.values(), key=lambda r: r["rows"])

@@ -151,14 +151,20 @@ class Scored:
     estimated: bool = False
 
     def summary(self) -> dict:
-        return {
-            "comparisons": {
-                "total": self.total,
-                "estimated": self.estimated,
-                "by_rule": [{"rule": c.rule, "marginal": c.marginal} for c in self.counts],
-            },
-            "model": {"fingerprint": fingerprint(self.model_json)},
-        }
+        return scoring_summary(self)
+
+
+def scoring_summary(scored) -> dict:
+    """Comparisons per blocking rule and the model's fingerprint, for ``summary.json``;
+    ``scored`` has ``counts``, ``total``, ``estimated`` and ``model_json``."""
+    return {
+        "comparisons": {
+            "total": scored.total,
+            "estimated": scored.estimated,
+            "by_rule": [{"rule": c.rule, "marginal": c.marginal} for c in scored.counts],
+        },
+        "model": {"fingerprint": fingerprint(scored.model_json)},
+    }
 
 
 def score_pairs(db_api, table, n_records: int, config: DedupeConfig, *,

@@ -66,12 +66,13 @@ from linkage.pipelines.dedupe import (
     flag_counts,
     person_cnic,
     roster_keys,
+    scoring_summary,
     train_model,
 )
 from linkage.progress import Stages
 from linkage.standardise import standardise
 from linkage.validate import describe_rejections, validate_rows
-from models.store import fingerprint, for_dialect, load_model, model_json
+from models.store import for_dialect, load_model, model_json
 
 #: Columns carried beside each scored pair: where a registry record sits and how new it is.
 RETAINED = ("source", "roster_key", "household_id", "wave_order")
@@ -89,14 +90,7 @@ class PartnerScored:
     estimated: bool
 
     def summary(self) -> dict:
-        return {
-            "comparisons": {
-                "total": self.total,
-                "estimated": self.estimated,
-                "by_rule": [{"rule": c.rule, "marginal": c.marginal} for c in self.counts],
-            },
-            "model": {"fingerprint": fingerprint(self.model_json)},
-        }
+        return scoring_summary(self)
 
 
 def link_settings(model: dict, rules: tuple[Rule, ...]) -> dict:

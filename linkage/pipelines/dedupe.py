@@ -167,23 +167,33 @@ def scoring_summary(scored) -> dict:
     }
 
 
-def score_pairs(db_api, table, n_records: int, config: DedupeConfig, *,
-                model: dict | None, stages: Stages) -> Scored:
-    """Guard the blocking rules, train (or adapt a loaded model), and score pairs.
-
-    The same on every backend: ``table`` is an engine table of ``MODEL_COLUMNS``.
-    """
+def check_trainable(n_records: int, config, model: dict | None) -> None:
+    """Refuse to train on fewer records than EM can learn from (a saved model is fine)."""
     if model is None and n_records < config.training.min_records:
         raise InputError(
             f"{n_records:,} usable records are too few to train a model unsupervised (at "
             f"least {config.training.min_records:,} are needed: training.min_records). "
             "Train on a larger wave and pass its model.json with --model."
         )
+
+
+def count_sample(n_records: int, config) -> float:
+    """Share of records the comparison count samples: exact counts cost seconds at a
+    million records, and the budget needs only their size."""
+    return min(1.0, config.blocking.exact_count_records / max(n_records, 1)) ** 0.5
+
+
+def score_pairs(db_api, table, n_records: int, config: DedupeConfig, *,
+                model: dict | None, stages: Stages) -> Scored:
+    """Guard the blocking rules, train (or adapt a loaded model), and score pairs.
+
+    The same on every backend: ``table`` is an engine table of ``MODEL_COLUMNS``.
+    """
+    check_trainable(n_records, config, model)
     if model is not None:
         model = for_dialect(model, config.backend.name)
     rules = model["blocking_rules_to_generate_predictions"] if model else PERSON_RULES
-    # Exact counts cost seconds at a million records; the budget needs only their size.
-    sample = min(1.0, config.blocking.exact_count_records / max(n_records, 1)) ** 0.5
+    sample = count_sample(n_records, config)
     with stages.stage("count comparisons"):
         counts = count_comparisons(table, rules, sample=sample)
         total = check_comparison_budget(counts, config.blocking.max_comparisons)

@@ -62,6 +62,8 @@ from linkage.partner_matching import (
 from linkage.pipelines import JobResult
 from linkage.pipelines.dedupe import (
     MODEL_COLUMNS,
+    check_trainable,
+    count_sample,
     file_fingerprint,
     flag_counts,
     person_cnic,
@@ -147,18 +149,13 @@ def score_partner(db_api, registry, partner, n_registry: int, config: MatchPartn
     ``registry`` and ``partner`` are engine tables with the same columns; the result has
     the partner row on the left (``record_id_l``) and the registry record on the right.
     """
-    if model is None and n_registry < config.training.min_records:
-        raise InputError(
-            f"the registry has {n_registry:,} usable records, too few to train a model "
-            f"unsupervised (at least {config.training.min_records:,}: "
-            "training.min_records). Pass a model.json trained on a larger wave with --model."
-        )
+    check_trainable(n_registry, config, model)
     if model is not None:
         model = for_dialect(model, config.backend.name)
     else:
         with stages.stage("train model on the registry"):
             model = train_model(db_api, registry, config)
-    sample = min(1.0, config.blocking.exact_count_records / max(n_registry, 1)) ** 0.5
+    sample = count_sample(n_registry, config)
     with stages.stage("count comparisons"):
         counts = count_comparisons([partner, registry], PARTNER_RULES, link_type="link_only",
                                    sample=sample)

@@ -18,6 +18,7 @@ and formula-looking cells neutralised (OWASP CSV injection).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -48,6 +49,7 @@ from linkage.mapping import (
     guess_mapping,
     is_blank,
 )
+from linkage.outputs import check_report_replaceable
 from linkage.standardise import (
     parse_gender,
     standardise_cnic,
@@ -479,21 +481,31 @@ def excel_csv_text(df: pd.DataFrame) -> str:
 
 def write_excel_csv(df: pd.DataFrame, path: str | Path) -> Path:
     """Write ``df`` as ``excel_csv_text``, beside the target and renamed, so a failure
-    leaves no half file."""
+    leaves no half file. An existing file is replaced only when it is an earlier report
+    of the same shape (its first row is ``df``'s header): never a user's other file."""
     path = Path(path)
+    check_report_replaceable(path, list(df.columns))
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(excel_csv_text(df), encoding="utf-8", newline="")
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        _remove_quietly(tmp)
         raise ConfigError(f"cannot write the report here ({exc.strerror or exc}).",
                           file=str(path)) from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove_quietly(tmp)
         raise
     return path
+
+
+def _remove_quietly(tmp: Path) -> None:
+    """Clean-up after a failed write must not raise in turn: on a read-only file system
+    even deleting a file that was never created fails (EROFS), and that second error
+    would hide the first behind a traceback."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
 
 
 def report_table(check: PartnerCheck, *, show_values: bool = True) -> pd.DataFrame:

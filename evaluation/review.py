@@ -175,6 +175,10 @@ def comparison_waterfall(run: Run, std: pd.DataFrame, sample: pd.DataFrame) -> p
     from linkage.backends import duckdb_connection
     from linkage.config import BackendConfig
     from linkage.pipelines.dedupe import MODEL_COLUMNS
+    from models.validation import validate_model
+
+    # the run folder's model.json runs here as SQL: it is checked as --model would be
+    validate_model(run.model, file=str(run.path / "model.json"))
 
     cols = [c for c in MODEL_COLUMNS if c in std.columns]
     side = std[cols].drop_duplicates("record_id").set_index("record_id")

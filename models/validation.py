@@ -6,9 +6,9 @@ blocking rule) that the engine runs as it is. A model from elsewhere could read 
 checked before any of it runs:
 
 - its shape and numbers (:class:`SplinkModel`): known keys only, m and u probabilities
-  numbers in [0, 1], the prior in (0, 1), columns that the engine table has;
+  numbers in [0, 1], the prior in (0, 1), plain names, columns of ``MODEL_COLUMNS``;
 - its SQL: each condition must parse (sqlglot, in the model's dialect) as one
-  expression built only from columns of the engine table (``given_name_l``,
+  expression built only from ``MODEL_COLUMNS`` (``given_name_l``,
   ``given_name_r`` in comparisons; ``l.given_name``, ``r.given_name`` in blocking
   rules), literals, operators, ``IN`` lists, ``CASE``, and the functions in
   :data:`ALLOWED_FUNCTIONS`. Anything else is refused, naming the comparison or rule
@@ -20,7 +20,6 @@ When the project's comparisons gain a function, add it to :data:`ALLOWED_FUNCTIO
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Annotated, Any, Literal
 
@@ -30,6 +29,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from linkage.errors import ConfigError
+from models.settings import MODEL_COLUMNS
 
 #: Functions a model's SQL may call, by the name sqlglot gives them (lower case): it
 #: reads DuckDB's ``list_contains`` as ``array_contains``, ``str_split`` as ``split``,
@@ -80,7 +80,7 @@ def _uid(text: str) -> str:
 
 
 def _known_column(text: str) -> str:
-    if text not in engine_columns():
+    if text not in MODEL_COLUMNS:
         raise ValueError(f"{text!r} is not a column of the records")
     return text
 
@@ -129,7 +129,8 @@ class SplinkModel(_Data):
     probability_two_random_records_match: Annotated[float, Field(gt=0, lt=1, strict=True)]
     unique_id_column_name: Literal["record_id"]
     sql_dialect: Literal["duckdb", "spark"] = "duckdb"
-    additional_columns_to_retain: list[Column] = []
+    #: Carried through to the scored pairs by name (a job may keep columns of its own).
+    additional_columns_to_retain: list[Name] = []
     retain_matching_columns: bool = True
     retain_intermediate_calculation_columns: bool = False
     source_dataset_column_name: Name = "source_dataset"
@@ -139,17 +140,6 @@ class SplinkModel(_Data):
     em_convergence: Annotated[float, Field(gt=0, strict=True)] = 0.0001
     max_iterations: Annotated[int, Field(ge=1, strict=True)] = 25
     linker_uid: Annotated[str, AfterValidator(_uid)] | None = None
-
-
-@functools.cache
-def engine_columns() -> frozenset[str]:
-    """The columns of the tables a model scores: dedupe's and link-waves' records, and
-    match-partner's (which keep two more)."""
-    # imported here: the pipelines import models
-    from linkage.pipelines.dedupe import MODEL_COLUMNS
-    from linkage.pipelines.match_partner import ENGINE_COLUMNS
-
-    return frozenset(MODEL_COLUMNS) | frozenset(ENGINE_COLUMNS)
 
 
 def validate_model(settings: Any, *, file: str | None = None) -> dict:
@@ -218,7 +208,7 @@ def _refused(node: exp.Expression, *, blocking: bool) -> str | None:
 
 
 def _column_problem(column: exp.Column, *, blocking: bool) -> str | None:
-    known = engine_columns()
+    known = MODEL_COLUMNS
     name, table = column.name, column.table
     if column.args.get("db") or column.args.get("catalog"):
         return f"refers to {column.sql()}, a column of another table"

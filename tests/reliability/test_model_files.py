@@ -98,8 +98,10 @@ def test_a_missing_model_file_is_one_message(capsys, generated, tmp_path):
      "probability_two_random_records_match: Input should be a valid number"),
     (lambda m: m["comparisons"][0].update(output_column_name='cnic" , 1 AS "x'),
      "output_column_name"),
-    (lambda m: m.update(additional_columns_to_retain=["source", "full_name"]),
-     "'full_name' is not a column of the records"),
+    (lambda m: m["comparisons"][1]["comparison_levels"][1].update(
+        tf_adjustment_column="full_name"), "'full_name' is not a column of the records"),
+    (lambda m: m.update(additional_columns_to_retain=['source", read_text(\'x\') AS "y']),
+     "additional_columns_to_retain.0"),
     (lambda m: m["comparisons"][0]["comparison_levels"][1].update(run="anything"),
      "level 2 run: Extra inputs are not permitted"),
 ])

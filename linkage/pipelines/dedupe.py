@@ -34,18 +34,9 @@ from linkage.pipelines import JobResult
 from linkage.progress import Stages
 from linkage.standardise import standardise
 from linkage.validate import validate_rows
-from models.settings import person_settings
+from models.settings import MODEL_COLUMNS, person_settings
 from models.store import fingerprint, for_dialect, load_model, model_json
 from models.training import identifier_u, train, with_m_floor
-
-#: Standardised columns the person model reads; only these go into the engine.
-MODEL_COLUMNS = (
-    "record_id", "source", "roster_key",
-    "person_cnic", "given_name", "given_name_key", "family_name", "name_tokens_key",
-    "guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key",
-    "dob", "dob_year", "dob_precision", "gender_std", "district_std", "address_tokens",
-    "phone_std", "relation_std",
-)
 
 
 def person_cnic(std: pd.DataFrame) -> pd.Series:

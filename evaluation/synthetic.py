@@ -10,7 +10,8 @@ errors (``errors``):
   daughters married into other households (guardian W/O husband, maybe his family name),
   sons' households split off, migrations, ~10% of households not re-surveyed, new ones
   added - plus ~4% of households registered a second time by dynamic registration
-  (``dynamic_2023``/``dynamic_2024``) and a few people registered twice alone;
+  (``dynamic_2023``/``dynamic_2024``; a quarter of them by another adult of the
+  household, so relations are re-expressed) and a few people registered twice alone;
 * ``partner_flood_2022`` - a beneficiary list formatted the partner's way (upper case,
   dashed CNICs, dd/mm/yyyy, no household id, ``poverty_flag``); ~20% of its people are
   in no registry wave;
@@ -18,6 +19,10 @@ errors (``errors``):
   ``household_true_id`` (the household the person truly lived in at the time; a 2011
   household that continues keeps its id in 2021) and ``household_head`` (1 for its
   true head).
+
+Recording errors never come from the engine's own tables (``errors``,
+``synthetic_vocab``); ``evaluation.variant_audit`` measures how many variants the
+engine's standardisation still maps back by itself.
 
 Same seed gives byte-identical files: all randomness comes from
 ``numpy.random.default_rng(seed)`` (world) and streams derived from the seed (errors).

@@ -2,9 +2,16 @@
 
 Everything random in the generator draws from the pools built here, so that places,
 CNIC prefixes and names are real (``linkage.reference``) rather than invented.  The few
-hand-written lists (district misspellings, address words, regional surname boosts) are
-small, named, and say where they come from.  Pools are built once per process (cached)
-and hold plain numpy arrays so the generator can sample them vectorised.
+hand-written lists (district and province misspellings, Muhammad forms, address words,
+regional surname boosts) are small, named, and say where they come from.  Pools are
+built once per process (cached) and hold plain numpy arrays so the generator can sample
+them vectorised.
+
+Spelling variants must not come from the engine's own tables: attested name variants
+are drawn only from the held-out part of the reference lists
+(``linkage.reference.holdout``; ``generator_may_write``), the hand lists are disjoint
+from the engine's aliases and abbreviations, and Urdu script is written by rule
+(``urdu_spelling``), not looked up in the list the engine reads it back with.
 """
 
 from __future__ import annotations

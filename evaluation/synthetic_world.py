@@ -11,6 +11,11 @@ populations are processed with numpy indexing instead of per-person Python loops
 Ancestors who never appear in a household (a head's late father, a wife's father) are
 "virtual" people with ``hh_2011 == hh_2021 == -1``: they exist so every guardian name
 is the name of a real person of the simulation.
+
+The hard cases of real registries come from the world, not from recording errors:
+twins (same mother and birth date), younger siblings with names rhyming with an elder
+one's, boys named after their grandfather (cousin namesakes in one village), brides
+whose guardian, household and district change between the waves.
 """
 
 from __future__ import annotations

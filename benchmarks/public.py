@@ -590,11 +590,13 @@ def _said(run: dict) -> str:
 
 def table(results: dict) -> str:
     m = results["machine"]
+    load = m.get("load_average_1m")
+    busy = f", load average {load} at the start" if load is not None else ""
     lines = [
-        f"Machine: {m['cores']} cores, {m['memory_gb']} GB RAM; splink {m['splink']}, "
-        f"duckdb {m['duckdb']}. Measured {results['date']}. No `soc_sec_id`. Wall: the "
-        "system's process from start to exit (imports included); work: inside it after "
-        "imports.", "",
+        f"Machine: {m['cores']} cores ({m['cpu']}{busy}), {m['memory_gb']} GB RAM; splink "
+        f"{m['splink']}, duckdb {m['duckdb']}. Measured {results['date']}. No `soc_sec_id`. "
+        "Wall: the system's process from start to exit (imports included); work: inside it "
+        "after imports.", "",
         "| data | system | precision | recall | F1 | target | wall | work | peak RSS | "
         "comparisons |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -609,8 +611,8 @@ def table(results: dict) -> str:
             tail = (f" {r['process_s']:.1f} s | {_fmt_s(r.get('work_s'))} | "
                     f"{r['peak_rss_mb'] / 1024:.2f} GB | {_fmt_n(r.get('comparisons'))} |")
             if r["status"] != "ok":
-                lines.append(f"{head} {r['status']}: `{_md(r['error'])[:160]}` | | | {target} |"
-                             f"{tail}")
+                lines.append(f"{head} {r['status']}: `{_md(_first_sentence(r['error']))}` | | | "
+                             f"{target} |{tail}")
             else:
                 lines.append(f"{head} {r['precision']:.4f} | {r['recall']:.4f} | "
                              f"**{r['f1']:.4f}** | {target} |{tail}")
@@ -650,6 +652,11 @@ def _fmt_n(v) -> str:
     return "" if v is None or v < 0 else f"{v:,}"
 
 
+def _first_sentence(text: str, limit: int = 200) -> str:
+    sentence = re.split(r"(?<=\.)\s", text, maxsplit=1)[0]
+    return sentence if len(sentence) <= limit else sentence[:limit] + "…"
+
+
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("`", "'")
 
@@ -676,10 +683,18 @@ def main(argv: list[str] | None = None) -> None:
                              "training on the file: issue 12's borrowed-model figure")
     parser.add_argument("--no-report", action="store_true",
                         help="print the results; write neither results/ nor BENCHMARKS.md")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite BENCHMARKS.md from the newest results/*-public.json")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(*args.child)))
+        return
+    if args.report_only:
+        newest = sorted(RESULTS.glob("*-public.json"))
+        if not newest:
+            parser.error(f"no *-public.json in {RESULTS}")
+        write_report(json.loads(newest[-1].read_text()))
         return
     datasets = [d.strip() for d in args.datasets.split(",")]
     systems = [s.strip() for s in args.systems.split(",")]

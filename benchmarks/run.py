@@ -170,7 +170,9 @@ def machine() -> dict:
     return {"cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024**2, 1),
             "cpu": cpu[1].strip() if cpu else platform.processor(),
             "python": platform.python_version(), "splink": splink.__version__,
-            "duckdb": duckdb.__version__}
+            "duckdb": duckdb.__version__,
+            # Other work on a shared machine inflates wall times: say how busy it was.
+            "load_average_1m": round(os.getloadavg()[0], 1)}
 
 
 def dataset(size: str, seed: int) -> tuple[Path, int]:
@@ -217,8 +219,9 @@ def latest_results(spark: bool = False) -> list[dict]:
     """The newest result file per size, smallest size first."""
     newest: dict[str, dict] = {}
     for path in sorted(RESULTS.glob("*.json")):
-        if ("-spark-" in path.name) != spark or "-jobs-" in path.name:
-            continue  # bench-spark's and bench-jobs' results have tables of their own
+        if ("-spark-" in path.name) != spark or "-jobs-" in path.name or \
+                path.name.endswith("-public.json"):
+            continue  # bench-spark's, bench-jobs' and bench-public's have tables of their own
         res = json.loads(path.read_text())
         newest[res["size"]] = res  # file names sort by date
     return sorted(newest.values(), key=lambda r: r["rows"])
@@ -245,14 +248,25 @@ def spark_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def measured_on(results: list[dict]) -> str:
+    """Dates with their CPU, and how busy the machine was when that was recorded: runs of
+    different days may come from different machines of this kind."""
+    seen: dict[str, str] = {}
+    for r in sorted(results, key=lambda r: r["date"]):
+        m = r["machine"]
+        load = m.get("load_average_1m")
+        busy = f", load average {load} at the start" if load is not None else ""
+        seen.setdefault(r["date"], f"{r['date']} ({m['cpu']}{busy})")
+    return "; ".join(seen.values())
+
+
 def tables(results: list[dict]) -> str:
     """The generated part of BENCHMARKS.md: runs, nser-linkage stages, target checks."""
     m = results[-1]["machine"]
-    dates = sorted({r["date"] for r in results})
     lines = [
-        f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM; Python "
+        f"Machine: {m['cores']} cores, {m['memory_gb']} GB RAM; Python "
         f"{m['python']}, splink {m['splink']}, duckdb {m['duckdb']}. "
-        f"Measured {', '.join(dates)}.", "",
+        f"Measured {measured_on(results)}.", "",
         "| rows | tool | wall | × nser-linkage | peak RSS | comparisons | precision | recall | F1 |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]

@@ -112,7 +112,7 @@ def read_table(
     df.insert(0, INPUT_ROW, np.arange(1, len(df) + 1, dtype="int64"))
     excel_rows = df.index.to_numpy(dtype="int64") + 2
     df[REASON] = join_reasons(reasons, duplicate_id_reasons(df[RECORD_ID], excel_rows))
-    df = df.reset_index(drop=True)
+    df.index = pd.RangeIndex(len(df))
     log.info("read %d rows from %s", len(df), file)
     return df
 
@@ -159,7 +159,8 @@ def read_raw(
         df, reasons = _read_parquet(path)
     if len(df) == 0:
         raise InputError("has a header but no rows.", file=file)
-    df = _empty_to_none(df)
+    if fmt != "csv":  # the CSV parser gives None for empty fields itself
+        df = _empty_to_none(df)
     if rows_with_problems == "mark":
         check_reserved_columns(df, file)  # the user's own 'reason' would be overwritten
         df[REASON] = reasons
@@ -212,22 +213,29 @@ def cell_reasons(df: pd.DataFrame) -> np.ndarray:
     return _table_reasons(table)
 
 
-def _table_reasons(table: pa.Table) -> np.ndarray:
-    """:func:`field_reasons` for every row of an all-text Arrow table, in Arrow's C++."""
-    nul = np.zeros(table.num_rows, dtype=bool)
-    long = np.zeros(table.num_rows, dtype=bool)
+def _table_reasons(table: pa.Table, *, nul: bool = True) -> np.ndarray:
+    """:func:`field_reasons` for every row of an all-text Arrow table, in Arrow's C++.
+    ``nul=False``: the caller knows the bytes hold no NUL."""
+    n = table.num_rows
+    has_nul = np.zeros(n, dtype=bool)
+    long = np.zeros(n, dtype=bool)
     for column in table.columns:
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             continue
-        nul |= pc.fill_null(pc.match_substring(column, "\x00"), False).to_numpy(
-            zero_copy_only=False)
-        long |= pc.fill_null(pc.greater(pc.utf8_length(column), MAX_FIELD_CHARS),
-                             False).to_numpy(zero_copy_only=False)
-    reasons = np.full(table.num_rows, None, dtype=object)
-    reasons[nul] = REASON_NUL
-    reasons[long & nul] = f"{REASON_NUL}; {REASON_LONG_FIELD}"
-    reasons[long & ~nul] = REASON_LONG_FIELD
+        if nul:
+            has_nul |= _flags(pc.match_substring(column, "\x00"))
+        # bytes bound characters from above: count characters only where bytes exceed
+        if (pc.max(pc.binary_length(column)).as_py() or 0) > MAX_FIELD_CHARS:
+            long |= _flags(pc.greater(pc.utf8_length(column), MAX_FIELD_CHARS))
+    reasons = np.full(n, None, dtype=object)
+    reasons[has_nul] = REASON_NUL
+    reasons[long & has_nul] = f"{REASON_NUL}; {REASON_LONG_FIELD}"
+    reasons[long & ~has_nul] = REASON_LONG_FIELD
     return reasons
+
+
+def _flags(mask: pa.ChunkedArray) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
 def duplicate_id_reasons(ids: pd.Series, rows: pd.Series | np.ndarray) -> np.ndarray:
@@ -240,11 +248,14 @@ def duplicate_id_reasons(ids: pd.Series, rows: pd.Series | np.ndarray) -> np.nda
     rows = np.asarray(rows, dtype="int64")
     out = np.full(len(ids), None, dtype=object)
     ids = ids.reset_index(drop=True)
+    if not ids.duplicated().any():
+        return out
     text = pa.array(ids.astype(object).where(ids.notna(), None), type=pa.string())
     if pc.any(pc.match_substring(text, "\x00")).as_py():
         # pandas hashes text only up to a NUL byte: "r1\0x" would equal "r1"
         ids = pd.Series(pc.replace_substring(text, "\x00", "\\x00").to_pandas())
-    dup = ~is_blank(ids) & ids.duplicated(keep=False)
+    dup = ids.duplicated(keep=False)
+    dup &= ~is_blank(ids.where(dup))
     if not dup.any():
         return out
     positions = pd.Series(np.flatnonzero(dup.to_numpy()))
@@ -296,13 +307,14 @@ def _read_csv(path: Path, *, encoding: str | None = None, detect: bool = False
     if header is None:
         raise InputError("is empty (no header, no rows).", file=file)
     check_header(header, file)
+    empty_lines, nul = _scan_bytes(path, encoding)
     table, bad = _parse_csv(path, encoding, len(header))
-    reasons = _table_reasons(table)
+    reasons = _table_reasons(table, nul=nul)
     df = table.to_pandas(self_destruct=True)
     del table
     df.columns = header
     # blank lines: pyarrow skips empty ones; one of spaces only is a record of one field
-    blank = df.iloc[:, 0].str.strip().eq("").to_numpy() if len(header) == 1 else \
+    blank = df.iloc[:, 0].fillna("").str.strip().eq("").to_numpy() if len(header) == 1 else \
         np.zeros(len(df), dtype=bool)
     df.index = np.arange(1, len(df) + 1)  # record numbers, header included
     if bad:
@@ -317,16 +329,16 @@ def _read_csv(path: Path, *, encoding: str | None = None, detect: bool = False
     # the first record that is not blank is the header; blank records are no rows
     keep = ~blank
     keep[: int(np.argmax(keep)) + 1] = False
-    df.index = _excel_rows(path, encoding, df.index.to_numpy()) - 2
+    if empty_lines:
+        df.index = _excel_rows(path, encoding, df.index.to_numpy())
+    df.index -= 2
     return df[keep], reasons[keep]
 
 
 def _excel_rows(path: Path, encoding: str, numbers: np.ndarray) -> np.ndarray:
-    """The row Excel shows each record on, from pyarrow's record numbers (which skip
-    empty lines). Without empty lines they are the same; with them, the records are
+    """The row Excel shows each record on, from pyarrow's record numbers, in a file with
+    empty lines (pyarrow does not number them, Excel shows them): the records are
     counted again by Python's csv module (slower, so only then)."""
-    if not _may_have_empty_lines(path, encoding):
-        return numbers
     with path.open(encoding=encoding, newline="") as fh, _no_field_limit():
         shown = np.asarray([i for i, rec in enumerate(csv.reader(fh), start=1) if rec],
                            dtype="int64")
@@ -335,19 +347,25 @@ def _excel_rows(path: Path, encoding: str, numbers: np.ndarray) -> np.ndarray:
     return shown[numbers - 1]
 
 
-def _may_have_empty_lines(path: Path, encoding: str) -> bool:
-    """False only when the file surely has no empty line (a line end right after a line
-    end, or at the start); for encodings that are not ASCII-based, True."""
+_EMPTY_LINE = re.compile(rb"\n[\r\n]|\r\r")
+
+
+def _scan_bytes(path: Path, encoding: str) -> tuple[bool, bool]:
+    """(the file may have an empty line, it may hold a NUL byte), from one pass over its
+    bytes; False only when surely not. Encodings that are not ASCII-based: (True, True)."""
     if "\n".encode(encoding).removeprefix(codecs.BOM_UTF8) != b"\n":
-        return True
-    previous = b"\n"
+        return True, True
+    empty = nul = False
+    previous = b"\n"  # a line end at the very start is an empty first line
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
             data = previous + chunk.removeprefix(codecs.BOM_UTF8)
-            if b"\n\n" in data or b"\n\r" in data or b"\r\r" in data:
-                return True
+            empty = empty or _EMPTY_LINE.search(data) is not None
+            nul = nul or b"\x00" in chunk
+            if empty and nul:
+                break
             previous = data[-1:]
-    return False
+    return empty, nul
 
 
 def _ragged_rows(bad: list[tuple[int, str]], header: list[str]
@@ -360,7 +378,7 @@ def _ragged_rows(bad: list[tuple[int, str]], header: list[str]
     for _, text in bad:
         fields = parse_fields(text) if text.strip() else []
         blank.append(not fields)
-        rows.append((fields + [""] * m)[:m])
+        rows.append([f or None for f in (fields + [""] * m)[:m]])
         reasons.append("; ".join([ragged_reason(len(fields), m), *field_reasons(fields)])
                        if fields else None)
     frame = pd.DataFrame(rows, columns=header, index=[n for n, _ in bad], dtype=object)
@@ -391,8 +409,8 @@ def _parse_csv(path: Path, encoding: str, n_columns: int
                 parse_options=pacsv.ParseOptions(newlines_in_values=True,
                                                   invalid_row_handler=misfit),
                 convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
-                    quoted_strings_can_be_null=False),
+                    column_types=dict.fromkeys(names, pa.string()), null_values=[""],
+                    strings_can_be_null=True, quoted_strings_can_be_null=True),
             ), list(bad)
         except pa.ArrowInvalid as exc:
             # One record longer than a block: read again with blocks that hold it.

@@ -350,9 +350,13 @@ def fill_blank(df: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
 
 
 def is_blank(series: pd.Series) -> pd.Series:
-    """True where a cell is null or holds only whitespace."""
+    """True where a cell is null or holds only whitespace (the strip runs in Arrow)."""
     text = series.astype(object)
-    return text.isna() | text.map(lambda v: isinstance(v, str) and not v.strip())
+    try:
+        spaces = text.astype("string[pyarrow]").str.strip().eq("").fillna(False)
+    except (TypeError, ValueError):  # cells that are not text at all
+        spaces = text.map(lambda v: isinstance(v, str) and not v.strip())
+    return text.isna() | spaces.astype(bool)
 
 
 def _listing(columns: Iterable[Any], intro: str) -> str:

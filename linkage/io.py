@@ -130,8 +130,8 @@ def read_raw(
     No mapping and no contract checks; empty strings become None. Header names are
     stripped of surrounding spaces (they are labels, not data). The index is the row's
     number in Excel - 2 (header = row 1, blank lines counted; for Parquet, the position
-    below the header). Used by
-    :func:`read_table` and by tools that read other shapes (truth files, clusters).
+    below the header). Used by :func:`read_table` and by tools that read other shapes
+    (truth files, clusters, labelled review samples).
 
     Rows the reader can only partly read (another number of fields than the header), or
     that hold a NUL byte or a field longer than ``MAX_FIELD_CHARS``: with
@@ -183,6 +183,10 @@ def _required_columns(kind: str) -> tuple[str, ...]:
 def ragged_reason(n_fields: int, n_columns: int) -> str:
     """Why a row with another number of fields than the header is rejected."""
     return f"has {n_fields} fields, the header has {n_columns}"
+
+
+#: A reason written by :func:`ragged_reason`.
+RAGGED_REASON = re.compile(r"has \d+ fields, the header has \d+")
 
 
 def field_reasons(fields: list[str]) -> list[str]:
@@ -282,9 +286,10 @@ def _refuse_ragged(reasons: np.ndarray, index: pd.Index, file: str) -> None:
     """For files that are not person records (truth files, review labels): a ragged row
     means the file is not what it claims to be."""
     for position, reason in zip(index, reasons, strict=True):
-        if reason and reason.startswith("has ") and "fields" in reason:
+        ragged = RAGGED_REASON.search(reason or "")
+        if ragged:
             raise InputError(
-                f"row {int(position) + 2} {reason.split(';')[0]} (rows as numbered in Excel, "
+                f"row {int(position) + 2} {ragged.group()} (rows as numbered in Excel, "
                 "header = row 1). A field probably contains an unquoted comma; quote it or "
                 "remove the comma.", file=file)
 

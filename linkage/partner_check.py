@@ -34,6 +34,7 @@ import yaml
 from linkage.contract import PARTNER_REQUIRED, RECORD_ID
 from linkage.errors import ConfigError
 from linkage.io import (
+    RAGGED_REASON,
     REASON,
     REASON_LONG_FIELD,
     REASON_NUL,
@@ -275,15 +276,13 @@ def _rejections(df: pd.DataFrame) -> pd.DataFrame:
     out = []
     for reason in sorted({r for joined in reasons for r in joined.split("; ") if r}):
         kind, column, text = known.get(reason, (reason, "", reason))
-        if _RAGGED.fullmatch(reason):
+        if RAGGED_REASON.fullmatch(reason):
             kind, text = "wrong number of fields", (
                 f"the row {reason}: a field probably contains an unquoted comma")
         has = reasons.map(lambda joined, r=reason: r in joined.split("; "))
         out.append(_found(has, kind, column, text))
     return pd.concat(out) if out else pd.DataFrame()
 
-
-_RAGGED = re.compile(r"has \d+ fields, the header has \d+")
 
 
 def _duplicate_ids(df: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:

@@ -14,6 +14,8 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyarrow import ArrowException
 
 #: Placeholders that mean "no value" in registry and partner files (compared after
@@ -35,6 +37,14 @@ NULL_TOKENS = frozenset(
 #: script) and separators only; two or more x's.
 PLACEHOLDER_PATTERN = r"[^\p{L}\p{N}]*|[^\p{L}\p{N}]*(?:[0٠۰][^\p{L}\p{N}]*)+|xx+"
 _PLACEHOLDER = re.compile(r"[\W_]*|[\W_]*(?:[0٠۰][\W_]*)+|xx+")
+_SPACE = r"[\s\p{Z}]*"
+#: The whole test as one RE2 expression, for Arrow: ignoring case and surrounding space,
+#: a listed token or a placeholder shape.
+_PLACEHOLDER_RE2 = (
+    f"(?i)^{_SPACE}(?:"
+    + "|".join(re.escape(t) for t in sorted(NULL_TOKENS, key=len, reverse=True) if t)
+    + f"|{PLACEHOLDER_PATTERN}){_SPACE}$"
+)
 
 STRING = "string"
 #: Arrow-backed strings for the internal regex work: pyarrow runs ``str.replace``/
@@ -68,15 +78,15 @@ def is_placeholder(value: object) -> bool:
 
 
 def placeholder_mask(values: pd.Series) -> pd.Series:
-    """:func:`is_placeholder` for a column, vectorised in Arrow (RE2 with Unicode classes):
-    golden records run it over every field of a registry."""
+    """:func:`is_placeholder` for a column, as one regular expression in Arrow (RE2 with
+    Unicode classes): golden records run it over every field of a registry."""
     try:
-        text = values.astype(ARROW_STRING)
+        array = pa.array(values if values.dtype == ARROW_STRING else values.astype(object),
+                         type=pa.string(), from_pandas=True)
     except (TypeError, ValueError, ArrowException):  # values that are not text at all
         return values.map(is_placeholder).astype(bool)
-    text = text.str.strip().str.lower()
-    hit = text.isin(NULL_TOKENS) | text.str.fullmatch(PLACEHOLDER_PATTERN)
-    return hit.fillna(False).astype(bool)
+    hit = pc.fill_null(pc.match_substring_regex(array, _PLACEHOLDER_RE2), False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
 def blank_placeholders(values: pd.Series) -> pd.Series:

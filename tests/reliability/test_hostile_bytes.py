@@ -363,6 +363,9 @@ def test_spark_dedupe_cli_on_a_ragged_wave_is_clean(needs_spark, model, tmp_path
     lines = csv_text(REGISTRY_HEADER, registry_rows("c", times=2)).splitlines()
     lines[2] += ",one too many"
     lines[4] = lines[4].rsplit(",", 3)[0]
+    # registered once, under placeholders: its golden record has blanks (Spark's own rule)
+    lines.append("c9,hc9,survey_2021,N/A,xxx,61101-9993028-5,F,0000-00-00,Head,Sindh,"
+                 "Karachi East,-,0300-5559876")
     path = write(tmp_path / "w.csv", "\n".join(lines) + "\n")
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root), "PYSPARK_PYTHON": sys.executable,
@@ -374,6 +377,10 @@ def test_spark_dedupe_cli_on_a_ragged_wave_is_clean(needs_spark, model, tmp_path
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "BrokenPipeError" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     s = summary(tmp_path / "out")["input"]
-    assert s["rows_read"] == 12 == s["rows_used"] + s["rows_rejected"]
+    assert s["rows_read"] == 13 == s["rows_used"] + s["rows_rejected"]
     assert s["rejected_by_reason"] == {"has 10 fields, the header has 13": 1,
                                        "has 14 fields, the header has 13": 1}
+    golden = pd.read_parquet(tmp_path / "out" / "golden_records.parquet")
+    single = golden.set_index("record_ids").loc["c9"]
+    assert single[["full_name", "guardian_name", "date_of_birth", "address"]].isna().all()
+    assert single["cnic"] == "6110199930285"

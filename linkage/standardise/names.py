@@ -37,9 +37,9 @@ import pandas as pd
 
 from linkage.standardise._common import (
     ARROW_STRING,
-    NULL_TOKENS,
     as_series,
     on_uniques,
+    placeholder_mask,
     text_or_none,
 )
 from linkage.standardise.name_rules import (
@@ -181,7 +181,7 @@ def standardise_names(
     """
     own = on_uniques(_prefold(full_name), _parse_distinct)
     stated = _prefold(as_series(guardian_name, full_name.index))
-    stated = stated.mask(stated.isin(NULL_TOKENS) | stated.isna())
+    stated = stated.mask(placeholder_mask(stated) | stated.isna())
     guardian_source = stated.where(stated.notna(), own["guardian_text"].astype(object))
     guardian = on_uniques(guardian_source, _parse_distinct)
     out = own[list(NAME_COLUMNS)].copy()

@@ -19,7 +19,6 @@ and formula-looking cells neutralised (OWASP CSV injection, ``linkage.excel_safe
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import re
 from collections import Counter

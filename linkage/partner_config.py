@@ -48,8 +48,10 @@ class MatchPartnerConfig(JobConfig):
     """Everything ``nser-link match-partner`` needs. Paths are strings: on Spark they may
     be hdfs://, s3a://, abfss://. ``registry`` lists the waves, in any order: recency
     comes from the year in each record's ``source``, then from this order (later is
-    newer). ``mapping`` is the partner list's (the registry follows the data contract)."""
+    newer). ``mapping`` is the partner list's; ``registry_mapping`` the registry waves'
+    (for a registry whose columns are not named as in the data contract)."""
 
     registry: list[str] = []
+    registry_mapping: str | None = None
     partner: str | None = None
     matching: MatchingConfig = MatchingConfig()

@@ -1,8 +1,9 @@
 """Row-level validation: set aside the rows that cannot take part in matching.
 
 Only rows that are *unusable* are rejected: no ``record_id`` (nothing to report the
-result against), a registry row without ``household_id`` (household logic needs it),
-or a row with neither a name nor a CNIC (nothing to match on). Rows that are merely
+result against), a registry row with an empty ``household_id`` in a file that has the
+column (household logic needs it; a file without the column is one household per
+record), or a row with neither a name nor an identifier (nothing to match on). Rows that are merely
 imperfect (malformed CNIC, odd date, unknown district) are kept: the standardiser
 flags them and matching still uses what is good in them.
 
@@ -35,6 +36,7 @@ REASON_NOTHING_TO_MATCH = "no name and no CNIC (nothing to match on)"
 
 _LETTER = re.compile(r"[^\W\d_]")  # any letter, Latin or Urdu
 _DIGIT = re.compile(r"\d")
+_ALNUM = re.compile(r"[^\W_]")
 
 
 @dataclass
@@ -64,8 +66,6 @@ def validate_rows(
     if kind not in ("registry", "partner"):
         raise ValueError(f"kind must be 'registry' or 'partner', not {kind!r}")
     _require_column(df, RECORD_ID, file)
-    if kind == "registry":
-        _require_column(df, HOUSEHOLD_ID, file)
     if REASON in df.columns:
         raise InputError(
             "has a column 'reason', which the engine adds to rejected rows; rename it.",
@@ -100,10 +100,12 @@ def row_reasons(df: pd.DataFrame, kind: str) -> np.ndarray:
     Row-local, so it runs per batch on Spark (``linkage.spark_frames``) too.
     """
     checks: list[tuple[str, pd.Series]] = [(REASON_NO_RECORD_ID, is_blank(df[RECORD_ID]))]
-    if kind == "registry":
+    if kind == "registry" and HOUSEHOLD_ID in df.columns:
+        # A file without households is fine (each record its own); a file with them
+        # cannot place a row that has none.
         checks.append((REASON_NO_HOUSEHOLD_ID, is_blank(df[HOUSEHOLD_ID])))
-    no_name = ~_has(df, "full_name", _LETTER)
-    no_cnic = ~_has(df, "cnic", _DIGIT)
+    no_name = ~(_has(df, "full_name", _LETTER) | _has(df, "surname", _LETTER))
+    no_cnic = ~(_has(df, "cnic", _DIGIT) | _has(df, "person_id_other", _ALNUM))
     checks.append((REASON_NOTHING_TO_MATCH, no_name & no_cnic))
     reasons = np.full(len(df), "", dtype=object)
     for text, failed in checks:

@@ -98,13 +98,13 @@ def test_cli_prints_the_result_table(generated, tmp_path):
 
 def test_cli_bad_input_is_one_message_and_exit_2(tmp_path):
     bad = tmp_path / "wave.csv"
-    bad.write_text("record_id,full_name\nr1,Ali\n", encoding="utf-8")
+    bad.write_text("id,full_name\nr1,Ali\n", encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "-m", "linkage.cli", "dedupe", str(bad), "--out", str(tmp_path / "o")],
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2
-    assert "household_id" in proc.stderr
+    assert "record_id" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()
 
@@ -150,11 +150,24 @@ def test_too_small_to_train_says_to_use_a_model(tmp_path, first_run):
     assert len(pd.read_parquet(tmp_path / "yes" / "clusters.parquet")) == 2
 
 
-def test_a_rule_set_over_the_comparison_budget_is_refused(generated, tmp_path):
+def test_a_tight_budget_leaves_rules_out_and_says_why(generated, tmp_path):
+    config = tmp_path / "job.yaml"
+    config.write_text("blocking:\n  comparisons_per_record: 0.5\n  min_comparisons: 0\n")
+    proc = _cli("dedupe", generated / "wave_2021.csv", "--out", tmp_path / "o",
+                "--config", config)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    blocking = summary["model"]["plan"]["blocking"]
+    assert sum(c["comparisons"] for c in blocking["chosen"]) <= blocking["budget"] or \
+        [c["rule"] for c in blocking["chosen"]] == ["cnic"]
+    assert any("exceed the budget" in s["why"] for s in blocking["skipped"])
+
+
+def test_a_saved_model_whose_rules_exceed_the_limit_is_refused(first_run, generated, tmp_path):
     config = tmp_path / "job.yaml"
     config.write_text("blocking:\n  max_comparisons: 1000\n")
     proc = _cli("dedupe", generated / "wave_2021.csv", "--out", tmp_path / "o",
-                "--config", config)
+                "--config", config, "--model", first_run[0] / "model.json")
     assert proc.returncode == 2
     assert "max_comparisons" in proc.stderr and "Traceback" not in proc.stderr
 

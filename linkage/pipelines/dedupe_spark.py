@@ -73,7 +73,8 @@ def run_dedupe_spark(
         by_reason = {r[REASON]: int(r["count"]) for r in rejected.groupBy(REASON).count().collect()}
 
     with stages.stage("standardise"):
-        std = sf.standardised(usable, _engine_keys(roster_keys, person_cnic)).persist(keep)
+        std = sf.standardised(usable, _engine_keys(roster_keys, person_cnic),
+                              min_year=config.dates.min_year).persist(keep)
         n_records = std.count()
 
     table = register_frame(db_api, std.select(*MODEL_COLUMNS), "records")

@@ -95,7 +95,8 @@ def run_link_waves_spark(paths: list[str], out: str, config: LinkWavesConfig, *,
             bad_rows = bad_rows.unionByName(frame, allowMissingColumns=True)
 
     with stages.stage("standardise"):
-        std = sf.standardised(records, _engine_keys(roster_keys, person_cnic)).persist(keep)
+        std = sf.standardised(records, _engine_keys(roster_keys, person_cnic),
+                              min_year=config.dates.min_year).persist(keep)
         n_records = std.count()
 
     table = register_frame(db_api, std.select(*MODEL_COLUMNS), "records")

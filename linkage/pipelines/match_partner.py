@@ -45,6 +45,7 @@ from linkage.contract import (
 from linkage.errors import ConfigError, InputError
 from linkage.io import read_table, write_outputs
 from linkage.mapping import ColumnMapping
+from linkage.model_plan import ModelPlan, plan_model
 from linkage.partner_check import excel_csv_text
 from linkage.partner_config import MatchPartnerConfig
 from linkage.partner_matching import (
@@ -62,7 +63,9 @@ from linkage.partner_matching import (
 from linkage.pipelines import JobResult
 from linkage.pipelines.dedupe import (
     MODEL_COLUMNS,
+    check_rules,
     check_trainable,
+    comparison_budget,
     count_sample,
     file_fingerprint,
     flag_counts,
@@ -90,6 +93,8 @@ class PartnerScored:
     counts: list
     total: int
     estimated: bool
+    plan: ModelPlan | None = None
+    rounds: list | None = None
 
     def summary(self) -> dict:
         return scoring_summary(self)
@@ -150,35 +155,67 @@ def score_partner(db_api, registry, partner, n_registry: int, config: MatchPartn
     the partner row on the left (``record_id_l``) and the registry record on the right.
     """
     check_trainable(n_registry, config, model)
+    with stages.stage("plan the model"):
+        plan = plan_partner(db_api, registry, partner, n_registry, config, train=model is None)
+    rounds = None
     if model is not None:
         model = for_dialect(model, config.backend.name)
     else:
-        with stages.stage("train model on the registry"):
-            model = train_model(db_api, registry, config)
+        stage = ("train model on the registry" if plan.trained_on == "within"
+                 else "train model on partner-registry pairs")
+        with stages.stage(stage):
+            model, rounds = train_model(
+                db_api, registry, config, plan,
+                link_with=partner if plan.trained_on == "across" else None)
+    rules = tuple(plan.blocking.rules)
+    check_rules(rules, plan)
     sample = count_sample(n_registry, config)
     with stages.stage("count comparisons"):
-        counts = count_comparisons([partner, registry], PARTNER_RULES, link_type="link_only",
+        counts = count_comparisons([partner, registry], rules, link_type="link_only",
                                    sample=sample)
         total = check_comparison_budget(counts, config.blocking.max_comparisons)
-    settings = link_settings(model, PARTNER_RULES)
+    settings = link_settings(model, rules)
     with stages.stage("score partner rows"):
         linker = _linker([partner, registry], settings, term_frequencies(db_api, registry, model))
         predictions = linker.inference.predict(
             threshold_match_probability=config.matching.pairs_threshold)
         pairs = _oriented(predictions.as_pandas_dataframe(), partner.templated_name)
     return PartnerScored(pairs=pairs, model=model, model_json=model_json(linker), counts=counts,
-                         total=total, estimated=sample < 1.0)
+                         total=total, estimated=sample < 1.0, plan=plan, rounds=rounds)
+
+
+def plan_partner(db_api, registry, partner, n_registry: int, config: MatchPartnerConfig, *,
+                 train: bool) -> ModelPlan:
+    """The plan for scoring partner rows against the registry, link only.
+
+    The model is trained within the registry when its own duplicates (a second
+    registration, the same person in another wave) can train every comparison: they are
+    the same people recorded by the same processes, and plentiful. A registry without
+    duplicates (a clean list, a public benchmark's file A) cannot teach EM what a match
+    looks like, so the model is trained on partner-registry pairs instead.
+    """
+    names = [partner.physical_name, registry.physical_name]
+    n_partner = int(db_api.query_sql(f"SELECT count(*) AS n FROM {partner.physical_name}",
+                                     output_type="pandas").iloc[0]["n"])
+    budget = comparison_budget(n_registry + n_partner, config)
+    common = dict(budget=budget, min_em_pairs=config.training.min_em_pairs,
+                  candidates=PARTNER_RULES, train=train, block_tables=names)
+    plan = plan_model(db_api, [registry.physical_name], **common)
+    if not train or not plan.unreached:
+        return plan
+    return plan_model(db_api, names, train_tables=names, **common)
 
 
 def same_person_pairs(db_api, registry, candidates, model: dict,
-                      config: MatchPartnerConfig) -> pd.DataFrame:
+                      config: MatchPartnerConfig, present: frozenset[str]) -> pd.DataFrame:
     """Pairs of a candidate registry record and another registry record of the same
     person (another wave, a second registration), at ``same_person_threshold``.
 
     Only the candidates (records some partner row scored against) are looked up, so
     the cost grows with the partner list, not with the registry.
     """
-    settings = link_settings(model, SAME_PERSON_RULES)
+    rules = tuple(r for r in SAME_PERSON_RULES if r.applies(present))
+    settings = link_settings(model, rules)
     linker = _linker([candidates, registry], settings,
                      term_frequencies(db_api, registry, settings))
     predictions = linker.inference.predict(
@@ -239,7 +276,8 @@ def match_on_engine(db_api, registry, partner_table, n_registry: int, partner: p
             candidates = db_api.query_sql(
                 f"SELECT r.* FROM {registry.physical_name} r "
                 f"JOIN {ids.physical_name} i ON r.record_id = i.record_id")
-            same = same_person_pairs(db_api, registry, candidates, scored.model, config)
+            same = same_person_pairs(db_api, registry, candidates, scored.model, config,
+                                     scored.plan.present)
     with stages.stage("resolve one-to-one"):
         people = registry_people(pairs, same, config.matching.same_person_threshold)
         matches = matches_table(partner, person_candidates(pairs, people), people, config)
@@ -292,14 +330,16 @@ def match_summary(matching: Matching, config: MatchPartnerConfig) -> dict:
     }
 
 
-def read_registry(paths: list[str], *, stages: Stages) -> tuple[pd.DataFrame, list[dict]]:
+def read_registry(paths: list[str], *, stages: Stages,
+                  mapping: ColumnMapping | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """The registry waves as one frame with ``wave_order`` (0 = first given) and the
-    per-wave counts; record ids must be unique across waves."""
+    per-wave counts; record ids must be unique across waves. ``mapping`` applies to
+    every wave."""
     if not paths:
         raise ConfigError("match-partner needs at least one registry wave (--registry).")
     waves, info = [], []
     for order, path in enumerate(paths):
-        raw = read_table(path, kind="registry")
+        raw = read_table(path, kind="registry", mapping=mapping)
         valid = validate_rows(raw, kind="registry", file=str(path))
         waves.append(valid.rows.assign(wave_order=order))
         info.append({"path": str(path), "fingerprint": file_fingerprint(path),
@@ -344,6 +384,7 @@ def run_match_partner(
     config: MatchPartnerConfig,
     *,
     mapping: ColumnMapping | None = None,
+    registry_mapping: ColumnMapping | None = None,
     model_path: str | Path | None = None,
     stages: Stages | None = None,
     encoding: str | None = None,
@@ -354,7 +395,8 @@ def run_match_partner(
         from linkage.pipelines.match_partner_spark import run_match_partner_spark
 
         return run_match_partner_spark(registry_paths, partner_path, str(out), config,
-                                       mapping=mapping, model_path=model_path, stages=stages,
+                                       mapping=mapping, registry_mapping=registry_mapping,
+                                       model_path=model_path, stages=stages,
                                        encoding=encoding, sheet=sheet)
     stages = stages or Stages()
     started = dt.datetime.now(dt.UTC)
@@ -362,10 +404,12 @@ def run_match_partner(
     with stages.stage("read and validate"):
         partner, rejected, rows_read = read_partner(partner_path, mapping=mapping,
                                                     encoding=encoding, sheet=sheet)
-        registry, waves = read_registry(list(registry_paths), stages=stages)
+        registry, waves = read_registry(list(registry_paths), stages=stages,
+                                        mapping=registry_mapping)
     with stages.stage("standardise"):
-        partner_std = partner_relations(engine_frame(standardise(partner)))
-        registry_std = engine_frame(standardise(registry))
+        min_year = config.dates.min_year
+        partner_std = partner_relations(engine_frame(standardise(partner, min_year=min_year)))
+        registry_std = engine_frame(standardise(registry, min_year=min_year))
         del registry
     db_api = make_db_api(config.backend)
     registry_table = register_frame(db_api, registry_std[list(ENGINE_COLUMNS)], "registry")
@@ -378,7 +422,8 @@ def run_match_partner(
         "version": linkage.__version__,
         "started_at": started.isoformat(timespec="seconds"),
         "backend": config.backend.name,
-        "registry": {"waves": waves, "records_used": int(len(registry_std))},
+        "registry": {"waves": waves, "records_used": int(len(registry_std)),
+                     "mapping": registry_mapping.model_dump() if registry_mapping else None},
         "input": partner_input(partner_path, mapping, rows_read, len(partner_std), rejected),
         **match_summary(matching, config),
         "flags": flag_counts(partner_std),

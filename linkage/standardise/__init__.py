@@ -38,10 +38,11 @@ import pandas as pd
 
 from linkage.contract import STANDARDISED_COLUMNS
 from linkage.standardise._common import as_series
-from linkage.standardise.addresses import address_tokens, without_place_words
+from linkage.standardise.addresses import address_numbers, address_tokens, without_place_words
 from linkage.standardise.cnic import standardise_cnic
-from linkage.standardise.dates import standardise_dob
+from linkage.standardise.dates import MIN_YEAR, standardise_dob
 from linkage.standardise.gender import parse_gender, standardise_gender
+from linkage.standardise.identifiers import standardise_code
 from linkage.standardise.names import parse_name, standardise_names
 from linkage.standardise.phones import standardise_phone
 from linkage.standardise.phonetic import name_key, phonetic_key
@@ -79,14 +80,16 @@ OUTPUT_DTYPES: dict[str, str] = {
     "dob": "datetime64[ns]",
     "dob_year": "Int64",
     "gender_conflict": "boolean",
+    "dob_out_of_range": "boolean",
 }
 
 
-def standardise(df: pd.DataFrame) -> pd.DataFrame:
+def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
     """A copy of ``df`` with every column of ``STANDARDISED_COLUMNS`` added.
 
     Raw columns are kept untouched; missing raw columns are treated as all-null. Row
-    count, order and index are preserved. A column of the same name already in ``df`` is
+    count, order and index are preserved. Birth years before ``min_year`` are dropped
+    (``dates.min_year`` in a job's config). A column of the same name already in ``df`` is
     overwritten in the copy.
 
     >>> out = standardise(pd.DataFrame({"full_name": ["Mohd. Naveed Akhtar"],
@@ -99,8 +102,9 @@ def standardise(df: pd.DataFrame) -> pd.DataFrame:
 
     cnic = standardise_cnic(col("cnic"))
     gender = standardise_gender(col("gender"), cnic["cnic_gender"])
-    names = standardise_names(col("full_name"), col("guardian_name"))
-    dob = standardise_dob(col("date_of_birth"))
+    names = standardise_names(col("full_name"), col("guardian_name"),
+                              df["surname"] if "surname" in df.columns else None)
+    dob = standardise_dob(col("date_of_birth"), min_year=min_year)
     province = standardise_province(col("province"))
     district = standardise_district(col("district"), province)
     places = pd.DataFrame(
@@ -112,6 +116,8 @@ def standardise(df: pd.DataFrame) -> pd.DataFrame:
         },
         index=df.index,
     )
+    tokens = without_place_words(address_tokens(col("address")),
+                                 places["district_std"], places["tehsil_std"])
     added = pd.concat(
         [
             cnic,
@@ -122,10 +128,10 @@ def standardise(df: pd.DataFrame) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "phone_std": standardise_phone(col("phone")),
-                    "address_tokens": without_place_words(
-                        address_tokens(col("address")),
-                        places["district_std"], places["tehsil_std"],
-                    ),
+                    "postcode_std": standardise_code(col("postcode")),
+                    "id_other_std": standardise_code(col("person_id_other")),
+                    "address_tokens": tokens,
+                    "address_numbers": address_numbers(tokens),
                     "relation_std": standardise_relation(col("relation_to_head")),
                 },
                 index=df.index,

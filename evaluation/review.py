@@ -8,7 +8,8 @@ at least one pair, and the sampling fraction of each band is kept so that estima
 weight each reviewed pair by the number of pairs it stands for (``band size / sampled``).
 
 Files: ``write_sample`` writes the sample as CSV (ids, band, weights and a blank
-``decision`` column; no names or CNICs) and an HTML page beside it that shows each pair's
+``decision`` column; no names or CNICs; cells Excel would run as formulas neutralised,
+see ``linkage.excel_safe``) and an HTML page beside it that shows each pair's
 two records side by side with, per comparison, the level reached and its weight. That
 page necessarily shows personal data (a clerk decides on names) and says so on its first
 line. ``score_review`` reads the labelled CSV back, reports the match rate per band and
@@ -35,6 +36,7 @@ from evaluation.report import (
     table,
 )
 from linkage.errors import NserLinkError
+from linkage.excel_safe import neutralise, restore
 
 DECISIONS = ("match", "non-match", "unsure")
 #: Band edges as offsets from the threshold weight; 0 is the threshold itself.
@@ -43,6 +45,9 @@ BAND_OFFSETS = (-math.inf, -2.0, 0.0, 2.0, 5.0, 10.0, math.inf)
 BAND_PRIORITY = (1.0, 4.0, 4.0, 2.0, 1.0, 1.0)
 SAMPLE_COLUMNS = ("pair_id", "band", "record_id_l", "record_id_r", "match_weight",
                   "match_probability", "band_pairs", "band_sampled", "decision")
+#: Text columns of the sample CSV: neutralised for Excel when written (record ids come
+#: from input files, and a band label can start with "-"), restored when read back.
+TEXT_COLUMNS = ("band", "record_id_l", "record_id_r", "decision")
 #: Fields shown side by side on the review page (raw values as given in the input).
 REVIEW_FIELDS = ("source", "household_id", "full_name", "guardian_name", "cnic", "gender",
                  "date_of_birth", "relation_to_head", "province", "district", "tehsil",
@@ -148,7 +153,9 @@ def write_sample(run_dir: str | Path, out: str | Path, n: int = 200, seed: int =
     sample = _sample(run, n, seed)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    sample.to_csv(out, index=False)
+    # clerks open it in Excel: an id such as =HYPERLINK(...) must stay text
+    sample.assign(**{c: sample[c].map(neutralise) for c in TEXT_COLUMNS}) \
+        .to_csv(out, index=False)
     page = out.with_suffix(".html")
     page.write_text(review_page(run, sample), encoding="utf-8")
     return out, page, sample
@@ -168,6 +175,10 @@ def comparison_waterfall(run: Run, std: pd.DataFrame, sample: pd.DataFrame) -> p
     from linkage.backends import duckdb_connection
     from linkage.config import BackendConfig
     from linkage.pipelines.dedupe import MODEL_COLUMNS
+    from models.validation import validate_model
+
+    # the run folder's model.json runs here as SQL: it is checked as --model would be
+    validate_model(run.model, file=str(run.path / "model.json"))
 
     cols = [c for c in MODEL_COLUMNS if c in std.columns]
     side = std[cols].drop_duplicates("record_id").set_index("record_id")
@@ -294,6 +305,8 @@ def read_labelled(path: str | Path) -> pd.DataFrame:
 
     file = str(path)
     df = read_raw(path)
+    for column in set(TEXT_COLUMNS) & set(df.columns):  # as neutralised by write_sample
+        df[column] = df[column].map(restore)
     need = ("record_id_l", "record_id_r", "band", "decision")
     missing = [c for c in need if c not in df.columns]
     if missing:

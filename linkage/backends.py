@@ -21,13 +21,16 @@ from linkage.errors import ConfigError
 
 
 def duckdb_connection(cfg: BackendConfig) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB sized from the config (threads, memory limit, spill folder)."""
+    """An in-memory DuckDB sized from the config (threads, memory limit, spill folder and
+    its size)."""
     con = duckdb.connect(":memory:")
     con.execute(f"SET threads = {int(cfg.threads or os.cpu_count() or 1)}")
     if cfg.memory_limit:
         con.execute("SET memory_limit = ?", [cfg.memory_limit])
     if cfg.temp_directory:
         con.execute("SET temp_directory = ?", [cfg.temp_directory])
+    if cfg.max_temp_directory_size:
+        con.execute("SET max_temp_directory_size = ?", [cfg.max_temp_directory_size])
     # Rows come back in insertion order for queries without ORDER BY: reproducible runs.
     con.execute("SET preserve_insertion_order = true")
     return con

@@ -14,6 +14,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from linkage import cli_options as opt
@@ -78,8 +79,8 @@ def dedupe(
     from linkage.pipelines.dedupe import run_dedupe
 
     cfg: DedupeConfig = load_config(config)
-    override(cfg, threshold=threshold, format=format, backend=backend,
-             memory_limit=memory_limit)
+    cfg = override(cfg, threshold=threshold, format=format, backend=backend,
+                   memory_limit=memory_limit)
     input, out = input or cfg.input, out or cfg.out
     mapping, model = mapping or cfg.mapping, model or cfg.model
     if not input or not out:
@@ -140,8 +141,8 @@ def link_waves(
     from linkage.pipelines.link_waves import run_link_waves
 
     cfg: LinkWavesConfig = load_config(config, LinkWavesConfig)
-    override(cfg, threshold=threshold, format=format, backend=backend,
-             memory_limit=memory_limit)
+    cfg = override(cfg, threshold=threshold, format=format, backend=backend,
+                   memory_limit=memory_limit)
     waves, out = waves or cfg.waves, out or cfg.out
     mapping, model = mapping or cfg.mapping, model or cfg.model
     if not waves or not out:
@@ -235,15 +236,29 @@ def _add_scores(table: Table, scores) -> None:
     table.add_row("B-cubed F1", f"{scores.bcubed_f1:.4f}")
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
+    """The ``nser-link`` command: errors a user can fix are one paragraph and exit 2."""
+    from linkage.failures import explain
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     for noisy in ("splink", "py4j"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
-        app()
+        app(args=args)
     except NserLinkError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        _fail(exc)
+    except Exception as exc:
+        # out of memory or disk (often wrapped by Splink), a file that cannot be written
+        known = explain(exc)
+        if known is None:
+            raise
+        _fail(known)
+
+
+def _fail(exc: NserLinkError) -> None:
+    # escaped: a message may hold brackets ("[completeness, source]") that are not markup
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":

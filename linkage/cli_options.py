@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 import typer
 
 Out = Annotated[str | None, typer.Option(
-    help="Output folder, replaced atomically; or `out:` in the config.")]
+    help="Output folder: new, empty or an earlier run, replaced atomically; or `out:` in "
+         "the config.")]
 Config = Annotated[Path | None, typer.Option(help="YAML settings (see README).")]
 Model = Annotated[str | None, typer.Option(help="A saved model.json to reuse.")]
 Threshold = Annotated[float | None, typer.Option(help="Cluster match probability.")]

@@ -48,22 +48,12 @@ def match_partner(
     from linkage.config import load_config, override
     from linkage.errors import ConfigError
     from linkage.mapping import ColumnMapping
-    from linkage.partner_config import MatchingConfig, MatchPartnerConfig
+    from linkage.partner_config import MatchPartnerConfig
     from linkage.pipelines.match_partner import run_match_partner
 
     cfg: MatchPartnerConfig = load_config(config, MatchPartnerConfig)
-    if match_threshold is not None or review_threshold is not None:
-        settings = cfg.matching.model_dump()
-        settings.update({k: v for k, v in (("match_threshold", match_threshold),
-                                           ("review_threshold", review_threshold))
-                         if v is not None})
-        settings["pairs_threshold"] = min(settings["pairs_threshold"],
-                                          settings["review_threshold"])
-        try:
-            cfg.matching = MatchingConfig(**settings)
-        except ValueError as exc:
-            raise ConfigError(f"invalid thresholds: {exc.errors()[0]['msg']}.") from None
-    override(cfg, format=format, backend=backend, memory_limit=memory_limit)
+    cfg = override(cfg, match_threshold=match_threshold, review_threshold=review_threshold,
+                   format=format, backend=backend, memory_limit=memory_limit)
     registry = registry or cfg.registry
     partner, out = partner or cfg.partner, out or cfg.out
     mapping, model = mapping or cfg.mapping, model or cfg.model

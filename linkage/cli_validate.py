@@ -18,9 +18,11 @@ from rich.table import Table
 
 from linkage.errors import ConfigError
 from linkage.mapping import ColumnMapping
+from linkage.outputs import check_report_replaceable
 from linkage.partner_check import (
     ERROR,
     KIND,
+    REPORT_COLUMNS,
     PartnerCheck,
     check_partner_rows,
     complete_mapping,
@@ -60,6 +62,7 @@ def validate_partner(
     if out.resolve() == file.resolve():
         raise ConfigError("the report would overwrite the list being checked; choose another "
                           "--out.", file=str(out))
+    check_report_replaceable(out, REPORT_COLUMNS)  # before the work, not after it
     given = ColumnMapping.from_yaml(mapping) if mapping else None
     raw, rows = read_partner_list(file, encoding=encoding, sheet=sheet)
     used, guessed = complete_mapping(given, list(raw.columns))

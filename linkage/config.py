@@ -5,11 +5,19 @@ A job's YAML file may hold any subset of these fields; command-line flags overri
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from linkage.errors import ConfigError
 
@@ -18,16 +26,46 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: A size as DuckDB reads one: a number and a unit, "6GB", "500MiB", "1.5 GB", "512M".
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(b|bytes?|[kmgt]b?|[kmgt]ib|"
+                   r"(?:kilo|mega|giga|tera)bytes?)\s*", re.IGNORECASE)
+
+
+def size_in_bytes(text: str) -> int:
+    """Bytes in a DuckDB size ("6GB" = 6e9, "500MiB" = 500 * 2**20); ValueError if it is
+    not one. Checked here so that a typo is a config error, not a DuckDB parser error."""
+    match = _SIZE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a size: write a number and a unit, such as 6GB, "
+                         "500MB or 2GiB")
+    number, unit = float(match.group(1)), match.group(2).lower()
+    base = 1024 if unit.endswith("ib") else 1000
+    power = "bkmgt".index(unit[0]) if unit not in ("b", "byte", "bytes") else 0
+    return int(number * base**power)
+
+
+def _positive_size(text: str) -> str:
+    if size_in_bytes(text) <= 0:
+        raise ValueError(f"{text!r} must be more than zero")
+    return text
+
+
+Size = Annotated[str, AfterValidator(_positive_size)]
+
+
 class BackendConfig(_Strict):
     """Where the SQL runs: DuckDB, embedded (the default), or Spark (``spark`` extra)."""
 
     name: Literal["duckdb", "spark"] = "duckdb"
     #: DuckDB threads; None = all cores.
-    threads: int | None = None
+    threads: int | None = Field(None, ge=1)
     #: DuckDB memory limit such as "6GB"; None = DuckDB's default (80% of RAM).
-    memory_limit: str | None = None
-    #: Where DuckDB spills; None = a temporary folder.
+    #: Beyond it DuckDB spills to ``temp_directory``.
+    memory_limit: Size | None = None
+    #: Where DuckDB spills; None = DuckDB's default (``.tmp`` in the working folder).
     temp_directory: str | None = None
+    #: Most DuckDB may spill, such as "20GB"; None = the free space of temp_directory's disk.
+    max_temp_directory_size: Size | None = None
     #: Spark master for a session started here; None = spark-submit's, else local[*].
     spark_master: str | None = None
     #: spark.sql.shuffle.partitions for a session started here.
@@ -43,10 +81,10 @@ class TrainingConfig(_Strict):
     #: Fewer usable records than this cannot train a model unsupervised: EM needs
     #: duplicates to learn from. Smaller inputs need a saved model (--model).
     min_records: int = Field(1000, ge=2)
-    u_max_pairs: float = 1e6
-    em_max_pairs: float = 3e5
+    u_max_pairs: float = Field(1e6, ge=1)
+    em_max_pairs: float = Field(3e5, ge=1)
     #: Recall assumed for the deterministic rules that estimate the match prior.
-    prior_recall: float = 0.7
+    prior_recall: float = Field(0.7, gt=0, le=1)
     #: Smallest m probability any level keeps after EM, so that no single disagreement
     #: (a gender typo, an age misreported by years) is an absolute veto.
     m_floor: float = Field(0.001, ge=0, lt=0.1)
@@ -63,7 +101,7 @@ class TrainingConfig(_Strict):
 
 class BlockingConfig(_Strict):
     #: Refuse to score more comparisons than this (counted before predicting).
-    max_comparisons: int = 50_000_000
+    max_comparisons: int = Field(50_000_000, ge=1)
     #: Blocking rules are taken in order while their comparisons stay within this many
     #: per record (and within max_comparisons): a small file can afford broad rules that
     #: a national wave cannot.
@@ -94,6 +132,8 @@ class ClusteringConfig(_Strict):
 
 
 Rule = Literal["completeness", "source", "recency", "agreement"]
+#: An order of rules: at least one, or survivorship would have nothing to decide by.
+Rules = Annotated[list[Rule], Field(min_length=1)]
 
 
 class GoldenConfig(_Strict):
@@ -102,11 +142,11 @@ class GoldenConfig(_Strict):
     #: Source prefixes from most to least trusted; door-to-door surveys beat self-report.
     source_priority: list[str] = ["survey", "dynamic", "partner"]
     #: Order of the rules for person fields; the smallest record id breaks last ties.
-    rules: list[Rule] = ["completeness", "source", "recency", "agreement"]
+    rules: Rules = ["completeness", "source", "recency", "agreement"]
     #: Order of the rules for household fields (size, location, urban/rural, PMT).
-    household_rules: list[Rule] = ["source", "recency", "completeness", "agreement"]
+    household_rules: Rules = ["source", "recency", "completeness", "agreement"]
     #: Per field, another order, e.g. {phone: [recency, completeness, source, agreement]}.
-    field_rules: dict[str, list[Rule]] = {}
+    field_rules: dict[str, Rules] = {}
 
     @model_validator(mode="after")
     def _known_fields(self) -> GoldenConfig:
@@ -152,18 +192,79 @@ class DedupeConfig(JobConfig):
     clustering: ClusteringConfig = ClusteringConfig()
 
 
-def override(cfg: JobConfig, *, format: str | None = None, backend: str | None = None,
-             memory_limit: str | None = None, threshold: float | None = None) -> None:
-    """Command-line flags win over the config file (``None``: not given)."""
-    if threshold is not None:
-        cfg.clustering.threshold = threshold
-        cfg.clustering.pairs_threshold = min(cfg.clustering.pairs_threshold, threshold)
-    if format is not None:
-        cfg.output_format = format
-    if backend is not None:
-        cfg.backend.name = backend
-    if memory_limit is not None:
-        cfg.backend.memory_limit = memory_limit
+C = TypeVar("C", bound=BaseModel)
+
+#: Where each command-line flag lands in a job's config. A flag is validated as the
+#: setting it stands for, so ``--threshold 5`` fails as ``clustering: {threshold: 5}`` does.
+FLAG_SETTINGS: dict[str, tuple[str, ...]] = {
+    "threshold": ("clustering", "threshold"),
+    "format": ("output_format",),
+    "backend": ("backend", "name"),
+    "memory_limit": ("backend", "memory_limit"),
+    "match_threshold": ("matching", "match_threshold"),
+    "review_threshold": ("matching", "review_threshold"),
+}
+#: Settings a flag lowers with it, so that a lower threshold keeps its pairs in order:
+#: (flag, setting lowered to at most the flag's value).
+_LOWERED_WITH = (("threshold", ("clustering", "pairs_threshold")),
+                 ("review_threshold", ("matching", "pairs_threshold")))
+
+
+def override(cfg: C, **flags: object) -> C:
+    """A copy of ``cfg`` with the command-line flags given (``None``: not given) put in,
+    validated as a whole like a config file; a bad flag is a ConfigError naming it."""
+    given = {flag: value for flag, value in flags.items() if value is not None}
+    if not given:
+        return cfg
+    data = cfg.model_dump()
+    for flag, value in given.items():
+        _put(data, FLAG_SETTINGS[flag], value)
+    for flag, path in _LOWERED_WITH:
+        if flag in given and isinstance(given[flag], int | float):
+            _put(data, path, min(_get(data, path), given[flag]))
+    try:
+        return type(cfg).model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_flag_problems(exc, given)) from None
+
+
+def _get(data: dict, path: tuple[str, ...]):
+    for key in path:
+        data = data[key]
+    return data
+
+
+def _put(data: dict, path: tuple[str, ...], value: object) -> None:
+    *parents, key = path
+    for name in parents:
+        data = data[name]
+    data[key] = value
+
+
+def _flag_problems(exc: ValidationError, given: dict[str, object]) -> str:
+    """The problems as the flags that caused them: a problem with a setting a flag sets
+    (or lowers, or with the section holding it) belongs to that flag."""
+    owners = {FLAG_SETTINGS[f]: f for f in given} | \
+        {path: f for f, path in _LOWERED_WITH if f in given}
+    problems: dict[str, str] = {}
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        flag = owners.get(loc) or next(
+            (f for f in given if FLAG_SETTINGS[f][:len(loc)] == loc), None)
+        name = (f"--{flag.replace('_', '-')} {given[flag]} ({'.'.join(FLAG_SETTINGS[flag])})"
+                if flag else ".".join(loc))
+        problems.setdefault(name, _message(err))
+    return "invalid option: " + "; ".join(f"{k}: {v}" for k, v in problems.items()) + "."
+
+
+def _message(err) -> str:
+    return err["msg"].removeprefix("Value error, ")
+
+
+def validation_problems(exc: ValidationError) -> str:
+    """One ``setting.path: problem`` per error, as a config file's errors are shown."""
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {_message(err)}"
+                     for err in exc.errors())
 
 
 def load_config(path: str | Path | None, model: type[_Strict] = DedupeConfig) -> _Strict:
@@ -171,21 +272,47 @@ def load_config(path: str | Path | None, model: type[_Strict] = DedupeConfig) ->
     if path is None:
         return model()
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError("config file not found.", file=str(path)) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"is not valid YAML ({exc}).", file=str(path)) from None
-    if not isinstance(data, dict):
-        raise ConfigError("must be a YAML mapping of settings.", file=str(path))
+    data = yaml_settings(path, "config file")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"invalid settings: {problems}.", file=str(path)) from None
+        raise ConfigError(f"invalid settings: {validation_problems(exc)}.",
+                          file=str(path)) from None
+
+
+def yaml_settings(path: Path, what: str) -> dict:
+    """A YAML mapping read from ``path``; anything else (a folder, a binary or UTF-16
+    file, YAML that is not a mapping) is one ConfigError naming the file."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found.", file=str(path)) from None
+    except IsADirectoryError:
+        raise ConfigError(f"is a folder, not a {what}.", file=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the {what} ({exc.strerror or exc}).",
+                          file=str(path)) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"is UTF-16 text; save the {what} as UTF-8.", file=str(path))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"is not UTF-8 text (a binary file?); a {what} is YAML saved as "
+                          "UTF-8.", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        # the position and the kind of problem, never the text: it may not be a config
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"is not valid YAML{where}" + (f" ({problem})" if problem else "")
+                          + ".", file=str(path)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError("must be a YAML mapping of settings.", file=str(path))
+    return data
 
 
 class LineageConfig(_Strict):

@@ -95,6 +95,9 @@ GOLDEN_RECORDS = "golden_records"
 REJECTED = "rejected"
 SUMMARY = "summary.json"
 MODEL = "model.json"
+#: Hidden file that marks a folder as a run of this tool (tool, version, job, time; no
+#: data): only such a folder, or an empty one, is ever replaced (``linkage.outputs``).
+RUN_MARKER = ".nser-run.json"
 
 CLUSTER_COLUMNS: tuple[str, ...] = ("record_id", "source", "cluster_id", "household_cluster_id")
 PAIR_COLUMNS: tuple[str, ...] = ("record_id_l", "record_id_r", "match_weight", "match_probability")

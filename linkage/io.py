@@ -7,7 +7,8 @@ can act on. Nothing is coerced: CNICs keep their leading zeros and a date stays 
 it was until the standardiser looks at it.
 
 Writing puts every output of a job into one folder, atomically: a failed run never
-leaves a half-written folder where the user expects results.
+leaves a half-written folder where the user expects results. What that folder may
+replace, locking and crash recovery are :mod:`linkage.outputs`' part.
 """
 
 from __future__ import annotations
@@ -17,10 +18,7 @@ import csv
 import json
 import logging
 import math
-import os
 import re
-import shutil
-import tempfile
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from linkage import outputs
 from linkage.contract import (
     MODEL,
     PARTNER_REQUIRED,
@@ -434,15 +433,21 @@ def write_outputs(
     model_json: str | None = None,
     fmt: Literal["parquet", "csv"] = "parquet",
     texts: dict[str, str] | None = None,
+    job: str | None = None,
 ) -> Path:
     """Write a job's outputs into ``out_dir`` atomically and return its path.
 
-    Everything is written into a hidden sibling folder first and renamed into place
-    only when complete; an existing ``out_dir`` is moved aside only then and deleted
-    after the swap. Any failure removes the temporary folder and leaves an existing
-    ``out_dir`` as it was. Tables become ``<name>.parquet`` (or ``.csv``, UTF-8 without
-    BOM), plus ``summary.json``, when given ``model.json``, and ``texts`` (file name ->
-    content: small files written as they are, such as a partner's CSV).
+    Everything is written into a hidden sibling folder first, marked as a run
+    (``RUN_MARKER``, naming ``job`` or the summary's) before anything else, and renamed
+    into place only when complete; an existing ``out_dir`` is moved aside only then and
+    deleted after the swap. An existing ``out_dir`` that is neither empty nor a run is
+    refused (:mod:`linkage.outputs`). Any failure removes the temporary folder and leaves
+    an existing ``out_dir`` as it was. Tables become ``<name>.parquet`` (or ``.csv``,
+    UTF-8 without BOM), plus ``summary.json``, when given ``model.json``, and ``texts``
+    (file name -> content: small files written as they are, such as a partner's CSV).
+
+    Jobs call this inside :func:`linkage.outputs.output_folder`, which locks the folder
+    for the whole job and tidies what a crashed job left; on its own this does neither.
     """
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
@@ -450,7 +455,10 @@ def write_outputs(
         if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
             raise ValueError(f"table name {name!r} is not a plain file name")
     out_dir = Path(out_dir)
-    tmp = _make_temp_dir(out_dir)
+    label = str(out_dir)
+    target = outputs.LOCAL.path(out_dir)
+    outputs.check_replaceable(outputs.LOCAL, target, label)
+    tmp = _make_temp_dir(target, label, job or summary.get("job"))
     try:
         for name, table in tables.items():
             _write_table(table, tmp / f"{name}.{fmt}", fmt)
@@ -459,28 +467,24 @@ def write_outputs(
             (tmp / MODEL).write_text(model_json, encoding="utf-8")
         for name, text in (texts or {}).items():
             (tmp / name).write_text(text, encoding="utf-8", newline="")
-        _swap_into_place(tmp, out_dir)
+        outputs.swap_into_place(outputs.LOCAL, tmp, target, label)
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise NserLinkError(f"could not write the outputs ({exc}).", file=str(out_dir)) from exc
+        outputs.discard(outputs.LOCAL, tmp)
+        raise NserLinkError(f"could not write the outputs ({exc}).", file=label) from exc
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        outputs.discard(outputs.LOCAL, tmp)
         raise
     log.info("wrote %d tables to %s", len(tables), out_dir)
     return out_dir
 
 
-def _make_temp_dir(out_dir: Path) -> Path:
-    """A fresh hidden folder beside ``out_dir``: same file system, so rename is atomic."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError("exists and is not a folder; choose another output path.",
-                          file=str(out_dir))
+def _make_temp_dir(target: Path, label: str, job: str | None) -> Path:
+    """A fresh hidden folder beside ``target``: same file system, so rename is atomic."""
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        return outputs.new_temp(outputs.LOCAL, target, job)
     except OSError as exc:
-        raise ConfigError(f"cannot create the output folder ({exc.strerror}).",
-                          file=str(out_dir)) from None
+        raise ConfigError(f"cannot create the output folder ({exc.strerror or exc}).",
+                          file=label) from None
 
 
 #: Rows converted to Arrow at a time when writing Parquet: one row group each, so a
@@ -514,25 +518,6 @@ def _arrow_schema(df: pd.DataFrame) -> pa.Schema:
                 kind = pa.array(values.iloc[:1000], from_pandas=True).type
                 schema = schema.set(i, field.with_type(kind))
     return schema
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Rename ``tmp`` to ``out_dir``; an old ``out_dir`` is moved aside, then deleted.
-
-    Between the two renames ``out_dir`` is briefly absent, never half-written. If the
-    second rename fails the old folder is put back.
-    """
-    if not out_dir.exists():
-        os.rename(tmp, out_dir)
-        return
-    old = tmp.with_name(tmp.name.replace(".tmp-", ".old-", 1))
-    os.rename(out_dir, old)
-    try:
-        os.rename(tmp, out_dir)
-    except BaseException:
-        os.rename(old, out_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def summary_json(summary: dict) -> str:

@@ -31,19 +31,12 @@ from dataclasses import dataclass, field
 from blocking.rules import DETERMINISTIC_RULES, PERSON_RULES, TRAINING_RULES, Rule
 from blocking.selection import Selection, choose_rules, own_count
 from models.comparisons import library
+from models.settings import MODEL_FIELDS
 
 #: A column counts as present when at least this share of records fill it: a column
 #: filled for a handful of rows in a large file cannot train.
 MIN_SHARE = 0.01
 
-#: Columns the person model can read (standardised), besides ids and roster keys.
-MODEL_FIELDS = (
-    "person_cnic", "id_other_std", "given_name", "given_name_key", "family_name",
-    "family_name_key", "name_tokens_key", "guardian_std", "guardian_given", "guardian_key",
-    "guardian_tokens_key", "dob", "dob_year", "dob_precision", "gender_std", "district_std",
-    "tehsil_std", "uc_std", "postcode_std", "address_tokens", "address_numbers", "phone_std",
-    "relation_std",
-)
 
 #: Columns that always exist in a standardised frame whatever the input (derived from
 #: others): present exactly when what they are derived from is.

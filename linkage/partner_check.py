@@ -13,13 +13,13 @@ places). This module only translates their verdicts into plain words. Duplicate
 reported per row instead so that the partner sees every one at once.
 
 The report is written by :func:`write_excel_csv`: UTF-8 with BOM (Excel then shows Urdu)
-and formula-looking cells neutralised (OWASP CSV injection).
+and formula-looking cells neutralised (OWASP CSV injection, ``linkage.excel_safe``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import io
 import os
 import re
 from collections import Counter
@@ -34,6 +34,7 @@ import yaml
 
 from linkage.contract import PARTNER_REQUIRED, RECORD_ID
 from linkage.errors import ConfigError
+from linkage.excel_safe import excel_csv_text
 from linkage.io import (
     check_required_columns,
     check_reserved_columns,
@@ -48,6 +49,7 @@ from linkage.mapping import (
     guess_mapping,
     is_blank,
 )
+from linkage.outputs import check_report_replaceable
 from linkage.standardise import (
     parse_gender,
     standardise_cnic,
@@ -88,9 +90,6 @@ PROBLEM_KINDS: dict[str, str] = {
 }
 #: What stands in for a value in a report written without values.
 HIDDEN = "(value not shown)"
-
-#: Leading characters that make Excel (or LibreOffice) read a cell as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -456,44 +455,33 @@ def summarise(problems: pd.DataFrame, rows_read: int) -> dict:
 # --- the report file ---------------------------------------------------------------------
 
 
-def neutralise(cell: object) -> str:
-    """A cell as text Excel will not run as a formula: a leading ``= + - @``, tab or CR
-    gets a single quote in front (OWASP). ``+92 300...`` stays readable as ``'+92 300...``."""
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA:
-        return ""
-    text = str(cell)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def excel_csv_text(df: pd.DataFrame) -> str:
-    """``df`` as CSV text Excel opens safely: a BOM (Urdu stays Urdu), every cell quoted
-    and neutralised, Windows line ends."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow([neutralise(c) for c in df.columns])
-    for record in df.itertuples(index=False, name=None):
-        writer.writerow([neutralise(c) for c in record])
-    return buffer.getvalue()
-
-
 def write_excel_csv(df: pd.DataFrame, path: str | Path) -> Path:
     """Write ``df`` as ``excel_csv_text``, beside the target and renamed, so a failure
-    leaves no half file."""
+    leaves no half file. An existing file is replaced only when it is an earlier report
+    of the same shape (its first row is ``df``'s header): never a user's other file."""
     path = Path(path)
+    check_report_replaceable(path, list(df.columns))
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(excel_csv_text(df), encoding="utf-8", newline="")
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        _remove_quietly(tmp)
         raise ConfigError(f"cannot write the report here ({exc.strerror or exc}).",
                           file=str(path)) from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove_quietly(tmp)
         raise
     return path
+
+
+def _remove_quietly(tmp: Path) -> None:
+    """Clean-up after a failed write must not raise in turn: on a read-only file system
+    even deleting a file that was never created fails (EROFS), and that second error
+    would hide the first behind a traceback."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
 
 
 def report_table(check: PartnerCheck, *, show_values: bool = True) -> pd.DataFrame:

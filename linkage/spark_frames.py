@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from linkage.contract import RECORD_ID, SOURCE
-from linkage.errors import InputError, NserLinkError
+from linkage.errors import ConfigError, InputError, NserLinkError
 from linkage.io import (
     INPUT_ROW,
     check_required_columns,
@@ -160,42 +160,37 @@ def standardised(records, extra, *, min_year: int = 1900):
 # --- writing -------------------------------------------------------------------------
 
 
-def _fs(spark, path: str):
-    jvm = spark._jvm
-    jpath = jvm.org.apache.hadoop.fs.Path(path)
-    return jpath.getFileSystem(spark._jsc.hadoopConfiguration()), jpath
-
-
-def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: str) -> None:
+def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: str,
+                  job: str | None = None) -> None:
     """Write Spark tables (folders) and small text files into ``out`` atomically.
 
-    Everything goes into a hidden sibling first; an existing ``out`` is replaced only
-    once the new one is complete. Paths are anything Hadoop's file systems take
-    (local, hdfs://, s3a://, abfss://).
+    The same rules as ``linkage.io.write_outputs`` (:mod:`linkage.outputs`), through
+    Hadoop's file system: everything goes into a hidden sibling marked as a run first;
+    an existing ``out`` is replaced only if it is empty or a run, and only once the new
+    one is complete. Paths are anything Hadoop's file systems take (local, hdfs://,
+    s3a://, abfss://); on object stores a folder rename is a copy, so not atomic there.
     """
-    jvm = spark._jvm
-    fs, target = _fs(spark, out)
-    parent = target.getParent()
-    tmp = jvm.org.apache.hadoop.fs.Path(parent, f".{target.getName()}.tmp-{jvm.java.util.UUID.randomUUID()}")
+    from linkage import outputs
+
+    fs = outputs.HadoopFS(spark, out)
+    target = fs.path(out)
+    outputs.check_replaceable(fs, target, out)
+    try:
+        tmp = outputs.new_temp(fs, target, job)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the output folder ({exc}).", file=out) from None
     try:
         for name, frame in tables.items():
             writer = frame.write.mode("overwrite")
-            dest = f"{tmp.toString()}/{name}.{fmt}"
+            dest = fs.child(tmp, f"{name}.{fmt}").toString()
             (writer.option("header", True).csv(dest) if fmt == "csv" else writer.parquet(dest))
         for name, text in texts.items():
-            stream = fs.create(jvm.org.apache.hadoop.fs.Path(tmp, name), True)
-            stream.write(bytearray(text.encode("utf-8")))
-            stream.close()
-        if fs.exists(target):
-            old = jvm.org.apache.hadoop.fs.Path(parent, f".{target.getName()}.old-{jvm.java.util.UUID.randomUUID()}")
-            fs.rename(target, old)
-            if not fs.rename(tmp, target):
-                fs.rename(old, target)
-                raise NserLinkError("could not move the new outputs into place.", file=out)
-            fs.delete(old, True)
-        elif not fs.rename(tmp, target):
-            raise NserLinkError("could not move the outputs into place.", file=out)
+            fs.write_text(fs.child(tmp, name), text)
+        outputs.swap_into_place(fs, tmp, target, out)
+    except OSError as exc:
+        outputs.discard(fs, tmp)
+        raise NserLinkError(f"could not move the outputs into place ({exc}).",
+                            file=out) from None
     except BaseException:
-        if fs.exists(tmp):
-            fs.delete(tmp, True)
+        outputs.discard(fs, tmp)
         raise

@@ -10,6 +10,7 @@ from pathlib import Path
 from splink import Linker
 
 from linkage.errors import ConfigError
+from models.validation import validate_model
 
 
 def model_json(linker: Linker) -> str:
@@ -19,18 +20,27 @@ def model_json(linker: Linker) -> str:
 
 
 def load_model(path: str | Path) -> dict:
-    """A saved ``model.json``, checked enough to give a clear message if it is not one."""
+    """A saved ``model.json``, checked (``models.validation``) before any of its SQL can
+    run; a file that is not such a model is a ConfigError naming what is wrong."""
     path = Path(path)
     try:
-        settings = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8-sig")
+        settings = json.loads(text)
     except FileNotFoundError:
         raise ConfigError("model file not found.", file=str(path)) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"is not a JSON model file ({exc.msg}, line {exc.lineno}).",
+    except IsADirectoryError:
+        raise ConfigError("is a folder, not a model file (give its model.json).",
                           file=str(path)) from None
-    if not isinstance(settings, dict) or "comparisons" not in settings:
-        raise ConfigError("is not a Splink model (it has no 'comparisons').", file=str(path))
-    return settings
+    except OSError as exc:
+        raise ConfigError(f"cannot read the model file ({exc.strerror or exc}).",
+                          file=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("is not a JSON model file (not UTF-8 text).", file=str(path)) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" ({exc.msg}, line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) \
+            else ""
+        raise ConfigError(f"is not a JSON model file{where}.", file=str(path)) from None
+    return validate_model(settings, file=str(path))
 
 
 def fingerprint(text: str) -> str:

@@ -13,9 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import linkage.io as lio
+from linkage.contract import RUN_MARKER
 from linkage.errors import ConfigError, InputError
 from linkage.io import read_raw, read_table, write_outputs
 from linkage.mapping import ColumnMapping, guess_mapping
+from linkage.outputs import marker_text
 
 CNIC = "3520212345671"
 CNIC_DASHED = "35202-1234567-1"
@@ -285,7 +287,8 @@ def test_write_parquet_round_trips_with_summary_and_model(tmp_path):
     out = write_outputs(tmp_path / "run", tables(), summary=SUMMARY, model_json='{"m": 1}')
     assert out == tmp_path / "run"
     assert sorted(p.name for p in out.iterdir()) == [
-        "clusters.parquet", "model.json", "rejected.parquet", "summary.json"]
+        RUN_MARKER, "clusters.parquet", "model.json", "rejected.parquet", "summary.json"]
+    assert json.loads((out / RUN_MARKER).read_text())["tool"] == "nser-linkage"
     pd.testing.assert_frame_equal(pd.read_parquet(out / "clusters.parquet"), tables()["clusters"])
     text = (out / "summary.json").read_text()
     assert json.loads(text) == {"arr": [0, 1], "missing": None, "rows_read": 4, "rows_used": 3,
@@ -298,7 +301,7 @@ def test_write_parquet_round_trips_with_summary_and_model(tmp_path):
 def test_write_csv(tmp_path):
     out = write_outputs(tmp_path / "run", tables(), summary={}, fmt="csv")
     assert sorted(p.name for p in out.iterdir()) == [
-        "clusters.csv", "rejected.csv", "summary.json"]
+        RUN_MARKER, "clusters.csv", "rejected.csv", "summary.json"]
     back = pd.read_csv(out / "clusters.csv", dtype=str)
     pd.testing.assert_frame_equal(back, tables()["clusters"])
     assert not (out / "clusters.csv").read_bytes().startswith(b"\xef\xbb\xbf")
@@ -311,9 +314,8 @@ def test_parquet_output_is_deterministic(tmp_path):
         assert (a / name).read_bytes() == (b / name).read_bytes()
 
 
-def test_existing_folder_is_replaced(tmp_path):
-    out = tmp_path / "run"
-    out.mkdir()
+def test_existing_run_folder_is_replaced(tmp_path):
+    out = old_run(tmp_path)
     (out / "stale.parquet").write_text("old")
     write_outputs(out, tables(), summary={})
     assert not (out / "stale.parquet").exists()
@@ -322,10 +324,22 @@ def test_existing_folder_is_replaced(tmp_path):
 
 
 def old_run(tmp_path):
+    """A previous run: its results and the marker that makes it replaceable."""
     out = tmp_path / "run"
     out.mkdir()
     (out / "clusters.parquet").write_text("previous results")
+    (out / RUN_MARKER).write_text(marker_text("dedupe"))
     return out
+
+
+def test_existing_folder_that_is_not_a_run_is_refused(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="not an output folder of nser-link"):
+        write_outputs(out, tables(), summary={})
+    assert os.listdir(out) == ["notes.txt"]
+    assert os.listdir(tmp_path) == ["run"]
 
 
 def test_failure_mid_write_keeps_old_folder_and_leaves_no_temp(tmp_path, monkeypatch):
@@ -344,7 +358,7 @@ def test_failure_mid_write_keeps_old_folder_and_leaves_no_temp(tmp_path, monkeyp
         write_outputs(out, tables(), summary={})
     assert written, "the first table was written before the failure"
     assert os.listdir(tmp_path) == ["run"]
-    assert os.listdir(out) == ["clusters.parquet"]
+    assert sorted(os.listdir(out)) == [RUN_MARKER, "clusters.parquet"]
     assert (out / "clusters.parquet").read_text() == "previous results"
 
 
@@ -364,7 +378,7 @@ def test_failed_swap_puts_the_old_folder_back(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         real_rename(src, dst)
 
-    monkeypatch.setattr(lio.os, "rename", rename)
+    monkeypatch.setattr(os, "rename", rename)
     with pytest.raises(lio.NserLinkError, match="could not write the outputs"):
         write_outputs(out, tables(), summary={})
     assert os.listdir(tmp_path) == ["run"]

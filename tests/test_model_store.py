@@ -2,7 +2,7 @@ import pytest
 
 from blocking.rules import PERSON_RULES
 from linkage.errors import ConfigError
-from linkage.model_plan import MODEL_FIELDS
+from models.settings import MODEL_FIELDS
 from models.settings import person_settings
 from models.store import for_dialect
 

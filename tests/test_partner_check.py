@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 import linkage.cli
 from linkage.errors import ConfigError, InputError
+from linkage.excel_safe import neutralise
 from linkage.mapping import ColumnMapping
 from linkage.partner_check import (
     ERROR,
@@ -23,7 +24,6 @@ from linkage.partner_check import (
     check_partner_rows,
     complete_mapping,
     mapping_yaml,
-    neutralise,
     report_table,
     write_excel_csv,
 )

@@ -28,17 +28,15 @@ from linkage.golden import FIELDS, golden_records
 from linkage.households import household_clusters
 from linkage.io import read_table, write_outputs
 from linkage.mapping import ColumnMapping
-from linkage.model_plan import MODEL_FIELDS, ModelPlan, plan_model
+from linkage.model_plan import ModelPlan, plan_model
+from linkage.outputs import output_folder
 from linkage.pipelines import JobResult
 from linkage.progress import Stages
 from linkage.standardise import standardise
 from linkage.validate import validate_rows
-from models.settings import person_settings
+from models.settings import MODEL_COLUMNS, person_settings
 from models.store import fingerprint, for_dialect, load_model, model_json
 from models.training import EMRound, fixed_identifier_m, identifier_u, train, with_m_floor
-
-#: Standardised columns the person model may read; only these go into the engine.
-MODEL_COLUMNS = ("record_id", "source", "roster_key", *MODEL_FIELDS)
 
 
 def person_cnic(std: pd.DataFrame) -> pd.Series:
@@ -356,15 +354,29 @@ def run_dedupe(
     encoding: str | None = None,
     sheet: str | None = None,
 ) -> JobResult:
-    """Read, dedupe and write one wave; every input row ends in ``clusters`` or ``rejected``."""
-    if config.backend.name == "spark":
-        from linkage.pipelines.dedupe_spark import run_dedupe_spark
+    """Read, dedupe and write one wave; every input row ends in ``clusters`` or ``rejected``.
 
-        if sheet is not None or str(input_path).lower().endswith(".xlsx"):
-            raise ConfigError("Spark does not read Excel workbooks: save the sheet as CSV "
-                              "or Parquet, or use the DuckDB backend.", file=str(input_path))
-        return run_dedupe_spark(str(input_path), str(out), config, mapping=mapping,
-                                model_path=model_path, stages=stages, encoding=encoding)
+    ``out`` is checked and locked for the whole job before anything is read
+    (:func:`linkage.outputs.output_folder`).
+    """
+    spark = config.backend.name == "spark"
+    if spark and (sheet is not None or str(input_path).lower().endswith(".xlsx")):
+        raise ConfigError("Spark does not read Excel workbooks: save the sheet as CSV "
+                          "or Parquet, or use the DuckDB backend.", file=str(input_path))
+    with output_folder(out, job="dedupe", inputs=[input_path, model_path],
+                       backend=config.backend):
+        if spark:
+            from linkage.pipelines.dedupe_spark import run_dedupe_spark
+
+            return run_dedupe_spark(str(input_path), str(out), config, mapping=mapping,
+                                    model_path=model_path, stages=stages, encoding=encoding)
+        return _dedupe_file(input_path, out, config, mapping=mapping, model_path=model_path,
+                            stages=stages, encoding=encoding, sheet=sheet)
+
+
+def _dedupe_file(input_path, out, config: DedupeConfig, *, mapping, model_path, stages,
+                 encoding, sheet) -> JobResult:
+    """The DuckDB job, run by :func:`run_dedupe` with ``out`` locked."""
     stages = stages or Stages()
     started = dt.datetime.now(dt.UTC)
     model = load_model(model_path) if model_path else None
@@ -399,7 +411,7 @@ def run_dedupe(
     with stages.stage("write outputs"):
         result.summary["timings_s"] = dict(stages.timings)
         write_outputs(out, result.tables, summary=result.summary,
-                      model_json=result.model_json, fmt=config.output_format)
+                      model_json=result.model_json, fmt=config.output_format, job="dedupe")
     return result
 
 

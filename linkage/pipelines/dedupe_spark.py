@@ -130,7 +130,7 @@ def run_dedupe_spark(
         summary["timings_s"] = dict(stages.timings)
         from linkage.io import summary_json
 
-        sf.write_outputs(spark, str(out), tables, fmt=config.output_format,
+        sf.write_outputs(spark, str(out), tables, fmt=config.output_format, job="dedupe",
                          texts={"summary.json": summary_json(summary),
                                 "model.json": scored.model_json})
     return JobResult(tables=tables, summary=summary, model_json=scored.model_json,

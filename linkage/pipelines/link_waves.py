@@ -26,6 +26,7 @@ from linkage.golden import HOUSEHOLD_FIELDS, golden_records, source_year
 from linkage.io import read_table, write_outputs
 from linkage.lineage import classify, lineage_clusters, wave_units
 from linkage.mapping import ColumnMapping
+from linkage.outputs import output_folder
 from linkage.pipelines import JobResult
 from linkage.pipelines.dedupe import (
     cluster_summary,
@@ -261,12 +262,23 @@ def run_link_waves(paths: list[str], out: str | Path, config: LinkWavesConfig, *
                    model_path: str | Path | None = None, stages: Stages | None = None,
                    encoding: str | None = None) -> JobResult:
     """Read, link and write waves given oldest first; every input row ends in
-    ``clusters`` or ``rejected``."""
-    if config.backend.name == "spark":
-        from linkage.pipelines.link_waves_spark import run_link_waves_spark
+    ``clusters`` or ``rejected``. ``out`` is checked and locked for the whole job before
+    anything is read (:func:`linkage.outputs.output_folder`)."""
+    with output_folder(out, job="link-waves", inputs=[*paths, model_path],
+                       backend=config.backend):
+        if config.backend.name == "spark":
+            from linkage.pipelines.link_waves_spark import run_link_waves_spark
 
-        return run_link_waves_spark(paths, str(out), config, mapping=mapping,
-                                    model_path=model_path, stages=stages, encoding=encoding)
+            return run_link_waves_spark(paths, str(out), config, mapping=mapping,
+                                        model_path=model_path, stages=stages,
+                                        encoding=encoding)
+        return _link_wave_files(paths, out, config, mapping=mapping, model_path=model_path,
+                                stages=stages, encoding=encoding)
+
+
+def _link_wave_files(paths, out, config: LinkWavesConfig, *, mapping, model_path, stages,
+                     encoding) -> JobResult:
+    """The DuckDB job, run by :func:`run_link_waves` with ``out`` locked."""
     stages = stages or Stages()
     started = dt.datetime.now(dt.UTC)
     model = load_model(model_path) if model_path else None
@@ -291,7 +303,7 @@ def finish(tables, summary, waves: Waves, model_json: str, out, config: LinkWave
     with stages.stage("write outputs"):
         summary["timings_s"] = dict(stages.timings)
         write_outputs(out, tables, summary=summary, model_json=model_json,
-                      fmt=config.output_format)
+                      fmt=config.output_format, job="link-waves")
     return JobResult(tables, summary, model_json, stages)
 
 

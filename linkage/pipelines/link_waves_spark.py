@@ -120,7 +120,7 @@ def run_link_waves_spark(paths: list[str], out: str, config: LinkWavesConfig, *,
     with stages.stage("write outputs"):
         summary["timings_s"] = dict(stages.timings)
         sf.write_outputs(spark, str(out), spark_tables, fmt=config.output_format,
-                         texts={"summary.json": summary_json(summary),
+                         job="link-waves", texts={"summary.json": summary_json(summary),
                                 "model.json": scored.model_json})
     return JobResult(tables, summary, scored.model_json, stages)
 

@@ -46,6 +46,7 @@ from linkage.errors import ConfigError, InputError
 from linkage.io import read_table, write_outputs
 from linkage.mapping import ColumnMapping
 from linkage.model_plan import ModelPlan, plan_model
+from linkage.outputs import output_folder
 from linkage.partner_check import excel_csv_text
 from linkage.partner_config import MatchPartnerConfig
 from linkage.partner_matching import (
@@ -390,14 +391,32 @@ def run_match_partner(
     encoding: str | None = None,
     sheet: str | None = None,
 ) -> JobResult:
-    """Read, match and write; every partner row ends in ``matches`` or ``rejected``."""
-    if config.backend.name == "spark":
-        from linkage.pipelines.match_partner_spark import run_match_partner_spark
+    """Read, match and write; every partner row ends in ``matches`` or ``rejected``.
 
-        return run_match_partner_spark(registry_paths, partner_path, str(out), config,
-                                       mapping=mapping, registry_mapping=registry_mapping,
-                                       model_path=model_path, stages=stages,
-                                       encoding=encoding, sheet=sheet)
+    ``out`` is checked and locked for the whole job before anything is read
+    (:func:`linkage.outputs.output_folder`).
+    """
+    with output_folder(out, job="match-partner",
+                       inputs=[*registry_paths, partner_path, model_path],
+                       backend=config.backend):
+        if config.backend.name == "spark":
+            from linkage.pipelines.match_partner_spark import run_match_partner_spark
+
+            return run_match_partner_spark(registry_paths, partner_path, str(out), config,
+                                           mapping=mapping,
+                                           registry_mapping=registry_mapping,
+                                           model_path=model_path, stages=stages,
+                                           encoding=encoding, sheet=sheet)
+        return _match_partner_files(registry_paths, partner_path, out, config,
+                                    mapping=mapping, registry_mapping=registry_mapping,
+                                    model_path=model_path, stages=stages,
+                                    encoding=encoding, sheet=sheet)
+
+
+def _match_partner_files(registry_paths, partner_path, out, config: MatchPartnerConfig, *,
+                         mapping, registry_mapping, model_path, stages, encoding,
+                         sheet) -> JobResult:
+    """The DuckDB job, run by :func:`run_match_partner` with ``out`` locked."""
     stages = stages or Stages()
     started = dt.datetime.now(dt.UTC)
     model = load_model(model_path) if model_path else None
@@ -433,7 +452,7 @@ def run_match_partner(
     with stages.stage("write outputs"):
         summary["timings_s"] = dict(stages.timings)
         write_outputs(out, tables, summary=summary, model_json=matching.scored.model_json,
-                      fmt=config.output_format, texts=feedback_csv(tables))
+                      fmt=config.output_format, texts=feedback_csv(tables), job="match-partner")
     return JobResult(tables=tables, summary=summary,
                               model_json=matching.scored.model_json, stages=stages)
 

@@ -88,7 +88,8 @@ def run_match_partner_spark(
         texts = {"summary.json": summary_json(summary), "model.json": matching.scored.model_json,
                  **mp.feedback_csv(tables)}
         spark_tables = {name: sf.from_pandas(spark, t) for name, t in tables.items()}
-        sf.write_outputs(spark, out, spark_tables, texts=texts, fmt=config.output_format)
+        sf.write_outputs(spark, out, spark_tables, texts=texts, fmt=config.output_format,
+                         job="match-partner")
     return JobResult(tables=tables, summary=summary, model_json=matching.scored.model_json,
                      stages=stages)
 

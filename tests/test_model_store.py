@@ -2,8 +2,7 @@ import pytest
 
 from blocking.rules import PERSON_RULES
 from linkage.errors import ConfigError
-from models.settings import MODEL_FIELDS
-from models.settings import person_settings
+from models.settings import MODEL_FIELDS, person_settings
 from models.store import for_dialect
 
 FEBRL_LIKE = {"given_name", "given_name_key", "family_name", "family_name_key",

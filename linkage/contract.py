@@ -69,7 +69,7 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "dob_year": "year of birth (int); known even for year-only dates",
     "dob_precision": "'day', 'year' (year only) or 'jan1' (1 January, likely a default)",
     "dob_out_of_range": "True when a birth year was read but is before dates.min_year or in "
-    "the future (dob, dob_year and dob_precision are then null)",
+    "the future (dob, dob_year and dob_precision are then null); null otherwise",
     "phone_std": "10-digit Pakistani mobile without leading 0/+92, e.g. '3001234567'",
     "province_std": "reference province name",
     "district_std": "reference district name (lower case key); unknown places keep "

@@ -124,7 +124,9 @@ def _standardise_distinct(raw: pd.Series, min_year: int = MIN_YEAR) -> pd.DataFr
             "dob": dob.astype("datetime64[ns]"),
             "dob_year": y.where(known).astype("Int64"),
             "dob_precision": precision,
-            "dob_out_of_range": (y.notna() & ~plausible).astype("boolean"),
+            # True or null (not False), so an absent date leaves the column empty
+            "dob_out_of_range": (y.notna() & ~plausible).astype("boolean").mask(
+                ~(y.notna() & ~plausible).fillna(False)),
         },
         index=raw.index,
     )

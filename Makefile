@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DATA := data/demo
 DEMO_RUN := runs/dedupe-2021
 
-.PHONY: demo test lint bench bench-spark bench-jobs clean
+.PHONY: demo test lint bench bench-spark bench-jobs bench-public clean
 
 # The stamps make the install step re-run only when pyproject.toml changes.
 $(VENV)/.installed-base: pyproject.toml
@@ -28,9 +28,15 @@ demo: $(VENV)/.installed-base
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
 
-# Benchmarks against plain Splink and recordlinkage (BENCHMARKS.md); ARGS=--quick for a smoke run.
+# Benchmarks against the strong generic Splink peer, plain Splink and recordlinkage, then the
+# public FEBRL ones (BENCHMARKS.md); ARGS=--quick for a smoke run, ARGS=--skip-public without FEBRL.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py $(ARGS)
+
+# FEBRL3 (dedupe) and FEBRL4 (link) without soc_sec_id: nser-link through its CLI against
+# Splink's own FEBRL settings and recordlinkage's ECM (BENCHMARKS.md, "Public benchmarks").
+bench-public: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/public.py $(ARGS)
 
 # DuckDB against Spark local[2] at 20k and 200k rows (BENCHMARKS.md, Spark section).
 bench-spark: $(VENV)/.installed-dev

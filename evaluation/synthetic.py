@@ -10,7 +10,8 @@ errors (``errors``):
   daughters married into other households (guardian W/O husband, maybe his family name),
   sons' households split off, migrations, ~10% of households not re-surveyed, new ones
   added - plus ~4% of households registered a second time by dynamic registration
-  (``dynamic_2023``/``dynamic_2024``) and a few people registered twice alone;
+  (``dynamic_2023``/``dynamic_2024``; a quarter of them by another adult of the
+  household, so relations are re-expressed) and a few people registered twice alone;
 * ``partner_flood_2022`` - a beneficiary list formatted the partner's way (upper case,
   dashed CNICs, dd/mm/yyyy, no household id, ``poverty_flag``); ~20% of its people are
   in no registry wave;
@@ -18,6 +19,10 @@ errors (``errors``):
   ``household_true_id`` (the household the person truly lived in at the time; a 2011
   household that continues keeps its id in 2021) and ``household_head`` (1 for its
   true head).
+
+Recording errors never come from the engine's own tables (``errors``,
+``synthetic_vocab``); ``evaluation.variant_audit`` measures how many variants the
+engine's standardisation still maps back by itself.
 
 Same seed gives byte-identical files: all randomness comes from
 ``numpy.random.default_rng(seed)`` (world) and streams derived from the seed (errors).
@@ -32,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.errors import DAY, DEFAULT_RATES, JAN1, YEAR_ONLY, ErrorRates, apply_errors
-from evaluation.synthetic_vocab import geography, name_pools
+from evaluation.synthetic_vocab import geography, name_pools, urdu_spelling
 from evaluation.synthetic_world import (
     F_BEGUM,
     F_BIBI,
@@ -67,6 +72,8 @@ DYNAMIC_DATES = {"dynamic_2023": np.datetime64("2023-06-01"), "dynamic_2024": np
 #: share of 2021 survey households registered again, and of single people registered again
 DYNAMIC_HOUSEHOLD_SHARE = 0.04
 DYNAMIC_PERSON_SHARE = 0.001
+#: share of re-registered households in which another adult registers as head
+DYNAMIC_OTHER_REGISTRANT = 0.25
 PARTNER_SHARE = 0.03  # partner rows per wave-2021 row
 PARTNER_UNREGISTERED = 0.2
 
@@ -295,7 +302,7 @@ def _noisy(world: World, rec: dict[str, np.ndarray], household: np.ndarray, rate
     rec = rec | {"household": household,
                  "gender": np.where(rec["female"], "_F", "_M").astype(object)}
     pools = world.pools
-    return apply_errors(rec, rates, seed, source, pools.variants, pools.urdu, log)
+    return apply_errors(rec, rates, seed, source, pools.variants, urdu_spelling, log)
 
 
 def _wave(world: World, rng: np.random.Generator, year: int, rates: ErrorRates, seed: int,
@@ -319,12 +326,41 @@ def _wave(world: World, rng: np.random.Generator, year: int, rates: ErrorRates, 
     return frame, clean
 
 
+def _registrant_relations(world: World, rng: np.random.Generator, pids: np.ndarray,
+                          code: np.ndarray, lone: np.ndarray, relation: np.ndarray) -> np.ndarray:
+    """Relations as a desk records them: in ``DYNAMIC_OTHER_REGISTRANT`` of re-registered
+    households another adult (the wife, a grown son) comes to the desk and is written
+    as head, and everyone is listed relative to them (the old head becomes Father or
+    Spouse, brothers appear as Brother)."""
+    P = world.people
+    adult = age_at(P["birth"][pids], REF_2021) >= 18
+    n_hh = int(code.max()) + 1 if len(code) else 0
+    # one candidate per household: the adult non-head member with the highest draw
+    draw = np.where(adult & (relation != 0) & ~lone, rng.random(len(pids)), -1.0)
+    order = np.lexsort((draw, code))
+    last = np.r_[code[order][1:] != code[order][:-1], True] if len(code) else np.zeros(0, bool)
+    best = np.full(n_hh, -1, dtype=np.int64)
+    best_draw = np.full(n_hh, -1.0)
+    best[code[order][last]] = pids[order][last]
+    best_draw[code[order][last]] = draw[order][last]
+    switch = (best_draw >= 0) & (rng.random(n_hh) < DYNAMIC_OTHER_REGISTRANT)
+    rows = switch[code] if len(code) else np.zeros(0, bool)
+    out = relation.copy()
+    if rows.any():
+        out[rows] = relations(P, pids[rows], best[code[rows]], REF_2021)
+    return out
+
+
 def _dynamic(world: World, rng: np.random.Generator, wave21: dict[str, np.ndarray],
              rates: ErrorRates, seed: int, log: dict | None) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Second registrations through dynamic registration desks (2023-24).
 
     ~4% of surveyed 2021 households again (all members, or some left out), plus a few
-    adults registering alone; new household and record ids, self-reported values.
+    adults registering alone; new household and record ids, self-reported values. A
+    quarter of the households are registered by another adult, so relations are
+    given relative to them; the desk's errors (``DEFAULT_RATES["dynamic"]``: guardians
+    left out, years for dates, typos) make members weak one by one while the household
+    (address, tehsil, size, most members) is plainly the same.
     """
     P = world.people
     hh_all = wave21["true_household"]
@@ -347,6 +383,7 @@ def _dynamic(world: World, rng: np.random.Generator, wave21: dict[str, np.ndarra
     cnic_when = np.where(year_of == "dynamic_2023", DYNAMIC_DATES["dynamic_2023"], DYNAMIC_DATES["dynamic_2024"])
     clean = clean_records(world, pids, hh, world.hh21, REF_2021, REF_2021, "phone_2021")
     clean["cnic"] = np.where(P["cnic_date"][pids] <= cnic_when, P["cnic"][pids], "").astype(object)
+    clean["relation"] = _registrant_relations(world, rng, pids, code, lone, clean["relation"])
     # self-reported: the registrant's phone (required at the desk, often a new number),
     # a poorer PMT, lone registrants as heads of a one-person household
     registrant = (clean["relation"] == 0) | lone

@@ -2,9 +2,16 @@
 
 Everything random in the generator draws from the pools built here, so that places,
 CNIC prefixes and names are real (``linkage.reference``) rather than invented.  The few
-hand-written lists (district misspellings, address words, regional surname boosts) are
-small, named, and say where they come from.  Pools are built once per process (cached)
-and hold plain numpy arrays so the generator can sample them vectorised.
+hand-written lists (district and province misspellings, Muhammad forms, address words,
+regional surname boosts) are small, named, and say where they come from.  Pools are
+built once per process (cached) and hold plain numpy arrays so the generator can sample
+them vectorised.
+
+Spelling variants must not come from the engine's own tables: attested name variants
+are drawn only from the held-out part of the reference lists
+(``linkage.reference.holdout``; ``generator_may_write``), the hand lists are disjoint
+from the engine's aliases and abbreviations, and Urdu script is written by rule
+(``urdu_spelling``), not looked up in the list the engine reads it back with.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from linkage import reference
+from linkage.reference.holdout import is_held_out
+from linkage.standardise.name_rules import ABBREVIATIONS, latin_tokens
+from linkage.standardise.name_variants import engine_spellings
 
 #: First CNIC digit per province (python-stdnum ``PROVINCES``; SOURCES.md section 3).
 PROVINCE_CODE: dict[str, int] = {
@@ -29,81 +39,124 @@ PROVINCE_CODE: dict[str, int] = {
 }
 
 # --- hand-written spelling lists -----------------------------------------------------------
-# District spellings seen in registry and beneficiary lists (old names, abbreviations,
-# phonetic spellings); several are the spellings of the community CNIC list (1.4).
+# The generator's own spellings, written for it and kept apart from the engine's hand
+# tables: none of them is found by exact lookup in ``linkage.standardise.places``
+# (aliases, seats, reference names after case/dot/space folding) or in the engine's
+# name lists; ``tests/test_variant_split.py`` enforces it. The engine has to resolve
+# them the way it would resolve a spelling no table lists, by similarity. Joins, splits,
+# initials, typos and case are made procedurally (``evaluation.errors``), not listed.
+
+#: District misspellings: phonetic respellings and slips as written on registry and
+#: beneficiary lists.
 DISTRICT_VARIANTS: dict[str, tuple[str, ...]] = {
-    "Larkana": ("Larkano", "Larkhana"),
-    "Hyderabad": ("Hydrabad", "Haiderabad", "Hyderabad Sindh"),
-    "Rahim Yar Khan": ("RY Khan", "R.Y. Khan", "Rahimyar Khan", "Rahim Yaar Khan"),
-    "Rawalpindi": ("Rawal Pindi", "Pindi", "Rwp"),
-    "Tharparkar": ("Thar Parkar", "Thar", "Mithi"),
-    "Nowshera": ("Nowshehra", "Naushera", "Noshera"),
-    "Dera Ghazi Khan": ("D.G. Khan", "DG Khan", "D G Khan", "Dera Ghazi Kahn"),
-    "Dera Ismail Khan": ("D.I. Khan", "DI Khan", "D I Khan"),
-    "Muzaffargarh": ("Muzafargarh", "Muzaffar Garh", "Mzg"),
-    "Sheikhupura": ("Shekhupura", "Sheikhopura", "Shiekhupura"),
-    "Faisalabad": ("Lyallpur", "Faislabad", "Fsd"),
-    "Toba Tek Singh": ("T.T. Singh", "TT Singh", "Toba Tek Sing"),
-    "Mandi Bahauddin": ("M.B. Din", "Mandi Baha ud Din", "Mandi Bahaudin"),
-    "Nankana Sahib": ("Nankana", "Nankana Sb"),
-    "Bahawalnagar": ("Bahawal Nagar", "Bwn"),
-    "Bahawalpur": ("Bahawal Pur", "Bwp"),
-    "Pakpattan": ("Pak Pattan", "Pakpatan"),
-    "Abbottabad": ("Abbotabad", "Abottabad"),
-    "Peshawar": ("Peshawer", "Pesh"),
-    "Mansehra": ("Manshera", "Mansehra Hazara"),
-    "Batagram": ("Battagram",),
-    "Lakki Marwat": ("Lucky Marwat", "Lakki"),
-    "Shaheed Benazirabad": ("Nawabshah", "SBA", "Shaheed Benazir Abad"),
-    "Kambar Shahdad Kot": ("Qambar Shahdadkot", "Kamber", "Qambar Shahdad Kot"),
-    "Naushahro Feroze": ("Noshero Feroz", "Naushero Feroze", "Nausheroferoz"),
-    "Mirpur Khas": ("Mirpurkhas", "Meerpur Khas"),
-    "Umer Kot": ("Umerkot", "Umarkot"),
-    "Tando Allahyar": ("Tando Allah Yar", "Tando Allahiar"),
-    "Tando Muhammad Khan": ("Tando Mohammad Khan", "T.M. Khan"),
-    "Jacobabad": ("Jacobabad Sindh", "Jekababad"),
-    "Kashmore": ("Kashmor", "Kandhkot"),
-    "Matiari": ("Matiyari", "Matyari"),
-    "Badin": ("Badeen",),
-    "Malir": ("Maleer", "Karachi Malir"),
-    "Karachi East": ("Karachi (East)", "Karachi-East", "East Karachi", "Karachi Sharqi"),
-    "Karachi West": ("Karachi (West)", "Karachi-West", "Karachi Gharbi"),
-    "Karachi Central": ("Karachi (Central)", "Central Karachi", "Karachi Wasti"),
-    "Karachi South": ("Karachi (South)", "Karachi-South", "Karachi Junubi"),
-    "Killa Abdullah": ("Qila Abdullah", "Killa Abdulla"),
-    "Killa Saifullah": ("Qila Saifullah", "Killa Saif Ullah"),
-    "Jaffarabad": ("Jafarabad", "Jaffar Abad"),
-    "Nasirabad": ("Naseerabad", "Nasir Abad"),
-    "Kachhi": ("Kachi", "Bolan"),
+    "Larkana": ("Larkhana", "Larakana", "Larkanah"),
+    "Hyderabad": ("Hyderabaad", "Hydarabad", "Heyderabad"),
+    "Rahim Yar Khan": ("Rahim Yar Kahn", "Raheem Yar Khan", "Rahim Yaar Khan"),
+    "Rawalpindi": ("Rawalpindy", "Rawalpndi", "Rawlpindi"),
+    "Tharparkar": ("Thaparkar", "Tharparkur", "Tharparkr"),
+    "Nowshera": ("Nowshara", "Noshehra", "Naushehra"),
+    "Dera Ghazi Khan": ("Dera Gazi Kahn", "Dera Ghazi Kan", "Dera Ghaazi Khan"),
+    "Dera Ismail Khan": ("Dera Ismial Khan", "Dera Esmail Khan", "Dera Ismaeel Khan"),
+    "Muzaffargarh": ("Muzzafargarh", "Muzafrgarh", "Muzaffergarh"),
+    "Sheikhupura": ("Sheikupura", "Sheikhupoora", "Shekhopura"),
+    "Faisalabad": ("Faisalabaad", "Faslabad", "Fasialabad"),
+    "Toba Tek Singh": ("Toba Take Singh", "Toba Tek Sigh", "Toba Tak Singh"),
+    "Mandi Bahauddin": ("Mandi Bahauddeen", "Mandi Bahawuddin", "Mandi Bahawaddin"),
+    "Nankana Sahib": ("Nankana Sahab", "Nankana Saheb"),
+    "Bahawalnagar": ("Bahawalnagr", "Bahawelnagar", "Bhawalnagar"),
+    "Bahawalpur": ("Bahawalpure", "Bhawalpur", "Bahwalpur"),
+    "Pakpattan": ("Pakpatan", "Pak Patan"),
+    "Abbottabad": ("Abtabad", "Ebtabad", "Abbottabaad"),
+    "Peshawar": ("Peshawor", "Pishawar", "Peshwar"),
+    "Mansehra": ("Mansera", "Mansahra"),
+    "Batagram": ("Battagram", "Batgram"),
+    "Lakki Marwat": ("Laki Marwat", "Lakki Marwet"),
+    "Shaheed Benazirabad": ("Shaheed Benazeerabad", "Shaheed Benzirabad", "Shahid Benazirabad"),
+    "Kambar Shahdad Kot": ("Qamber Shahdadkot", "Kamber Shahdad Kot", "Kambar Shadadkot"),
+    "Naushahro Feroze": ("Nausharo Feroz", "Noshahro Feroze", "Naushahro Firoz"),
+    "Mirpur Khas": ("Meerpurkhas", "Mirpur Khaas", "Mirpurkhaas"),
+    "Umer Kot": ("Umer Kote", "Omerkot", "Umerkott"),
+    "Tando Allahyar": ("Tando Alahyar", "Tando Allahyaar", "Tando Allah Yaar"),
+    "Tando Muhammad Khan": ("Tando Mohd Khan", "Tando Muhammed Khan"),
+    "Jacobabad": ("Jacobaabad", "Jaccobabad", "Jakobabad"),
+    "Kashmore": ("Kashmor", "Kashmour"),
+    "Matiari": ("Matiary", "Mattiari"),
+    "Badin": ("Baddin", "Badinn"),
+    "Malir": ("Malear", "Mallir"),
+    "Karachi East": ("Karachi Est", "Karachi Easte"),
+    "Karachi West": ("Karachi Wast", "Karachi Wes"),
+    "Karachi Central": ("Karachi Centeral", "Karachi Centrl"),
+    "Karachi South": ("Karachi Soth", "Karachi Sauth"),
+    "Killa Abdullah": ("Kila Abdullah", "Qilla Abdulla"),
+    "Killa Saifullah": ("Kila Saifullah", "Qila Saifulla"),
+    "Jaffarabad": ("Jafferabad", "Jaffrabad"),
+    "Nasirabad": ("Naseerabad", "Nasirabaad"),
+    "Kachhi": ("Kacchi", "Kachchhi"),
     "Gwadar": ("Gawadar", "Gwader"),
     "Chagai": ("Chaghi", "Chagi"),
-    "Musakhel": ("Musa Khel", "Musakhail"),
-    "Sibi": ("Sibbi",),
-    "Lasbela": ("Las Bela", "Lasbella"),
-    "Kech": ("Turbat", "Kech (Turbat)"),
-    "Bajaur": ("Bajour", "Bajaur Agency"),
-    "Mohmand": ("Mehmand", "Mohmand Agency"),
-    "Kurram": ("Kuram", "Kurram Agency"),
-    "Khyber": ("Khyber Agency", "Khaibar"),
-    "North Waziristan": ("N. Waziristan", "North Wazirstan", "Narth Waziristan"),
-    "South Waziristan": ("S. Waziristan", "South Wazirstan"),
-    "Islamabad": ("ICT", "Isb", "Islamabad Capital"),
-    "Jhang": ("Jhang Sadar", "Jang"),
-    "Khairpur": ("Khairpur Mirs", "Khair Pur"),
+    "Musakhel": ("Musakhail", "Moosakhel"),
+    "Sibi": ("Sibbi", "Seebi"),
+    "Lasbela": ("Lasbella", "Lus Bela"),
+    "Kech": ("Kich", "Kaich"),
+    "Bajaur": ("Bajour", "Bajawar"),
+    "Mohmand": ("Mehmand", "Momand"),
+    "Kurram": ("Kuram", "Khurram"),
+    "Khyber": ("Khaiber", "Kheyber"),
+    "North Waziristan": ("North Wazirstan", "Narth Waziristan"),
+    "South Waziristan": ("South Wazirstan", "Suth Waziristan"),
+    "Islamabad": ("Islambad", "Islamabaad", "Islaamabad"),
+    "Jhang": ("Jhung", "Jhangh"),
+    "Khairpur": ("Khairpure", "Kherpur", "Khairpoor"),
     "Charsadda": ("Charsada", "Charsaddah"),
-    "Sahiwal": ("Sahiwal Punjab", "Saiwal"),
-    "Sialkot": ("Sailkot", "Sialkote"),
-    "Gujranwala": ("Gujranwalla", "Gujranwala Cantt"),
-    "Multan": ("Multan Sadar", "Mooltan"),
+    "Sahiwal": ("Saiwal", "Sahiwall"),
+    "Sialkot": ("Sailkot", "Sialkoat"),
+    "Gujranwala": ("Gujranwalah", "Gujrawala", "Goojranwala"),
+    "Multan": ("Multaan", "Moltan"),
+    "Lahore": ("Lahor", "Lahoor", "Lahour"),
+    "Quetta": ("Queta", "Kuetta", "Quatta"),
+    "Sargodha": ("Sarghoda", "Sargoda"),
+    "Gujrat": ("Gujarat", "Gujraat"),
+    "Sukkur": ("Sukker", "Sakkar", "Sukhur"),
+    "Mardan": ("Mardaan", "Merdan"),
+    "Swabi": ("Sawabi", "Swaabi"),
+    "Kasur": ("Kasoor", "Qasoor"),
+    "Okara": ("Okarah", "Ukara"),
+    "Vehari": ("Vihari", "Wehari"),
+    "Khanewal": ("Khaniwal", "Khanewaal"),
+    "Jhelum": ("Jehlum", "Jhelam"),
+    "Chakwal": ("Chakwaal", "Chackwal"),
+    "Attock": ("Atock", "Attok"),
+    "Mianwali": ("Mianwaali", "Mianwalli"),
+    "Bhakkar": ("Bhakar", "Bakhar"),
+    "Layyah": ("Leiah", "Layya"),
+    "Rajanpur": ("Rajanpoor", "Rajnpur"),
+    "Dadu": ("Dado", "Daddu"),
+    "Thatta": ("Thata", "Tatta"),
+    "Shikarpur": ("Shikarpoor", "Shkarpur"),
+    "Ghotki": ("Ghotky", "Gotki"),
+    "Sanghar": ("Sangar", "Sanghaar"),
+    "Kohat": ("Kohaat", "Kohatt"),
+    "Bannu": ("Banu", "Bannoo"),
+    "Chitral": ("Chitraal", "Chatral"),
+    "Haripur": ("Haripoor", "Hairpur"),
+    "Hafizabad": ("Hafizabaad", "Hafzabad"),
+    "Narowal": ("Narowaal", "Naarowal"),
+    "Chiniot": ("Chinyot", "Chiniote"),
+    "Khushab": ("Khoshab", "Khushaab"),
+    "Lodhran": ("Lodhraan", "Lodran"),
 }
 
+#: Province misspellings (the engine's alias table holds the abbreviations and old names
+#: such as NWFP, KPK, Sind; initials are also made procedurally).
 PROVINCE_VARIANTS: dict[str, tuple[str, ...]] = {
-    "Khyber Pakhtunkhwa": ("NWFP", "KPK", "KP", "K.P.K", "Khyber Pakhtoonkhwa", "N.W.F.P"),
-    "Sindh": ("Sind", "SINDH", "sindh"),
-    "Punjab": ("Panjab", "PUNJAB", "Pb"),
-    "Balochistan": ("Baluchistan", "Blochistan", "BALOCHISTAN"),
-    "FATA": ("Ex-FATA", "Tribal Areas", "KP Merged Districts", "F.A.T.A"),
-    "Islamabad Capital Territory": ("Islamabad", "ICT", "Federal Capital"),
+    "Khyber Pakhtunkhwa": ("Khyber Pakhtunkhuwa", "Khaiber Pakhtunkhwa", "Kyber Pakhtunkhwa",
+                           "Khyber Pukhtoonkhuwa"),
+    "Sindh": ("Sindhh", "Sinndh", "Sndh"),
+    "Punjab": ("Punjaab", "Punajb", "Panjaab"),
+    "Balochistan": ("Balochsitan", "Balouchistan", "Baloochistan"),
+    "FATA": ("F A T A Merged", "Fatta", "Tribal Area"),
+    "Islamabad Capital Territory": ("Islamabad Capital Teritory", "Islamabad Capitel Territory",
+                                    "Islambad Capital Territory"),
 }
 
 # Surnames the reference list holds that are strongly regional; boosted in that
@@ -122,18 +175,11 @@ REGIONAL_FAMILY: dict[int, tuple[str, ...]] = {
     6: ("Abbasi", "Kiani", "Raja", "Awan", "Malik", "Chaudhry", "Qureshi", "Khan", "Butt"),
 }
 
-# Urdu spellings for common surnames missing from the urdupoint list, plus corrections
-# where that list gives a different word (مالک "owner" for the surname Malik ملک).
-URDU_EXTRA: dict[str, str] = {
-    "butt": "بٹ", "baloch": "بلوچ", "jutt": "جٹ", "rajput": "راجپوت", "soomro": "سومرو",
-    "bhatti": "بھٹی", "khattak": "خٹک", "memon": "میمن", "siddiqui": "صدیقی",
-    "ansari": "انصاری", "malik": "ملک", "abdul": "عبدال", "ul": "ال", "e": "ے",
-    "cheema": "چیمہ", "bajwa": "باجوہ", "jatoi": "جتوئی", "laghari": "لغاری",
-    "mughal": "مغل", "yousafzai": "یوسفزئی", "kakar": "کاکڑ",
-}
-
+#: Ways of writing Muhammad that are the generator's own (the engine's abbreviation list
+#: holds the common ones: Mohd, Md, Mohammad, Muhammed...). "M." and truncations come from
+#: the procedural abbreviation error.
 MUHAMMAD_FORMS: tuple[str, ...] = (
-    "Mohammad", "Muhammed", "Mohammed", "Muhamad", "Mohd", "Md", "Muhd", "M.",
+    "Mohammud", "Muhamaad", "Muhammd", "Mohmed", "Mahomed", "Muhummad", "Mohmd", "Muhmd",
 )
 
 # Locality words for addresses (common Pakistani mohalla/colony stems and landmarks).
@@ -282,7 +328,6 @@ class NamePools:
     family: np.ndarray
     family_p: np.ndarray  # shape (8, len(family)), row = province code
     variants: dict[str, tuple[str, ...]]
-    urdu: dict[str, str]
 
     def given(self, rng: np.random.Generator, female: np.ndarray) -> np.ndarray:
         """One given name per row, drawn from the pool of that row's sex."""
@@ -318,13 +363,27 @@ def _given_pool(names: list[str], top: list[str]) -> tuple[np.ndarray, np.ndarra
     return np.array(order, dtype=object), w / w.sum()
 
 
+def generator_may_write(spelling: str) -> bool:
+    """True when ``spelling`` is in no table of the engine: held out by the reference split
+    (``linkage.reference.holdout``), and after the engine's own tokenising
+    (``latin_tokens``) none of its tokens is a spelling the engine's name tables or hand
+    lists know."""
+    raw = re.findall(r"[a-z]+", spelling.lower())
+    tokens = latin_tokens(spelling)
+    known = engine_spellings()
+    return (is_held_out(spelling) and bool(tokens)
+            and not any(t in ABBREVIATIONS and ABBREVIATIONS[t] != t for t in raw)
+            and not any(t in known for t in tokens))
+
+
 def _variant_map(vocab_tokens: set[str]) -> dict[str, tuple[str, ...]]:
-    """Attested alternative spellings for every token of the name vocabulary.
+    """Attested alternative spellings for tokens of the name vocabulary, from the
+    held-out part of the reference lists only (``generator_may_write``).
 
     Urdu-spelling groups (urdupoint) are attested spellings; Arabic-spelling groups
     (arabnamer) are partly rule-generated, so only those close to the original
-    (rapidfuzz ratio >= 75, no apostrophes) are kept.  Tokens with no attested variant
-    get common romanisation swaps (ee/i, oo/u, q/k, final -ah/-a).
+    (rapidfuzz ratio >= 75, no apostrophes) are kept.  Tokens without a held-out
+    variant get none here: procedural respellings (``evaluation.errors``) cover them.
     """
     groups: dict[str, set[str]] = {}
     for variants in reference.name_variants_urdu()["latin_variants"]:
@@ -337,23 +396,67 @@ def _variant_map(vocab_tokens: set[str]) -> dict[str, tuple[str, ...]]:
             if v.lower() in vocab_tokens:
                 near = {x for x in vs if fuzz.ratio(v.lower(), x.lower()) >= 75}
                 groups.setdefault(v.lower(), set()).update(near)
-    rules = (("ee", "i"), ("oo", "u"), ("ou", "u"), ("q", "k"), ("ai", "ay"), ("z", "s"),
-             ("eh", "ah"), ("aa", "a"))
     out: dict[str, tuple[str, ...]] = {}
     for tok in sorted(vocab_tokens):
-        cand = {v for v in groups.get(tok, set()) if v.lower() != tok}
-        if not cand:
-            for a, b in rules:
-                if a in tok:
-                    cand.add(tok.replace(a, b, 1).title())
-            if tok.endswith("ah"):
-                cand.add(tok[:-1].title())
-            elif tok.endswith("a"):
-                cand.add((tok + "h").title())
+        own = latin_tokens(tok)
+        cand = {v for v in groups.get(tok, set())
+                if v.lower() != tok and latin_tokens(v) != own and generator_may_write(v)}
         if cand:
             out[tok] = tuple(sorted(cand))
     out["muhammad"] = MUHAMMAD_FORMS
     return out
+
+
+# Latin -> Urdu letters for ``urdu_spelling``: digraphs first, then single letters.
+_URDU_DIGRAPHS = {"kh": "خ", "gh": "غ", "sh": "ش", "ch": "چ", "th": "تھ", "ph": "پھ",
+                  "bh": "بھ", "dh": "دھ", "jh": "جھ", "zh": "ژ", "aa": "ا", "ee": "ی",
+                  "oo": "و", "ou": "و", "ai": "ی", "ay": "ے", "ey": "ی"}
+_URDU_LETTERS = {"b": "ب", "p": "پ", "t": "ت", "j": "ج", "d": "د", "r": "ر", "z": "ز",
+                 "s": "س", "f": "ف", "q": "ق", "k": "ک", "g": "گ", "l": "ل", "m": "م",
+                 "n": "ن", "v": "و", "w": "و", "h": "ح", "y": "ی", "c": "ک", "x": "کس",
+                 "o": "و"}
+
+
+@cache
+def urdu_spelling(token: str) -> str:
+    """A Latin name written in Urdu script by ear, with the generator's own rules.
+
+    Not from any name list (the engine reads Urdu through the urdupoint list): digraphs
+    (kh, sh, gh, ch, aspirates), long vowels (aa, ee, oo) as letters, short medial
+    vowels left out as Urdu writing does, an initial vowel as alif, a final -a as ہ for
+    longer words and ا in short ones, -i as ی, -e as ے, h as ح except at the end (ہ).
+    Names whose spelling needs ع, ص or ط come out differently from the dictionary
+    spelling, as they do when a clerk spells a name by its sound.
+
+    >>> urdu_spelling("muhammad"), urdu_spelling("naveed"), urdu_spelling("ahmad")
+    ('محمد', 'نوید', 'احمد')
+    """
+    word = token.lower()
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        two, ch = word[i:i + 2], word[i]
+        last = i == len(word) - 1
+        if i > 0 and ch == word[i - 1] and ch not in "aeiou":  # doubled consonant: one letter
+            i += 1
+            continue
+        if two in _URDU_DIGRAPHS and not (i == 0 and two in ("aa", "ai", "ay", "ee", "oo", "ou")):
+            out.append(_URDU_DIGRAPHS[two])
+            i += 2
+            continue
+        if ch in "aeiou":
+            if i == 0:
+                out.append("آ" if two == "aa" else "ا")
+            elif last:
+                out.append({"a": "ہ" if len(word) > 3 else "ا", "i": "ی", "e": "ے"}.get(ch, "و"))
+            elif ch == "o" or (ch == "a" and len(word) <= 4):  # o; the long a of Khan, Shah
+                out.append("و" if ch == "o" else "ا")
+        elif ch == "h" and last:
+            out.append("ہ")
+        else:
+            out.append(_URDU_LETTERS.get(ch, ""))
+        i += 1
+    return "".join(out)
 
 
 @cache
@@ -385,11 +488,8 @@ def name_pools() -> NamePools:
 
     tokens = {t for x in [*male, *female, *fam, "Muhammad", "Bibi", "Begum", "Khatoon"]
               for t in x.lower().replace("-", " ").split()}
-    lu = reference.names_latin_urdu()
-    urdu = dict(zip(lu["name_latin"].str.lower(), lu["name_urdu"], strict=True))
-    urdu = {k: v for k, v in urdu.items() if k in tokens} | URDU_EXTRA
     return NamePools(
         male=male, male_p=male_p, female=female, female_p=female_p,
         family=np.array(fam, dtype=object), family_p=family_p,
-        variants=_variant_map(tokens), urdu=urdu,
+        variants=_variant_map(tokens),
     )

@@ -11,6 +11,11 @@ populations are processed with numpy indexing instead of per-person Python loops
 Ancestors who never appear in a household (a head's late father, a wife's father) are
 "virtual" people with ``hh_2011 == hh_2021 == -1``: they exist so every guardian name
 is the name of a real person of the simulation.
+
+The hard cases of real registries come from the world, not from recording errors:
+twins (same mother and birth date), younger siblings with names rhyming with an elder
+one's, boys named after their grandfather (cousin namesakes in one village), brides
+whose guardian, household and district change between the waves.
 """
 
 from __future__ import annotations
@@ -33,6 +38,13 @@ REF_2011 = np.datetime64("2011-03-01")
 REF_2021 = np.datetime64("2021-03-01")
 NEVER = np.datetime64("2200-01-01")
 YEAR = 365.25
+#: Share of births that are twins (about 1.5% in Pakistan's DHS).
+TWIN_SHARE = 0.015
+#: Share of boys named after their paternal grandfather, so cousins of one village can
+#: share a name, a family name and nearly a birth year.
+NAMED_AFTER_GRANDFATHER = 0.15
+#: Share of younger siblings given a name rhyming with an elder one's (Shahid, Zahid).
+RHYMING_SIBLINGS = 0.12
 
 # Female name styles: how the second part of a woman's name is written.
 F_FAMILY, F_BIBI, F_BEGUM, F_KHATOON, F_GIVEN_ONLY, F_SECOND = range(6)
@@ -293,7 +305,8 @@ def _births(rng: np.random.Generator, mother_age: np.ndarray, start_age: np.ndar
     """Children per mother and their ages, for births between ``start_age`` and min(age, 44).
 
     Returns (index of the mother for each child, child age).  The mother is therefore
-    18-44 years older than each child.
+    18-44 years older than each child.  ``TWIN_SHARE`` of births are twins: same mother,
+    same birth date (their names differ: ``_distinct_sibling_names``).
     """
     lo = np.maximum(start_age, 18.0)
     hi = np.minimum(mother_age, 44.0)
@@ -301,6 +314,8 @@ def _births(rng: np.random.Generator, mother_age: np.ndarray, start_age: np.ndar
     k = np.minimum(rng.poisson(rate * span), cap)
     owner = np.repeat(np.arange(len(mother_age)), k)
     at_birth = lo[owner] + rng.random(len(owner)) * span[owner]
+    twin = rng.random(len(owner)) < TWIN_SHARE  # a second child born the same day
+    owner, at_birth = np.concatenate([owner, owner[twin]]), np.concatenate([at_birth, at_birth[twin]])
     return owner, mother_age[owner] - at_birth
 
 
@@ -384,8 +399,10 @@ def _children(b: _Batch, mh, husband, mother, mother_age, wed_age, female_head) 
     link_couple(b.P, sons, dils, years_before(b.ref, dil_age - dil_wed))
     g_owner, g_age = _births(rng, dil_age, dil_wed, 0.32, 7)
     g_hh = hs[g_owner]
-    b.add(g_hh, female=rng.random(len(g_owner)) < 0.49, birth=b.born(g_age), family=b.family[g_hh],
-          birth_district=b.district[g_hh], father=sons[g_owner], mother=dils[g_owner])
+    grandchildren = b.add(g_hh, female=rng.random(len(g_owner)) < 0.49, birth=b.born(g_age),
+                          family=b.family[g_hh], birth_district=b.district[g_hh],
+                          father=sons[g_owner], mother=dils[g_owner])
+    name_after_grandfather(b.P, rng, grandchildren)
 
 
 def _head_parents(b: _Batch, head: np.ndarray, head_age: np.ndarray, female_head: np.ndarray,
@@ -605,7 +622,8 @@ def _split(P: People, rng: np.random.Generator, hh21: pd.DataFrame, first_id: in
 
 
 def _bear(P: People, rng: np.random.Generator, pools: NamePools, hh_district: np.ndarray) -> None:
-    """Births 2011-2021 to every couple while the wife is 18-44 and both are alive."""
+    """Births 2011-2021 to every couple while the wife is 18-44 and both are alive
+    (``TWIN_SHARE`` of them twins; some boys named after their grandfather)."""
     wife = np.flatnonzero(P["female"] & (P["spouse"] >= 0) & (P["hh_2021"] >= 0) & (P["death"] > REF_2021))
     husband = P["spouse"][wife]
     start = np.maximum(np.maximum(REF_2011, P["marriage"][wife]), after(P["birth"][wife], 18))
@@ -614,13 +632,16 @@ def _bear(P: People, rng: np.random.Generator, pools: NamePools, hh_district: np
     k = np.minimum(rng.poisson(0.2 * span / YEAR), 6)
     owner = np.repeat(np.arange(len(wife)), k)
     born = start[owner] + (rng.random(len(owner)) * span[owner]).astype("timedelta64[D]")
+    twin = rng.random(len(owner)) < TWIN_SHARE
+    owner, born = np.concatenate([owner, owner[twin]]), np.concatenate([born, born[twin]])
     mo, fa = wife[owner], husband[owner]
     hh = P["hh_2021"][mo]
     dies = rng.random(len(owner)) < 0.03
     death = np.where(dies, born + rng.integers(1, 700, len(owner)).astype("timedelta64[D]"), NEVER)
-    add_people(P, rng, pools, female=rng.random(len(owner)) < 0.49, birth=born,
-               family=P["family"][fa], birth_district=hh_district[hh], father=fa, mother=mo,
-               death=death, hh_2021=np.where(death > REF_2021, hh, -1))
+    kids = add_people(P, rng, pools, female=rng.random(len(owner)) < 0.49, birth=born,
+                      family=P["family"][fa], birth_district=hh_district[hh], father=fa,
+                      mother=mo, death=death, hh_2021=np.where(death > REF_2021, hh, -1))
+    name_after_grandfather(P, rng, kids)
 
 
 def _relocate(rng: np.random.Generator, geo: Geography, ucs: UnionCouncils, district: np.ndarray,
@@ -656,6 +677,43 @@ def choose_heads(P: People, hh_col: str, designated: np.ndarray) -> np.ndarray:
     heads = np.full(len(designated), -1, dtype=np.int64)
     heads[hh[order][first]] = members[order][first]
     return heads
+
+
+def name_after_grandfather(P: People, rng: np.random.Generator, kids: np.ndarray) -> None:
+    """Some boys get their paternal grandfather's given name: the sons of two brothers
+    then share given name, family name and village, often within a few years of birth
+    (the namesakes that make false links in dense registries)."""
+    boys = kids[~P["female"][kids] & (rng.random(len(kids)) < NAMED_AFTER_GRANDFATHER)]
+    grandfather = take(P["father"], P["father"][boys], -1)
+    named = boys[grandfather >= 0]
+    P["given"][named] = P["given"][grandfather[grandfather >= 0]]
+
+
+def _rhyming_siblings(P: People, rng: np.random.Generator, pools: NamePools) -> None:
+    """Give some younger siblings a name ending like an elder sibling's of the same sex
+    (Shahid and Zahid, Imran and Kamran, Nazia and Fozia): brothers sharing guardian,
+    address and nearly a birth year, with names a string comparison finds close."""
+    kids = np.flatnonzero((P["father"] >= 0) & ((P["hh_2011"] >= 0) | (P["hh_2021"] >= 0)))
+    df = pd.DataFrame({"pid": kids, "father": P["father"][kids], "female": P["female"][kids],
+                       "birth": P["birth"][kids]}).sort_values(["father", "female", "birth", "pid"])
+    elder = df.groupby(["father", "female"])["pid"].shift(1)
+    pick = elder.notna().to_numpy() & (rng.random(len(df)) < RHYMING_SIBLINGS)
+    if not pick.any():
+        return
+    by_ending: dict[tuple[bool, str], list[str]] = {}
+    for female, pool in ((False, pools.male), (True, pools.female)):
+        for name in pool:
+            if len(name) >= 5 and " " not in name:
+                by_ending.setdefault((female, name[-3:].lower()), []).append(name)
+    u = rng.random(int(pick.sum()))
+    younger = df["pid"].to_numpy()[pick]
+    elders = elder.to_numpy()[pick].astype(np.int64)
+    for j, (pid, old) in enumerate(zip(younger, elders, strict=True)):
+        name = P["given"][old]
+        options = [x for x in by_ending.get((bool(P["female"][pid]), name[-3:].lower()), ())
+                   if x != name]
+        if options:
+            P["given"][pid] = options[int(u[j] * len(options))]
 
 
 def _distinct_sibling_names(P: People, rng: np.random.Generator, pools: NamePools) -> None:
@@ -798,6 +856,7 @@ def simulate(households: int, rng: np.random.Generator, geo: Geography, pools: N
     hh11["size"] = np.bincount(P["hh_2011"][P["hh_2011"] >= 0], minlength=len(hh11))
     assert (hh11.index == np.arange(len(hh11))).all() and (hh21.index == np.arange(len(hh21))).all()
 
+    _rhyming_siblings(P, rng, pools)
     _distinct_sibling_names(P, rng, pools)
     _cnic_numbers(P, rng, geo)
     _phones(P, rng, hh11["head"].to_numpy(), 2011, 0.55, 0.15, 0.04)

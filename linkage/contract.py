@@ -74,7 +74,14 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "province_std": "reference province name",
     "district_std": "reference district name (lower case key); unknown places keep "
     "their cleaned lower-case text",
-    "tehsil_std": "tehsil name (lower case key)",
+    "district_confidence": "how sure district_std is the district written (float 0-1): 1 "
+    "exact, ~0.95 alias/abbreviation, 0.9 tehsil, lower for fuzzy/phonetic, raised by a "
+    "tehsil of that district; 0 unresolved; null when no district given",
+    "district_method": "how district_std was found: 'exact', 'alias', 'abbreviation', "
+    "'tehsil', 'partial', 'fuzzy', 'phonetic' or 'unresolved'; null when none given",
+    "tehsil_std": "census tehsil name (lower case) when the tehsil resolves within the "
+    "district (or, with no district, to one tehsil); else its cleaned lower-case text; "
+    "null when blank or when it only repeats the district",
     "uc_std": "union council (lower case key)",
     "address_tokens": "space-joined, sorted, de-duplicated distinctive address tokens "
     "(generic words such as house/street/mohalla and the record's own district and "

@@ -12,7 +12,8 @@ module                    adds
                           name_tokens_key, guardian_std, guardian_given, guardian_key
 ``dates``                 dob, dob_year, dob_precision
 ``phones``                phone_std
-``places``                province_std, district_std, tehsil_std, uc_std
+``places`` (+``gazetteer``, province_std, district_std, district_confidence,
+``place_keys``)            district_method, tehsil_std, uc_std
 ``addresses``             address_tokens
 ``relations``             relation_std
 ========================  ================================================================
@@ -29,7 +30,7 @@ Spark's ``mapInPandas``.
 
 Output dtypes: pandas ``string`` (nulls are ``pd.NA``) for text, ``datetime64[ns]`` for
 ``dob`` (midnight), ``Int64`` for ``dob_year``, nullable ``boolean`` for
-``gender_conflict``.
+``gender_conflict``, ``Float64`` for ``district_confidence``.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from linkage.standardise.phones import standardise_phone
 from linkage.standardise.phonetic import name_key, phonetic_key
 from linkage.standardise.places import (
     standardise_district,
+    standardise_places,
     standardise_province,
     standardise_tehsil,
     standardise_uc,
@@ -68,6 +70,7 @@ __all__ = [
     "standardise_gender",
     "standardise_names",
     "standardise_phone",
+    "standardise_places",
     "standardise_province",
     "standardise_relation",
     "standardise_tehsil",
@@ -81,6 +84,7 @@ OUTPUT_DTYPES: dict[str, str] = {
     "dob_year": "Int64",
     "gender_conflict": "boolean",
     "dob_out_of_range": "boolean",
+    "district_confidence": "Float64",
 }
 
 
@@ -105,17 +109,8 @@ def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
     names = standardise_names(col("full_name"), col("guardian_name"),
                               df["surname"] if "surname" in df.columns else None)
     dob = standardise_dob(col("date_of_birth"), min_year=min_year)
-    province = standardise_province(col("province"))
-    district = standardise_district(col("district"), province)
-    places = pd.DataFrame(
-        {
-            "province_std": province,
-            "district_std": district,
-            "tehsil_std": standardise_tehsil(col("tehsil"), district),
-            "uc_std": standardise_uc(col("union_council")),
-        },
-        index=df.index,
-    )
+    places = standardise_places(col("province"), col("district"), col("tehsil"),
+                                col("union_council"))
     tokens = without_place_words(address_tokens(col("address")),
                                  places["district_std"], places["tehsil_std"])
     added = pd.concat(

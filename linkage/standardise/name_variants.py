@@ -4,6 +4,11 @@ Sources (``linkage.reference``): ``name_variants_urdu()`` groups Latin spellings
 share one Urdu spelling (urdupoint), ``name_variants_arabic()`` groups those sharing one
 Arabic spelling (arabnamer), ``names_latin_urdu()`` pairs Latin and Urdu spellings.
 
+Only the *engine part* of each variant group is used (``linkage.reference.holdout``):
+about half of the non-canonical spellings are held out so that the project's generator
+can write variants the engine has never seen. The canonical spelling of every group is
+always kept.
+
 How a group becomes a canonical form:
 
 1. every spelling is tokenised like a name (``latin_tokens``), so "Abdul Rehman" and
@@ -35,6 +40,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from linkage import reference
+from linkage.reference.holdout import split_spellings
 from linkage.standardise.name_rules import (
     ABBREVIATIONS,
     FEMALE_FILLERS,
@@ -84,14 +90,38 @@ def plainest(spellings: Iterable[str]) -> str:
 
 
 def _reference_groups() -> list[set[str]]:
-    groups = []
+    """The engine part of every reference group (``linkage.reference.holdout``): the
+    spellings not held out for testing, plus the group's plainest spelling and the
+    spellings of the curated Pakistani lists (``pk_names``, top forenames), which always
+    stay."""
+    return [g for g in _engine_parts() if len(g) >= 2]
+
+
+@cache
+def _engine_parts() -> tuple[frozenset[str], ...]:
+    pk, top, _ = _preferred()
+    parts = []
     for table in (reference.name_variants_urdu(), reference.name_variants_arabic()):
         for variants in table["latin_variants"]:
             members = {_single_token(v) for v in variants.split("|")} - {None}
             members -= _PROTECTED
-            if len(members) >= 2:
-                groups.append(members)
-    return groups
+            if len(members) < 2:
+                continue
+            keep = [plainest(members), *(members & (pk | top))]
+            engine, _ = split_spellings(sorted(members), keep=keep)
+            parts.append(frozenset(engine))
+    return tuple(parts)
+
+
+@cache
+def engine_spellings() -> frozenset[str]:
+    """Every single-token spelling the engine's name tables know: the engine parts of the
+    reference groups, the canonical map, the curated lists and the hand lists. The
+    generator must never write one of these as a variant."""
+    pk, top, _ = _preferred()
+    mapping = canonical_map()
+    return (frozenset().union(*_engine_parts()) | frozenset(mapping) | frozenset(mapping.values())
+            | pk | top | _PROTECTED)
 
 
 def _guarded(group: set[str]) -> set[str]:
@@ -174,8 +204,8 @@ def _known_spellings() -> frozenset[str]:
 def canonical_tokens(tokens: Iterable[str]) -> list[str]:
     """Each token replaced by its canonical spelling (mistyped Muhammads included).
 
-    >>> canonical_tokens(["mohd", "navid", "akhtar", "muhamamd"])
-    ['muhammad', 'naveed', 'akhter', 'muhammad']
+    >>> canonical_tokens(["mohd", "navid", "riyaz", "muhamamd"])
+    ['muhammad', 'naveed', 'riaz', 'muhammad']
     """
     mapping = canonical_map()
     out = []

@@ -17,7 +17,7 @@ Steps for one name (computed once per distinct raw value):
 6. keys: ``given_name_key`` = ``name_key(given_name)``; ``name_tokens_key`` = sorted keys
    of the core tokens, so word order and spelling do not matter.
 
->>> parse_name("Mohd. Naveed Akhtar")[:3]
+>>> parse_name("Mohd. Naveed Akhter")[:3]
 ('muhammad naveed akhter', 'naveed', 'akhter')
 >>> parse_name("Navid Akhter")[:3]
 ('naveed akhter', 'naveed', 'akhter')
@@ -230,7 +230,7 @@ def standardise_names(
     The guardian is ``guardian_name`` when given, else the part of ``full_name`` after a
     relation marker ("Ali s/o Ahmed").
 
-    >>> out = standardise_names(pd.Series(["Mohd. Naveed Akhtar", "Ali s/o Ahmed", None]),
+    >>> out = standardise_names(pd.Series(["Mohd. Naveed Akhter", "Ali s/o Ahmed", None]),
     ...                         pd.Series(["Muhammad Akhter", None, None]))
     >>> out[["given_name", "family_name", "guardian_given"]].to_numpy().tolist()
     [['naveed', 'akhter', 'akhter'], ['ali', <NA>, 'ahmad'], [<NA>, <NA>, <NA>]]

@@ -42,8 +42,9 @@ from evaluation.errors import DEFAULT_RATES, ErrorRates
 from evaluation.synthetic import generate_frames
 from evaluation.synthetic_vocab import DISTRICT_VARIANTS, name_pools
 from linkage.standardise import (
+    gazetteer,
     parse_name,
-    places,
+    place_keys,
     standardise_district,
     standardise_province,
     standardise_tehsil,
@@ -84,19 +85,15 @@ def name_collapse(noisy: pd.Series, clean: pd.Series) -> dict[str, float | int]:
 
 def _district_path(value: str, province: str | None, clean_std: str) -> str:
     """How the engine resolves one changed district value (classes in the module doc)."""
-    key = " ".join(places._DIRECTION_WORDS.get(w, w) for w in places.admin_key(value).split())
-    aliases = {places.place_key(a): d for a, d in places._DISTRICT_ALIASES.items()}
-    aliases |= {k.replace(" ", ""): d for k, d in list(aliases.items())}
-    if key in aliases or key.replace(" ", "") in aliases:
-        hit = aliases.get(key) or aliases[key.replace(" ", "")]
-        return "alias" if hit == clean_std else "wrong"
-    found = places._exact(key)
-    if found is not None:
-        return "exact" if found == clean_std else "wrong"
-    std = places._district_one(value, province)
+    found = gazetteer.exact_district(value, province)
+    if found is not None and found.resolved:
+        if found.name != clean_std:
+            return "wrong"
+        return "alias" if found.method == "alias" else "exact"
+    std = gazetteer.resolve_district(value, province).name
     if std == clean_std:
         return "similarity"
-    return "wrong" if std in places.district_reference() else "unresolved"
+    return "wrong" if std in gazetteer.district_reference() else "unresolved"
 
 
 def district_resolution(noisy: pd.DataFrame, clean: pd.DataFrame) -> dict[str, float | int]:
@@ -149,11 +146,11 @@ def variant_pair_collapse(variants: dict[str, Iterable[str]]) -> dict[str, float
 
 def district_list_overlap() -> dict[str, float | int]:
     """The generator's hand-written district spellings that are engine alias keys."""
-    keys = {places.place_key(a) for a in places._DISTRICT_ALIASES}
+    keys = {place_keys.place_key(a) for a in gazetteer.all_aliases()}
     keys |= {k.replace(" ", "") for k in keys}
     spellings = [v for vs in DISTRICT_VARIANTS.values() for v in vs]
-    hits = sum(places.place_key(v) in keys or places.place_key(v).replace(" ", "") in keys
-               for v in spellings)
+    hits = sum(place_keys.place_key(v) in keys or
+               place_keys.place_key(v).replace(" ", "") in keys for v in spellings)
     return {"spellings": len(spellings), "alias_keys": hits,
             "share": hits / len(spellings) if spellings else 0.0}
 

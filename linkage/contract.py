@@ -61,6 +61,8 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "given_name_key": "phonetic key of given_name (for blocking and comparison)",
     "family_name_key": "phonetic key of family_name",
     "name_tokens_key": "sorted phonetic keys of all core name tokens, space-joined",
+    "name_compact": "the core name tokens run together in their order: 'Omar Khan' and "
+    "'Omarkhan' agree",
     "guardian_std": "canonical guardian name",
     "guardian_given": "first given name of the guardian",
     "guardian_key": "phonetic key of guardian_given",

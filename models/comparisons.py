@@ -211,6 +211,11 @@ def name() -> Field:
     )
     g, f = "given_name", "family_name"
     gk, fk, tk = "given_name_key", "family_name_key", "name_tokens_key"
+    compact = "name_compact"
+    # "Abdul" for "Abdul Rehman", a name cut short on a form: four letters at least
+    begins = ("(length(given_name_l) >= 4 AND substr(given_name_r, 1, length(given_name_l)) "
+              "= given_name_l) OR (length(given_name_r) >= 4 AND "
+              "substr(given_name_l, 1, length(given_name_r)) = given_name_r)")
     return Field(
         "name", "Name: given and family name", (g, f),
         (
@@ -220,6 +225,9 @@ def name() -> Field:
                   _needs(g, f)(lambda: cll.And(given_same(), family_same())), tf=g),
             Level("Given and family name alike",
                   _needs(g, f, gk, fk)(lambda: cll.And(given_alike(), family_alike()))),
+            Level("Same name, spaces ignored",
+                  _needs(compact)(lambda: cll.Or(cll.ExactMatchLevel(compact),
+                                                 typo(compact)))),
             Level("Same given name, a family name missing",
                   _needs(g, f)(lambda: cll.And(given_same(), family_missing())), tf=g),
             Level("Given name alike, a family name missing",
@@ -227,6 +235,7 @@ def name() -> Field:
             Level("Same given name, another family name", _needs(g)(given_same), tf=g),
             Level("Given name alike, another family name", _needs(g, gk)(given_alike)),
             Level("Given name elsewhere in the other name", _needs(gk, tk)(lambda: _sql(swapped))),
+            Level("One given name begins the other", _needs(g)(lambda: _sql(begins))),
             Level("Family name alike, a given name missing",
                   _needs(g, f, fk)(lambda: cll.And(family_alike(), given_missing()))),
             Level("Family name alike, another given name", _needs(f, fk)(family_alike)),
@@ -281,6 +290,7 @@ def gender() -> Field:
 
 _CONTEXT = ("guardian_std", "district_std", "tehsil_std", "postcode_std", "address_tokens",
             "phone_std", "relation_std")
+# (district_confidence is read, never compared on its own: it is not part of the null rule)
 
 
 def _any(*makers: Callable[[], ComparisonLevelCreator]) -> ComparisonLevelCreator:
@@ -295,7 +305,13 @@ def _guardian() -> ComparisonLevelCreator:
     # The whole guardian name: namesakes' fathers often share a first name (Yousuf
     # Rajput, Yousuf Abbasi). Sorted phonetic tokens make "Randhawa Muhammad Ali" and
     # "Muhammad Ali Randhawa", or "Zarar Anas" and "Mohammad Zarar Anas", one guardian.
-    return cll.Or(cll.ExactMatchLevel("guardian_tokens_key"), typo("guardian_std"))
+    # A typo in the whole name counts only when the guardians' given names agree:
+    # "Baqir Rajput" and "Basim Rajput" are two edits apart and two fathers.
+    return cll.Or(
+        cll.ExactMatchLevel("guardian_tokens_key"),
+        cll.And(typo("guardian_std"), cll.Or(cll.ExactMatchLevel("guardian_key"),
+                                             cll.LevenshteinLevel("guardian_given", 1))),
+    )
 
 
 def _address() -> ComparisonLevelCreator:
@@ -309,10 +325,16 @@ def _address() -> ComparisonLevelCreator:
 
 
 def _locality_makers(present: frozenset[str]) -> list[Callable[[], ComparisonLevelCreator]]:
-    """Same tehsil (where the districts do not differ) or same postcode."""
+    """Same tehsil (where the districts do not differ: a district that could not be
+    resolved is no contradiction) or same postcode."""
     makers = []
     if "tehsil_std" in present:
-        if "district_std" in present:
+        if {"district_std", "district_confidence"} <= present:
+            makers.append(lambda: _sql(
+                "tehsil_std_l = tehsil_std_r AND (district_std_l = district_std_r OR "
+                "coalesce(district_confidence_l, 0) = 0 OR "
+                "coalesce(district_confidence_r, 0) = 0)"))
+        elif "district_std" in present:
             makers.append(lambda: _sql(
                 "tehsil_std_l = tehsil_std_r AND (district_std_l = district_std_r OR "
                 "district_std_l IS NULL OR district_std_r IS NULL)"))

@@ -123,6 +123,13 @@ class ClusteringConfig(_Strict):
     #: Two households share a household cluster when this share of the smaller
     #: household's members are the same people.
     household_overlap: float = Field(0.5, gt=0, le=1)
+    #: Households as evidence (``linkage.household_evidence``): two rosters joined by
+    #: ``min_anchors`` or more pairs at or above ``anchor_probability`` are one
+    #: household, and their members are re-scored against each other with that prior
+    #: and aligned one to one.
+    household_evidence: bool = True
+    anchor_probability: float = Field(0.9, gt=0, lt=1)
+    min_anchors: int = Field(2, ge=1)
 
     @model_validator(mode="after")
     def _pairs_below_clusters(self) -> ClusteringConfig:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from linkage.clustering import cluster_with_cannot_link
 from linkage.config import DedupeConfig
 from linkage.errors import ConfigError, InputError
 from linkage.golden import FIELDS, golden_records
+from linkage.household_evidence import apply_household_evidence
 from linkage.households import household_clusters
 from linkage.io import read_table, write_outputs
 from linkage.mapping import ColumnMapping
@@ -81,6 +83,14 @@ def link_people(records: pd.DataFrame, config: DedupeConfig, *, model: dict | No
     table = register_frame(db_api, std[list(MODEL_COLUMNS)], "records")
     scored = score_pairs(db_api, table, len(std), config, model=model, stages=stages)
     pairs = scored.pairs.as_pandas_dataframe()
+    cfg = config.clustering
+    if cfg.household_evidence:
+        with stages.stage("households as evidence"):
+            sizes = std["roster_key"].value_counts()
+            pairs, scored.households = apply_household_evidence(
+                db_api, table, pairs, json.loads(scored.model_json), sizes,
+                term_frequencies(db_api, table, json.loads(scored.model_json)),
+                anchor=cfg.anchor_probability, min_anchors=cfg.min_anchors)
     with stages.stage("cluster"):
         pairs = pairs_table(pairs)
         std["cluster_id"] = cluster_with_cannot_link(
@@ -143,6 +153,7 @@ class Scored:
     estimated: bool = False
     plan: ModelPlan | None = None
     rounds: list[EMRound] | None = None
+    households: dict | None = None  # what households as evidence did
 
     def summary(self) -> dict:
         return scoring_summary(self)
@@ -159,7 +170,10 @@ def scoring_summary(scored) -> dict:
     rounds = getattr(scored, "rounds", None)
     if rounds:
         model["em_rounds"] = [r.summary() for r in rounds]
+    households = getattr(scored, "households", None)
+    extra = {"household_evidence": households} if households is not None else {}
     return {
+        **extra,
         "comparisons": {
             "total": scored.total,
             "estimated": scored.estimated,
@@ -296,12 +310,30 @@ def train_model(db_api, table, config: DedupeConfig, plan: ModelPlan, *,
     return with_m_floor(fixed_identifier_m(trained), t.m_floor, t.against_floor), rounds
 
 
+def term_frequencies(db_api, registry, model: dict) -> dict[str, object]:
+    """Term-frequency tables of ``registry`` alone, one per column the model adjusts.
+
+    Splink would count them over both inputs; a partner list is small and skewed (a
+    flood list of one district), so its own frequencies would mislead.
+    """
+    columns = sorted({lv["tf_adjustment_column"] for c in model["comparisons"]
+                      for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
+    tables = {}
+    for col in columns:
+        sql = (f"SELECT {col}, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS tf_{col} "
+               f"FROM {registry.physical_name} WHERE {col} IS NOT NULL GROUP BY {col}")
+        tables[col] = db_api.query_sql(sql)
+    return tables
+
+
 def pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
     """Scored pairs without any name or CNIC: ids, scores and comparison levels."""
     # Each comparison's match weight (mw_*): the why of every score, and no PII.
     gammas = sorted(c for c in predictions.columns if c.startswith(("gamma_", "mw_")))
+    household = [c for c in ("person_match_probability", "household_evidence")
+                 if c in predictions.columns]
     cols = ["record_id_l", "record_id_r", "match_weight", "match_probability",
-            "source_l", "source_r", *gammas]
+            *household, "source_l", "source_r", *gammas]
     pairs = predictions[cols].copy()
     for side in ("record_id_l", "record_id_r"):
         pairs[side] = pairs[side].astype(str)

@@ -73,6 +73,7 @@ from linkage.pipelines.dedupe import (
     person_cnic,
     roster_keys,
     scoring_summary,
+    term_frequencies,
     train_model,
 )
 from linkage.progress import Stages
@@ -108,22 +109,6 @@ def link_settings(model: dict, rules: tuple[Rule, ...]) -> dict:
     settings["blocking_rules_to_generate_predictions"] = [r.as_splink() for r in rules]
     settings["additional_columns_to_retain"] = list(RETAINED)
     return settings
-
-
-def term_frequencies(db_api, registry, model: dict) -> dict[str, object]:
-    """Term-frequency tables of the registry alone, one per column the model adjusts.
-
-    Splink would count them over both inputs; a partner list is small and skewed (a
-    flood list of one district), so its own frequencies would mislead.
-    """
-    columns = sorted({lv["tf_adjustment_column"] for c in model["comparisons"]
-                      for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
-    tables = {}
-    for col in columns:
-        sql = (f"SELECT {col}, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS tf_{col} "
-               f"FROM {registry.physical_name} WHERE {col} IS NOT NULL GROUP BY {col}")
-        tables[col] = db_api.query_sql(sql)
-    return tables
 
 
 def _linker(tables: list, settings: dict, tf: dict) -> Linker:

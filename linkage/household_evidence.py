@@ -39,6 +39,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from splink import Linker
 
+from linkage.backends import register_frame
+
 log = logging.getLogger(__name__)
 
 #: The comparison whose evidence a shared household already holds.
@@ -89,8 +91,8 @@ def rescore(db_api, table, groups: pd.Series, model: dict, tf_tables: dict) -> p
     """Every cross-roster pair of records within each household group, scored by
     ``model`` (Splink). ``table`` is the engine table of model columns; ``tf_tables``
     are the term-frequency tables of the whole table (a group's own would mislead)."""
-    group_table = db_api.register(
-        groups.rename_axis("roster_key").reset_index(), table_name="household_groups")
+    group_table = register_frame(db_api, groups.rename_axis("roster_key").reset_index(),
+                                 "household_groups")
     members = db_api.query_sql(
         f"SELECT r.*, g.household_group FROM {table.physical_name} r "
         f"JOIN {group_table.physical_name} g ON r.roster_key = g.roster_key")
@@ -152,22 +154,26 @@ def align(cross: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
     return out[["record_id_l", "record_id_r", "household_weight"]].reset_index(drop=True)
 
 
-def with_household_evidence(predictions: pd.DataFrame, cross: pd.DataFrame,
-                            chosen: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
-    """``predictions`` with every pair between two rosters of one household group
-    replaced by the aligned pairs (their probability from the household weight).
+def household_evidence(db_api, table, strong: pd.DataFrame, model: dict,
+                       roster_sizes, tf_tables: dict, *, anchor: float,
+                       min_anchors: int) -> tuple[pd.Series, pd.DataFrame, dict]:
+    """Steps 1-3 from the strong pairs (``strong``: at least the pairs at or above
+    ``anchor``): the household group of each linked roster, the aligned pairs (scored
+    as Splink scores them, with the household probability), and a summary.
 
-    The result keeps Splink's probability of an aligned pair in
-    ``person_match_probability`` and marks it ``household_evidence``.
+    ``roster_sizes`` is a Series of records per roster key, or a function giving it
+    for a list of roster keys (on Spark, only the linked rosters are counted).
     """
-    in_group = (predictions["roster_key_l"].map(groups).notna()
-                & (predictions["roster_key_l"].map(groups)
-                   == predictions["roster_key_r"].map(groups)))
-    kept = predictions[~in_group].copy()
-    kept["person_match_probability"] = kept["match_probability"]
-    kept["household_evidence"] = False
-    if chosen.empty:
-        return kept.reset_index(drop=True)
+    linked = linked_rosters(strong, anchor=anchor, min_anchors=min_anchors)
+    summary = {"roster_pairs_linked": int(len(linked)), "household_groups": 0,
+               "pairs_rescored": 0, "pairs_aligned": 0}
+    groups = household_groups(linked)
+    if linked.empty:
+        return groups, strong.iloc[0:0], summary
+    cross = rescore(db_api, table, groups, model, tf_tables)
+    sizes = roster_sizes(list(groups.index)) if callable(roster_sizes) else roster_sizes
+    weights = household_weights(cross, sizes, model["probability_two_random_records_match"])
+    chosen = align(cross, weights)
     picked = cross.merge(chosen, on=["record_id_l", "record_id_r"], how="inner")
     picked = picked.assign(
         person_match_probability=picked["match_probability"],
@@ -175,7 +181,24 @@ def with_household_evidence(predictions: pd.DataFrame, cross: pd.DataFrame,
         household_evidence=True,
     )
     picked["match_weight"] = picked["household_weight"]
-    picked = picked.drop(columns=["household_weight"])
+    summary.update(household_groups=int(groups.nunique()), pairs_rescored=int(len(cross)),
+                   pairs_aligned=int(len(picked)))
+    return groups, picked.drop(columns=["household_weight"]), summary
+
+
+def with_household_evidence(predictions: pd.DataFrame, groups: pd.Series,
+                            picked: pd.DataFrame) -> pd.DataFrame:
+    """``predictions`` with every pair between two rosters of one household group
+    replaced by the aligned pairs (``picked``); Splink's own probability stays in
+    ``person_match_probability``, and aligned pairs are marked ``household_evidence``.
+    """
+    group_l = predictions["roster_key_l"].map(groups)
+    in_group = group_l.notna() & (group_l == predictions["roster_key_r"].map(groups))
+    kept = predictions[~in_group].copy()
+    kept["person_match_probability"] = kept["match_probability"]
+    kept["household_evidence"] = False
+    if picked.empty:
+        return kept.reset_index(drop=True)
     common = [c for c in kept.columns if c in picked.columns]
     return pd.concat([kept, picked[common]], ignore_index=True)
 
@@ -183,22 +206,11 @@ def with_household_evidence(predictions: pd.DataFrame, cross: pd.DataFrame,
 def apply_household_evidence(db_api, table, predictions: pd.DataFrame, model: dict,
                              roster_sizes: pd.Series, tf_tables: dict, *,
                              anchor: float, min_anchors: int) -> tuple[pd.DataFrame, dict]:
-    """All four steps; returns the pairs and a summary (households linked, pairs)."""
-    linked = linked_rosters(predictions, anchor=anchor, min_anchors=min_anchors)
-    summary = {"roster_pairs_linked": int(len(linked)), "pairs_rescored": 0,
-               "pairs_aligned": 0}
-    if linked.empty:
-        out = predictions.assign(person_match_probability=predictions["match_probability"],
-                                 household_evidence=False)
-        return out, summary
-    groups = household_groups(linked)
-    cross = rescore(db_api, table, groups, model, tf_tables)
-    weights = household_weights(cross, roster_sizes,
-                                model["probability_two_random_records_match"])
-    chosen = align(cross, weights)
-    summary.update(pairs_rescored=int(len(cross)), pairs_aligned=int(len(chosen)),
-                   household_groups=int(groups.nunique()))
-    return with_household_evidence(predictions, cross, chosen, groups), summary
+    """All four steps on pandas predictions; returns the pairs and a summary."""
+    groups, picked, summary = household_evidence(
+        db_api, table, predictions, model, roster_sizes, tf_tables, anchor=anchor,
+        min_anchors=min_anchors)
+    return with_household_evidence(predictions, groups, picked), summary
 
 
 def _logit2(p: float) -> float:

@@ -16,13 +16,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from splink import Linker
 
 import linkage
 from blocking.guard import check_comparison_budget, count_comparisons
 from linkage.backends import make_db_api, register_frame
-from linkage.clustering import cluster_with_cannot_link
+from linkage.clustering import cluster_with_cannot_link, conflicts_of
 from linkage.config import DedupeConfig
 from linkage.errors import ConfigError, InputError
 from linkage.golden import FIELDS, golden_records
@@ -82,21 +83,28 @@ def link_people(records: pd.DataFrame, config: DedupeConfig, *, model: dict | No
     db_api = make_db_api(config.backend)
     table = register_frame(db_api, std[list(MODEL_COLUMNS)], "records")
     scored = score_pairs(db_api, table, len(std), config, model=model, stages=stages)
-    pairs = scored.pairs.as_pandas_dataframe()
+    pairs, std["cluster_id"] = resolve_people(
+        db_api, table, scored.pairs.as_pandas_dataframe(), std, config, scored, stages)
+    return PersonLinks(std, pairs, scored)
+
+
+def resolve_people(db_api, table, predictions: pd.DataFrame, std: pd.DataFrame, config,
+                   scored: Scored, stages: Stages) -> tuple[pd.DataFrame, np.ndarray]:
+    """Scored pairs -> households as evidence -> clusters: the pairs written (no PII)
+    and each record's cluster id, in ``std``'s order."""
     cfg = config.clustering
     if cfg.household_evidence:
         with stages.stage("households as evidence"):
-            sizes = std["roster_key"].value_counts()
-            pairs, scored.households = apply_household_evidence(
-                db_api, table, pairs, json.loads(scored.model_json), sizes,
-                term_frequencies(db_api, table, json.loads(scored.model_json)),
+            model = json.loads(scored.model_json)
+            predictions, scored.households = apply_household_evidence(
+                db_api, table, predictions, model, std["roster_key"].value_counts(),
+                term_frequencies(db_api, table, model),
                 anchor=cfg.anchor_probability, min_anchors=cfg.min_anchors)
     with stages.stage("cluster"):
-        pairs = pairs_table(pairs)
-        std["cluster_id"] = cluster_with_cannot_link(
-            std["record_id"], std["roster_key"], pairs, config.clustering.threshold
-        ).to_numpy()
-    return PersonLinks(std, pairs, scored)
+        pairs = pairs_table(predictions)
+        clusters = cluster_with_cannot_link(
+            std["record_id"], std["roster_key"], pairs, cfg.threshold, conflicts_of(std))
+    return pairs, clusters.to_numpy()
 
 
 def dedupe_records(

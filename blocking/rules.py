@@ -71,6 +71,7 @@ PERSON_RULES: tuple[Rule, ...] = (
          ("guardian_tokens_key", "district_std", "gender_std")),
     Rule("phone and birth year", ("phone_std", "dob_year")),
     Rule("all name tokens in any order, and birth year", ("name_tokens_key", "dob_year")),
+    Rule("the name's letters, any order, and district", ("name_letters", "district_std")),
     Rule("birth date and postcode", ("dob", "postcode_std")),
     Rule("birth date and tehsil", ("dob", "tehsil_std")),
     Rule("given name and postcode", ("given_name_key", "postcode_std")),

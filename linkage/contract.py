@@ -63,6 +63,8 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "name_tokens_key": "sorted phonetic keys of all core name tokens, space-joined",
     "name_compact": "the core name tokens run together in their order: 'Omar Khan' and "
     "'Omarkhan' agree",
+    "name_letters": "the letters of name_compact, sorted: 'Rauf Abdul Faisal' and 'Abdul "
+    "Rauf Faisal' agree however their compounds were joined",
     "guardian_std": "canonical guardian name",
     "guardian_given": "first given name of the guardian",
     "guardian_key": "phonetic key of guardian_given",

@@ -6,6 +6,8 @@ a default, and command-line flags win over the file.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from linkage.config import JobConfig, _Strict
@@ -35,6 +37,9 @@ class MatchingConfig(_Strict):
     #: Scored partner-registry pairs at or above this go to ``pairs``; must not exceed
     #: ``review_threshold``.
     pairs_threshold: float = Field(0.2, gt=0, lt=1)
+    #: Where the scoring model learns: ``auto`` on partner-registry pairs when they can
+    #: train every comparison, else on the registry's own duplicates; or force one.
+    train_on: Literal["auto", "registry", "link"] = "auto"
 
     @model_validator(mode="after")
     def _ordered(self) -> MatchingConfig:

@@ -228,6 +228,8 @@ def name() -> Field:
             Level("Same name, spaces ignored",
                   _needs(compact)(lambda: cll.Or(cll.ExactMatchLevel(compact),
                                                  typo(compact)))),
+            Level("Same letters, words in another order",
+                  _needs("name_letters")(lambda: cll.ExactMatchLevel("name_letters"))),
             Level("Same given name, a family name missing",
                   _needs(g, f)(lambda: cll.And(given_same(), family_missing())), tf=g),
             Level("Given name alike, a family name missing",

@@ -12,7 +12,8 @@ from models.comparisons import person_comparisons
 #: loaded model's SQL may refer to no other (``models.validation``).
 MODEL_FIELDS = (
     "person_cnic", "id_other_std", "given_name", "given_name_key", "family_name",
-    "family_name_key", "name_tokens_key", "name_compact", "guardian_std", "guardian_given",
+    "family_name_key", "name_tokens_key", "name_compact", "name_letters",
+    "guardian_std", "guardian_given",
     "guardian_key", "guardian_tokens_key", "dob", "dob_year", "dob_precision", "gender_std",
     "district_std", "district_confidence", "tehsil_std", "uc_std", "postcode_std",
     "address_tokens", "address_numbers", "phone_std", "relation_std",

@@ -92,6 +92,9 @@ def with_m_floor(settings: dict, floor: float, against: float = 0.0) -> dict:
     * ``floor``, absolute: EM on clean training pairs can drive an m to nearly zero (a
       gender disagreement, a birth year five years off: never seen among the matches
       it trained on), which makes that level an absolute veto (-40 bits and more).
+      It never lifts m above the level's u: a level rarer than the floor among random
+      pairs that EM never saw among matches is unknown, not evidence for a match (the
+      floor would otherwise give it many bits for nothing).
     * ``against``, relative to u: no level may weigh more than log2(1/against) bits
       against a match (m >= against * u). EM trains on blocks whose records agree on
       the blocking keys, and errors come in bunches (a record keyed carelessly is
@@ -107,7 +110,8 @@ def with_m_floor(settings: dict, floor: float, against: float = 0.0) -> dict:
         for level in levels:
             # A level EM never saw among its matches (None) is rare, not impossible.
             u = level.get("u_probability")
-            level["m_probability"] = max(level.get("m_probability") or 0.0, floor,
+            lowest = floor if u is None else min(floor, u)
+            level["m_probability"] = max(level.get("m_probability") or 0.0, lowest,
                                          against * (u or 0.0))
         total = sum(level["m_probability"] for level in levels)
         for level in levels:

@@ -97,6 +97,9 @@ class PartnerScored:
     estimated: bool
     plan: ModelPlan | None = None
     rounds: list | None = None
+    #: the model that joins registry records into people (the registry's own, when the
+    #: scoring model was trained on partner-registry pairs)
+    same_person_model: dict | None = None
 
     def summary(self) -> dict:
         return scoring_summary(self)
@@ -134,25 +137,32 @@ def _oriented(predictions: pd.DataFrame, left: str) -> pd.DataFrame:
 
 def score_partner(db_api, registry, partner, n_registry: int, config: MatchPartnerConfig, *,
                   model: dict | None, stages: Stages) -> PartnerScored:
-    """Train on the registry (or adapt a loaded model) and score partner rows against
-    registry records, link only: partner rows are never compared with each other.
+    """Train (or adapt a loaded model) and score partner rows against registry records,
+    link only: partner rows are never compared with each other.
 
     ``registry`` and ``partner`` are engine tables with the same columns; the result has
     the partner row on the left (``record_id_l``) and the registry record on the right.
     """
     check_trainable(n_registry, config, model)
     with stages.stage("plan the model"):
-        plan = plan_partner(db_api, registry, partner, n_registry, config, train=model is None)
+        plan, registry_plan = plan_partner(db_api, registry, partner, n_registry, config,
+                                           train=model is None)
     rounds = None
+    same_person_model = None
     if model is not None:
         model = for_dialect(model, config.backend.name)
     else:
-        stage = ("train model on the registry" if plan.trained_on == "within"
-                 else "train model on partner-registry pairs")
+        across = plan.trained_on == "across"
+        stage = "train model on partner-registry pairs" if across else \
+            "train model on the registry"
         with stages.stage(stage):
-            model, rounds = train_model(
-                db_api, registry, config, plan,
-                link_with=partner if plan.trained_on == "across" else None)
+            model, rounds = train_model(db_api, registry, config, plan,
+                                        link_with=partner if across else None)
+        if across and not registry_plan.unreached:
+            # The registry's own records are joined into people by a model of the
+            # registry: the partner's errors are not the registry's.
+            with stages.stage("train model on the registry"):
+                same_person_model, _ = train_model(db_api, registry, config, registry_plan)
     rules = tuple(plan.blocking.rules)
     check_rules(rules, plan)
     sample = count_sample(n_registry, config)
@@ -167,18 +177,21 @@ def score_partner(db_api, registry, partner, n_registry: int, config: MatchPartn
             threshold_match_probability=config.matching.pairs_threshold)
         pairs = _oriented(predictions.as_pandas_dataframe(), partner.templated_name)
     return PartnerScored(pairs=pairs, model=model, model_json=model_json(linker), counts=counts,
-                         total=total, estimated=sample < 1.0, plan=plan, rounds=rounds)
+                         total=total, estimated=sample < 1.0, plan=plan, rounds=rounds,
+                         same_person_model=same_person_model or model)
 
 
 def plan_partner(db_api, registry, partner, n_registry: int, config: MatchPartnerConfig, *,
-                 train: bool) -> ModelPlan:
-    """The plan for scoring partner rows against the registry, link only.
+                 train: bool) -> tuple[ModelPlan, ModelPlan]:
+    """The plan for scoring partner rows against the registry (link only), and the plan
+    of the registry on its own (for joining its records into people).
 
-    The model is trained within the registry when its own duplicates (a second
-    registration, the same person in another wave) can train every comparison: they are
-    the same people recorded by the same processes, and plentiful. A registry without
-    duplicates (a clean list, a public benchmark's file A) cannot teach EM what a match
-    looks like, so the model is trained on partner-registry pairs instead.
+    The scoring model is trained on partner-registry pairs when they can train every
+    comparison (``matching.train_on: auto``): it then learns the partner's own errors
+    (dates written day-first, husbands' names for guardians, a village for an address),
+    which a model of the registry's duplicates does not know and would read as
+    disagreements. A partner list too small or too unlike the registry to train on is
+    scored with the registry's model instead, as is any list with ``train_on: registry``.
     """
     names = [partner.physical_name, registry.physical_name]
     n_partner = int(db_api.query_sql(f"SELECT count(*) AS n FROM {partner.physical_name}",
@@ -186,10 +199,14 @@ def plan_partner(db_api, registry, partner, n_registry: int, config: MatchPartne
     budget = comparison_budget(n_registry + n_partner, config)
     common = dict(budget=budget, min_em_pairs=config.training.min_em_pairs,
                   candidates=PARTNER_RULES, train=train, block_tables=names)
-    plan = plan_model(db_api, [registry.physical_name], **common)
-    if not train or not plan.unreached:
-        return plan
-    return plan_model(db_api, names, train_tables=names, **common)
+    registry_plan = plan_model(db_api, [registry.physical_name], **common)
+    if not train or config.matching.train_on == "registry":
+        return registry_plan, registry_plan
+    link_plan = plan_model(db_api, names, train_tables=names, **common)
+    if config.matching.train_on == "link" or not link_plan.unreached \
+            or registry_plan.unreached:
+        return link_plan, registry_plan
+    return registry_plan, registry_plan
 
 
 def same_person_pairs(db_api, registry, candidates, model: dict,
@@ -262,7 +279,8 @@ def match_on_engine(db_api, registry, partner_table, n_registry: int, partner: p
             candidates = db_api.query_sql(
                 f"SELECT r.* FROM {registry.physical_name} r "
                 f"JOIN {ids.physical_name} i ON r.record_id = i.record_id")
-            same = same_person_pairs(db_api, registry, candidates, scored.model, config,
+            same = same_person_pairs(db_api, registry, candidates,
+                                     scored.same_person_model or scored.model, config,
                                      scored.plan.present)
     with stages.stage("resolve one-to-one"):
         people = registry_people(pairs, same, config.matching.same_person_threshold)

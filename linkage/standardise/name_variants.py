@@ -210,7 +210,7 @@ def filler_typo(token: str) -> str | None:
     None. Fillers are added and dropped freely on forms and must never become a given or
     family name, however they are spelled.
 
-    >>> [filler_typo(t) for t in ("bibbi", "beebi", "begm", "khaton", "bilal")]
+    >>> [filler_typo(t) for t in ("bibbi", "beebi", "begm", "khatooon", "bilal")]
     ['bibi', 'bibi', 'begum', 'khatoon', None]
     """
     if token in FEMALE_FILLERS or token in _known_spellings():
@@ -236,9 +236,28 @@ def canonical_tokens(tokens: Iterable[str]) -> list[str]:
     for token in tokens:
         canonical = mapping.get(token)
         if canonical is None:
+            glued = glued_filler(token)
+            if glued is not None:
+                out += [mapping.get(glued[0], glued[0]), glued[1]]
+                continue
             canonical = "muhammad" if is_muhammad_typo(token) else filler_typo(token) or token
         out.append(canonical)
     return out
+
+
+def glued_filler(token: str) -> tuple[str, str] | None:
+    """A known name with a filler glued on ("aleezabibi", "bismabegum"), split, or None.
+
+    >>> glued_filler("aleezabibi"), glued_filler("habibi")
+    (('aleeza', 'bibi'), None)
+    """
+    if token in _known_spellings():
+        return None
+    for filler in ("bibi", "begum", "khatoon", "bano"):
+        name = token[: -len(filler)]
+        if token.endswith(filler) and len(name) >= 3 and name in _known_spellings():
+            return name, filler
+    return None
 
 
 @cache

@@ -58,7 +58,7 @@ from linkage.standardise.phonetic import name_key
 __all__ = ["NAME_COLUMNS", "GUARDIAN_COLUMNS", "NameParts", "parse_name", "standardise_names"]
 
 NAME_COLUMNS = ("name_std", "given_name", "family_name", "given_name_key", "family_name_key",
-                "name_tokens_key", "name_compact")
+                "name_tokens_key", "name_compact", "name_letters")
 GUARDIAN_COLUMNS = ("guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key")
 
 _URDU_RUN = re.compile(
@@ -78,9 +78,10 @@ class NameParts(NamedTuple):
     name_tokens_key: str | None
     guardian_text: str | None  # the part after a relation marker, as written
     name_compact: str | None = None  # core tokens run together: spaces never matter
+    name_letters: str | None = None  # their letters sorted: word order never matters
 
 
-_EMPTY = NameParts(None, None, None, None, None, None, None, None)
+_EMPTY = NameParts(None, None, None, None, None, None, None, None, None)
 
 
 def _read_urdu_run(match: re.Match[str]) -> str:
@@ -169,6 +170,7 @@ def parse_name(text: object, key: Callable[[str], str] = name_key,
         name_tokens_key=" ".join(sorted(key(t) for t in keyed)) or None,
         guardian_text=guardian,
         name_compact="".join(keyed) or None,
+        name_letters="".join(sorted("".join(keyed))) or None,
     )
 
 
@@ -200,6 +202,7 @@ def _with_surname(tokens: list[str], surname: list[str], guardian: str | None,
         name_tokens_key=" ".join(sorted(key(t) for t in keyed)) or None,
         guardian_text=guardian,
         name_compact="".join(keyed) or None,
+        name_letters="".join(sorted("".join(keyed))) or None,
     )
 
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.errors import InputError
+from linkage.header import describe_columns
 from linkage.io import read_raw
 from linkage.mapping import is_blank
 
@@ -163,19 +164,18 @@ def _read_labels(path: str | Path, label: str) -> pd.Series:
     missing = [c for c in ("record_id", label) if c not in df.columns]
     if missing:
         raise InputError(
-            f"missing column(s) {', '.join(missing)}; columns found: "
-            + ", ".join(repr(str(c)) for c in df.columns) + ".",
+            f"missing column(s) {', '.join(missing)}. {describe_columns(df.columns)}",
             file=str(path),
             column=missing[0],
         )
     blank = is_blank(df["record_id"])
     if blank.any():
-        rows = [int(i) + 1 for i in np.flatnonzero(blank.to_numpy())]
+        rows = [int(i) + 2 for i in df.index[blank.to_numpy()]]
         raise InputError("column record_id is empty on some rows.", file=str(path),
                          column="record_id", rows=rows)
     dup = df["record_id"].duplicated(keep=False)
     if dup.any():
-        rows = [int(i) + 1 for i in np.flatnonzero(dup.to_numpy())]
+        rows = [int(i) + 2 for i in df.index[dup.to_numpy()]]
         raise InputError("column record_id has duplicates; each record needs one label.",
                          file=str(path), column="record_id", rows=rows)
     return pd.Series(df[label].to_numpy(), index=pd.Index(df["record_id"], name="record_id"),

@@ -321,11 +321,11 @@ def read_labelled(path: str | Path) -> pd.DataFrame:
         raise ReviewFileError(
             f"column decision must be one of {', '.join(DECISIONS)} (or blank if not yet "
             "reviewed).", file=file, column="decision",
-            rows=[int(i) + 1 for i in np.flatnonzero(bad.to_numpy())])
+            rows=[int(i) + 2 for i in df.index[bad.to_numpy()]])
     dup = df.duplicated(["record_id_l", "record_id_r"], keep=False)
     if dup.any():
         raise ReviewFileError("the same pair is labelled more than once.", file=file,
-                              rows=[int(i) + 1 for i in np.flatnonzero(dup.to_numpy())])
+                              rows=[int(i) + 2 for i in df.index[dup.to_numpy()]])
     return df.assign(decision=decision)
 
 
@@ -350,7 +350,7 @@ def score_review(run_dir: str | Path, labelled_csv: str | Path) -> dict:
         raise ReviewFileError(
             f"some pairs are not among the scored pairs of {run.path}; was the sample drawn "
             "from another run?", file=file,
-            rows=[int(i) + 1 for i in np.flatnonzero(unknown)])
+            rows=[int(i) + 2 for i in labelled.index[unknown]])
     labelled["band_index"] = keyed.loc[key, "band_index"].to_numpy()
     labels = band_labels(run.threshold)
     first_above = BAND_OFFSETS.index(0.0)

@@ -91,15 +91,21 @@ def _mapping_used(partner: str, mapping: str | None, *, encoding: str | None,
     when anything was guessed (as validate-partner does) so the partner can save it."""
     from linkage.cli_validate import print_mapping
     from linkage.mapping import ColumnMapping
-    from linkage.partner_check import complete_mapping, extra_columns, read_partner_list
+    from linkage.partner_check import (
+        complete_mapping,
+        extra_columns,
+        file_columns,
+        read_partner_list,
+    )
 
     given = ColumnMapping.from_yaml(mapping) if mapping else None
     if not Path(partner).is_file():  # a remote path on Spark: the mapping as given
         return given
     raw, _ = read_partner_list(partner, encoding=encoding, sheet=sheet)
-    used, guessed = complete_mapping(given, list(raw.columns))
-    print_mapping(used, guessed, extra_columns(used, list(raw.columns)),
-                  given_path=Path(mapping) if mapping else None)
+    columns = file_columns(raw)
+    used, guessed = complete_mapping(given, columns)
+    print_mapping(used, guessed, extra_columns(used, columns),
+                  given_path=Path(mapping) if mapping else None, columns=columns)
     return used
 
 

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from linkage.errors import ConfigError
+from linkage.header import NOT_A_HEADER, looks_like_data
 from linkage.mapping import ColumnMapping
 from linkage.outputs import check_report_replaceable
 from linkage.partner_check import (
@@ -27,6 +28,7 @@ from linkage.partner_check import (
     check_partner_rows,
     complete_mapping,
     extra_columns,
+    file_columns,
     is_empty,
     mapping_yaml,
     read_partner_list,
@@ -65,9 +67,11 @@ def validate_partner(
     check_report_replaceable(out, REPORT_COLUMNS)  # before the work, not after it
     given = ColumnMapping.from_yaml(mapping) if mapping else None
     raw, rows = read_partner_list(file, encoding=encoding, sheet=sheet)
-    used, guessed = complete_mapping(given, list(raw.columns))
+    columns = file_columns(raw)
+    used, guessed = complete_mapping(given, columns)
     # printed before checking, so a partner whose header lacks an id still gets a start
-    print_mapping(used, guessed, extra_columns(used, list(raw.columns)), given_path=mapping)
+    print_mapping(used, guessed, extra_columns(used, columns), given_path=mapping,
+                  columns=columns)
     check = check_partner_rows(raw, used, guessed=guessed, rows=rows, file=str(file))
     written = write_excel_csv(report_table(check, show_values=show_values), out)
     _print_summary(check, file)
@@ -77,8 +81,15 @@ def validate_partner(
 
 
 def print_mapping(used: ColumnMapping, guessed: ColumnMapping, extras: list[str], *,
-                   given_path: Path | None) -> None:
-    """Show the mapping used when any of it was guessed, as YAML ready to save and edit."""
+                   given_path: Path | None, columns: list[str]) -> None:
+    """Show the mapping used when any of it was guessed, as YAML ready to save and edit.
+
+    Column names are shown only when the file's first row looks like a header
+    (:mod:`linkage.header`): otherwise they are a person's name, CNIC and phone.
+    """
+    if looks_like_data(columns):
+        console.print(NOT_A_HEADER, markup=False, highlight=False)
+        return
     if given_path is None and is_empty(used):
         console.print("The columns already have the contract's names; no mapping needed.")
     elif not is_empty(guessed):

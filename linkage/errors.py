@@ -14,6 +14,7 @@ class NserLinkError(Exception):
 
     def __init__(self, message: str, *, file: str | None = None, column: str | None = None,
                  rows: list[int] | None = None) -> None:
+        """``rows``: the rows at fault as Excel numbers them (header = row 1)."""
         self.file = file
         self.column = column
         self.rows = rows or []
@@ -21,10 +22,10 @@ class NserLinkError(Exception):
         if file:
             parts.append(f"{file}:")
         parts.append(message)
-        if rows:
+        if rows:  # as Excel numbers them, so the user finds them there
             shown = ", ".join(str(r) for r in rows[:5])
             more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""
-            parts.append(f"Rows: {shown}{more}.")
+            parts.append(f"Rows (as numbered in Excel, header = row 1): {shown}{more}.")
         super().__init__(" ".join(parts))
 
 

@@ -1,6 +1,7 @@
 """Golden records: one row per cluster, each field with the record it came from.
 
-Survivorship picks, per field and among the cluster's non-blank values, by rules applied
+Survivorship picks, per field and among the cluster's non-blank values (placeholders
+such as "N/A" count as blank: ``linkage.standardise._common.is_placeholder``), by rules applied
 in a configured order (``GoldenConfig``), then the smallest record id, so the choice is
 deterministic:
 
@@ -24,7 +25,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from linkage.standardise._common import ARROW_STRING
+from linkage.standardise._common import placeholder_mask
 
 #: Golden-record field -> (column the value is taken from, column whose value decides
 #: agreement between records).
@@ -116,9 +117,9 @@ def golden_records(
 
 
 def _present(values: pd.Series) -> pd.Series:
-    """Not null and not blank; the strip runs in Arrow's C++, not once per value in Python."""
-    blank = values.astype(ARROW_STRING).str.strip().eq("").fillna(True).astype(bool)
-    return values.notna() & ~blank
+    """Not null, not blank and not a placeholder ("N/A", "-", "0000-00-00": a golden record
+    never picks one); the checks run in Arrow's C++, not once per value in Python."""
+    return values.notna() & ~placeholder_mask(values)
 
 
 def _with_singles(records: pd.DataFrame, single: np.ndarray, chosen: pd.DataFrame,

@@ -26,6 +26,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +241,7 @@ def apply_mapping(df: pd.DataFrame, mapping: ColumnMapping | None, file: str) ->
         if column not in out.columns:
             raise ConfigError(
                 f"the column mapping has a value map for {column!r}, but after renaming the "
-                f"file has no such column. Columns after mapping: {_listing(out.columns)}.",
+                f"file has no such column. {_listing(out.columns, 'Columns after mapping')}",
                 file=file,
                 column=column,
             )
@@ -271,13 +272,15 @@ def _drop(df: pd.DataFrame, mapping: ColumnMapping, file: str) -> pd.DataFrame:
 
 def _check_sources_exist(df: pd.DataFrame, mapping: ColumnMapping, file: str) -> None:
     wanted = list(mapping.rename) + [c for parts in mapping.join.values() for c in parts]
+    from linkage.header import looks_like_data
+
     for column in wanted:
         if column not in df.columns:
-            hint = suggest_column(column, df.columns)
+            hint = None if looks_like_data(df.columns) else suggest_column(column, df.columns)
             did_you_mean = f" Did you mean {hint!r}?" if hint else ""
             raise ConfigError(
                 f"the column mapping names column {column!r}, which the file does not have."
-                f"{did_you_mean} Columns in the file: {_listing(df.columns)}.",
+                f"{did_you_mean} {_listing(df.columns, 'Columns in the file')}",
                 file=file,
                 column=column,
             )
@@ -370,13 +373,21 @@ def fill_blank(df: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
 
 
 def is_blank(series: pd.Series) -> pd.Series:
-    """True where a cell is null or holds only whitespace."""
+    """True where a cell is null or holds only whitespace (the strip runs in Arrow)."""
     text = series.astype(object)
-    return text.isna() | text.map(lambda v: isinstance(v, str) and not v.strip())
+    try:
+        spaces = text.astype("string[pyarrow]").str.strip().eq("").fillna(False)
+    except (TypeError, ValueError):  # cells that are not text at all
+        spaces = text.map(lambda v: isinstance(v, str) and not v.strip())
+    return text.isna() | spaces.astype(bool)
 
 
-def _listing(columns: Iterable[Any]) -> str:
-    return ", ".join(repr(str(c)) for c in columns)
+def _listing(columns: Iterable[Any], intro: str) -> str:
+    """The file's columns for a message, unless its first row looks like data (then
+    they are a person's values: :mod:`linkage.header`)."""
+    from linkage.header import describe_columns
+
+    return describe_columns([c for c in columns if c not in ("input_row", "reason")], intro)
 
 
 # --- guessing a mapping from a header --------------------------------------------------
@@ -445,6 +456,18 @@ _NAME_PARTS: tuple[tuple[str, ...], ...] = (
 def normalise_header(name: str) -> str:
     """Lower case, letters and digits only: "Father/Husband Name" -> "fatherhusbandname"."""
     return "".join(ch for ch in str(name).casefold() if ch.isalnum())
+
+
+def is_known_column(name: str) -> bool:
+    """True when ``name`` is a contract column or a spelling :func:`guess_mapping` knows."""
+    return normalise_header(name) in _known_columns()
+
+
+@cache
+def _known_columns() -> frozenset[str]:
+    known = {normalise_header(c) for c in MAPPABLE_COLUMNS}
+    known.update(s for spellings in (*_SPELLINGS.values(), *_NAME_PARTS) for s in spellings)
+    return frozenset(known)
 
 
 def guess_mapping(columns: list[str]) -> ColumnMapping:

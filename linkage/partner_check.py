@@ -9,8 +9,8 @@ the list without knowing the data contract.
 The rules are not restated here: rejection comes from :func:`linkage.validate.row_reasons`
 and field quality from the standardisers (CNIC status, gender conflict, dates, phones,
 places). This module only translates their verdicts into plain words. Duplicate
-``record_id``\\ s, which make :func:`linkage.io.read_table` refuse the whole file, are
-reported per row instead so that the partner sees every one at once.
+``record_id``\\ s are errors of every row that shares one, as in the matcher, with the
+same words (:func:`linkage.io.duplicate_id_reasons`).
 
 The report is written by :func:`write_excel_csv`: UTF-8 with BOM (Excel then shows Urdu)
 and formula-looking cells neutralised (OWASP CSV injection, ``linkage.excel_safe``).
@@ -19,11 +19,9 @@ and formula-looking cells neutralised (OWASP CSV injection, ``linkage.excel_safe
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,18 +34,20 @@ from linkage.contract import PARTNER_REQUIRED, RECORD_ID
 from linkage.errors import ConfigError
 from linkage.excel_safe import excel_csv_text
 from linkage.io import (
+    RAGGED_REASON,
+    REASON,
+    REASON_LONG_FIELD,
+    REASON_NUL,
     check_required_columns,
     check_reserved_columns,
-    csv_encoding,
+    duplicate_id_reasons,
     read_raw,
-    stated_encoding,
 )
 from linkage.mapping import (
     MAPPABLE_COLUMNS,
     ColumnMapping,
     apply_mapping,
     guess_mapping,
-    is_blank,
 )
 from linkage.outputs import check_report_replaceable
 from linkage.standardise import (
@@ -71,9 +71,11 @@ KIND, TEMPLATE = "kind", "template"
 ERROR, WARNING = "error", "warning"
 MAX_AGE = 110
 #: Every problem the check reports, and its severity: an ``error`` row is rejected by
-#: the matcher (or, for duplicate ids, the whole file is refused until fixed); a
-#: ``warning`` row is used, with the field ignored or worth a second look.
+#: the matcher; a ``warning`` row is used, with the field ignored or worth a second look.
 PROBLEM_KINDS: dict[str, str] = {
+    "wrong number of fields": ERROR,
+    "NUL byte": ERROR,
+    "field too long": ERROR,
     "record_id missing": ERROR,
     "duplicate record_id": ERROR,
     "no name and no CNIC": ERROR,
@@ -126,7 +128,7 @@ def check_partner_file(
     no ``record_id`` column, a mapping naming absent columns) raise ``NserLinkError``.
     """
     raw, rows = read_partner_list(path, encoding=encoding, sheet=sheet)
-    used, guessed = complete_mapping(mapping, list(raw.columns))
+    used, guessed = complete_mapping(mapping, file_columns(raw))
     return check_partner_rows(raw, used, guessed=guessed, rows=rows, file=str(path), today=today)
 
 
@@ -135,44 +137,21 @@ def read_partner_list(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """(the list as text with the partner's own columns, the Excel row of each data row).
 
-    Encodings are detected as for any partner list (:func:`linkage.io.read_raw`).
+    Encodings are detected as for any partner list (:func:`linkage.io.read_raw`). Rows
+    the reader could only partly read are kept, with the problem in ``reason``. Rows are
+    numbered as Excel shows them (header = row 1, blank lines counted), as in every
+    message of the matcher.
     """
     path = Path(path)
-    raw = read_raw(path, encoding=encoding, detect_encoding=True, sheet=sheet)
-    check_reserved_columns(raw, str(path))
-    return raw, sheet_rows(path, raw.index, encoding=encoding)
+    raw = read_raw(path, encoding=encoding, detect_encoding=True, sheet=sheet,
+                   rows_with_problems="mark")
+    check_reserved_columns(raw.drop(columns=REASON), str(path))
+    return raw, raw.index.to_numpy(dtype="int64") + 2
 
 
-def sheet_rows(path: Path, index: pd.Index, *, encoding: str | None = None) -> np.ndarray:
-    """Row numbers as the partner sees them in Excel, for each data row read.
-
-    ``input_row`` counts data rows from 1 and skips blank CSV lines, so row = input_row
-    + 1 (here: the reader's 0-based ``index`` + 2, which also survives rows the XLSX
-    reader drops) is right for an XLSX and for most CSVs. A CSV's blank lines are still
-    rows in Excel, and a quoted cell spanning lines is one row, so CSV records are
-    counted as the reader sees them; should the count ever disagree with the reader's,
-    the plain rule is used rather than a wrong guess.
-    """
-    n_rows = len(index)
-    plain = index.to_numpy(dtype="int64") + 2
-    if path.suffix.lower() != ".csv":
-        return plain
-    codec = stated_encoding(path, encoding) if encoding else csv_encoding(path, detect=True)
-    with path.open(encoding=codec, newline="") as fh:
-        rows = list(_csv_data_rows(csv.reader(fh)))
-    return np.asarray(rows, dtype="int64") if len(rows) == n_rows else plain
-
-
-def _csv_data_rows(records: Iterable[list[str]]) -> Iterable[int]:
-    """1-based record numbers of the data rows: after the first non-empty record (the
-    header), skipping records the CSV reader drops (empty or whitespace-only lines)."""
-    header_seen = False
-    for number, record in enumerate(records, start=1):
-        blank = not record or (len(record) == 1 and not record[0].strip())
-        if not header_seen:
-            header_seen = bool(record)
-        elif not blank:
-            yield number
+def file_columns(raw: pd.DataFrame) -> list[str]:
+    """The partner's own columns of a list as read (not the reader's ``reason``)."""
+    return [c for c in raw.columns if c != REASON]
 
 
 # --- mappings ---------------------------------------------------------------------------
@@ -257,7 +236,7 @@ def check_partner_rows(
     problems = _assemble(found, df, raw, rows, partner_columns(mapping))
     return PartnerCheck(problems=problems, summary=summarise(problems, len(raw)),
                         mapping=mapping, guessed=guessed or ColumnMapping(),
-                        extra_columns=extra_columns(mapping, list(raw.columns)))
+                        extra_columns=extra_columns(mapping, file_columns(raw)))
 
 
 def _found(mask: pd.Series, kind: str, column: str, problem: pd.Series | str) -> pd.DataFrame:
@@ -287,28 +266,28 @@ def _rejections(df: pd.DataFrame) -> pd.DataFrame:
                               "required value missing: every row needs its own record_id"),
         REASON_NOTHING_TO_MATCH: ("no name and no CNIC", "full_name / cnic",
                                   "no name and no CNIC: nothing to find this person by"),
+        REASON_NUL: ("NUL byte", "", "the row contains a NUL byte (\\0), which is not text; "
+                     "re-export the list"),
+        REASON_LONG_FIELD: ("field too long", "", REASON_LONG_FIELD.replace(
+            "has a field", "a field is") + ", more than an Excel cell holds"),
     }
     out = []
     for reason in sorted({r for joined in reasons for r in joined.split("; ") if r}):
         kind, column, text = known.get(reason, (reason, "", reason))
+        if RAGGED_REASON.fullmatch(reason):
+            kind, text = "wrong number of fields", (
+                f"the row {reason}: a field probably contains an unquoted comma")
         has = reasons.map(lambda joined, r=reason: r in joined.split("; "))
         out.append(_found(has, kind, column, text))
     return pd.concat(out) if out else pd.DataFrame()
 
 
+
 def _duplicate_ids(df: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-    """Every row whose record_id another row also has, naming the other rows."""
-    ids = df[RECORD_ID].where(~is_blank(df[RECORD_ID]))
-    dup = ids.notna() & ids.duplicated(keep=False)
-    row_of = pd.Series(rows, index=df.index)
-    others = {}
-    for _, group in ids[dup].groupby(ids[dup], sort=False):
-        for i in group.index:
-            also = [int(row_of[j]) for j in group.index if j != i]
-            noun = "row" if len(also) == 1 else "rows"
-            others[i] = f"duplicate record_id (also on {noun} {', '.join(map(str, also))})"
-    return _found(dup, "duplicate record_id", RECORD_ID,
-                  pd.Series(others, index=df.index, dtype=object))
+    """Every row whose record_id another row also has, naming the other rows in the
+    matcher's words (:func:`linkage.io.duplicate_id_reasons`)."""
+    reasons = pd.Series(duplicate_id_reasons(df[RECORD_ID], rows), index=df.index)
+    return _found(reasons.notna(), "duplicate record_id", RECORD_ID, reasons)
 
 
 def _bad_cnics(df: pd.DataFrame) -> pd.DataFrame:

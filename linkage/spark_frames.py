@@ -1,14 +1,15 @@
 """Reading, checking, standardising and writing person records as Spark DataFrames.
 
-The same pure pandas functions as on DuckDB (column mapping, row validation,
-standardisation) run per Arrow batch through ``mapInPandas``, so nothing is read
+The same pure pandas functions as on DuckDB (CSV field parsing, column mapping, row
+validation, standardisation) run per partition or Arrow batch, so nothing is read
 through pandas on the driver and the rules cannot drift apart between backends. Only
-file-level checks (header, required columns, duplicate ids) look at the whole table,
+file-level checks (header, required columns) and duplicate ids look at the whole table,
 through Spark aggregations.
 """
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pandas as pd
@@ -17,15 +18,26 @@ from linkage.contract import RECORD_ID, SOURCE
 from linkage.errors import ConfigError, InputError, NserLinkError
 from linkage.io import (
     INPUT_ROW,
+    MAX_FIELD_CHARS,
+    REASON,
+    REASON_LONG_FIELD,
+    REASON_NUL,
+    ROWS_NAMED,
+    check_header,
     check_required_columns,
     check_reserved_columns,
-    check_unique_ids,
     csv_encoding,
+    csv_header,
+    field_reasons,
+    header_names,
+    parse_fields,
+    ragged_reason,
     stated_encoding,
 )
 from linkage.mapping import ColumnMapping, apply_mapping
 from linkage.standardise import OUTPUT_DTYPES, standardise
-from linkage.validate import REASON, row_reasons
+from linkage.standardise._common import NULL_TOKENS, PLACEHOLDER_PATTERN
+from linkage.validate import row_reasons
 
 
 def _spark_type(dtype):
@@ -57,53 +69,43 @@ def from_pandas(spark, frame: pd.DataFrame):
     return spark.createDataFrame(rows, schema=_schema(dict(frame.dtypes.items())))
 
 
+#: Internal column: the row as Excel numbers it, for naming rows in reasons.
+_EXCEL_ROW = "_excel_row"
+
+
 def read_records(spark, path: str, *, mapping: ColumnMapping | None, kind: str,
                  source: str | None = None, encoding: str | None = None):
-    """A wave as a Spark DataFrame of text columns plus ``input_row``, checked like
-    ``linkage.io.read_table``: mapping applied, required columns present, ids unique."""
+    """A wave as a Spark DataFrame of text columns plus ``input_row`` and ``reason``,
+    checked like ``linkage.io.read_table``: mapping applied, required columns present,
+    and the rows the reader could only partly read, or whose id another row has, marked
+    in ``reason`` with the same words.
+
+    A CSV is read line by line and each line parsed by the same function as on DuckDB
+    (``linkage.io.parse_fields``): Spark's own CSV reader cannot tell a row with a
+    missing last field from one with an empty last field. So on Spark a quoted field
+    may not hold a line break (its two halves are rejected as ragged rows).
+    """
     from pyspark.sql import functions as F
 
     file = str(path)
-    reader = spark.read
     if file.lower().endswith((".parquet", ".pq")) or Path(file).is_dir():
-        raw = reader.parquet(file)
-        raw = raw.select([F.col(c).cast("string").alias(c) for c in raw.columns])
+        raw = _parquet_records(spark, file)
     else:
-        codec = "UTF-8"
-        if Path(file).is_file():  # Spark would replace bad bytes silently: refuse first
-            codec = (stated_encoding(Path(file), encoding) if encoding
-                     else csv_encoding(Path(file), detect=kind == "partner"))
-        elif encoding:
-            codec = encoding
-        codec = "UTF-8" if codec == "utf-8-sig" else codec
-        raw = reader.option("header", True).option("encoding", codec).option(
-            "mode", "PERMISSIVE").csv(file)
-    columns = [c.strip() for c in raw.columns]
-    raw = raw.toDF(*columns)
-    check_reserved_columns(pd.DataFrame(columns=columns), file)
-
-    # input_row: data rows numbered from 1 in file order, as on DuckDB.
-    numbered = raw.rdd.zipWithIndex().map(lambda ri: (*ri[0], ri[1] + 1))
-    from pyspark.sql import types as T
-
-    raw = numbered.toDF(T.StructType(
-        [T.StructField(c, T.StringType(), True) for c in columns]
-        + [T.StructField(INPUT_ROW, T.LongType(), False)]))
-    empty = raw.limit(1).count() == 0
-    if empty:
-        raise InputError("has a header but no rows.", file=file)
+        raw = _csv_records(spark, file, encoding=encoding, detect=kind == "partner")
+    columns = [c for c in raw.columns if c not in (INPUT_ROW, _EXCEL_ROW, REASON)]
 
     mapped_columns = list(apply_mapping(pd.DataFrame(columns=columns), mapping, file).columns)
     check_required_columns(pd.DataFrame(columns=mapped_columns), _required(kind), file)
-    out_columns = {c: "string" for c in mapped_columns if c != INPUT_ROW}
-    out_columns[INPUT_ROW] = "long"
+    out_columns = {c: "string" for c in mapped_columns}
+    out_columns.update({INPUT_ROW: "long", _EXCEL_ROW: "long", REASON: "string"})
 
     def mapped(batches):
         for batch in batches:
-            rows = batch.pop(INPUT_ROW)
+            kept = {c: batch.pop(c).to_numpy() for c in (INPUT_ROW, _EXCEL_ROW, REASON)}
             batch = batch.astype(object).where(batch.notna() & batch.ne(""), None)
             out = apply_mapping(batch, mapping, file)
-            out[INPUT_ROW] = rows.to_numpy()
+            for c, values in kept.items():
+                out[c] = values
             yield out[list(out_columns)]
 
     records = raw.mapInPandas(mapped, _schema(out_columns))
@@ -112,14 +114,131 @@ def read_records(spark, path: str, *, mapping: ColumnMapping | None, kind: str,
     default = (mapping.source if mapping and mapping.source else None) or source or Path(file).stem
     records = records.withColumn(
         SOURCE, F.coalesce(F.when(F.trim(F.col(SOURCE)) != "", F.col(SOURCE)), F.lit(default)))
+    return _mark_duplicate_ids(records).drop(_EXCEL_ROW)
 
-    duplicated = (records.where(F.col(RECORD_ID).isNotNull())
-                  .groupBy(RECORD_ID).count().where("count > 1").limit(50))
-    if duplicated.limit(1).count():
-        ids = [r[RECORD_ID] for r in duplicated.collect()]
-        rows = records.where(F.col(RECORD_ID).isin(ids)).select(RECORD_ID, INPUT_ROW).toPandas()
-        check_unique_ids(rows, file)
-    return records
+
+def _csv_records(spark, file: str, *, encoding: str | None, detect: bool):
+    """The CSV's data rows: the header's columns, ``input_row`` (non-blank lines after
+    the header, from 1), the Excel row (the line number) and the reader's ``reason``."""
+    from pyspark.sql import types as T
+
+    codec = "utf-8"
+    local = Path(file).is_file()
+    if local:  # Spark would replace bad bytes silently: refuse first
+        codec = (stated_encoding(Path(file), encoding) if encoding
+                 else csv_encoding(Path(file), detect=detect))
+    elif encoding:
+        codec = encoding
+    if codecs.lookup(codec).name in ("utf-8", "utf-8-sig"):
+        codec = "utf-8-sig"  # a byte-order mark is not part of the first column's name
+    elif "\n".encode(codec) != b"\n":
+        raise InputError(f"is encoded as {codec}; on Spark a CSV must be UTF-8 or another "
+                         "encoding that writes a line break as one byte (such as cp1252). "
+                         "Re-save it as UTF-8, or use the DuckDB backend.", file=file)
+
+    def text(raw: bytes) -> str:
+        return raw.decode(codec, "replace")
+
+    lines = spark.sparkContext.textFile(file, use_unicode=False).zipWithIndex()
+    rows = lines.filter(lambda li: text(li[0]).strip() != "").zipWithIndex()
+    if local:
+        header = csv_header(Path(file), codec)
+    else:  # the first non-blank line; collected in full, as an early stop upsets Python
+        firsts = rows.filter(lambda r: r[1] == 0).map(lambda r: text(r[0][0])).collect()
+        header = header_names(parse_fields(firsts[0])) if firsts else None
+    if header is None:
+        raise InputError("is empty (no header, no rows).", file=file)
+    check_header(header, file)
+    check_reserved_columns(pd.DataFrame(columns=header), file)
+    m = len(header)
+
+    def parse(part):
+        for (raw, line), row in part:
+            if row == 0:
+                continue  # the header
+            fields = parse_fields(text(raw))
+            found = [] if len(fields) == m else [ragged_reason(len(fields), m)]
+            found += field_reasons(fields)
+            values = [f if f != "" else None for f in (fields + [""] * m)[:m]]
+            yield (*values, row, line + 1, "; ".join(found) or None)
+
+    schema = T.StructType(
+        [T.StructField(c, T.StringType(), True) for c in header]
+        + [T.StructField(INPUT_ROW, T.LongType(), False),
+           T.StructField(_EXCEL_ROW, T.LongType(), False),
+           T.StructField(REASON, T.StringType(), True)])
+    return spark.createDataFrame(rows.mapPartitions(parse), schema)
+
+
+def _parquet_records(spark, file: str):
+    """A Parquet wave as text with ``input_row`` (its position from 1), the row as
+    ``_excel_row`` (``input_row + 1``) and NUL bytes or over-long fields in ``reason``."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    raw = spark.read.parquet(file)
+    raw = raw.select([F.col(c).cast("string").alias(c.strip()) for c in raw.columns])
+    columns = raw.columns
+    check_header(columns, file)
+    check_reserved_columns(pd.DataFrame(columns=columns), file)
+    numbered = raw.rdd.zipWithIndex().map(lambda ri: (*ri[0], ri[1] + 1))
+    raw = numbered.toDF(T.StructType(
+        [T.StructField(c, T.StringType(), True) for c in columns]
+        + [T.StructField(INPUT_ROW, T.LongType(), False)]))
+    nul = _any([F.instr(F.col(c), "\x00") > 0 for c in columns])
+    long = _any([F.length(F.col(c)) > MAX_FIELD_CHARS for c in columns])
+    reason = F.concat_ws("; ", F.when(nul, REASON_NUL), F.when(long, REASON_LONG_FIELD))
+    return raw.withColumn(_EXCEL_ROW, F.col(INPUT_ROW) + 1).withColumn(
+        REASON, F.when(reason != "", reason))
+
+
+def _any(conditions: list):
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    return reduce(lambda a, b: a | b, [F.coalesce(c, F.lit(False)) for c in conditions],
+                  F.lit(False))
+
+
+def _mark_duplicate_ids(records):
+    """Every row whose (non-blank) record_id another row also has gets the reason
+    ``linkage.io.duplicate_reason`` writes on DuckDB, built in Spark SQL: only the ids
+    used twice and their first rows are gathered, the records are joined to them."""
+    from pyspark.sql import functions as F
+
+    ids = records.where(F.col(RECORD_ID).isNotNull() & ~F.col(RECORD_ID).rlike(r"^\s*$"))
+    dups = (ids.groupBy(RECORD_ID)
+            .agg(F.count("*").alias("_n"),
+                 F.slice(F.sort_array(F.collect_list(_EXCEL_ROW)), 1, ROWS_NAMED + 1)
+                 .alias("_first"))
+            .where("_n > 1"))
+    marked = records.join(dups, on=RECORD_ID, how="left")
+    others = F.filter(F.col("_first"), lambda row: row != F.col(_EXCEL_ROW))
+    shown = F.slice(others, 1, ROWS_NAMED)
+    n_others = F.col("_n") - 1
+    more = n_others - F.size(shown)
+    reason = F.when(F.col("_n") > 1, F.concat(
+        F.lit("record_id also on "),
+        F.when(n_others == 1, F.lit("Excel row")).otherwise(F.lit("Excel rows")),
+        F.lit(" "),
+        F.array_join(shown.cast("array<string>"), ", "),
+        F.when(more > 0, F.concat(F.lit(" and "), F.format_number(more, 0), F.lit(" more")))
+        .otherwise(F.lit("")),
+    ))
+    joined = F.concat_ws("; ", F.col(REASON), reason)
+    return marked.withColumn(REASON, F.when(joined != "", joined)).drop("_n", "_first") \
+        .select(*records.columns)
+
+
+def present(value):
+    """Not null, not blank, not a placeholder: ``linkage.golden``'s rule as a Spark
+    column (the placeholder shapes are the same regular expression, in Java)."""
+    from pyspark.sql import functions as F
+
+    text = F.lower(F.regexp_replace(value, r"^\s+|\s+$", ""))
+    return value.isNotNull() & ~text.isin(*NULL_TOKENS) & \
+        ~text.rlike(f"^(?:{PLACEHOLDER_PATTERN})$")
 
 
 def _required(kind: str) -> tuple[str, ...]:

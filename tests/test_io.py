@@ -155,18 +155,15 @@ def test_semicolon_file_gets_a_separator_hint(tmp_path):
         read_table(path)
 
 
-def test_duplicate_record_ids_name_rows_not_ids(tmp_path):
-    # Some partners use the CNIC as their id: the message must not echo it.
+def test_duplicate_record_ids_mark_every_row_naming_rows_not_ids(tmp_path):
+    # Some partners use the CNIC as their id: the reason must not echo it.
     text = f"record_id,cnic\n{CNIC},x\np2,y\n{CNIC},z\np4,w\np2,v\n"
-    path = write_csv(tmp_path, "partner.csv", text)
-    with pytest.raises(InputError) as err:
-        read_table(path, kind="partner")
-    msg = str(err.value)
-    assert "2 id(s) appear on more than one row" in msg
-    assert "1 & 3" in msg and "2 & 5" in msg
-    assert err.value.rows == [1, 2, 3, 5]
-    assert err.value.column == "record_id"
-    assert_no_cnic(msg)
+    df = read_table(write_csv(tmp_path, "partner.csv", text), kind="partner")
+    assert df["reason"].tolist() == [
+        "record_id also on Excel row 4", "record_id also on Excel row 6",
+        "record_id also on Excel row 2", None, "record_id also on Excel row 3"]
+    for reason in df["reason"].dropna():
+        assert_no_cnic(reason)
 
 
 def test_blank_record_ids_are_not_duplicates(tmp_path):
@@ -184,16 +181,21 @@ def test_source_column_is_filled_per_row(tmp_path):
         "survey_2011", "from_mapping"]
 
 
-def test_ragged_row_names_the_line(tmp_path):
+def test_ragged_rows_are_marked_not_fatal(tmp_path):
+    path = write_csv(tmp_path, "r.csv", "record_id,household_id\n1,h\n2,h,Lahore, Punjab\n3\n")
+    df = read_table(path)
+    assert df["input_row"].tolist() == [1, 2, 3]
+    assert df["reason"].tolist() == [None, "has 4 fields, the header has 2",
+                                     "has 1 fields, the header has 2"]
+    assert df["household_id"].tolist() == ["h", "h", None]
+
+
+def test_ragged_row_stops_a_plain_read_naming_the_excel_row(tmp_path):
     path = write_csv(tmp_path, "r.csv", "record_id,household_id\n1,h\n2,h,Lahore, Punjab\n")
     with pytest.raises(InputError) as err:
-        read_table(path)
-    assert "line 3 has 4 fields but the header has 2" in str(err.value)
-
-
-def test_short_rows_are_padded_with_none(tmp_path):
-    df = read_table(write_csv(tmp_path, "s.csv", "record_id,household_id,cnic\n1,h\n"))
-    assert df["cnic"].tolist() == [None]
+        read_raw(path)
+    assert "row 3 has 4 fields, the header has 2" in str(err.value)
+    assert "Excel" in str(err.value)
 
 
 def test_duplicate_header_names(tmp_path):

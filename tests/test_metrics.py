@@ -151,7 +151,7 @@ def test_score_files_errors_name_file_and_column(tmp_path):
     clusters.write_text("record_id,cluster_id\n1,a\n")
     with pytest.raises(InputError) as err:
         score_files(clusters, truth)
-    assert str(truth) in str(err.value) and err.value.rows == [1, 2]
+    assert str(truth) in str(err.value) and err.value.rows == [2, 3]  # as in Excel
     truth.write_text("record_id,person_id\n9,p1\n")
     with pytest.raises(InputError, match="no record id in common"):
         score_files(clusters, truth)

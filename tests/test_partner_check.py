@@ -47,6 +47,9 @@ ROWS = [
     ["P12", "Saima", "", "", "", "Atlantis", "", ""],  # 13 unknown province
     ["P13", "Tariq", "", "", "", "", "Qwertyville", ""],  # 14 unknown district
     ["P5", "Bilal Ahmed", "", "", "", "", "", ""],  # 15 duplicate of row 6
+    ["P14", "Usman", "", "", "", "", "", "", "Lahore"],  # 16 one field too many
+    ["P15", "Ali\x00 Raza", "", "", "", "", "", ""],  # 17 a NUL byte
+    ["P16", "Ali " * 10_000, "", "", "", "", "", ""],  # 18 a field no Excel cell holds
 ]
 MAPPING = """\
 rename:
@@ -74,6 +77,9 @@ EXPECTED = {
     (13, "Province", "province not recognised"),
     (14, "District", "district not recognised"),
     (15, "Ref", "duplicate record_id"),
+    (16, "", "wrong number of fields"),
+    (17, "", "NUL byte"),
+    (18, "", "field too long"),
 }
 
 
@@ -126,8 +132,10 @@ def test_problems_are_plain_words_with_the_value_as_given(checked):
     assert p.loc[(6, "CNIC malformed"), "value"] == "35202-123456-1"
     assert p.loc[(9, "date of birth not valid"), "problem"].startswith(
         "date of birth 31/02/1985 is not a valid date")
-    assert p.loc[(6, "duplicate record_id"), "problem"] == "duplicate record_id (also on row 15)"
-    assert p.loc[(15, "duplicate record_id"), "problem"] == "duplicate record_id (also on row 6)"
+    assert p.loc[(6, "duplicate record_id"), "problem"] == "record_id also on Excel row 15"
+    assert p.loc[(15, "duplicate record_id"), "problem"] == "record_id also on Excel row 6"
+    assert p.loc[(16, "wrong number of fields"), "problem"].startswith(
+        "the row has 9 fields, the header has 8")
     assert p.loc[(8, "gender not recognised"), "problem"] == \
         "gender 'Q' not recognised (use M or F)"
     assert p.loc[(4, "record_id missing"), "problem"].startswith("required value missing")
@@ -142,8 +150,8 @@ def test_year_only_birth_dates_and_clean_rows_raise_nothing(checked):
 
 def test_every_row_is_accounted_for(checked):
     s = checked.summary
-    assert s["rows_read"] == len(ROWS) == 14
-    assert s["rows_with_errors"] == 4  # rows 4, 5, 6, 15
+    assert s["rows_read"] == len(ROWS) == 17
+    assert s["rows_with_errors"] == 7  # rows 4, 5, 6, 15, 16, 17, 18
     assert s["rows_usable"] + s["rows_with_errors"] == s["rows_read"]
     assert s["rows_with_warnings"] == 9  # usable rows 3, 7-14 (row 6 is counted as an error)
     assert s["problems"]["duplicate record_id"] == 2

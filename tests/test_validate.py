@@ -93,10 +93,19 @@ def test_a_row_with_only_a_surname_or_another_id_is_usable():
     assert checked.rejected["record_id"].tolist() == ["r3"]
 
 
-def test_a_reason_column_in_the_input_is_refused():
-    df = registry([{"record_id": "r1", "household_id": "h", "full_name": "A", "reason": "x"}])
-    with pytest.raises(InputError, match="'reason'"):
-        validate_rows(df, kind="registry", file="f.csv")
+def test_reasons_the_reader_gave_come_first():
+    df = registry([
+        {"record_id": "r1", "household_id": "h", "full_name": "A", "reason": "has 3 fields, "
+         "the header has 4"},
+        {"record_id": "r2", "household_id": None, "full_name": "A",
+         "reason": "contains a NUL byte"},
+        {"record_id": "r3", "household_id": "h", "full_name": "A", "reason": None},
+    ])
+    v = validate_rows(df, kind="registry", file="f.csv")
+    assert v.rejected["reason"].tolist() == [
+        "has 3 fields, the header has 4", "contains a NUL byte; empty household_id"]
+    assert v.rows["record_id"].tolist() == ["r3"]
+    assert "reason" not in v.rows.columns
 
 
 def test_log_names_counts_not_values(caplog):

@@ -36,7 +36,7 @@ from linkage.outputs import output_folder
 from linkage.pipelines import JobResult
 from linkage.progress import Stages
 from linkage.standardise import standardise
-from linkage.validate import validate_rows
+from linkage.validate import no_usable_rows, reason_counts, validate_rows
 from models.settings import MODEL_COLUMNS, person_settings
 from models.store import fingerprint, for_dialect, load_model, model_json
 from models.training import EMRound, fixed_identifier_m, identifier_u, train, with_m_floor
@@ -424,6 +424,8 @@ def _dedupe_file(input_path, out, config: DedupeConfig, *, mapping, model_path, 
         raw = read_table(input_path, mapping=mapping, kind="registry", encoding=encoding,
                          sheet=sheet)
         valid = validate_rows(raw, kind="registry", file=str(input_path))
+        if valid.rows.empty:
+            raise no_usable_rows(str(input_path), reason_counts(valid.rejected["reason"]))
     rows_read, rows_used, rejected = len(raw), len(valid.rows), valid.rejected
     handed = [valid.rows]  # handed over whole: dedupe_records frees it once standardised
     del raw, valid
@@ -456,6 +458,4 @@ def _dedupe_file(input_path, out, config: DedupeConfig, *, mapping, model_path, 
 
 
 def _reasons(rejected: pd.DataFrame) -> dict[str, int]:
-    if rejected.empty:
-        return {}
-    return {str(k): int(v) for k, v in rejected["reason"].value_counts().sort_index().items()}
+    return reason_counts(rejected["reason"]) if len(rejected) else {}

@@ -27,7 +27,8 @@ from linkage.mapping import ColumnMapping
 from linkage.pipelines import JobResult
 from linkage.progress import Stages
 from linkage.spark_frames import from_pandas
-from linkage.validate import REASON
+from linkage.spark_frames import present as present_value
+from linkage.validate import REASON, count_kinds, no_usable_rows
 from models.store import load_model
 
 
@@ -71,7 +72,10 @@ def run_dedupe_spark(
         rejected = checked.where(F.col(REASON).isNotNull())
         usable = checked.where(F.col(REASON).isNull()).drop(REASON)
         rows_read = checked.count()
-        by_reason = {r[REASON]: int(r["count"]) for r in rejected.groupBy(REASON).count().collect()}
+        by_reason = count_kinds({r[REASON]: int(r["count"])
+                                 for r in rejected.groupBy(REASON).count().collect()})
+        if sum(by_reason.values()) == rows_read:
+            raise no_usable_rows(str(input_path), by_reason)
 
     with stages.stage("standardise"):
         std = sf.standardised(usable, _engine_keys(roster_keys, person_cnic),
@@ -118,7 +122,7 @@ def run_dedupe_spark(
             "rows_read": int(rows_read),
             "rows_used": int(n_records),
             "rows_rejected": int(rows_read - n_records),
-            "rejected_by_reason": dict(sorted(by_reason.items())),
+            "rejected_by_reason": by_reason,
         },
         **scored.summary(),
         **cluster_summary(n_records, sizes, n_households),
@@ -260,7 +264,7 @@ def _golden(spark, std, clusters, g):
         if value_col not in single.columns:
             continue
         value = F.col(value_col).cast("string")
-        present = value.isNotNull() & (F.trim(value) != "")
+        present = present_value(value)
         columns += [F.when(present, value).alias(field),
                     F.when(present, F.col("source")).alias(f"{field}_source"),
                     F.when(present, F.col("record_id")).alias(f"{field}_record_id")]

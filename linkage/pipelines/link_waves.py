@@ -20,8 +20,8 @@ import pandas as pd
 
 import linkage
 from linkage.config import LinkWavesConfig
-from linkage.contract import HOUSEHOLD_LINK_COLUMNS, LINK_TYPES, PERSON_COLUMNS
-from linkage.errors import ConfigError, InputError
+from linkage.contract import HOUSEHOLD_LINK_COLUMNS, LINK_TYPES, PERSON_COLUMNS, REJECT_COLUMNS
+from linkage.errors import ConfigError
 from linkage.golden import HOUSEHOLD_FIELDS, golden_records, source_year
 from linkage.io import read_table, write_outputs
 from linkage.lineage import classify, lineage_clusters, wave_units
@@ -43,7 +43,7 @@ from linkage.updates import (
     primary_records,
     unit_table,
 )
-from linkage.validate import validate_rows
+from linkage.validate import no_usable_rows, reason_counts, validate_rows
 from models.store import load_model
 
 CLUSTER_COLUMNS = ("record_id", "source", "cluster_id", "household_cluster_id", "wave",
@@ -103,14 +103,11 @@ def read_waves(paths: list[str], *, mapping: ColumnMapping | None = None,
         raw = read_table(path, mapping=mapping, kind="registry", encoding=encoding)
         valid = validate_rows(raw, kind="registry", file=str(path))
         if valid.rows.empty:
-            reasons = valid.rejected["reason"].value_counts().head(3)
-            raise InputError(
-                f"no usable rows in this wave: all {len(raw):,} rows are rejected ("
-                + "; ".join(f"{n:,}× {r}" for r, n in reasons.items()) + ").", file=str(path))
+            raise no_usable_rows(str(path), reason_counts(valid.rejected["reason"]))
         frames.append(valid.rows)
         rejected.append(valid.rejected.assign(wave=name))
         info.append({"wave": name, "path": str(path), "fingerprint": file_fingerprint(path),
-                     "columns": sorted(c for c in raw.columns if c != "input_row"),
+                     "columns": sorted(c for c in raw.columns if c not in REJECT_COLUMNS),
                      "rows_read": len(raw), "rows_used": len(valid.rows),
                      "rows_rejected": len(valid.rejected)})
     columns = set().union(*(i["columns"] for i in info))

@@ -30,7 +30,7 @@ from linkage.pipelines.dedupe import (
 from linkage.pipelines.link_waves import Waves, link_waves_records, wave_names
 from linkage.progress import Stages
 from linkage.spark_frames import from_pandas
-from linkage.validate import REASON
+from linkage.validate import REASON, count_kinds, no_usable_rows
 from models.store import load_model
 
 
@@ -42,7 +42,7 @@ def run_link_waves_spark(paths: list[str], out: str, config: LinkWavesConfig, *,
     from pyspark.sql import functions as F
 
     from linkage import spark_frames as sf
-    from linkage.errors import ConfigError, InputError
+    from linkage.errors import ConfigError
     from linkage.pipelines import JobResult
     from linkage.pipelines.dedupe import file_fingerprint
     from linkage.pipelines.dedupe_spark import _engine_keys
@@ -69,8 +69,8 @@ def run_link_waves_spark(paths: list[str], out: str, config: LinkWavesConfig, *,
             bad = checked.where(F.col(REASON).isNotNull())
             n_read, n_bad = checked.count(), bad.count()
             if n_read == n_bad:
-                raise InputError(f"no usable rows in this wave: all {n_read:,} rows are "
-                                 "rejected.", file=str(path))
+                raise no_usable_rows(str(path), count_kinds(
+                    {r[REASON]: r["count"] for r in bad.groupBy(REASON).count().collect()}))
             columns = [c for c in checked.columns if c not in ("input_row", REASON, "wave",
                                                                "wave_order")]
             info.append({"wave": name, "path": str(path),

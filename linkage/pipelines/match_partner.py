@@ -78,7 +78,7 @@ from linkage.pipelines.dedupe import (
 )
 from linkage.progress import Stages
 from linkage.standardise import standardise
-from linkage.validate import describe_rejections, validate_rows
+from linkage.validate import describe_rejections, reason_counts, validate_rows
 from models.store import for_dialect, load_model, model_json
 
 #: Columns carried beside each scored pair: where a registry record sits and how new it is.
@@ -463,8 +463,7 @@ def _match_partner_files(registry_paths, partner_path, out, config: MatchPartner
 def partner_input(path: str, mapping: ColumnMapping | None, rows_read: int, rows_used: int,
                   rejected: pd.DataFrame) -> dict:
     """The partner list's part of ``summary.json``: rows read = used + rejected."""
-    by_reason = {} if rejected.empty else {
-        str(k): int(v) for k, v in rejected["reason"].value_counts().sort_index().items()}
+    by_reason = {} if rejected.empty else reason_counts(rejected["reason"])
     return {
         "path": str(path),
         "fingerprint": file_fingerprint(path) if Path(path).is_file() else None,

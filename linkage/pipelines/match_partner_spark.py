@@ -23,7 +23,7 @@ from linkage.partner_config import MatchPartnerConfig
 from linkage.pipelines import JobResult
 from linkage.progress import Stages
 from linkage.standardise import standardise
-from linkage.validate import REASON
+from linkage.validate import REASON, no_usable_rows
 from models.store import load_model
 
 
@@ -116,6 +116,8 @@ def _read_waves(spark, paths: list[str], *, mapping=None, min_year: int = 1900):
         std = sf.standardised(usable, _engine_keys, min_year=min_year).withColumn(
             "wave_order", F.lit(order).cast("long"))
         read, used = checked.count(), usable.count()
+        if read == 0:
+            raise no_usable_rows(path, {})
         waves.append(std)
         info.append({"path": path,
                      "fingerprint": file_fingerprint(path) if Path(path).is_file() else None,

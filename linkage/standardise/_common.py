@@ -7,16 +7,43 @@ broadcasts it back with ``take``; no Python loop ever runs per row of the full f
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import ArrowException
 
-#: Placeholders that mean "no value" in registry and partner files.
+#: Placeholders that mean "no value" in registry and partner files (compared after
+#: stripping and lower-casing). Besides these, :func:`is_placeholder` treats as blank any
+#: value without a letter or digit ("-", "?", "..."), one made of zeros and separators
+#: ("0", "0000-00-00", "00/00/0000", "00000-0000000-0") and a run of x's ("xx", "XXXX"; a
+#: single "X" is a gender).
 NULL_TOKENS = frozenset(
-    {"", "nan", "none", "null", "na", "n/a", "n.a", "n.a.", "nil", "-", "--", "---", "?",
-     "0", "unknown", "not available", "not known", "nk"}
+    {"", "nan", "none", "null", "na", "n/a", "n.a", "n.a.", "nil", "nill", "-", "--", "---",
+     "?", "0", "unknown", "not available", "not known", "not applicable", "not given",
+     "nk", "xxx", "0000-00-00", "00/00/0000", "00-00-0000", "missing", "blank", "empty",
+     "no data", "undefined",
+     # what Excel writes into a cell whose formula failed
+     "#n/a", "#na", "#value!", "#ref!", "#name?", "#div/0!", "#null!", "#num!",
+     # Urdu "unknown"
+     "نامعلوم"}
+)
+#: The shapes of placeholder beyond the list: no letter or digit at all; zeros (any
+#: script) and separators only; two or more x's.
+PLACEHOLDER_PATTERN = r"[^\p{L}\p{N}]*|[^\p{L}\p{N}]*(?:[0٠۰][^\p{L}\p{N}]*)+|xx+"
+_PLACEHOLDER = re.compile(r"[\W_]*|[\W_]*(?:[0٠۰][\W_]*)+|xx+")
+_SPACE = r"[\s\p{Z}]*"
+#: The whole test as one RE2 expression, for Arrow: ignoring case and surrounding space,
+#: a listed token or a placeholder shape.
+_PLACEHOLDER_RE2 = (
+    f"(?i)^{_SPACE}(?:"
+    + "|".join(re.escape(t) for t in sorted(NULL_TOKENS, key=len, reverse=True) if t)
+    + f"|{PLACEHOLDER_PATTERN}){_SPACE}$"
 )
 
 STRING = "string"
@@ -37,6 +64,39 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
+def is_placeholder(value: object) -> bool:
+    """True for text that stands for "no value": a ``NULL_TOKENS`` entry or a placeholder
+    shape (see ``NULL_TOKENS``). Not for None (that is simply absent).
+
+    >>> [is_placeholder(v) for v in ["N/A", " xxx ", "0000-00-00", "--", "#N/A", "Ali", "0301"]]
+    [True, True, True, True, True, False, False]
+    """
+    if not isinstance(value, str):
+        return False
+    text = value.strip().lower()
+    return text in NULL_TOKENS or _PLACEHOLDER.fullmatch(text) is not None
+
+
+def placeholder_mask(values: pd.Series) -> pd.Series:
+    """:func:`is_placeholder` for a column, as one regular expression in Arrow (RE2 with
+    Unicode classes): golden records run it over every field of a registry."""
+    try:
+        array = pa.array(values if values.dtype == ARROW_STRING else values.astype(object),
+                         type=pa.string(), from_pandas=True)
+    except (TypeError, ValueError, ArrowException):  # values that are not text at all
+        return values.map(is_placeholder).astype(bool)
+    hit = pc.fill_null(pc.match_substring_regex(array, _PLACEHOLDER_RE2), False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
+
+
+def blank_placeholders(values: pd.Series) -> pd.Series:
+    """The column with placeholders replaced by None (other values untouched)."""
+    mask = placeholder_mask(values)
+    if not mask.any():
+        return values
+    return values.astype(object).mask(mask, None)
+
+
 def text_or_none(value: object) -> str | None:
     """The value as stripped text, or None for nulls and placeholders like 'N/A' or '-'.
 
@@ -48,7 +108,7 @@ def text_or_none(value: object) -> str | None:
     if isinstance(value, float) and np.isnan(value):
         return None
     text = str(value).strip()
-    return None if text.lower() in NULL_TOKENS else text
+    return None if is_placeholder(text) else text
 
 
 def as_series(values: pd.Series | None, index: pd.Index) -> pd.Series:
@@ -125,15 +185,31 @@ def same_digit_run(digits: pd.Series) -> pd.Series:
 
 
 def fold_digits(text: pd.Series) -> pd.Series:
-    """Urdu/Arabic-Indic digits -> ASCII (translated only where non-ASCII text occurs)."""
+    """Digits and dashes to ASCII: Urdu/Arabic-Indic and fullwidth digits, en and em
+    dashes, minus signs and the like (NFKC, then the dashes NFKC keeps). Only values with
+    non-ASCII text are touched.
+
+    >>> fold_digits(pd.Series(["٣٥٢٠٢–١٢٣", "３５２０２−１", "35202-1"])).tolist()
+    ['35202-123', '35202-1', '35202-1']
+    """
     non_ascii = text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False)
     if non_ascii.any():
         text = text.copy()
-        text[non_ascii] = text[non_ascii].astype(object).str.translate(_DIGITS)
+        text[non_ascii] = text[non_ascii].astype(object).map(fold_text)
     return text
 
 
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+def fold_text(value: str) -> str:
+    """One value's digits and dashes as ASCII (see :func:`fold_digits`)."""
+    return unicodedata.normalize("NFKC", value).translate(_DIGITS)
+
+
+#: Urdu and Arabic-Indic digits (NFKC keeps them), and dash-like characters (NFKC keeps
+#: most of them) -> ASCII.
+_DIGITS = str.maketrans(
+    "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩" "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d",
+    "01234567890123456789" "----------",
+)
 
 
 def string_series(values: list[str | None]) -> pd.Series:

@@ -14,8 +14,11 @@ key for matching. So:
   "N/A", and ``malformed`` for anything else (wrong length, letters, junk digits);
 * ``cnic_province`` and ``cnic_gender`` are read from every kept number.
 
-Separators accepted: dashes, spaces, dots, slashes, underscores; a float-style trailing
-".0" (a CNIC that went through a spreadsheet) is removed first.
+Separators accepted: dashes (en and em dashes and minus signs too), spaces, dots,
+slashes, underscores; Urdu, Arabic-Indic and fullwidth digits are read as digits; a
+float-style trailing ".0" (a CNIC that went through a spreadsheet) is removed first.
+Placeholders (``_common.is_placeholder``: "N/A", "-", "00000-0000000-0", ...) are
+``missing``.
 
 >>> standardise_cnic(pd.Series(["35202-1234567-1", "4210112345678", "8110112345670",
 ...                             "1111111111111", "123", None])).to_numpy().tolist()
@@ -36,10 +39,10 @@ from stdnum.pk import cnic as stdnum_cnic
 
 from linkage.standardise._common import (
     ARROW_STRING,
-    NULL_TOKENS,
     STRING,
     fold_digits,
     on_uniques,
+    placeholder_mask,
     same_digit_run,
 )
 
@@ -83,7 +86,7 @@ def stdnum_accepts(number: pd.Series) -> pd.Series:
 
 def _standardise_distinct(raw: pd.Series) -> pd.DataFrame:
     text = fold_digits(raw.astype(ARROW_STRING))
-    missing = (text.isna() | text.str.strip().str.lower().isin(NULL_TOKENS)).fillna(True)
+    missing = (text.isna() | placeholder_mask(text)).fillna(True).astype(bool)
     number = _digits(text.mask(missing))
     kept = number.str.fullmatch(r"[1-8]\d{12}").fillna(False) & ~_is_placeholder(number)
     std = number.where(kept)

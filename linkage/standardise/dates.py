@@ -14,8 +14,8 @@ Decisions:
   ``jan1`` for 1 January (a common default when the day is unknown; ``dob`` kept),
   else ``day``;
 * a two-digit year ``yy`` is 20yy when yy <= 26, else 19yy;
-* impossible dates (31/02/1990) and years before 1900 or after 2026 give all-null
-  output; nothing raises.
+* impossible dates (31/02/1990), years before 1900 or after 2026 (``0000-00-00`` is
+  year 0, not 2000) and placeholders give all-null output; nothing raises.
 
 >>> standardise_dob(pd.Series(["14/03/1987", "1987", "01-01-1990", "31/02/1990"]))[
 ...     ["dob_year", "dob_precision"]].to_numpy().tolist()
@@ -26,7 +26,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from linkage.standardise._common import STRING, on_uniques
+from linkage.standardise._common import (
+    ARROW_STRING,
+    STRING,
+    fold_digits,
+    on_uniques,
+    placeholder_mask,
+)
 
 __all__ = ["DOB_COLUMNS", "MIN_YEAR", "MAX_YEAR", "standardise_dob"]
 
@@ -45,7 +51,6 @@ _MONTHS = {
     )
     for name in names
 }
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _SEP = r"[-/.\s]+"
 _ORD = r"(?:st|nd|rd|th)?"
 
@@ -65,16 +70,18 @@ _TIME = r"[t\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:am|pm)?$"
 
 
 def _clean(raw: pd.Series) -> pd.Series:
-    text = raw.astype(STRING).str.lower().str.strip().str.translate(_DIGITS)
+    """Lower case, ASCII digits, no time of day; placeholders ("0000-00-00") null."""
+    text = fold_digits(raw.astype(ARROW_STRING)).astype(STRING).str.lower().str.strip()
+    text = text.mask(placeholder_mask(text))
     return text.str.replace(_TIME, "", regex=True).str.strip()
 
 
 def _parts(text: pd.Series) -> pd.DataFrame:
     """Year, month, day (Int64; 0 or null when not given) from the first matching format."""
     parts = pd.DataFrame(
-        {"y": pd.NA, "m": pd.NA, "d": pd.NA, "day_first": False},
+        {"y": pd.NA, "m": pd.NA, "d": pd.NA, "day_first": False, "short": False},
         index=text.index,
-    ).astype({"y": "Int64", "m": "Int64", "d": "Int64", "day_first": bool})
+    ).astype({"y": "Int64", "m": "Int64", "d": "Int64", "day_first": bool, "short": bool})
     todo = text.notna()
     for pattern, day_first in _PATTERNS:
         found = text[todo].str.extract(f"^{pattern}$")
@@ -82,6 +89,8 @@ def _parts(text: pd.Series) -> pd.DataFrame:
         found = found[hit]
         if found.empty:
             continue
+        # only a year written with two digits is a two-digit year: "0087" is year 87
+        parts.loc[found.index, "short"] = (found["y"].str.len() <= 2).fillna(False)
         if "mon" in found:
             found["m"] = found["mon"].map(_MONTHS)
         for col in ("y", "m", "d"):
@@ -97,7 +106,7 @@ def _parts(text: pd.Series) -> pd.DataFrame:
 def _resolve(parts: pd.DataFrame) -> pd.DataFrame:
     """Two-digit years expanded; month-first only where day-first is impossible."""
     y, m, d = parts["y"].copy(), parts["m"].copy(), parts["d"].copy()
-    short = y < 100
+    short = parts["short"]
     y = y.mask(short & (y <= TWO_DIGIT_PIVOT), y + 2000).mask(short & (y > TWO_DIGIT_PIVOT), y + 1900)
     swap = (parts["day_first"] & (m > 12) & (d <= 12)).fillna(False)
     m, d = m.mask(swap, d), d.mask(swap, m)

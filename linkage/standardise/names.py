@@ -37,10 +37,10 @@ import pandas as pd
 
 from linkage.standardise._common import (
     ARROW_STRING,
-    NULL_TOKENS,
     as_series,
     on_unique_pairs,
     on_uniques,
+    placeholder_mask,
     text_or_none,
 )
 from linkage.standardise.name_rules import (
@@ -246,7 +246,7 @@ def standardise_names(
     else:
         own = on_unique_pairs(_prefold(full_name), _prefold(surname), _parse_distinct_pairs)
     stated = _prefold(as_series(guardian_name, full_name.index))
-    stated = stated.mask(stated.isin(NULL_TOKENS) | stated.isna())
+    stated = stated.mask(placeholder_mask(stated) | stated.isna())
     guardian_source = stated.where(stated.notna(), own["guardian_text"].astype(object))
     guardian = on_uniques(guardian_source, _parse_distinct)
     out = own[list(NAME_COLUMNS)].copy()

@@ -11,6 +11,8 @@ import re
 
 import pandas as pd
 
+from linkage.standardise._common import is_placeholder
+
 RELATIONS: dict[str, tuple[str, ...]] = {
     "head": ("head", "self", "hoh", "head of household", "household head", "head of family",
              "sarbarah", "سربراہ", "خود"),
@@ -32,9 +34,10 @@ _SPACE = re.compile(r"[\s_]+")
 
 
 def standardise_relation(values: pd.Series) -> pd.Series:
-    """Canonical relation per value; unknown spellings become ``other``, blanks null."""
+    """Canonical relation per value; unknown spellings become ``other``, blanks and
+    placeholders ("N/A", "-") null."""
     def canon(value: object) -> str | None:
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or is_placeholder(value):
             return None
         text = _SPACE.sub(" ", value.strip().lower())
         return _LOOKUP.get(text, _LOOKUP.get(text.replace("-", " "), "other"))

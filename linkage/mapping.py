@@ -262,7 +262,7 @@ def _drop(df: pd.DataFrame, mapping: ColumnMapping, file: str) -> pd.DataFrame:
         if column not in df.columns:
             raise ConfigError(
                 f"the column mapping drops column {column!r}, which the file does not have. "
-                f"Columns in the file: {_listing(df.columns)}.", file=file, column=column)
+                f"{_listing(df.columns, 'Columns in the file')}", file=file, column=column)
         if column in mapping.rename:
             raise ConfigError(
                 f"the column mapping both drops and renames {column!r}; keep one.",

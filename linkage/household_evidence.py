@@ -177,6 +177,7 @@ def household_evidence(db_api, table, strong: pd.DataFrame, model: dict,
     picked = cross.merge(chosen, on=["record_id_l", "record_id_r"], how="inner")
     picked = picked.assign(
         person_match_probability=picked["match_probability"],
+        person_match_weight=picked["match_weight"],
         match_probability=_probability(picked["household_weight"]),
         household_evidence=True,
     )
@@ -190,12 +191,14 @@ def with_household_evidence(predictions: pd.DataFrame, groups: pd.Series,
                             picked: pd.DataFrame) -> pd.DataFrame:
     """``predictions`` with every pair between two rosters of one household group
     replaced by the aligned pairs (``picked``); Splink's own probability stays in
-    ``person_match_probability``, and aligned pairs are marked ``household_evidence``.
+    ``person_match_probability``, its weight in ``person_match_weight``, and aligned pairs
+    are marked ``household_evidence``.
     """
     group_l = predictions["roster_key_l"].map(groups)
     in_group = group_l.notna() & (group_l == predictions["roster_key_r"].map(groups))
     kept = predictions[~in_group].copy()
     kept["person_match_probability"] = kept["match_probability"]
+    kept["person_match_weight"] = kept["match_weight"]
     kept["household_evidence"] = False
     if picked.empty:
         return kept.reset_index(drop=True)

@@ -338,8 +338,8 @@ def pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
     """Scored pairs without any name or CNIC: ids, scores and comparison levels."""
     # Each comparison's match weight (mw_*): the why of every score, and no PII.
     gammas = sorted(c for c in predictions.columns if c.startswith(("gamma_", "mw_")))
-    household = [c for c in ("person_match_probability", "household_evidence")
-                 if c in predictions.columns]
+    household = [c for c in ("person_match_probability", "person_match_weight",
+                             "household_evidence") if c in predictions.columns]
     cols = ["record_id_l", "record_id_r", "match_weight", "match_probability",
             *household, "source_l", "source_r", *gammas]
     pairs = predictions[cols].copy()

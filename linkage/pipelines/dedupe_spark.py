@@ -94,10 +94,12 @@ def run_dedupe_spark(
     else:
         scored_pairs = scored_pairs.withColumn("person_match_probability",
                                                F.col("match_probability")) \
+            .withColumn("person_match_weight", F.col("match_weight")) \
             .withColumn("household_evidence", F.lit(False))
     pairs = scored_pairs.select(
         "record_id_l", "record_id_r", "match_weight", "match_probability",
-        "person_match_probability", "household_evidence", "source_l", "source_r",
+        "person_match_probability", "person_match_weight", "household_evidence",
+        "source_l", "source_r",
         *gammas).persist(keep)
 
     with stages.stage("cluster"):
@@ -174,6 +176,7 @@ def _household_evidence(spark, db_api, table, std, scored_pairs, scored, cfg):
         db_api, table, strong, model, sizes, term_frequencies(db_api, table, model),
         anchor=cfg.anchor_probability, min_anchors=cfg.min_anchors)
     base = scored_pairs.withColumn("person_match_probability", F.col("match_probability")) \
+        .withColumn("person_match_weight", F.col("match_weight")) \
         .withColumn("household_evidence", F.lit(False))
     if groups.empty:
         return base

@@ -101,6 +101,9 @@ STANDARDISED_COLUMNS: dict[str, str] = {
 # --- outputs ---------------------------------------------------------------------------
 
 CLUSTERS = "clusters"
+#: dedupe and link-waves: the records as the model scored them (standardised model
+#: columns) with household and cluster ids, for registering new records into the run
+RECORDS = "records"
 PAIRS = "pairs"
 GOLDEN_RECORDS = "golden_records"
 REJECTED = "rejected"

@@ -71,6 +71,19 @@ class PersonLinks:
     std: pd.DataFrame  # standardised records with ``roster_key`` and ``cluster_id``
     pairs: pd.DataFrame  # scored pairs without PII (``pairs_table``)
     scored: Scored
+    model_frame: pd.DataFrame | None = None  # the records as the engine scored them
+
+
+def registry_records(model_frame: pd.DataFrame, **ids) -> pd.DataFrame:
+    """``records``: the records as the model scored them (``MODEL_COLUMNS``), with their
+    household and cluster ids. What registering new records into a run reads back
+    (``nser-link register``, the desk service): the run's own records, model and
+    clusters, so nothing is re-read or re-standardised. Filled in place: the frame is
+    the engine's own copy, which the scoring no longer needs."""
+    for column, values in ids.items():
+        if values is not None:
+            model_frame[column] = np.asarray(values)
+    return model_frame
 
 
 def link_people(records: pd.DataFrame, config: DedupeConfig, *, model: dict | None,
@@ -81,11 +94,12 @@ def link_people(records: pd.DataFrame, config: DedupeConfig, *, model: dict | No
         std["roster_key"] = roster_keys(std)
         std["person_cnic"] = person_cnic(std)
     db_api = make_db_api(config.backend)
-    table = register_frame(db_api, std[list(MODEL_COLUMNS)], "records")
+    model_frame = std[list(MODEL_COLUMNS)].copy(deep=False)  # ours to add ids to later
+    table = register_frame(db_api, model_frame, "records")
     scored = score_pairs(db_api, table, len(std), config, model=model, stages=stages)
     pairs, std["cluster_id"] = resolve_people(
         db_api, table, scored.pairs.as_pandas_dataframe(), std, config, scored, stages)
-    return PersonLinks(std, pairs, scored)
+    return PersonLinks(std, pairs, scored, model_frame)
 
 
 def resolve_people(db_api, table, predictions: pd.DataFrame, std: pd.DataFrame, config,
@@ -121,6 +135,8 @@ def dedupe_records(
     # Only what households, golden records, flags and outputs read: the model's keys and
     # the raw columns nothing reads again are a third of a registry's memory.
     std = linked.std[[c for c in dict.fromkeys(AFTER_SCORING) if c in linked.std.columns]]
+    household_ids = linked.std["household_id"].to_numpy() if "household_id" in linked.std \
+        else None
     linked.std = None
     pairs, scored, cfg = linked.pairs, linked.scored, config.clustering
     with stages.stage("households"):
@@ -144,7 +160,11 @@ def dedupe_records(
         "thresholds": thresholds(config),
     }
     return JobResult(
-        tables={"clusters": clusters, "pairs": pairs, "golden_records": golden},
+        tables={"clusters": clusters, "pairs": pairs, "golden_records": golden,
+                "records": registry_records(
+                    linked.model_frame, household_id=household_ids,
+                    cluster_id=std["cluster_id"],
+                    household_cluster_id=std["household_cluster_id"])},
         summary=summary, model_json=scored.model_json, stages=stages,
     )
 

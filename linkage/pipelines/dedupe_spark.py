@@ -136,8 +136,11 @@ def run_dedupe_spark(
     }
     summary["model"] = {**summary["model"], "trained_here": model is None,
                         "loaded_from": str(model_path) if model_path else None}
+    household = ["household_id"] if "household_id" in clusters.columns else []
     tables = {
         "clusters": clusters.select("record_id", "source", "cluster_id", "household_cluster_id"),
+        "records": clusters.select(*MODEL_COLUMNS, *household, "cluster_id",
+                                   "household_cluster_id"),
         "pairs": pairs,
         "golden_records": golden,
         "rejected": rejected,

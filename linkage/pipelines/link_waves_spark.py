@@ -23,6 +23,7 @@ from linkage.mapping import ColumnMapping
 from linkage.pipelines.dedupe import (
     MODEL_COLUMNS,
     person_cnic,
+    registry_records,
     resolve_people,
     roster_keys,
     score_pairs,
@@ -106,6 +107,12 @@ def run_link_waves_spark(paths: list[str], out: str, config: LinkWavesConfig, *,
         db_api, table, scored.pairs.as_spark_dataframe().toPandas(), local, config, scored,
         stages)
     tables, summary = link_waves_records(local, pairs, config, stages=stages)
+    by_id = tables["clusters"].set_index("record_id")
+    tables["records"] = registry_records(
+        local[list(MODEL_COLUMNS)].copy(deep=False),
+        household_id=local["household_id"].to_numpy() if "household_id" in local else None,
+        cluster_id=local["record_id"].map(by_id["cluster_id"]),
+        household_cluster_id=local["record_id"].map(by_id["household_cluster_id"]))
     summary = {**scored.summary(), **summary}
     waves = Waves(records=pd.DataFrame(), rejected=pd.DataFrame(), info=info,
                   ids_qualified=bool(clash))

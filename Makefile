@@ -26,7 +26,7 @@ demo: $(VENV)/.installed-base
 	$(BIN)/nser-link report $(DEMO_RUN) --out $(DEMO_RUN)/report.html --truth $(DEMO_DATA)/truth.csv
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # Benchmarks against the strong generic Splink peer, plain Splink and recordlinkage, then the
 # public FEBRL ones (BENCHMARKS.md); ARGS=--quick for a smoke run, ARGS=--skip-public without FEBRL.

@@ -20,6 +20,13 @@ PARTNER_RULES: tuple[Rule, ...] = (
          ("given_name_key", "guardian_key", "district_std")),
     Rule("given name, birth year and guardian's given name",
          ("given_name_key", "dob_year", "guardian_key")),
+    # Broad rules a registry-wide dedupe cannot afford; here each costs at most the
+    # partner rows times one registry block. A woman listed under her husband's name,
+    # with a new address and a mistyped year, keeps only her name and district.
+    Rule("given name and district", ("given_name_key", "district_std")),
+    Rule("given name and birth year", ("given_name_key", "dob_year")),
+    Rule("family name and district", ("family_name_key", "district_std")),
+    Rule("the name's letters", ("name_letters",)),
 )
 
 #: Rules for finding a registry candidate's other records (the same person in another

@@ -60,3 +60,28 @@ def blocking_recall(std: pd.DataFrame, truth: pd.Series, rules: Sequence[Rule]) 
         by_rule[rule.name] = int((hit & ~covered).sum())
         covered |= hit
     return BlockingRecall(len(pairs), int(covered.sum()), by_rule)
+
+
+def recall_of_run(input_path: str, summary: dict, truth: pd.Series, *, mapping=None,
+                  encoding: str | None = None, sheet: str | None = None,
+                  min_year: int = 1900) -> BlockingRecall | None:
+    """Blocking recall of the rules a dedupe run chose (``summary.json``) on its input,
+    or None when the run used a loaded model's rules (they have no names here)."""
+    from blocking.rules import PERSON_RULES
+    from linkage.io import read_table
+    from linkage.pipelines.dedupe import person_cnic, roster_keys
+    from linkage.standardise import standardise
+    from linkage.validate import validate_rows
+
+    plan = summary.get("model", {}).get("plan")
+    if not plan or not summary["model"].get("trained_here", True):
+        return None
+    by_name = {r.name: r for r in PERSON_RULES}
+    rules = [by_name[c["rule"]] for c in plan["blocking"]["chosen"] if c["rule"] in by_name]
+    raw = read_table(input_path, mapping=mapping, kind="registry", encoding=encoding,
+                     sheet=sheet)
+    std = standardise(validate_rows(raw, kind="registry", file=str(input_path)).rows,
+                      min_year=min_year)
+    std["roster_key"] = roster_keys(std)
+    std["person_cnic"] = person_cnic(std)
+    return blocking_recall(std, truth, rules)

@@ -45,6 +45,9 @@ BAND_OFFSETS = (-math.inf, -2.0, 0.0, 2.0, 5.0, 10.0, math.inf)
 BAND_PRIORITY = (1.0, 4.0, 4.0, 2.0, 1.0, 1.0)
 SAMPLE_COLUMNS = ("pair_id", "band", "record_id_l", "record_id_r", "match_weight",
                   "match_probability", "band_pairs", "band_sampled", "decision")
+#: Carried into the sample when the run has them: a pair scored with its household as
+#: evidence (``linkage.household_evidence``) and the weight Splink gave it alone.
+HOUSEHOLD_COLUMNS = ("household_evidence", "person_match_weight")
 #: Text columns of the sample CSV: neutralised for Excel when written (record ids come
 #: from input files, and a band label can start with "-"), restored when read back.
 TEXT_COLUMNS = ("band", "record_id_l", "record_id_r", "decision")
@@ -143,7 +146,8 @@ def _sample(run: Run, n: int, seed: int) -> pd.DataFrame:
     out["band"] = [labels[b] for b in out["band_index"]]
     out["pair_id"] = np.arange(1, len(out) + 1)
     out["decision"] = ""
-    return out[list(SAMPLE_COLUMNS)].reset_index(drop=True)
+    extra = [c for c in HOUSEHOLD_COLUMNS if c in out.columns]
+    return out[[*SAMPLE_COLUMNS, *extra]].reset_index(drop=True)
 
 
 def write_sample(run_dir: str | Path, out: str | Path, n: int = 200, seed: int = 1
@@ -233,14 +237,21 @@ def review_page(run: Run, sample: pd.DataFrame) -> str:
                     for f in REVIEW_FIELDS if f in records.columns]
             side = table(rows, ["field", p.record_id_l, p.record_id_r, ""], cls="compact")
             w = water[water["pair_id"] == p.pair_id]
-            tf = p.match_weight - prior_w - w["weight"].sum()
+            household = bool(getattr(p, "household_evidence", False))
+            person_w = p.person_match_weight if household else p.match_weight
+            tf = person_w - prior_w - w["weight"].sum()
             steps = [["prior", "", round(prior_w, 4), round(prior_w, 4)]]
             total = prior_w
             for r in w.itertuples():
                 total += r.weight
                 steps.append([r.comparison, r.level, round(r.weight, 4), round(total, 4)])
-            steps.append(["term-frequency adjustment", "remainder up to the recorded weight",
-                          round(tf, 4) + 0.0, round(p.match_weight, 4)])
+            steps.append(["term-frequency adjustment", "remainder up to the pair's own weight",
+                          round(tf, 4) + 0.0, round(person_w, 4)])
+            if household:
+                steps.append(["households as evidence",
+                              "one household: prior 1/(roster size), its context not counted "
+                              "twice", round(p.match_weight - person_w, 4),
+                              round(p.match_weight, 4)])
             why = table(steps, ["comparison", "level", "weight", "running total"],
                         cls="compact")
         else:

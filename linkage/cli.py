@@ -108,7 +108,14 @@ def dedupe(
                 "parquet" else pd.read_csv(next((out / "clusters.csv").glob("*.csv")), dtype=str)
         scores = score_clusters(clusters.set_index("record_id")["cluster_id"], read_truth(truth))
         _add_scores(table, scores)
+        from evaluation.blocking_recall import recall_of_run
+
+        compared = recall_of_run(input, s, read_truth(truth), mapping=column_mapping,
+                                 encoding=encoding, sheet=sheet, min_year=cfg.dates.min_year)
+        if compared is not None:
+            table.add_row("blocking recall (true pairs compared)", f"{compared.recall:.4f}")
     console.print(table)
+    _print_notes(s, cfg)
 
 
 @app.command("link-waves")
@@ -166,6 +173,7 @@ def link_waves(
     if truth is not None:
         _add_wave_scores(table, result, waves, out, cfg, truth)
     console.print(table)
+    _print_notes(s, cfg)
 
 
 def _add_wave_scores(table: Table, result, waves: list[str], out, cfg, truth: Path) -> None:
@@ -212,6 +220,11 @@ def evaluate(
     table = Table("", "", title=f"{clusters} against {truth}", show_header=False)
     _add_scores(table, scores)
     console.print(table)
+
+
+def _print_notes(summary: dict, cfg) -> None:
+    for note in opt.notes(summary, cfg.dates.min_year):
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
 def _add_scores(table: Table, scores) -> None:

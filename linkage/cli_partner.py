@@ -29,6 +29,8 @@ def match_partner(
     out: opt.Out = None,
     mapping: Annotated[str | None, typer.Option(
         help="YAML column mapping of the partner list.")] = None,
+    registry_mapping: Annotated[str | None, typer.Option(
+        help="YAML column mapping of the registry waves (all of them).")] = None,
     model: opt.Model = None,
     config: opt.Config = None,
     backend: opt.Backend = None,
@@ -45,6 +47,7 @@ def match_partner(
     """Match a partner list against the registry, one-to-one; rank the unregistered poor."""
     from linkage.config import load_config, override
     from linkage.errors import ConfigError
+    from linkage.mapping import ColumnMapping
     from linkage.partner_config import MatchPartnerConfig
     from linkage.pipelines.match_partner import run_match_partner
 
@@ -54,13 +57,16 @@ def match_partner(
     registry = registry or cfg.registry
     partner, out = partner or cfg.partner, out or cfg.out
     mapping, model = mapping or cfg.mapping, model or cfg.model
+    registry_mapping = registry_mapping or cfg.registry_mapping
     for value, flag in ((registry, "registry"), (partner, "partner"), (out, "out")):
         if not value:
             raise ConfigError(f"match-partner needs --{flag}: give it on the command line or "
                               f"as `{flag}:` in the config.")
     column_mapping = _mapping_used(partner, mapping, encoding=encoding, sheet=sheet)
-    result = run_match_partner(list(registry), partner, out, cfg, mapping=column_mapping,
-                               model_path=model, encoding=encoding, sheet=sheet)
+    result = run_match_partner(
+        list(registry), partner, out, cfg, mapping=column_mapping,
+        registry_mapping=ColumnMapping.from_yaml(registry_mapping) if registry_mapping else None,
+        model_path=model, encoding=encoding, sheet=sheet)
 
     s = result.summary
     table = Table("", "", title=f"{Path(partner).name} against {len(registry)} registry "
@@ -75,6 +81,8 @@ def match_partner(
     if truth is not None:
         _add_accuracy(table, result.tables["matches"], truth)
     console.print(table)
+    for note in opt.notes(s, cfg.dates.min_year):
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
 def _mapping_used(partner: str, mapping: str | None, *, encoding: str | None,

@@ -1,16 +1,62 @@
-"""Person clusters from scored pairs, respecting the household-roster cannot-link.
+"""Person clusters from scored pairs, respecting the household-roster cannot-link and
+stopping chains that contradict themselves.
 
 Plain connected components chain wrong links: sibling A links to a duplicate record X
 of sibling B, X links to B, and A and B land in one cluster although one roster lists
-them as two people. Here pairs are merged strongest first, and a merge is refused when
-the two clusters would then hold two records of one roster. For pairs that break no
+them as two people. In a dense district namesakes chain the same way: Ali Khan born
+1990 links to a year-only Ali Khan, who links to an Ali Khan born 1996. Here pairs are
+merged strongest first, and a merge is refused when the two clusters would then hold
+two records of one roster, or two records that contradict each other (``Conflicts``:
+another gender, birth years four or more apart, two CNICs more than a typo apart) other
+than the very pair being merged (that pair the model has weighed, contradiction and
+all). A refused merge leaves the chain cut at its weakest link. For pairs that break no
 constraint the result equals connected components at the threshold.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from rapidfuzz.distance import OSA
+
+#: Birth years this far apart are two people (a mistyped year is one or two off).
+YEAR_GAP = 4
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One attribute two records of one person cannot disagree on: values per record
+    (None when unknown) and when two known values clash."""
+
+    values: np.ndarray
+    clash: Callable[[object, object], bool]
+
+
+def conflicts_of(std: pd.DataFrame) -> list[Conflict]:
+    """Gender, birth year and CNIC as conflicts, from standardised columns present."""
+    out = []
+
+    def values(column: str) -> np.ndarray:
+        col = std[column].astype(object)
+        return col.where(col.notna(), None).to_numpy()
+
+    if "gender_std" in std:
+        out.append(Conflict(values("gender_std"), lambda a, b: a != b))
+    if "dob_year" in std:
+        out.append(Conflict(values("dob_year"), lambda a, b: abs(int(a) - int(b)) >= YEAR_GAP))
+    if "person_cnic" in std:
+        out.append(Conflict(values("person_cnic"),
+                            lambda a, b: OSA.distance(a, b, score_cutoff=2) > 1))
+    return out
+
+
+def _clashes(left: Counter, right: Counter, clash) -> int:
+    """Pairs of one value from each side that clash (values counted with multiplicity)."""
+    return sum(n * m for a, n in left.items() for b, m in right.items() if clash(a, b))
 
 
 def cluster_with_cannot_link(
@@ -18,6 +64,7 @@ def cluster_with_cannot_link(
     roster_keys: pd.Series,
     edges: pd.DataFrame,
     threshold: float,
+    conflicts: list[Conflict] | None = None,
 ) -> pd.Series:
     """Map each record id to a cluster id (the smallest record id in its cluster).
 
@@ -47,6 +94,21 @@ def cluster_with_cannot_link(
     roster_codes = pd.factorize(roster_keys.astype(str).to_numpy()[touched])[0]
     parent = list(range(len(touched)))
     rosters: list[set[int] | None] = [{k} for k in roster_codes.tolist()]
+    checks = [(c.values[touched].tolist(), c.clash) for c in (conflicts or [])]
+    # per cluster root and conflict: the known values of its records, counted
+    seen: list[list[Counter]] = [
+        [Counter() if v[i] is None else Counter([v[i]]) for v, _ in checks]
+        for i in range(len(touched))]
+
+    def contradicts(x: int, y: int, a: int, b: int) -> bool:
+        """Whether merging the clusters of x (root a) and y (root b) would hold a clash
+        other than the one between x and y themselves."""
+        for k, (v, clash) in enumerate(checks):
+            total = _clashes(seen[a][k], seen[b][k], clash)
+            direct = int(v[x] is not None and v[y] is not None and clash(v[x], v[y]))
+            if total > direct:
+                return True
+        return False
 
     def find(i: int) -> int:
         root = i
@@ -57,18 +119,23 @@ def cluster_with_cannot_link(
         return root
 
     n = len(left)
-    for a, b in zip(local[:n].tolist(), local[n:].tolist(), strict=True):
-        a, b = find(a), find(b)
+    for x, y in zip(local[:n].tolist(), local[n:].tolist(), strict=True):
+        a, b = find(x), find(y)
         if a == b:
             continue
         ra, rb = rosters[a], rosters[b]
         if not ra.isdisjoint(rb):
             continue  # the merge would put two members of one roster in one person
+        if checks and contradicts(x, y, a, b):
+            continue  # a chain through records that cannot be one person
         if len(ra) < len(rb):  # union by size keeps the sets' copying cheap
             a, b, ra, rb = b, a, rb, ra
         parent[b] = a
         ra |= rb
         rosters[b] = None
+        for k in range(len(checks)):
+            seen[a][k] += seen[b][k]
+            seen[b][k] = None
 
     roots = np.fromiter((find(i) for i in range(len(touched))), dtype=np.int64,
                         count=len(touched))

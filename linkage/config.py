@@ -88,11 +88,26 @@ class TrainingConfig(_Strict):
     #: Smallest m probability any level keeps after EM, so that no single disagreement
     #: (a gender typo, an age misreported by years) is an absolute veto.
     m_floor: float = Field(0.001, ge=0, lt=0.1)
+    #: No level weighs more than log2(1/against_floor) bits against a match: m is at
+    #: least this share of u (0.01: about 6.6 bits). EM trains on blocks whose records
+    #: agree on the blocking keys and so underestimates how often duplicates disagree.
+    against_floor: float = Field(0.01, ge=0, lt=1)
+    #: EM stops after this many iterations of a round, converged or not (the summary
+    #: says which), so training time is bounded on any data.
+    max_iterations: int = Field(25, ge=1, le=500)
+    #: An EM round is used only when its rule finds at least this many pairs.
+    min_em_pairs: int = Field(100, ge=1)
 
 
 class BlockingConfig(_Strict):
     #: Refuse to score more comparisons than this (counted before predicting).
     max_comparisons: int = Field(50_000_000, ge=1)
+    #: Blocking rules are taken in order while their comparisons stay within this many
+    #: per record (and within max_comparisons): a small file can afford broad rules that
+    #: a national wave cannot.
+    comparisons_per_record: float = Field(20.0, gt=0)
+    #: ... but never less than this many comparisons in all.
+    min_comparisons: int = Field(1_000_000, ge=0)
     #: Up to this many records comparisons are counted exactly; beyond, they are
     #: estimated from a sample of records (Splink's blocking analysis), about as many.
     exact_count_records: int = Field(200_000, ge=1)
@@ -108,6 +123,13 @@ class ClusteringConfig(_Strict):
     #: Two households share a household cluster when this share of the smaller
     #: household's members are the same people.
     household_overlap: float = Field(0.5, gt=0, le=1)
+    #: Households as evidence (``linkage.household_evidence``): two rosters joined by
+    #: ``min_anchors`` or more pairs at or above ``anchor_probability`` are one
+    #: household, and their members are re-scored against each other with that prior
+    #: and aligned one to one.
+    household_evidence: bool = True
+    anchor_probability: float = Field(0.9, gt=0, lt=1)
+    min_anchors: int = Field(2, ge=1)
 
     @model_validator(mode="after")
     def _pairs_below_clusters(self) -> ClusteringConfig:
@@ -148,6 +170,12 @@ class GoldenConfig(_Strict):
         return self
 
 
+class DatesConfig(_Strict):
+    #: Birth years before this are out of range and dropped (counted on the console).
+    #: The default suits a registry of the living; a historical register sets earlier.
+    min_year: int = Field(1900, ge=1000, le=2100)
+
+
 class JobConfig(_Strict):
     """What every job that scores people needs; paths may also come from the command
     line, which wins. Paths are strings: on Spark they may be hdfs://, s3a://, abfss://."""
@@ -159,6 +187,7 @@ class JobConfig(_Strict):
     backend: BackendConfig = BackendConfig()
     training: TrainingConfig = TrainingConfig()
     blocking: BlockingConfig = BlockingConfig()
+    dates: DatesConfig = DatesConfig()
     golden: GoldenConfig = GoldenConfig()
     output_format: Literal["parquet", "csv"] = "parquet"
 

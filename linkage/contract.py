@@ -32,8 +32,13 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "urban_rural",
 )
 
+#: Optional person columns for files shaped otherwise than NSER's: a surname kept in a
+#: column of its own, a postcode, an identifier that is not a CNIC (a programme or
+#: social-security number, compared exactly). Not written by the generator.
+EXTRA_PERSON_COLUMNS: tuple[str, ...] = ("surname", "postcode", "person_id_other")
+
 #: Columns a registry wave must have; everything else is optional.
-REGISTRY_REQUIRED: tuple[str, ...] = ("record_id", "household_id")
+REGISTRY_REQUIRED: tuple[str, ...] = ("record_id",)
 #: Columns a partner list must have.
 PARTNER_REQUIRED: tuple[str, ...] = ("record_id",)
 
@@ -54,7 +59,12 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "given_name": "first given name, skipping Muhammad-style prefixes",
     "family_name": "last token when the name has two or more, else null",
     "given_name_key": "phonetic key of given_name (for blocking and comparison)",
+    "family_name_key": "phonetic key of family_name",
     "name_tokens_key": "sorted phonetic keys of all core name tokens, space-joined",
+    "name_compact": "the core name tokens run together in their order: 'Omar Khan' and "
+    "'Omarkhan' agree",
+    "name_letters": "the letters of name_compact, sorted: 'Rauf Abdul Faisal' and 'Abdul "
+    "Rauf Faisal' agree however their compounds were joined",
     "guardian_std": "canonical guardian name",
     "guardian_given": "first given name of the guardian",
     "guardian_key": "phonetic key of guardian_given",
@@ -62,6 +72,8 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "dob": "date of birth as a date; null when only the year is known",
     "dob_year": "year of birth (int); known even for year-only dates",
     "dob_precision": "'day', 'year' (year only) or 'jan1' (1 January, likely a default)",
+    "dob_out_of_range": "True when a birth year was read but is before dates.min_year or in "
+    "the future (dob, dob_year and dob_precision are then null); null otherwise",
     "phone_std": "10-digit Pakistani mobile without leading 0/+92, e.g. '3001234567'",
     "province_std": "reference province name",
     "district_std": "reference district name (lower case key); unknown places keep "
@@ -78,6 +90,10 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "address_tokens": "space-joined, sorted, de-duplicated distinctive address tokens "
     "(generic words such as house/street/mohalla and the record's own district and "
     "tehsil names left out)",
+    "postcode_std": "postcode: letters and digits, upper case, no spaces",
+    "id_other_std": "person_id_other: letters and digits, upper case, no separators",
+    "address_numbers": "space-joined, sorted, de-duplicated numbers of the address (house, "
+    "street, chak numbers)",
     "relation_std": "relation to the head: 'head', 'spouse', 'son', 'daughter', 'parent', "
     "'son-in-law', 'daughter-in-law', 'grandchild', 'sibling', 'parent-in-law' or 'other'",
 }
@@ -85,6 +101,9 @@ STANDARDISED_COLUMNS: dict[str, str] = {
 # --- outputs ---------------------------------------------------------------------------
 
 CLUSTERS = "clusters"
+#: dedupe and link-waves: the records as the model scored them (standardised model
+#: columns) with household and cluster ids, for registering new records into the run
+RECORDS = "records"
 PAIRS = "pairs"
 GOLDEN_RECORDS = "golden_records"
 REJECTED = "rejected"

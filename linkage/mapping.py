@@ -14,6 +14,7 @@ Example YAML::
 
     rename: {"CNIC No.": cnic, "DOB": date_of_birth, "Sex": gender}
     join: {full_name: ["Given Name", "Surname"]}
+    drop: ["household_id"]      # a column of theirs to leave out, or to replace
     date_format: "%d/%m/%Y"
     values: {gender: {Female: F, Male: M}}
     source: partner_flood_2022
@@ -33,12 +34,12 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from linkage.contract import PERSON_COLUMNS
+from linkage.contract import EXTRA_PERSON_COLUMNS, PERSON_COLUMNS
 from linkage.errors import ConfigError
 
 #: Columns a mapping may produce: the person columns plus the partner-list extras the
 #: contract names. Anything else would be an "extra" column, which needs no mapping.
-MAPPABLE_COLUMNS: tuple[str, ...] = (*PERSON_COLUMNS, "poverty_flag")
+MAPPABLE_COLUMNS: tuple[str, ...] = (*PERSON_COLUMNS, *EXTRA_PERSON_COLUMNS, "poverty_flag")
 
 _YEAR_ONLY = re.compile(r"\s*\d{4}\s*")
 
@@ -52,6 +53,9 @@ class ColumnMapping(BaseModel):
     rename: dict[str, str] = {}
     #: contract column -> several of their columns joined with a space
     join: dict[str, list[str]] = {}
+    #: their columns to leave out (after joins read them); a rename or join may then
+    #: produce a column of the same name, replacing it
+    drop: list[str] = []
     #: strptime format of ``date_of_birth`` (e.g. "%d/%m/%Y"); None = leave to the standardiser
     date_format: str | None = None
     #: per contract column, their value -> contract value, e.g. {"gender": {"Female": "F"}}
@@ -59,7 +63,7 @@ class ColumnMapping(BaseModel):
     #: fills ``source`` on rows where the file has none
     source: str | None = None
 
-    @field_validator("rename", "join", "values", mode="before")
+    @field_validator("rename", "join", "values", "drop", mode="before")
     @classmethod
     def _scalars_as_text(cls, value: Any) -> Any:
         """Accept numbers as names and values (``1: M`` in a value map); they are text here."""
@@ -218,15 +222,17 @@ def _describe_validation(exc: ValidationError, model: type[BaseModel]) -> str:
 def apply_mapping(df: pd.DataFrame, mapping: ColumnMapping | None, file: str) -> pd.DataFrame:
     """Return a copy of ``df`` with the mapping applied; ``df`` itself is not changed.
 
-    Order: join (from the file's own columns) -> rename -> value maps -> date format ->
-    source. Columns the mapping does not mention are carried through untouched, and so
-    are the columns a join reads from (they are the user's data, not ours to drop).
+    Order: join (from the file's own columns) -> drop -> rename -> value maps -> date
+    format -> source. Columns the mapping does not mention are carried through
+    untouched, and so are the columns a join reads from (they are the user's data, not
+    ours to drop), unless the mapping drops them.
     ``date_format`` applies to ``date_of_birth`` and is ignored when the file has none.
     """
     if mapping is None:
         return df.copy()
     _check_sources_exist(df, mapping, file)
     joined = {target: _join_columns(df, parts) for target, parts in mapping.join.items()}
+    df = _drop(df, mapping, file)
     _check_no_collisions(df, mapping, file)
     out = df.rename(columns=mapping.rename)
     for target, series in joined.items():
@@ -245,6 +251,23 @@ def apply_mapping(df: pd.DataFrame, mapping: ColumnMapping | None, file: str) ->
     if mapping.source:
         out = fill_blank(out, "source", mapping.source)
     return out
+
+
+def _drop(df: pd.DataFrame, mapping: ColumnMapping, file: str) -> pd.DataFrame:
+    """The file without the columns the mapping drops (each must exist, and not be one
+    the mapping renames: that would drop and keep it at once)."""
+    if not mapping.drop:
+        return df
+    for column in mapping.drop:
+        if column not in df.columns:
+            raise ConfigError(
+                f"the column mapping drops column {column!r}, which the file does not have. "
+                f"{_listing(df.columns, 'Columns in the file')}", file=file, column=column)
+        if column in mapping.rename:
+            raise ConfigError(
+                f"the column mapping both drops and renames {column!r}; keep one.",
+                file=file, column=column)
+    return df.drop(columns=list(mapping.drop))
 
 
 def _check_sources_exist(df: pd.DataFrame, mapping: ColumnMapping, file: str) -> None:

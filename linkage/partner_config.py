@@ -6,6 +6,8 @@ a default, and command-line flags win over the file.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from linkage.config import JobConfig, _Strict
@@ -35,6 +37,9 @@ class MatchingConfig(_Strict):
     #: Scored partner-registry pairs at or above this go to ``pairs``; must not exceed
     #: ``review_threshold``.
     pairs_threshold: float = Field(0.2, gt=0, lt=1)
+    #: Where the scoring model learns: ``auto`` on partner-registry pairs when they can
+    #: train every comparison, else on the registry's own duplicates; or force one.
+    train_on: Literal["auto", "registry", "link"] = "auto"
 
     @model_validator(mode="after")
     def _ordered(self) -> MatchingConfig:
@@ -48,8 +53,10 @@ class MatchPartnerConfig(JobConfig):
     """Everything ``nser-link match-partner`` needs. Paths are strings: on Spark they may
     be hdfs://, s3a://, abfss://. ``registry`` lists the waves, in any order: recency
     comes from the year in each record's ``source``, then from this order (later is
-    newer). ``mapping`` is the partner list's (the registry follows the data contract)."""
+    newer). ``mapping`` is the partner list's; ``registry_mapping`` the registry waves'
+    (for a registry whose columns are not named as in the data contract)."""
 
     registry: list[str] = []
+    registry_mapping: str | None = None
     partner: str | None = None
     matching: MatchingConfig = MatchingConfig()

@@ -261,7 +261,7 @@ def with_reasons(records, *, kind: str):
     return records.mapInPandas(reasons, _schema(columns))
 
 
-def standardised(records, extra):
+def standardised(records, extra, *, min_year: int = 1900):
     """``records`` plus every standardised column, and ``extra(frame)`` columns, per batch."""
     columns = {c: ("long" if c == INPUT_ROW else "string") for c in records.columns}
     columns.update(OUTPUT_DTYPES)
@@ -270,7 +270,7 @@ def standardised(records, extra):
 
     def run(batches):
         for batch in batches:
-            out = extra(standardise(batch))
+            out = extra(standardise(batch, min_year=min_year))
             yield out[list(columns)]
 
     return records.mapInPandas(run, _schema(columns))

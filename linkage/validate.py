@@ -3,9 +3,10 @@
 Only rows that are *unusable* are rejected: rows the reader marked (another number of
 fields than the header, a NUL byte, a field longer than Excel's cell limit, a
 ``record_id`` another row also has: ``linkage.io``), no ``record_id`` (nothing to
-report the result against), a registry row without ``household_id`` (household logic
-needs it), or a row with neither a name nor a CNIC (nothing to match on; placeholders
-such as "N/A" or "-" are no name or CNIC). Rows that are merely imperfect (malformed
+report the result against), a registry row with an empty ``household_id`` in a file that
+has the column (a file without it is one household per record), or a row with neither
+a name nor an identifier (nothing to match on; placeholders such as "N/A" or "-" are
+no name or CNIC). Rows that are merely imperfect (malformed
 CNIC, odd date, unknown district) are kept: the standardiser flags them and matching
 still uses what is good in them.
 
@@ -42,6 +43,7 @@ REASON_NOTHING_TO_MATCH = "no name and no CNIC (nothing to match on)"
 # RE2 patterns (Arrow): any letter, Latin or Urdu; any digit, in any script
 _LETTER = r"\p{L}"
 _DIGIT = r"\p{Nd}"
+_ALNUM = r"[\p{L}\p{Nd}]"
 
 
 @dataclass
@@ -73,8 +75,6 @@ def validate_rows(
     if kind not in ("registry", "partner"):
         raise ValueError(f"kind must be 'registry' or 'partner', not {kind!r}")
     _require_column(df, RECORD_ID, file)
-    if kind == "registry":
-        _require_column(df, HOUSEHOLD_ID, file)
     if INPUT_ROW not in df.columns:
         df = df.assign(**{INPUT_ROW: np.arange(1, len(df) + 1, dtype="int64")})
     reasons = row_reasons(df, kind)
@@ -104,10 +104,12 @@ def row_reasons(df: pd.DataFrame, kind: str) -> np.ndarray:
     the reader put in ``reason`` come first.
     """
     checks: list[tuple[str, pd.Series]] = [(REASON_NO_RECORD_ID, is_blank(df[RECORD_ID]))]
-    if kind == "registry":
+    if kind == "registry" and HOUSEHOLD_ID in df.columns:
+        # A file without households is fine (each record its own); a file with them
+        # cannot place a row that has none.
         checks.append((REASON_NO_HOUSEHOLD_ID, is_blank(df[HOUSEHOLD_ID])))
-    no_name = ~_has(df, "full_name", _LETTER)
-    no_cnic = ~_has(df, "cnic", _DIGIT)
+    no_name = ~(_has(df, "full_name", _LETTER) | _has(df, "surname", _LETTER))
+    no_cnic = ~(_has(df, "cnic", _DIGIT) | _has(df, "person_id_other", _ALNUM))
     checks.append((REASON_NOTHING_TO_MATCH, no_name & no_cnic))
     reasons = np.full(len(df), "", dtype=object)
     if REASON in df.columns:

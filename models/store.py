@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from splink import Linker
@@ -51,40 +52,57 @@ _TRAINED_KEYS = ("m_probability", "u_probability", "fix_m_probability", "fix_u_p
                  "tf_adjustment_weight", "tf_minimum_u_value")
 
 
+def model_columns(model: dict) -> set[str]:
+    """The record columns a saved model's comparisons read."""
+    text = " ".join(lv.get("sql_condition", "") for c in model["comparisons"]
+                    for lv in c["comparison_levels"])
+    return set(re.findall(r"\b([a-z_]+)_[lr]\b", text))
+
+
 def for_dialect(model: dict, dialect: str) -> dict:
     """The model with its SQL written for ``dialect`` (a DuckDB model used on Spark).
 
     A saved model's comparison SQL is in the dialect it was trained on (DuckDB quotes
     names with "", Spark with ``, and their similarity functions differ), so the
-    comparisons are rebuilt from ``models.comparisons`` for the target dialect and the
+    comparisons are rebuilt from ``models.comparisons`` for the target dialect, with the
+    levels the saved model has (they depend on the columns it was trained on), and the
     trained parameters copied across, level by level.
     """
     source = model.get("sql_dialect")
     if source in (None, dialect):
         return model
-    from models.settings import person_settings  # here: settings import comparisons
+    from splink import SettingsCreator
 
-    rebuilt = person_settings(
-        model["blocking_rules_to_generate_predictions"], link_type=model["link_type"]
-    ).create_settings_dict(dialect)
-    mine = {c["output_column_name"]: c for c in rebuilt["comparisons"]}
+    from models.comparisons import by_name  # here: comparisons import Splink's libraries
+
+    fields, present = by_name(), model_columns(model)
+    comparisons = []
     for comparison in model["comparisons"]:
-        target = mine.get(comparison["output_column_name"])
+        field = fields.get(comparison["output_column_name"])
         labels = [lv.get("label_for_charts") for lv in comparison["comparison_levels"]]
-        if target is None or labels != [lv.get("label_for_charts")
-                                        for lv in target["comparison_levels"]]:
+        built = field.build(present, only=labels) if field else None
+        if built is None or labels != [lv.get("label_for_charts") for lv in
+                                       built.get_comparison(dialect).as_dict()
+                                       ["comparison_levels"]]:
             raise ConfigError(
                 f"the model was trained on {source} and its comparison "
                 f"'{comparison['output_column_name']}' is not one of nser-linkage's, so it "
                 f"cannot be moved to {dialect}. Train the model on {dialect}."
             )
-        for old, new in zip(comparison["comparison_levels"], target["comparison_levels"],
+        comparisons.append(built)
+    rebuilt = SettingsCreator(
+        link_type=model["link_type"], unique_id_column_name="record_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=model["blocking_rules_to_generate_predictions"],
+    ).create_settings_dict(dialect)
+    for old_c, new_c in zip(model["comparisons"], rebuilt["comparisons"], strict=True):
+        for old, new in zip(old_c["comparison_levels"], new_c["comparison_levels"],
                             strict=True):
             new.update({k: old[k] for k in _TRAINED_KEYS if k in old})
-    rebuilt["comparisons"] = [mine[c["output_column_name"]] for c in model["comparisons"]]
     rebuilt["sql_dialect"] = dialect
     for key in ("probability_two_random_records_match", "additional_columns_to_retain",
-                "retain_intermediate_calculation_columns", "retain_matching_columns"):
+                "retain_intermediate_calculation_columns", "retain_matching_columns",
+                "max_iterations"):
         if key in model:
             rebuilt[key] = model[key]
     return rebuilt

@@ -20,7 +20,8 @@ class IdentifierU:
     one_edit: float
 
 
-def identifier_u(db_api, table: str, column: str = "person_cnic") -> IdentifierU:
+def identifier_u(db_api, table: str, column: str = "person_cnic", *,
+                 near: bool = True) -> IdentifierU:
     """Count, not sample, how often two records with an identifier agree on it.
 
     Random sampling of a few million pairs almost never meets two records sharing a
@@ -39,6 +40,8 @@ def identifier_u(db_api, table: str, column: str = "person_cnic") -> IdentifierU
         f"SELECT a.v AS va, b.v AS vb FROM vals a JOIN vals b ON {cond} AND a.v < b.v"
         for cond in near_blocks
     )
+    if not near:  # another identifier: only its exact level is counted
+        candidates = "SELECT a.v AS va, b.v AS vb FROM vals a JOIN vals b ON false"
     sql = f"""
     WITH vals AS (
         SELECT {column} AS v, count(*) AS k FROM {table}
@@ -63,46 +66,114 @@ def identifier_u(db_api, table: str, column: str = "person_cnic") -> IdentifierU
     )
 
 
-def with_m_floor(settings: dict, floor: float) -> dict:
-    """The model with every m probability raised to at least ``floor``, renormalised.
+#: m of an identifier's levels when no EM round could train them (a file whose only
+#: strict rule is the identifier itself): conservative, since a shared identifier is
+#: near-proof of identity and a typo in it is rare.
+IDENTIFIER_M = {"Exact match on person_cnic": 0.85,
+                "One digit off or two digits transposed": 0.05,
+                "Exact match on id_other_std": 0.85}
 
-    EM on clean training pairs can drive an m to nearly zero (a gender disagreement,
-    a birth year five years off: never seen among the matches it trained on), which
-    makes that level an absolute veto (-40 bits and more). Real registers have
-    data-entry errors of every kind, so no single disagreement should outweigh all
-    other evidence; the floor keeps it strong but finite.
+
+def fixed_identifier_m(settings: dict) -> dict:
+    """The model with fixed m for identifier levels EM left untrained (in place)."""
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            label = level.get("label_for_charts")
+            if label in IDENTIFIER_M and level.get("m_probability") is None:
+                level["m_probability"] = IDENTIFIER_M[label]
+    return settings
+
+
+def with_m_floor(settings: dict, floor: float, against: float = 0.0) -> dict:
+    """The model with m probabilities floored, renormalised.
+
+    Two floors, for two reasons:
+
+    * ``floor``, absolute: EM on clean training pairs can drive an m to nearly zero (a
+      gender disagreement, a birth year five years off: never seen among the matches
+      it trained on), which makes that level an absolute veto (-40 bits and more).
+      It never lifts m above the level's u: a level rarer than the floor among random
+      pairs that EM never saw among matches is unknown, not evidence for a match (the
+      floor would otherwise give it many bits for nothing).
+    * ``against``, relative to u: no level may weigh more than log2(1/against) bits
+      against a match (m >= against * u). EM trains on blocks whose records agree on
+      the blocking keys, and errors come in bunches (a record keyed carelessly is
+      wrong in several fields), so its pairs are cleaner than true duplicates at large
+      and it underestimates how often a duplicate disagrees on another field. This
+      floor bites on the broad disagreement levels (u near 1), not on rare levels.
+
+    Real registers have data-entry errors of every kind, so no single disagreement
+    should outweigh all other evidence; the floors keep it strong but finite.
     """
     for comparison in settings["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         for level in levels:
             # A level EM never saw among its matches (None) is rare, not impossible.
-            level["m_probability"] = max(level.get("m_probability") or 0.0, floor)
+            u = level.get("u_probability")
+            lowest = floor if u is None else min(floor, u)
+            level["m_probability"] = max(level.get("m_probability") or 0.0, lowest,
+                                         against * (u or 0.0))
         total = sum(level["m_probability"] for level in levels)
         for level in levels:
             level["m_probability"] /= total
+            if level.get("u_probability") is None:
+                # Never seen among random pairs either (an earlier level always wins):
+                # no evidence either way, so the level weighs nothing.
+                level["u_probability"] = level["m_probability"]
     return settings
+
+
+@dataclass(frozen=True)
+class EMRound:
+    """What one EM round did: its blocking rule, iterations, whether it converged, and
+    the share of its pairs EM took for matches (a rule that finds mostly true matches
+    shows a high share)."""
+
+    rule: str
+    iterations: int
+    converged: bool
+    match_share: float | None
+    trained: tuple[str, ...]
+
+    def summary(self) -> dict:
+        return {"rule": self.rule, "iterations": self.iterations, "converged": self.converged,
+                "match_share": self.match_share, "trained": list(self.trained)}
 
 
 def train(
     linker: Linker,
     *,
     deterministic_rules: Sequence[dict[str, str]],
-    em_rules: Sequence[dict[str, str]],
+    em_rules: Sequence[tuple[str, dict[str, str]]],
     prior_recall: float,
     u_max_pairs: float,
     em_max_pairs: float,
     seed: int,
-) -> None:
-    """Estimate every parameter of ``linker``'s model in place."""
+    max_iterations: int,
+) -> list[EMRound]:
+    """Estimate every parameter of ``linker``'s model in place; returns the EM rounds.
+
+    ``em_rules`` are (name, Splink rule) pairs. EM stops at ``max_iterations`` whether
+    or not it converged, and works on at most ``em_max_pairs`` pairs, so training time
+    is bounded on any data; each round reports whether it converged.
+    """
     training = linker.training
     training.estimate_probability_two_random_records_match(
         list(deterministic_rules), recall=prior_recall
     )
     training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    for rule in em_rules:
+    rounds = []
+    for name, rule in em_rules:
         # The probe that sizes the pair cap samples records on both sides; at 1% (the
         # default) a CNIC rule finds no pairs at all, so probe 10%.
-        training.estimate_parameters_using_expectation_maximisation(
+        session = training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=em_max_pairs, estimate_without_term_frequencies=True,
             record_sample_proportion=0.1,
         )
+        history = session._core_model_settings_history  # Splink keeps no public record
+        iterations = max(len(history) - 1, 0)
+        share = history[-1].probability_two_random_records_match if history else None
+        trained = tuple(c.output_column_name for c in session.core_model_settings.comparisons)
+        rounds.append(EMRound(name, iterations, iterations < max_iterations,
+                              None if share is None else round(float(share), 4), trained))
+    return rounds

@@ -134,19 +134,19 @@ def test_missing_required_column_suggests_a_mapping(tmp_path):
     with pytest.raises(InputError) as err:
         read_table(path)
     msg = str(err.value)
-    assert "missing required column(s): record_id, household_id" in msg
+    assert "missing required column(s): record_id" in msg
     assert "Columns found: 'Record ID', 'HH ID', 'name'" in msg
-    assert "'Record ID' for record_id" in msg and "'HH ID' for household_id" in msg
+    assert "'Record ID' for record_id" in msg
     assert "use a column mapping" in msg
     assert err.value.column == "record_id"
 
 
-def test_partner_lists_need_no_household(tmp_path):
+def test_no_file_needs_a_household(tmp_path):
+    # A registry without household_id is one household per record (issue 12).
     path = write_csv(tmp_path, "partner.csv", f"record_id,cnic\np1,{CNIC}\n")
     df = read_table(path, kind="partner", source="partner_flood_2022")
     assert df["source"].tolist() == ["partner_flood_2022"]
-    with pytest.raises(InputError, match="household_id"):
-        read_table(path, kind="registry")
+    assert read_table(path, kind="registry")["record_id"].tolist() == ["p1"]
 
 
 def test_semicolon_file_gets_a_separator_hint(tmp_path):

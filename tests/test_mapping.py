@@ -238,3 +238,32 @@ def test_serial_hash_and_distt_headers_are_recognised():
     rename = guess_mapping(["S#", "Beneficiary Name", "Distt", "F/H Name"]).rename
     assert rename == {"S#": "record_id", "Beneficiary Name": "full_name",
                       "Distt": "district", "F/H Name": "guardian_name"}
+
+
+# --- dropping and replacing columns (issue 12) ------------------------------------------
+
+
+def test_a_mapping_drops_a_column_and_replaces_it():
+    df = pd.DataFrame({"id": ["1", "2"], "household_id": ["junk", "junk"],
+                       "family": ["F1", "F2"], "first": ["Ali", "Sana"], "last": ["Khan", "Bibi"]})
+    mapping = ColumnMapping(rename={"id": "record_id", "family": "household_id"},
+                            join={"full_name": ["first", "last"]},
+                            drop=["household_id", "first"])
+    out = apply_mapping(df, mapping, "f.csv")
+    assert out["household_id"].tolist() == ["F1", "F2"]  # theirs replaced ours
+    assert "first" not in out.columns and "last" in out.columns
+    assert out["full_name"].tolist() == ["Ali Khan", "Sana Bibi"]  # joins read before drop
+
+
+def test_dropping_a_missing_or_renamed_column_is_refused():
+    df = pd.DataFrame({"id": ["1"], "name": ["Ali"]})
+    with pytest.raises(ConfigError, match="drops column 'nope'"):
+        apply_mapping(df, ColumnMapping(drop=["nope"]), "f.csv")
+    with pytest.raises(ConfigError, match="both drops and renames 'id'"):
+        apply_mapping(df, ColumnMapping(rename={"id": "record_id"}, drop=["id"]), "f.csv")
+
+
+def test_drop_loads_from_yaml(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("rename: {rec_id: record_id}\ndrop: [soc_sec_id]\n", encoding="utf-8")
+    assert ColumnMapping.from_yaml(path).drop == ["soc_sec_id"]

@@ -2,12 +2,17 @@ import pytest
 
 from blocking.rules import PERSON_RULES
 from linkage.errors import ConfigError
-from models.settings import person_settings
+from models.settings import MODEL_FIELDS, person_settings
 from models.store import for_dialect
 
+FEBRL_LIKE = {"given_name", "given_name_key", "family_name", "family_name_key",
+              "name_tokens_key", "dob", "dob_year", "dob_precision", "postcode_std",
+              "tehsil_std", "address_tokens"}
 
-def _trained_duckdb_model():
-    model = person_settings([r.as_splink() for r in PERSON_RULES]).create_settings_dict("duckdb")
+
+def _trained_duckdb_model(present=MODEL_FIELDS):
+    rules = [r.as_splink() for r in PERSON_RULES]
+    model = person_settings(rules, present=present).create_settings_dict("duckdb")
     model["sql_dialect"] = "duckdb"
     for comparison in model["comparisons"]:
         for i, level in enumerate(comparison["comparison_levels"]):
@@ -33,6 +38,22 @@ def test_a_duckdb_model_moves_to_spark_with_its_parameters():
     back = for_dialect(spark, "duckdb")
     assert [lv["sql_condition"] for c in back["comparisons"] for lv in c["comparison_levels"]] \
         == [lv["sql_condition"] for c in duck["comparisons"] for lv in c["comparison_levels"]]
+
+
+def test_a_model_of_other_columns_moves_with_exactly_its_levels():
+    # A model trained on a file without guardians or CNICs has fewer comparisons and
+    # levels; moving it must rebuild exactly those, not the full registry model.
+    duck = _trained_duckdb_model(FEBRL_LIKE)
+    names = [c["output_column_name"] for c in duck["comparisons"]]
+    assert names == ["name", "date_of_birth", "household_context"]
+    spark = for_dialect(duck, "spark")
+    assert [[lv.get("label_for_charts") for lv in c["comparison_levels"]]
+            for c in spark["comparisons"]] == \
+        [[lv.get("label_for_charts") for lv in c["comparison_levels"]]
+         for c in duck["comparisons"]]
+    assert all(la.get("m_probability") == lb.get("m_probability")
+               for a, b in zip(duck["comparisons"], spark["comparisons"], strict=True)
+               for la, lb in zip(a["comparison_levels"], b["comparison_levels"], strict=True))
 
 
 def test_a_foreign_model_is_refused_with_a_reason():

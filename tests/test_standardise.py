@@ -299,7 +299,19 @@ def test_first_of_january_is_flagged_but_kept():
 )
 def test_impossible_dates_are_all_null(raw):
     out = standardise_dob(S([raw], dtype=object))
-    assert out.isna().all(axis=None)
+    assert out[["dob", "dob_year", "dob_precision"]].isna().all(axis=None)
+    # a year that was read but is out of range is counted (issue 12), the rest are not
+    flag = out["dob_out_of_range"].iloc[0]
+    if raw in ("1850", "1899-12-31", "2030-01-01"):
+        assert flag == True  # noqa: E712 (a NumPy bool)
+    else:
+        assert pd.isna(flag)
+
+
+def test_the_earliest_birth_year_is_a_setting():
+    out = standardise_dob(S(["1850-03-01", "1899"]), min_year=1800)
+    assert out["dob_year"].tolist() == [1850, 1899]
+    assert out["dob_out_of_range"].isna().all()
 
 
 def test_date_dtypes():

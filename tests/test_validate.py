@@ -70,11 +70,27 @@ def test_partner_rows_need_no_household_and_may_lack_name_column():
 
 
 def test_missing_required_column_is_a_file_error():
-    df = pd.DataFrame({"record_id": ["r1"], "full_name": ["Ali"]})
+    df = pd.DataFrame({"id": ["r1"], "full_name": ["Ali"]})
     with pytest.raises(InputError) as err:
         validate_rows(df, kind="registry", file="wave.csv")
-    assert str(err.value).startswith("wave.csv: missing required column household_id")
-    assert err.value.column == "household_id"
+    assert str(err.value).startswith("wave.csv: missing required column record_id")
+    assert err.value.column == "record_id"
+
+
+def test_a_registry_without_households_is_valid_and_a_blank_household_is_not():
+    without = pd.DataFrame({"record_id": ["r1", "r2"], "full_name": ["Ali", "Sana"]})
+    assert len(validate_rows(without, kind="registry", file="w.csv").rows) == 2
+    blank = without.assign(household_id=["h1", None])
+    checked = validate_rows(blank, kind="registry", file="w.csv")
+    assert checked.rejected["reason"].tolist() == ["empty household_id"]
+
+
+def test_a_row_with_only_a_surname_or_another_id_is_usable():
+    df = pd.DataFrame({"record_id": ["r1", "r2", "r3"], "surname": ["Wright", None, None],
+                       "person_id_other": [None, "SS-1234", None]})
+    checked = validate_rows(df, kind="partner", file="p.csv")
+    assert checked.rows["record_id"].tolist() == ["r1", "r2"]
+    assert checked.rejected["record_id"].tolist() == ["r3"]
 
 
 def test_reasons_the_reader_gave_come_first():

@@ -11,24 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from splink import Linker
 
 import linkage
 from blocking.guard import check_comparison_budget, count_comparisons
-from blocking.rules import DETERMINISTIC_RULES, PERSON_RULES, TRAINING_RULES
 from linkage.backends import make_db_api, register_frame
-from linkage.clustering import cluster_with_cannot_link
+from linkage.clustering import cluster_with_cannot_link, conflicts_of
 from linkage.config import DedupeConfig
 from linkage.errors import ConfigError, InputError
 from linkage.golden import FIELDS, golden_records
+from linkage.household_evidence import apply_household_evidence
 from linkage.households import household_clusters
 from linkage.io import read_table, write_outputs
 from linkage.mapping import ColumnMapping
+from linkage.model_plan import ModelPlan, plan_model
 from linkage.outputs import output_folder
 from linkage.pipelines import JobResult
 from linkage.progress import Stages
@@ -36,7 +39,7 @@ from linkage.standardise import standardise
 from linkage.validate import no_usable_rows, reason_counts, validate_rows
 from models.settings import MODEL_COLUMNS, person_settings
 from models.store import fingerprint, for_dialect, load_model, model_json
-from models.training import identifier_u, train, with_m_floor
+from models.training import EMRound, fixed_identifier_m, identifier_u, train, with_m_floor
 
 
 def person_cnic(std: pd.DataFrame) -> pd.Series:
@@ -68,25 +71,54 @@ class PersonLinks:
     std: pd.DataFrame  # standardised records with ``roster_key`` and ``cluster_id``
     pairs: pd.DataFrame  # scored pairs without PII (``pairs_table``)
     scored: Scored
+    model_frame: pd.DataFrame | None = None  # the records as the engine scored them
+
+
+def registry_records(model_frame: pd.DataFrame, **ids) -> pd.DataFrame:
+    """``records``: the records as the model scored them (``MODEL_COLUMNS``), with their
+    household and cluster ids. What registering new records into a run reads back
+    (``nser-link register``, the desk service): the run's own records, model and
+    clusters, so nothing is re-read or re-standardised. Filled in place: the frame is
+    the engine's own copy, which the scoring no longer needs."""
+    for column, values in ids.items():
+        if values is not None:
+            model_frame[column] = np.asarray(values)
+    return model_frame
 
 
 def link_people(records: pd.DataFrame, config: DedupeConfig, *, model: dict | None,
                 stages: Stages) -> PersonLinks:
     """Standardise, score and cluster people: the part every job that links shares."""
     with stages.stage("standardise"):
-        std = standardise(records)
+        std = standardise(records, min_year=config.dates.min_year)
         std["roster_key"] = roster_keys(std)
         std["person_cnic"] = person_cnic(std)
     db_api = make_db_api(config.backend)
-    table = register_frame(db_api, std[list(MODEL_COLUMNS)], "records")
+    model_frame = std[list(MODEL_COLUMNS)].copy(deep=False)  # ours to add ids to later
+    table = register_frame(db_api, model_frame, "records")
     scored = score_pairs(db_api, table, len(std), config, model=model, stages=stages)
-    pairs = scored.pairs.as_pandas_dataframe()
+    pairs, std["cluster_id"] = resolve_people(
+        db_api, table, scored.pairs.as_pandas_dataframe(), std, config, scored, stages)
+    return PersonLinks(std, pairs, scored, model_frame)
+
+
+def resolve_people(db_api, table, predictions: pd.DataFrame, std: pd.DataFrame, config,
+                   scored: Scored, stages: Stages) -> tuple[pd.DataFrame, np.ndarray]:
+    """Scored pairs -> households as evidence -> clusters: the pairs written (no PII)
+    and each record's cluster id, in ``std``'s order."""
+    cfg = config.clustering
+    if cfg.household_evidence:
+        with stages.stage("households as evidence"):
+            model = json.loads(scored.model_json)
+            predictions, scored.households = apply_household_evidence(
+                db_api, table, predictions, model, std["roster_key"].value_counts(),
+                term_frequencies(db_api, table, model),
+                anchor=cfg.anchor_probability, min_anchors=cfg.min_anchors)
     with stages.stage("cluster"):
-        pairs = pairs_table(pairs)
-        std["cluster_id"] = cluster_with_cannot_link(
-            std["record_id"], std["roster_key"], pairs, config.clustering.threshold
-        ).to_numpy()
-    return PersonLinks(std, pairs, scored)
+        pairs = pairs_table(predictions)
+        clusters = cluster_with_cannot_link(
+            std["record_id"], std["roster_key"], pairs, cfg.threshold, conflicts_of(std))
+    return pairs, clusters.to_numpy()
 
 
 def dedupe_records(
@@ -103,6 +135,8 @@ def dedupe_records(
     # Only what households, golden records, flags and outputs read: the model's keys and
     # the raw columns nothing reads again are a third of a registry's memory.
     std = linked.std[[c for c in dict.fromkeys(AFTER_SCORING) if c in linked.std.columns]]
+    household_ids = linked.std["household_id"].to_numpy() if "household_id" in linked.std \
+        else None
     linked.std = None
     pairs, scored, cfg = linked.pairs, linked.scored, config.clustering
     with stages.stage("households"):
@@ -126,7 +160,11 @@ def dedupe_records(
         "thresholds": thresholds(config),
     }
     return JobResult(
-        tables={"clusters": clusters, "pairs": pairs, "golden_records": golden},
+        tables={"clusters": clusters, "pairs": pairs, "golden_records": golden,
+                "records": registry_records(
+                    linked.model_frame, household_id=household_ids,
+                    cluster_id=std["cluster_id"],
+                    household_cluster_id=std["household_cluster_id"])},
         summary=summary, model_json=scored.model_json, stages=stages,
     )
 
@@ -141,21 +179,35 @@ class Scored:
     total: int
     model_json: str
     estimated: bool = False
+    plan: ModelPlan | None = None
+    rounds: list[EMRound] | None = None
+    households: dict | None = None  # what households as evidence did
 
     def summary(self) -> dict:
         return scoring_summary(self)
 
 
 def scoring_summary(scored) -> dict:
-    """Comparisons per blocking rule and the model's fingerprint, for ``summary.json``;
-    ``scored`` has ``counts``, ``total``, ``estimated`` and ``model_json``."""
+    """Comparisons per blocking rule, the model's plan and training, and its fingerprint,
+    for ``summary.json``; ``scored`` has ``counts``, ``total``, ``estimated``,
+    ``model_json`` and, when planned here, ``plan`` and ``rounds``."""
+    model = {"fingerprint": fingerprint(scored.model_json)}
+    plan = getattr(scored, "plan", None)
+    if plan is not None:
+        model["plan"] = plan.summary()
+    rounds = getattr(scored, "rounds", None)
+    if rounds:
+        model["em_rounds"] = [r.summary() for r in rounds]
+    households = getattr(scored, "households", None)
+    extra = {"household_evidence": households} if households is not None else {}
     return {
+        **extra,
         "comparisons": {
             "total": scored.total,
             "estimated": scored.estimated,
             "by_rule": [{"rule": c.rule, "marginal": c.marginal} for c in scored.counts],
         },
-        "model": {"fingerprint": fingerprint(scored.model_json)},
+        "model": model,
     }
 
 
@@ -175,28 +227,58 @@ def count_sample(n_records: int, config) -> float:
     return min(1.0, config.blocking.exact_count_records / max(n_records, 1)) ** 0.5
 
 
+def comparison_budget(n_records: int, config) -> int:
+    """Comparisons the blocking rules may generate for ``n_records`` records."""
+    b = config.blocking
+    return int(min(b.max_comparisons, max(b.min_comparisons, b.comparisons_per_record * n_records)))
+
+
+def plan_for(db_api, table, n_records: int, config, *, train: bool) -> ModelPlan:
+    """The model plan for ``table`` (see ``linkage.model_plan``)."""
+    return plan_model(db_api, [table.physical_name], budget=comparison_budget(n_records, config),
+                      min_em_pairs=config.training.min_em_pairs, train=train)
+
+
+def check_rules(rules, plan: ModelPlan) -> None:
+    """Refuse a file no blocking rule can pair: scoring it would compare nothing."""
+    if not rules:
+        raise InputError(
+            "no blocking rule can pair these records: they fill none of the column "
+            "combinations the rules need (e.g. a name with a birth date, a postcode or a "
+            "place; a CNIC; a phone). Columns with data: "
+            + (", ".join(sorted(plan.present)) or "none") + ". Check the column mapping.")
+
+
 def score_pairs(db_api, table, n_records: int, config: DedupeConfig, *,
                 model: dict | None, stages: Stages) -> Scored:
-    """Guard the blocking rules, train (or adapt a loaded model), and score pairs.
+    """Plan the model for the columns present, choose the blocking rules, train (or adapt
+    a loaded model), and score pairs.
 
     The same on every backend: ``table`` is an engine table of ``MODEL_COLUMNS``.
     """
     check_trainable(n_records, config, model)
+    with stages.stage("plan the model"):
+        plan = plan_for(db_api, table, n_records, config, train=model is None)
     if model is not None:
         model = for_dialect(model, config.backend.name)
-    rules = model["blocking_rules_to_generate_predictions"] if model else PERSON_RULES
+        rules = model["blocking_rules_to_generate_predictions"]
+    else:
+        rules = plan.blocking.rules
+    check_rules(rules, plan)
     sample = count_sample(n_records, config)
     with stages.stage("count comparisons"):
         counts = count_comparisons(table, rules, sample=sample)
         total = check_comparison_budget(counts, config.blocking.max_comparisons)
+    rounds = None
     if model is None:
         with stages.stage("train model (u sampling, EM)"):
-            model = train_model(db_api, table, config)
+            model, rounds = train_model(db_api, table, config, plan)
     linker = Linker(table, model, log_level=logging.WARNING)
     with stages.stage("score pairs"):
         predictions = linker.inference.predict(
             threshold_match_probability=config.clustering.pairs_threshold)
-    return Scored(linker, predictions, counts, total, model_json(linker), sample < 1.0)
+    return Scored(linker, predictions, counts, total, model_json(linker), sample < 1.0,
+                  plan, rounds)
 
 
 def cluster_summary(n_records: int, cluster_sizes: pd.Series, n_households: int) -> dict:
@@ -215,39 +297,71 @@ def thresholds(config: DedupeConfig) -> dict:
             "household_overlap": cfg.household_overlap}
 
 
-def train_model(db_api, table, config: DedupeConfig) -> dict:
-    """Train the person model on ``table``; returns it as a Splink settings dict."""
+def train_model(db_api, table, config: DedupeConfig, plan: ModelPlan, *,
+                link_with=None) -> tuple[dict, list[EMRound]]:
+    """Train the person model of ``plan`` on the pairs within ``table`` (or, with
+    ``link_with``, across ``link_with`` and ``table``, link only); returns it as a
+    Splink settings dict, with the EM rounds it ran."""
     t = config.training
-    u = identifier_u(db_api, table.physical_name)
-    settings = person_settings([r.as_splink() for r in PERSON_RULES],
-                               cnic_u=(u.exact, u.one_edit), rare_m=t.m_floor)
+    present = plan.present
+    cnic_u = other_u = None
+    if "cnic" in plan.comparisons:
+        u = identifier_u(db_api, table.physical_name)
+        cnic_u = (u.exact, u.one_edit)
+    if "other_id" in plan.comparisons:
+        other_u = identifier_u(db_api, table.physical_name, "id_other_std", near=False).exact
+    settings = person_settings([r.as_splink() for r in plan.blocking.rules], present=present,
+                               link_type="link_only" if link_with is not None else "dedupe_only",
+                               cnic_u=cnic_u, other_id_u=other_u, rare_m=t.m_floor,
+                               max_iterations=t.max_iterations, names=plan.comparisons)
     # Splink logs every EM iteration at INFO, and warns about levels a training round
     # never sees (with_m_floor settles those); the stage display says enough.
-    linker = Linker(table, settings, log_level=logging.ERROR)
+    tables = table if link_with is None else [link_with, table]
+    linker = Linker(tables, settings, log_level=logging.ERROR)
     try:
-        train(
+        rounds = train(
             linker,
-            deterministic_rules=[r.as_splink() for r in DETERMINISTIC_RULES],
-            em_rules=[r.as_splink() for r in TRAINING_RULES],
+            deterministic_rules=[r.as_splink() for r in plan.prior_rules],
+            em_rules=[(r.name, r.as_splink()) for r in plan.em_rules],
             prior_recall=t.prior_recall, u_max_pairs=t.u_max_pairs,
-            em_max_pairs=t.em_max_pairs, seed=t.seed,
+            em_max_pairs=t.em_max_pairs, seed=t.seed, max_iterations=t.max_iterations,
         )
     except (ZeroDivisionError, ValueError) as exc:
         # Splink fails this way when the strict rules or an EM rule find no pairs at all.
         raise InputError(
             "the model could not be trained on this input: too few records agree on "
-            f"CNIC or on name and birth date to learn from ({type(exc).__name__}: {exc}). "
-            "Train on a larger wave and pass its model.json with --model."
+            f"name and birth date, or on an identifier, to learn from "
+            f"({type(exc).__name__}: {exc}). Train on a larger wave and pass its "
+            "model.json with --model."
         ) from None
-    return with_m_floor(linker.misc.save_model_to_json(), t.m_floor)
+    trained = linker.misc.save_model_to_json()
+    return with_m_floor(fixed_identifier_m(trained), t.m_floor, t.against_floor), rounds
+
+
+def term_frequencies(db_api, registry, model: dict) -> dict[str, object]:
+    """Term-frequency tables of ``registry`` alone, one per column the model adjusts.
+
+    Splink would count them over both inputs; a partner list is small and skewed (a
+    flood list of one district), so its own frequencies would mislead.
+    """
+    columns = sorted({lv["tf_adjustment_column"] for c in model["comparisons"]
+                      for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
+    tables = {}
+    for col in columns:
+        sql = (f"SELECT {col}, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS tf_{col} "
+               f"FROM {registry.physical_name} WHERE {col} IS NOT NULL GROUP BY {col}")
+        tables[col] = db_api.query_sql(sql)
+    return tables
 
 
 def pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
     """Scored pairs without any name or CNIC: ids, scores and comparison levels."""
     # Each comparison's match weight (mw_*): the why of every score, and no PII.
     gammas = sorted(c for c in predictions.columns if c.startswith(("gamma_", "mw_")))
+    household = [c for c in ("person_match_probability", "person_match_weight",
+                             "household_evidence") if c in predictions.columns]
     cols = ["record_id_l", "record_id_r", "match_weight", "match_probability",
-            "source_l", "source_r", *gammas]
+            *household, "source_l", "source_r", *gammas]
     pairs = predictions[cols].copy()
     for side in ("record_id_l", "record_id_r"):
         pairs[side] = pairs[side].astype(str)
@@ -256,7 +370,8 @@ def pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 #: Columns the data-quality flags are counted from.
-FLAG_COLUMNS = ("cnic_status", "gender_conflict", "dob_precision", "dob_year")
+FLAG_COLUMNS = ("cnic_status", "gender_conflict", "dob_precision", "dob_year",
+                "dob_out_of_range")
 #: Standardised columns dedupe still reads once people are scored and clustered.
 AFTER_SCORING = ("record_id", "source", "roster_key", "cluster_id", "cnic_status",
                  "dob_precision", *FLAG_COLUMNS, *(c for pair in FIELDS.values() for c in pair))
@@ -276,6 +391,7 @@ def flag_counts(std: pd.DataFrame, weight: pd.Series | None = None) -> dict[str,
         "gender_conflicts_cnic": count(std["gender_conflict"]),
         "dob_year_only": count(std["dob_precision"] == "year"),
         "dob_missing": count(std["dob_year"].isna()),
+        "dob_out_of_range": count(std["dob_out_of_range"]) if "dob_out_of_range" in std else 0,
     }
 
 

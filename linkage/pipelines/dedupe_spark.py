@@ -12,13 +12,14 @@ in Spark, where cluster and household ids default to the record and roster.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pandas as pd
 
 import linkage
 from linkage.backends import make_db_api, register_frame
-from linkage.clustering import cluster_with_cannot_link
+from linkage.clustering import cluster_with_cannot_link, conflicts_of
 from linkage.config import DedupeConfig
 from linkage.golden import FIELDS, golden_records
 from linkage.households import household_clusters
@@ -77,17 +78,29 @@ def run_dedupe_spark(
             raise no_usable_rows(str(input_path), by_reason)
 
     with stages.stage("standardise"):
-        std = sf.standardised(usable, _engine_keys(roster_keys, person_cnic)).persist(keep)
+        std = sf.standardised(usable, _engine_keys(roster_keys, person_cnic),
+                              min_year=config.dates.min_year).persist(keep)
         n_records = std.count()
 
     table = register_frame(db_api, std.select(*MODEL_COLUMNS), "records")
     scored = score_pairs(db_api, table, n_records, config, model=model, stages=stages)
     cfg = config.clustering
-    gammas = sorted(c for c in scored.pairs.as_spark_dataframe().columns
-                    if c.startswith(("gamma_", "mw_")))
-    pairs = scored.pairs.as_spark_dataframe().select(
-        "record_id_l", "record_id_r", "match_weight", "match_probability", "source_l",
-        "source_r", *gammas).persist(keep)
+    scored_pairs = scored.pairs.as_spark_dataframe()
+    gammas = sorted(c for c in scored_pairs.columns if c.startswith(("gamma_", "mw_")))
+    if cfg.household_evidence:
+        with stages.stage("households as evidence"):
+            scored_pairs = _household_evidence(spark, db_api, table, std, scored_pairs,
+                                               scored, cfg)
+    else:
+        scored_pairs = scored_pairs.withColumn("person_match_probability",
+                                               F.col("match_probability")) \
+            .withColumn("person_match_weight", F.col("match_weight")) \
+            .withColumn("household_evidence", F.lit(False))
+    pairs = scored_pairs.select(
+        "record_id_l", "record_id_r", "match_weight", "match_probability",
+        "person_match_probability", "person_match_weight", "household_evidence",
+        "source_l", "source_r",
+        *gammas).persist(keep)
 
     with stages.stage("cluster"):
         clusters = _clusters(spark, std, pairs, cfg.threshold, cfg.household_overlap)
@@ -123,8 +136,11 @@ def run_dedupe_spark(
     }
     summary["model"] = {**summary["model"], "trained_here": model is None,
                         "loaded_from": str(model_path) if model_path else None}
+    household = ["household_id"] if "household_id" in clusters.columns else []
     tables = {
         "clusters": clusters.select("record_id", "source", "cluster_id", "household_cluster_id"),
+        "records": clusters.select(*MODEL_COLUMNS, *household, "cluster_id",
+                                   "household_cluster_id"),
         "pairs": pairs,
         "golden_records": golden,
         "rejected": rejected,
@@ -138,6 +154,50 @@ def run_dedupe_spark(
                                 "model.json": scored.model_json})
     return JobResult(tables=tables, summary=summary, model_json=scored.model_json,
                         stages=stages)
+
+
+def _household_evidence(spark, db_api, table, std, scored_pairs, scored, cfg):
+    """Households as evidence (``linkage.household_evidence``): the strong pairs and the
+    linked households' members come to the driver (a few per duplicated household);
+    the pairs between two rosters of one household are replaced in Spark."""
+    from pyspark.sql import functions as F
+
+    from linkage.household_evidence import household_evidence
+    from linkage.pipelines.dedupe import term_frequencies
+
+    strong = scored_pairs.where(F.col("match_probability") >= cfg.anchor_probability).select(
+        "record_id_l", "record_id_r", "roster_key_l", "roster_key_r",
+        "match_probability").toPandas()
+    model = json.loads(scored.model_json)
+
+    def sizes(keys: list) -> pd.Series:
+        rows = _rows_for(spark, std, "roster_key", pd.Series(keys, name="roster_key",
+                                                             dtype=object), ["roster_key"])
+        return rows["roster_key"].value_counts()
+
+    groups, picked, scored.households = household_evidence(
+        db_api, table, strong, model, sizes, term_frequencies(db_api, table, model),
+        anchor=cfg.anchor_probability, min_anchors=cfg.min_anchors)
+    base = scored_pairs.withColumn("person_match_probability", F.col("match_probability")) \
+        .withColumn("person_match_weight", F.col("match_weight")) \
+        .withColumn("household_evidence", F.lit(False))
+    if groups.empty:
+        return base
+    g = from_pandas(spark, groups.rename_axis("roster_key").reset_index())
+    left = g.toDF("roster_key_l", "_group_l")
+    right = g.toDF("roster_key_r", "_group_r")
+    joined = base.join(F.broadcast(left), "roster_key_l", "left") \
+        .join(F.broadcast(right), "roster_key_r", "left")
+    kept = joined.where(F.col("_group_l").isNull() | F.col("_group_r").isNull()
+                        | (F.col("_group_l") != F.col("_group_r"))).drop("_group_l", "_group_r")
+    kept = kept.select(*base.columns)
+    if picked.empty:
+        return kept
+    extra = from_pandas(spark, picked[[c for c in base.columns if c in picked.columns]])
+    extra = extra.select(*(F.col(c).cast(base.schema[c].dataType) if c in extra.columns
+                           else F.lit(None).cast(base.schema[c].dataType).alias(c)
+                           for c in base.columns))
+    return kept.unionByName(extra)
 
 
 def _flags(std) -> dict[str, int]:
@@ -170,9 +230,10 @@ def _clusters(spark, std, pairs, threshold: float, overlap: float):
         "record_id_l", "record_id_r", "match_probability").toPandas()
     ids = pd.Series(pd.unique(pd.concat([edges["record_id_l"], edges["record_id_r"]])),
                     name="record_id", dtype=object)
-    touched = _rows_for(spark, std, "record_id", ids, ["record_id", "roster_key"])
+    touched = _rows_for(spark, std, "record_id", ids, ["record_id", "roster_key", "gender_std",
+                                                       "dob_year", "person_cnic"])
     person = cluster_with_cannot_link(touched["record_id"], touched["roster_key"], edges,
-                                      threshold)
+                                      threshold, conflicts_of(touched))
     mapped = pd.DataFrame({"record_id": touched["record_id"].to_numpy(),
                            "mapped_cluster": person.to_numpy()})
     with_person = std.join(from_pandas(spark, mapped), "record_id", "left").withColumn(

@@ -33,6 +33,7 @@ from linkage.pipelines.dedupe import (
     file_fingerprint,
     flag_counts,
     link_people,
+    registry_records,
     thresholds,
 )
 from linkage.progress import Stages
@@ -284,6 +285,14 @@ def _link_wave_files(paths, out, config: LinkWavesConfig, *, mapping, model_path
     linked = link_people(waves.records, config, model=model, stages=stages)
     del waves.records
     tables, summary = link_waves_records(linked.std, linked.pairs, config, stages=stages)
+    # clusters may be in another order than the engine's records: align them by id
+    by_id = tables["clusters"].set_index("record_id")
+    ids = linked.model_frame["record_id"]
+    tables["records"] = registry_records(
+        linked.model_frame, household_id=linked.std["household_id"].to_numpy()
+        if "household_id" in linked.std else None,
+        cluster_id=ids.map(by_id["cluster_id"]),
+        household_cluster_id=ids.map(by_id["household_cluster_id"]))
     summary = {**linked.scored.summary(), **summary}
     return finish(tables, summary, waves, linked.scored.model_json, out, config,
                   started=started, stages=stages, mapping=mapping, model_path=model_path,

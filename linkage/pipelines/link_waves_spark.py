@@ -17,14 +17,14 @@ from pathlib import Path
 import pandas as pd
 
 from linkage.backends import make_db_api, register_frame
-from linkage.clustering import cluster_with_cannot_link
 from linkage.config import LinkWavesConfig
 from linkage.io import summary_json
 from linkage.mapping import ColumnMapping
 from linkage.pipelines.dedupe import (
     MODEL_COLUMNS,
-    pairs_table,
     person_cnic,
+    registry_records,
+    resolve_people,
     roster_keys,
     score_pairs,
 )
@@ -95,19 +95,24 @@ def run_link_waves_spark(paths: list[str], out: str, config: LinkWavesConfig, *,
             bad_rows = bad_rows.unionByName(frame, allowMissingColumns=True)
 
     with stages.stage("standardise"):
-        std = sf.standardised(records, _engine_keys(roster_keys, person_cnic)).persist(keep)
+        std = sf.standardised(records, _engine_keys(roster_keys, person_cnic),
+                              min_year=config.dates.min_year).persist(keep)
         n_records = std.count()
 
     table = register_frame(db_api, std.select(*MODEL_COLUMNS), "records")
     scored = score_pairs(db_api, table, n_records, config, model=model, stages=stages)
-    with stages.stage("cluster"):
-        pairs = pairs_table(scored.pairs.as_spark_dataframe().toPandas())
-        local = std.toPandas()
-        local["wave_order"] = local["wave_order"].astype("int64")
-        local["cluster_id"] = cluster_with_cannot_link(
-            local["record_id"], local["roster_key"], pairs, config.clustering.threshold
-        ).to_numpy()
+    local = std.toPandas()
+    local["wave_order"] = local["wave_order"].astype("int64")
+    pairs, local["cluster_id"] = resolve_people(
+        db_api, table, scored.pairs.as_spark_dataframe().toPandas(), local, config, scored,
+        stages)
     tables, summary = link_waves_records(local, pairs, config, stages=stages)
+    by_id = tables["clusters"].set_index("record_id")
+    tables["records"] = registry_records(
+        local[list(MODEL_COLUMNS)].copy(deep=False),
+        household_id=local["household_id"].to_numpy() if "household_id" in local else None,
+        cluster_id=local["record_id"].map(by_id["cluster_id"]),
+        household_cluster_id=local["record_id"].map(by_id["household_cluster_id"]))
     summary = {**scored.summary(), **summary}
     waves = Waves(records=pd.DataFrame(), rejected=pd.DataFrame(), info=info,
                   ids_qualified=bool(clash))

@@ -45,6 +45,7 @@ from linkage.contract import (
 from linkage.errors import ConfigError, InputError
 from linkage.io import read_table, write_outputs
 from linkage.mapping import ColumnMapping
+from linkage.model_plan import ModelPlan, plan_model
 from linkage.outputs import output_folder
 from linkage.partner_check import excel_csv_text
 from linkage.partner_config import MatchPartnerConfig
@@ -63,13 +64,16 @@ from linkage.partner_matching import (
 from linkage.pipelines import JobResult
 from linkage.pipelines.dedupe import (
     MODEL_COLUMNS,
+    check_rules,
     check_trainable,
+    comparison_budget,
     count_sample,
     file_fingerprint,
     flag_counts,
     person_cnic,
     roster_keys,
     scoring_summary,
+    term_frequencies,
     train_model,
 )
 from linkage.progress import Stages
@@ -91,6 +95,11 @@ class PartnerScored:
     counts: list
     total: int
     estimated: bool
+    plan: ModelPlan | None = None
+    rounds: list | None = None
+    #: the model that joins registry records into people (the registry's own, when the
+    #: scoring model was trained on partner-registry pairs)
+    same_person_model: dict | None = None
 
     def summary(self) -> dict:
         return scoring_summary(self)
@@ -103,22 +112,6 @@ def link_settings(model: dict, rules: tuple[Rule, ...]) -> dict:
     settings["blocking_rules_to_generate_predictions"] = [r.as_splink() for r in rules]
     settings["additional_columns_to_retain"] = list(RETAINED)
     return settings
-
-
-def term_frequencies(db_api, registry, model: dict) -> dict[str, object]:
-    """Term-frequency tables of the registry alone, one per column the model adjusts.
-
-    Splink would count them over both inputs; a partner list is small and skewed (a
-    flood list of one district), so its own frequencies would mislead.
-    """
-    columns = sorted({lv["tf_adjustment_column"] for c in model["comparisons"]
-                      for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
-    tables = {}
-    for col in columns:
-        sql = (f"SELECT {col}, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS tf_{col} "
-               f"FROM {registry.physical_name} WHERE {col} IS NOT NULL GROUP BY {col}")
-        tables[col] = db_api.query_sql(sql)
-    return tables
 
 
 def _linker(tables: list, settings: dict, tf: dict) -> Linker:
@@ -144,42 +137,88 @@ def _oriented(predictions: pd.DataFrame, left: str) -> pd.DataFrame:
 
 def score_partner(db_api, registry, partner, n_registry: int, config: MatchPartnerConfig, *,
                   model: dict | None, stages: Stages) -> PartnerScored:
-    """Train on the registry (or adapt a loaded model) and score partner rows against
-    registry records, link only: partner rows are never compared with each other.
+    """Train (or adapt a loaded model) and score partner rows against registry records,
+    link only: partner rows are never compared with each other.
 
     ``registry`` and ``partner`` are engine tables with the same columns; the result has
     the partner row on the left (``record_id_l``) and the registry record on the right.
     """
     check_trainable(n_registry, config, model)
+    with stages.stage("plan the model"):
+        plan, registry_plan = plan_partner(db_api, registry, partner, n_registry, config,
+                                           train=model is None)
+    rounds = None
+    same_person_model = None
     if model is not None:
         model = for_dialect(model, config.backend.name)
     else:
-        with stages.stage("train model on the registry"):
-            model = train_model(db_api, registry, config)
+        across = plan.trained_on == "across"
+        stage = "train model on partner-registry pairs" if across else \
+            "train model on the registry"
+        with stages.stage(stage):
+            model, rounds = train_model(db_api, registry, config, plan,
+                                        link_with=partner if across else None)
+        if across and not registry_plan.unreached:
+            # The registry's own records are joined into people by a model of the
+            # registry: the partner's errors are not the registry's.
+            with stages.stage("train model on the registry"):
+                same_person_model, _ = train_model(db_api, registry, config, registry_plan)
+    rules = tuple(plan.blocking.rules)
+    check_rules(rules, plan)
     sample = count_sample(n_registry, config)
     with stages.stage("count comparisons"):
-        counts = count_comparisons([partner, registry], PARTNER_RULES, link_type="link_only",
+        counts = count_comparisons([partner, registry], rules, link_type="link_only",
                                    sample=sample)
         total = check_comparison_budget(counts, config.blocking.max_comparisons)
-    settings = link_settings(model, PARTNER_RULES)
+    settings = link_settings(model, rules)
     with stages.stage("score partner rows"):
         linker = _linker([partner, registry], settings, term_frequencies(db_api, registry, model))
         predictions = linker.inference.predict(
             threshold_match_probability=config.matching.pairs_threshold)
         pairs = _oriented(predictions.as_pandas_dataframe(), partner.templated_name)
     return PartnerScored(pairs=pairs, model=model, model_json=model_json(linker), counts=counts,
-                         total=total, estimated=sample < 1.0)
+                         total=total, estimated=sample < 1.0, plan=plan, rounds=rounds,
+                         same_person_model=same_person_model or model)
+
+
+def plan_partner(db_api, registry, partner, n_registry: int, config: MatchPartnerConfig, *,
+                 train: bool) -> tuple[ModelPlan, ModelPlan]:
+    """The plan for scoring partner rows against the registry (link only), and the plan
+    of the registry on its own (for joining its records into people).
+
+    The scoring model is trained on partner-registry pairs when they can train every
+    comparison (``matching.train_on: auto``): it then learns the partner's own errors
+    (dates written day-first, husbands' names for guardians, a village for an address),
+    which a model of the registry's duplicates does not know and would read as
+    disagreements. A partner list too small or too unlike the registry to train on is
+    scored with the registry's model instead, as is any list with ``train_on: registry``.
+    """
+    names = [partner.physical_name, registry.physical_name]
+    n_partner = int(db_api.query_sql(f"SELECT count(*) AS n FROM {partner.physical_name}",
+                                     output_type="pandas").iloc[0]["n"])
+    budget = comparison_budget(n_registry + n_partner, config)
+    common = dict(budget=budget, min_em_pairs=config.training.min_em_pairs,
+                  candidates=PARTNER_RULES, train=train, block_tables=names)
+    registry_plan = plan_model(db_api, [registry.physical_name], **common)
+    if not train or config.matching.train_on == "registry":
+        return registry_plan, registry_plan
+    link_plan = plan_model(db_api, names, train_tables=names, **common)
+    if config.matching.train_on == "link" or not link_plan.unreached \
+            or registry_plan.unreached:
+        return link_plan, registry_plan
+    return registry_plan, registry_plan
 
 
 def same_person_pairs(db_api, registry, candidates, model: dict,
-                      config: MatchPartnerConfig) -> pd.DataFrame:
+                      config: MatchPartnerConfig, present: frozenset[str]) -> pd.DataFrame:
     """Pairs of a candidate registry record and another registry record of the same
     person (another wave, a second registration), at ``same_person_threshold``.
 
     Only the candidates (records some partner row scored against) are looked up, so
     the cost grows with the partner list, not with the registry.
     """
-    settings = link_settings(model, SAME_PERSON_RULES)
+    rules = tuple(r for r in SAME_PERSON_RULES if r.applies(present))
+    settings = link_settings(model, rules)
     linker = _linker([candidates, registry], settings,
                      term_frequencies(db_api, registry, settings))
     predictions = linker.inference.predict(
@@ -240,7 +279,9 @@ def match_on_engine(db_api, registry, partner_table, n_registry: int, partner: p
             candidates = db_api.query_sql(
                 f"SELECT r.* FROM {registry.physical_name} r "
                 f"JOIN {ids.physical_name} i ON r.record_id = i.record_id")
-            same = same_person_pairs(db_api, registry, candidates, scored.model, config)
+            same = same_person_pairs(db_api, registry, candidates,
+                                     scored.same_person_model or scored.model, config,
+                                     scored.plan.present)
     with stages.stage("resolve one-to-one"):
         people = registry_people(pairs, same, config.matching.same_person_threshold)
         matches = matches_table(partner, person_candidates(pairs, people), people, config)
@@ -293,14 +334,16 @@ def match_summary(matching: Matching, config: MatchPartnerConfig) -> dict:
     }
 
 
-def read_registry(paths: list[str], *, stages: Stages) -> tuple[pd.DataFrame, list[dict]]:
+def read_registry(paths: list[str], *, stages: Stages,
+                  mapping: ColumnMapping | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """The registry waves as one frame with ``wave_order`` (0 = first given) and the
-    per-wave counts; record ids must be unique across waves."""
+    per-wave counts; record ids must be unique across waves. ``mapping`` applies to
+    every wave."""
     if not paths:
         raise ConfigError("match-partner needs at least one registry wave (--registry).")
     waves, info = [], []
     for order, path in enumerate(paths):
-        raw = read_table(path, kind="registry")
+        raw = read_table(path, kind="registry", mapping=mapping)
         valid = validate_rows(raw, kind="registry", file=str(path))
         waves.append(valid.rows.assign(wave_order=order))
         info.append({"path": str(path), "fingerprint": file_fingerprint(path),
@@ -345,6 +388,7 @@ def run_match_partner(
     config: MatchPartnerConfig,
     *,
     mapping: ColumnMapping | None = None,
+    registry_mapping: ColumnMapping | None = None,
     model_path: str | Path | None = None,
     stages: Stages | None = None,
     encoding: str | None = None,
@@ -362,15 +406,19 @@ def run_match_partner(
             from linkage.pipelines.match_partner_spark import run_match_partner_spark
 
             return run_match_partner_spark(registry_paths, partner_path, str(out), config,
-                                           mapping=mapping, model_path=model_path,
-                                           stages=stages, encoding=encoding, sheet=sheet)
+                                           mapping=mapping,
+                                           registry_mapping=registry_mapping,
+                                           model_path=model_path, stages=stages,
+                                           encoding=encoding, sheet=sheet)
         return _match_partner_files(registry_paths, partner_path, out, config,
-                                    mapping=mapping, model_path=model_path, stages=stages,
+                                    mapping=mapping, registry_mapping=registry_mapping,
+                                    model_path=model_path, stages=stages,
                                     encoding=encoding, sheet=sheet)
 
 
 def _match_partner_files(registry_paths, partner_path, out, config: MatchPartnerConfig, *,
-                         mapping, model_path, stages, encoding, sheet) -> JobResult:
+                         mapping, registry_mapping, model_path, stages, encoding,
+                         sheet) -> JobResult:
     """The DuckDB job, run by :func:`run_match_partner` with ``out`` locked."""
     stages = stages or Stages()
     started = dt.datetime.now(dt.UTC)
@@ -378,10 +426,12 @@ def _match_partner_files(registry_paths, partner_path, out, config: MatchPartner
     with stages.stage("read and validate"):
         partner, rejected, rows_read = read_partner(partner_path, mapping=mapping,
                                                     encoding=encoding, sheet=sheet)
-        registry, waves = read_registry(list(registry_paths), stages=stages)
+        registry, waves = read_registry(list(registry_paths), stages=stages,
+                                        mapping=registry_mapping)
     with stages.stage("standardise"):
-        partner_std = partner_relations(engine_frame(standardise(partner)))
-        registry_std = engine_frame(standardise(registry))
+        min_year = config.dates.min_year
+        partner_std = partner_relations(engine_frame(standardise(partner, min_year=min_year)))
+        registry_std = engine_frame(standardise(registry, min_year=min_year))
         del registry
     db_api = make_db_api(config.backend)
     registry_table = register_frame(db_api, registry_std[list(ENGINE_COLUMNS)], "registry")
@@ -394,7 +444,8 @@ def _match_partner_files(registry_paths, partner_path, out, config: MatchPartner
         "version": linkage.__version__,
         "started_at": started.isoformat(timespec="seconds"),
         "backend": config.backend.name,
-        "registry": {"waves": waves, "records_used": int(len(registry_std))},
+        "registry": {"waves": waves, "records_used": int(len(registry_std)),
+                     "mapping": registry_mapping.model_dump() if registry_mapping else None},
         "input": partner_input(partner_path, mapping, rows_read, len(partner_std), rejected),
         **match_summary(matching, config),
         "flags": flag_counts(partner_std),

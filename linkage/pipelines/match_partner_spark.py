@@ -34,6 +34,7 @@ def run_match_partner_spark(
     config: MatchPartnerConfig,
     *,
     mapping: ColumnMapping | None = None,
+    registry_mapping: ColumnMapping | None = None,
     model_path: str | Path | None = None,
     stages: Stages | None = None,
     encoding: str | None = None,
@@ -56,9 +57,11 @@ def run_match_partner_spark(
                                                        encoding=encoding, sheet=sheet)
         db_api = make_db_api(config.backend)
         spark = db_api.spark
-        waves, info = _read_waves(spark, [str(p) for p in registry_paths])
+        waves, info = _read_waves(spark, [str(p) for p in registry_paths],
+                                  mapping=registry_mapping, min_year=config.dates.min_year)
     with stages.stage("standardise"):
-        partner_std = mp.partner_relations(mp.engine_frame(standardise(partner)))
+        partner_std = mp.partner_relations(mp.engine_frame(
+            standardise(partner, min_year=config.dates.min_year)))
         registry = _union([w.select(*mp.ENGINE_COLUMNS) for w in waves]).persist(_keep())
         n_registry = registry.count()
         _check_ids(registry, [str(p) for p in registry_paths])
@@ -97,7 +100,7 @@ def _keep():
     return StorageLevel.MEMORY_AND_DISK
 
 
-def _read_waves(spark, paths: list[str]):
+def _read_waves(spark, paths: list[str], *, mapping=None, min_year: int = 1900):
     """Each wave read, checked and standardised in Spark, with its ``wave_order``."""
     from pyspark.sql import functions as F
 
@@ -106,10 +109,11 @@ def _read_waves(spark, paths: list[str]):
 
     waves, info = [], []
     for order, path in enumerate(paths):
-        checked = sf.with_reasons(sf.read_records(spark, path, mapping=None, kind="registry"),
+        checked = sf.with_reasons(sf.read_records(spark, path, mapping=mapping,
+                                                  kind="registry"),
                                   kind="registry").persist(_keep())
         usable = checked.where(F.col(REASON).isNull()).drop(REASON)
-        std = sf.standardised(usable, _engine_keys).withColumn(
+        std = sf.standardised(usable, _engine_keys, min_year=min_year).withColumn(
             "wave_order", F.lit(order).cast("long"))
         read, used = checked.count(), usable.count()
         if read == 0:

@@ -39,10 +39,11 @@ import pandas as pd
 
 from linkage.contract import STANDARDISED_COLUMNS
 from linkage.standardise._common import as_series
-from linkage.standardise.addresses import address_tokens, without_place_words
+from linkage.standardise.addresses import address_numbers, address_tokens, without_place_words
 from linkage.standardise.cnic import standardise_cnic
-from linkage.standardise.dates import standardise_dob
+from linkage.standardise.dates import MIN_YEAR, standardise_dob
 from linkage.standardise.gender import parse_gender, standardise_gender
+from linkage.standardise.identifiers import standardise_code
 from linkage.standardise.names import parse_name, standardise_names
 from linkage.standardise.phones import standardise_phone
 from linkage.standardise.phonetic import name_key, phonetic_key
@@ -82,15 +83,17 @@ OUTPUT_DTYPES: dict[str, str] = {
     "dob": "datetime64[ns]",
     "dob_year": "Int64",
     "gender_conflict": "boolean",
+    "dob_out_of_range": "boolean",
     "district_confidence": "Float64",
 }
 
 
-def standardise(df: pd.DataFrame) -> pd.DataFrame:
+def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
     """A copy of ``df`` with every column of ``STANDARDISED_COLUMNS`` added.
 
     Raw columns are kept untouched; missing raw columns are treated as all-null. Row
-    count, order and index are preserved. A column of the same name already in ``df`` is
+    count, order and index are preserved. Birth years before ``min_year`` are dropped
+    (``dates.min_year`` in a job's config). A column of the same name already in ``df`` is
     overwritten in the copy.
 
     >>> out = standardise(pd.DataFrame({"full_name": ["Mohd. Naveed Akhtar"],
@@ -103,10 +106,13 @@ def standardise(df: pd.DataFrame) -> pd.DataFrame:
 
     cnic = standardise_cnic(col("cnic"))
     gender = standardise_gender(col("gender"), cnic["cnic_gender"])
-    names = standardise_names(col("full_name"), col("guardian_name"))
-    dob = standardise_dob(col("date_of_birth"))
+    names = standardise_names(col("full_name"), col("guardian_name"),
+                              df["surname"] if "surname" in df.columns else None)
+    dob = standardise_dob(col("date_of_birth"), min_year=min_year)
     places = standardise_places(col("province"), col("district"), col("tehsil"),
                                 col("union_council"))
+    tokens = without_place_words(address_tokens(col("address")),
+                                 places["district_std"], places["tehsil_std"])
     added = pd.concat(
         [
             cnic,
@@ -117,10 +123,10 @@ def standardise(df: pd.DataFrame) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "phone_std": standardise_phone(col("phone")),
-                    "address_tokens": without_place_words(
-                        address_tokens(col("address")),
-                        places["district_std"], places["tehsil_std"],
-                    ),
+                    "postcode_std": standardise_code(col("postcode")),
+                    "id_other_std": standardise_code(col("person_id_other")),
+                    "address_tokens": tokens,
+                    "address_numbers": address_numbers(tokens),
                     "relation_std": standardise_relation(col("relation_to_head")),
                 },
                 index=df.index,

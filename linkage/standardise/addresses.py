@@ -33,7 +33,7 @@ import pandas as pd
 from linkage.standardise._common import ARROW_STRING, STRING, on_uniques, text_or_none, words
 from linkage.standardise.name_rules import fold_urdu
 
-__all__ = ["address_tokens", "without_place_words"]
+__all__ = ["address_numbers", "address_tokens", "without_place_words"]
 
 _SYNONYMS: dict[str, str] = {
     **dict.fromkeys(words("house h hno hous makan"), "house"),
@@ -140,3 +140,17 @@ def without_place_words(tokens: pd.Series, *places: pd.Series) -> pd.Series:
         return pd.Series(out, dtype=STRING)
 
     return on_uniques(combined, strip)
+
+
+def address_numbers(tokens: pd.Series) -> pd.Series:
+    """The numbers among ``address_tokens`` (house, street, chak numbers), or null.
+
+    A short key that survives a reworded address: "H# 12, St 3" and "House No. 12,
+    Street 3" give "12 3".
+
+    >>> address_numbers(pd.Series(["12 3 islamabad jamia", "gulshan", None])).tolist()
+    ['12 3', <NA>, <NA>]
+    """
+    numbers = tokens.astype(ARROW_STRING).str.replace(r"(?:^| )[^0-9 ][^ ]*", "", regex=True)
+    numbers = numbers.str.strip()
+    return numbers.where(numbers.str.len() > 0).astype(STRING)

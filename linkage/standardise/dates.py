@@ -36,7 +36,7 @@ from linkage.standardise._common import (
 
 __all__ = ["DOB_COLUMNS", "MIN_YEAR", "MAX_YEAR", "standardise_dob"]
 
-DOB_COLUMNS = ("dob", "dob_year", "dob_precision")
+DOB_COLUMNS = ("dob", "dob_year", "dob_precision", "dob_out_of_range")
 MIN_YEAR, MAX_YEAR = 1900, 2026
 TWO_DIGIT_PIVOT = 26
 
@@ -113,10 +113,10 @@ def _resolve(parts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"y": y, "m": m, "d": d})
 
 
-def _standardise_distinct(raw: pd.Series) -> pd.DataFrame:
+def _standardise_distinct(raw: pd.Series, min_year: int = MIN_YEAR) -> pd.DataFrame:
     ymd = _resolve(_parts(_clean(raw)))
     y, m, d = ymd["y"], ymd["m"], ymd["d"]
-    plausible = ((y >= MIN_YEAR) & (y <= MAX_YEAR)).fillna(False)
+    plausible = ((y >= min_year) & (y <= MAX_YEAR)).fillna(False)
     year_only = plausible & ((m == 0) | (d == 0)).fillna(False) & (m <= 12).fillna(False)
     day_level = plausible & ~year_only & m.notna()
     dob = pd.to_datetime(
@@ -133,13 +133,20 @@ def _standardise_distinct(raw: pd.Series) -> pd.DataFrame:
             "dob": dob.astype("datetime64[ns]"),
             "dob_year": y.where(known).astype("Int64"),
             "dob_precision": precision,
+            # True or null (not False), so an absent date leaves the column empty
+            "dob_out_of_range": (y.notna() & ~plausible).astype("boolean").mask(
+                ~(y.notna() & ~plausible).fillna(False)),
         },
         index=raw.index,
     )
 
 
-def standardise_dob(date_of_birth: pd.Series) -> pd.DataFrame:
+def standardise_dob(date_of_birth: pd.Series, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
     """``dob`` (datetime64[ns], midnight), ``dob_year`` (Int64), ``dob_precision``.
+
+    Years before ``min_year`` (1900 by default: a registry of the living) or after
+    ``MAX_YEAR`` are out of range and give all-null output; a historical register sets
+    an earlier ``min_year``.
 
     >>> out = standardise_dob(pd.Series(["1987-03-14 00:00:00", "03/14/1987", "14-Mar-87",
     ...                                  "1987-00-00", "1850", "garbage", None]))
@@ -148,4 +155,4 @@ def standardise_dob(date_of_birth: pd.Series) -> pd.DataFrame:
     >>> out["dob_precision"].tolist()
     ['day', 'day', 'day', 'year', <NA>, <NA>, <NA>]
     """
-    return on_uniques(date_of_birth, _standardise_distinct)
+    return on_uniques(date_of_birth, lambda raw: _standardise_distinct(raw, min_year))

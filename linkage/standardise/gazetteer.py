@@ -116,6 +116,8 @@ CONTRACTION = 0.9
 OTHER_PROVINCE, IN_PROVINCE_INSTEAD = 0.8, 0.9
 #: A sound-alike must be this similar in spelling (OSA), and this far ahead of the next.
 SOUND_SIMILARITY, SOUND_LEAD = 0.6, 0.1
+#: A letter code that fits one district's name only ("LSB" for Lasbela).
+CODE = 0.8
 #: A strict kind of surface counts as this many letters shorter in ``max_edits``.
 STRICT_LETTERS = 3
 #: Kind of written form -> (method, confidence, rank: lower wins a tie on one key).
@@ -259,7 +261,7 @@ class Index:
         if found is not None:
             return found
         elsewhere = _pick(self.exact(flat, None)) if scope is not None else None
-        for step in (self._words, self._near, self._sound, self._any_word_dropped):
+        for step in (self._words, self._near, self._sound, self._any_word_dropped, self._code):
             found = step(key, scope)
             if found is not None:
                 break
@@ -363,6 +365,19 @@ class Index:
         return Resolution(s.target, round(confidence, 3), "fuzzy",
                           tehsil=s.label if s.kind == "tehsil" else None)
 
+    def _code(self, key: str, scope: frozenset[str] | None) -> Resolution | None:
+        """A letter code ("FSD", "LSB", "JCB"): two to four letters found in order in
+        exactly one place's name, starting with its first letter. Office codes are
+        made so; a code several names fit stays unresolved."""
+        flat = compact(key)
+        if not 2 <= len(flat) <= 4 or " " in key.strip() or not flat.isalpha() \
+                or set(flat[1:]) & set("aeiou"):  # a word ("Ali"), not a code
+            return None
+        targets = {s.target for s in self._within(self.surfaces, scope)
+                   if s.kind == "name" and s.key[:1] == flat[:1]
+                   and _in_order(flat[1:], s.key[1:])}
+        return Resolution(targets.pop(), CODE, "abbreviation") if len(targets) == 1 else None
+
     def _sound(self, key: str, scope: frozenset[str] | None) -> Resolution | None:
         """The place that sounds like the key (phonetic key of the compact form) and is
         spelled closest to it, by a clear lead."""
@@ -381,6 +396,12 @@ class Index:
             return None
         similarity, s = ranked[0]
         return Resolution(s.target, round(0.45 + 0.4 * similarity, 3), "phonetic")
+
+
+def _in_order(letters: str, word: str) -> bool:
+    """Whether ``letters`` appear in ``word`` in this order (not necessarily adjacent)."""
+    rest = iter(word)
+    return all(ch in rest for ch in letters)
 
 
 def _pick(surfaces: list[Surface], cap: float = 1.0,

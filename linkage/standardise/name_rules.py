@@ -36,7 +36,7 @@ HONORIFICS = frozenset(
     words("""mr mrs ms miss mister dr doctor prof professor engr engineer haji hajji haj hajj
     alhaj alhajj alhaaj janab jnab mohtarma muhtarma mohtrma mst msst musammat musammat
     mussammat mossammat mosammat mussamat musamat mosamat msmt late marhoom marhum
-    marhooma sahib sahab saheb sahiba sb hazrat""")
+    marhooma sahib sahab saheb sahiba sb hazrat sir lady dame rev revd reverend madam""")
 )
 
 TITLE_PREFIXES = frozenset(

@@ -32,6 +32,7 @@ How a group becomes a canonical form:
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import cache
@@ -201,20 +202,62 @@ def _known_spellings() -> frozenset[str]:
     return frozenset(mapping) | frozenset(mapping.values()) | pk | top | urdupoint
 
 
-def canonical_tokens(tokens: Iterable[str]) -> list[str]:
-    """Each token replaced by its canonical spelling (mistyped Muhammads included).
+_BIBI = re.compile(r"b+[ie]+b+[ie]+")
 
-    >>> canonical_tokens(["mohd", "navid", "riyaz", "muhamamd"])
-    ['muhammad', 'naveed', 'riaz', 'muhammad']
+
+def filler_typo(token: str) -> str | None:
+    """The female filler a mistyped word stands for (Bibbi, Beebi, Begm, Khatun...), or
+    None. Fillers are added and dropped freely on forms and must never become a given or
+    family name, however they are spelled.
+
+    >>> [filler_typo(t) for t in ("bibbi", "beebi", "begm", "khatooon", "bilal")]
+    ['bibi', 'bibi', 'begum', 'khatoon', None]
+    """
+    if token in FEMALE_FILLERS or token in _known_spellings():
+        return None
+    if _BIBI.fullmatch(token):
+        return "bibi"
+    for filler in ("begum", "khatoon"):
+        if abs(len(token) - len(filler)) <= 1 and token[0] == filler[0] \
+                and OSA.distance(token, filler, score_cutoff=1) <= 1:
+            return filler
+    return None
+
+
+def canonical_tokens(tokens: Iterable[str]) -> list[str]:
+    """Each token replaced by its canonical spelling (mistyped Muhammads and fillers
+    included).
+
+    >>> canonical_tokens(["mohd", "navid", "riyaz", "muhamamd", "bibbi"])
+    ['muhammad', 'naveed', 'riaz', 'muhammad', 'bibi']
     """
     mapping = canonical_map()
     out = []
     for token in tokens:
         canonical = mapping.get(token)
         if canonical is None:
-            canonical = "muhammad" if is_muhammad_typo(token) else token
+            glued = glued_filler(token)
+            if glued is not None:
+                out += [mapping.get(glued[0], glued[0]), glued[1]]
+                continue
+            canonical = "muhammad" if is_muhammad_typo(token) else filler_typo(token) or token
         out.append(canonical)
     return out
+
+
+def glued_filler(token: str) -> tuple[str, str] | None:
+    """A known name with a filler glued on ("aleezabibi", "bismabegum"), split, or None.
+
+    >>> glued_filler("aleezabibi"), glued_filler("habibi")
+    (('aleeza', 'bibi'), None)
+    """
+    if token in _known_spellings():
+        return None
+    for filler in ("bibi", "begum", "khatoon", "bano"):
+        name = token[: -len(filler)]
+        if token.endswith(filler) and len(name) >= 3 and name in _known_spellings():
+            return name, filler
+    return None
 
 
 @cache

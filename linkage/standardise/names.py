@@ -38,6 +38,7 @@ import pandas as pd
 from linkage.standardise._common import (
     ARROW_STRING,
     as_series,
+    on_unique_pairs,
     on_uniques,
     placeholder_mask,
     text_or_none,
@@ -56,7 +57,8 @@ from linkage.standardise.phonetic import name_key
 
 __all__ = ["NAME_COLUMNS", "GUARDIAN_COLUMNS", "NameParts", "parse_name", "standardise_names"]
 
-NAME_COLUMNS = ("name_std", "given_name", "family_name", "given_name_key", "name_tokens_key")
+NAME_COLUMNS = ("name_std", "given_name", "family_name", "given_name_key", "family_name_key",
+                "name_tokens_key", "name_compact", "name_letters")
 GUARDIAN_COLUMNS = ("guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key")
 
 _URDU_RUN = re.compile(
@@ -72,11 +74,14 @@ class NameParts(NamedTuple):
     given_name: str | None
     family_name: str | None
     given_name_key: str | None
+    family_name_key: str | None
     name_tokens_key: str | None
     guardian_text: str | None  # the part after a relation marker, as written
+    name_compact: str | None = None  # core tokens run together: spaces never matter
+    name_letters: str | None = None  # their letters sorted: word order never matters
 
 
-_EMPTY = NameParts(None, None, None, None, None, None)
+_EMPTY = NameParts(None, None, None, None, None, None, None, None, None)
 
 
 def _read_urdu_run(match: re.Match[str]) -> str:
@@ -119,7 +124,8 @@ class _KeyMemo(dict):
         return key
 
 
-def parse_name(text: object, key: Callable[[str], str] = name_key) -> NameParts:
+def parse_name(text: object, key: Callable[[str], str] = name_key,
+               surname: object = None) -> NameParts:
     """Parse one raw name (any script; None and placeholders give all-None parts).
 
     >>> parse_name("MUHAMMAD NAVEED AKHTAR").given_name_key == parse_name("Navid Akhter")[3]
@@ -131,31 +137,86 @@ def parse_name(text: object, key: Callable[[str], str] = name_key) -> NameParts:
     >>> parse_name("  ") == parse_name(None) == parse_name("Dr.")
     True
 
+    ``surname``, when a file keeps it in a column of its own, is the family name, and
+    the given name is the first core token of what remains: "Wright" and "Sir Almroth
+    Wright" give family "wright" and given "almroth"; a surname alone gives no given name.
+
+    >>> parse_name("isabelle", surname="smith")[1:3], parse_name(None, surname="smith")[1:3]
+    (('isabelle', 'smith'), (None, 'smith'))
+
     ``key`` computes the phonetic key of one token (``name_key``, possibly memoised).
     """
     raw = text_or_none(text)
-    if raw is None:
+    family_raw = text_or_none(surname)
+    if raw is None and family_raw is None:
         return _EMPTY
-    own, guardian = split_relation(to_latin(raw).lower())
+    own, guardian = split_relation(to_latin(raw).lower()) if raw is not None else ("", None)
     tokens = canonical_tokens(latin_tokens(own))
+    if family_raw is not None:
+        return _with_surname(tokens, canonical_tokens(latin_tokens(to_latin(family_raw).lower())),
+                             guardian, key)
     if not tokens:
         return _EMPTY._replace(guardian_text=guardian)
     core = core_tokens(tokens)
     given = core[0] if core else tokens[0]
+    family = core[-1] if len(core) >= 2 else None
     keyed = core or tokens
     return NameParts(
         name_std=" ".join(tokens),
         given_name=given,
-        family_name=core[-1] if len(core) >= 2 else None,
+        family_name=family,
         given_name_key=key(given) or None,
+        family_name_key=(key(family) or None) if family else None,
         name_tokens_key=" ".join(sorted(key(t) for t in keyed)) or None,
         guardian_text=guardian,
+        name_compact="".join(keyed) or None,
+        name_letters="".join(sorted("".join(keyed))) or None,
+    )
+
+
+def _with_surname(tokens: list[str], surname: list[str], guardian: str | None,
+                  key: Callable[[str], str]) -> NameParts:
+    """Parts of a name whose surname came in its own column (``tokens`` may repeat it)."""
+    if not surname:
+        core = core_tokens(tokens)
+        surname_core: list[str] = []
+    else:
+        rest = list(tokens)
+        for token in surname:
+            if token in rest:
+                rest.remove(token)
+        tokens = rest + surname
+        core = core_tokens(rest) or rest
+        surname_core = core_tokens(surname) or surname
+    if not tokens:
+        return _EMPTY._replace(guardian_text=guardian)
+    given = core[0] if core else None
+    family = surname_core[-1] if surname_core else None
+    keyed = [*core, *surname_core] or tokens
+    return NameParts(
+        name_std=" ".join(tokens),
+        given_name=given,
+        family_name=family,
+        given_name_key=(key(given) or None) if given else None,
+        family_name_key=(key(family) or None) if family else None,
+        name_tokens_key=" ".join(sorted(key(t) for t in keyed)) or None,
+        guardian_text=guardian,
+        name_compact="".join(keyed) or None,
+        name_letters="".join(sorted("".join(keyed))) or None,
     )
 
 
 def _parse_distinct(distinct: pd.Series) -> pd.DataFrame:
     key = _KeyMemo().__getitem__
     frame = pd.DataFrame([parse_name(v, key) for v in distinct], columns=NameParts._fields)
+    return frame.astype("string")
+
+
+def _parse_distinct_pairs(names: pd.Series, surnames: pd.Series) -> pd.DataFrame:
+    key = _KeyMemo().__getitem__
+    frame = pd.DataFrame([parse_name(n, key, surname=s) for n, s in zip(names, surnames,
+                                                                       strict=True)],
+                         columns=NameParts._fields)
     return frame.astype("string")
 
 
@@ -167,7 +228,8 @@ def _prefold(names: pd.Series) -> pd.Series:
 
 
 def standardise_names(
-    full_name: pd.Series, guardian_name: pd.Series | None = None
+    full_name: pd.Series, guardian_name: pd.Series | None = None,
+    surname: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Name and guardian columns of the contract (``NAME_COLUMNS + GUARDIAN_COLUMNS``).
 
@@ -179,7 +241,10 @@ def standardise_names(
     >>> out[["given_name", "family_name", "guardian_given"]].to_numpy().tolist()
     [['naveed', 'akhter', 'akhter'], ['ali', <NA>, 'ahmad'], [<NA>, <NA>, <NA>]]
     """
-    own = on_uniques(_prefold(full_name), _parse_distinct)
+    if surname is None or surname.isna().all():
+        own = on_uniques(_prefold(full_name), _parse_distinct)
+    else:
+        own = on_unique_pairs(_prefold(full_name), _prefold(surname), _parse_distinct_pairs)
     stated = _prefold(as_series(guardian_name, full_name.index))
     stated = stated.mask(placeholder_mask(stated) | stated.isna())
     guardian_source = stated.where(stated.notna(), own["guardian_text"].astype(object))

@@ -14,7 +14,7 @@ from blocking.partner_rules import PARTNER_RULES
 from blocking.rules import PERSON_RULES
 from linkage.cli import main
 from linkage.errors import ConfigError
-from models.settings import person_settings
+from models.settings import MODEL_FIELDS, person_settings
 from models.store import for_dialect, load_model
 from models.validation import ALLOWED_EXPRESSIONS, ALLOWED_FUNCTIONS, validate_model
 
@@ -48,7 +48,7 @@ def dedupe_with(capsys, generated, tmp_path, model) -> tuple[int, str]:
     return code, printed
 
 
-def with_condition(model: dict, sql: str, comparison: str = "given_name", level: int = 2):
+def with_condition(model: dict, sql: str, comparison: str = "name", level: int = 2):
     changed = copy.deepcopy(model)
     target = next(c for c in changed["comparisons"] if c["output_column_name"] == comparison)
     target["comparison_levels"][level]["sql_condition"] = sql
@@ -87,7 +87,7 @@ def test_a_missing_model_file_is_one_message(capsys, generated, tmp_path):
     (lambda m: m["comparisons"][0]["comparison_levels"][1].update(m_probability="abc"),
      "comparison 'cnic', level 2 m_probability: Input should be a valid number"),
     (lambda m: m["comparisons"][1]["comparison_levels"][1].update(u_probability=1.5),
-     "comparison 'given_name', level 2 u_probability: Input should be less than or equal to 1"),
+     "comparison 'name', level 2 u_probability: Input should be less than or equal to 1"),
     (lambda m: m["comparisons"][2]["comparison_levels"][1].update(m_probability=-0.1),
      "comparison 'date_of_birth', level 2 m_probability"),
     (lambda m: m.update(probability_two_random_records_match=1),
@@ -136,14 +136,14 @@ def test_a_model_whose_sql_does_more_than_compare_is_refused(capsys, generated, 
                                                              saved, sql, needle):
     code, printed = dedupe_with(capsys, generated, tmp_path, with_condition(saved, sql))
     assert code == 2, printed
-    assert "comparison 'given_name', level 3" in printed and needle in printed, printed
+    assert "comparison 'name', level 3" in printed and needle in printed, printed
 
 
 @pytest.mark.parametrize("sql", ["given_name_l = = given_name_r", "levenshtein(given_name_l",
                                  "given_name_l = 'unclosed", "month(dob_l, 2) = 1"])
 def test_a_model_with_invalid_sql_is_one_message(capsys, generated, tmp_path, saved, sql):
     code, printed = dedupe_with(capsys, generated, tmp_path, with_condition(saved, sql))
-    assert code == 2 and "comparison 'given_name', level 3" in printed, printed
+    assert code == 2 and "comparison 'name', level 3" in printed, printed
     assert "is not valid SQL" in printed
 
 
@@ -184,9 +184,15 @@ def _project_models() -> list[tuple[str, dict]]:
     """Every model shape the project writes: each job's rules and link type, trained
     numbers filled in, on DuckDB and moved to Spark as ``for_dialect`` does."""
     models = []
-    for link_type, rules in (("dedupe_only", PERSON_RULES), ("link_only", PARTNER_RULES)):
+    febrl_like = {"given_name", "given_name_key", "family_name", "family_name_key",
+                  "name_tokens_key", "dob", "dob_year", "dob_precision", "postcode_std",
+                  "tehsil_std", "address_tokens", "id_other_std"}
+    for link_type, rules, present in (("dedupe_only", PERSON_RULES, MODEL_FIELDS),
+                                      ("link_only", PARTNER_RULES, MODEL_FIELDS),
+                                      ("dedupe_only", PERSON_RULES, febrl_like)):
         duck = person_settings([r.as_splink() for r in rules], link_type=link_type,
-                               cnic_u=(1e-5, 1e-4), rare_m=0.001).create_settings_dict("duckdb")
+                               present=present, cnic_u=(1e-5, 1e-4), other_id_u=1e-5,
+                               rare_m=0.001).create_settings_dict("duckdb")
         duck["sql_dialect"] = "duckdb"
         duck["probability_two_random_records_match"] = 1e-5
         for comparison in duck["comparisons"]:
@@ -194,8 +200,9 @@ def _project_models() -> list[tuple[str, dict]]:
                 if not level.get("is_null_level"):
                     level.setdefault("m_probability", 0.5)
                     level.setdefault("u_probability", 0.01)
-        models += [(f"{link_type}/duckdb", duck),
-                   (f"{link_type}/spark", for_dialect(duck, "spark"))]
+        shape = "full" if present is MODEL_FIELDS else "no-household"
+        models += [(f"{link_type}/{shape}/duckdb", duck),
+                   (f"{link_type}/{shape}/spark", for_dialect(duck, "spark"))]
     return models
 
 

@@ -114,7 +114,7 @@ def dataset(households: int, seed: int) -> Path:
 def table(results: list[dict]) -> str:
     seeds = sorted({r["seed"] for r in results})
     head = "| variant | " + " | ".join(f"F1 (seed {s})" for s in seeds) + \
-        " | mean F1 change | seconds (seed %d) |" % seeds[0]
+        f" | mean F1 change | seconds (seed {seeds[0]}) |"
     lines = [head, "|---" * (len(seeds) + 3) + "|"]
     full = {s: next(r["f1"] for r in results if r["seed"] == s and r["variant"] == "full")
             for s in seeds}

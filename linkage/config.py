@@ -113,11 +113,21 @@ class BlockingConfig(_Strict):
     exact_count_records: int = Field(200_000, ge=1)
 
 
+#: clustering.threshold chosen by the job: (with guardians, without)
+AUTO_THRESHOLDS = (0.95, 0.7)
+
+
 class ClusteringConfig(_Strict):
-    #: Pairs at or above this match probability join one person cluster. 0.7 gave the
-    #: best F1 on generated data of two seeds (README, "Accuracy"); raise it to trade
-    #: recall for precision.
-    threshold: float = Field(0.7, gt=0, lt=1)
+    #: Pairs at or above this match probability join one person cluster. None (the
+    #: default) lets the job choose from the file: 0.95 for a registry whose records
+    #: carry guardians, 0.7 otherwise. A model that multiplies its comparisons as if
+    #: independent is overconfident for namesakes in a registry, whose name, family
+    #: name, guardian and place agree together more often than apart: there, pairs
+    #: scored 0.7-0.95 are disproportionately two people, the more so the denser the
+    #: population (README, "Accuracy": 0.95 is better than 0.7 at 20,000 households
+    #: and much better at a million records). A person list without guardians (the
+    #: FEBRL benchmark) has no such namesake families, and 0.7 keeps its recall.
+    threshold: float | None = Field(None, gt=0, lt=1)
     #: Pairs at or above this probability are written to ``pairs`` (for review).
     pairs_threshold: float = Field(0.5, gt=0, lt=1)
     #: Two households share a household cluster when this share of the smaller
@@ -133,7 +143,7 @@ class ClusteringConfig(_Strict):
 
     @model_validator(mode="after")
     def _pairs_below_clusters(self) -> ClusteringConfig:
-        if self.pairs_threshold > self.threshold:
+        if self.pairs_threshold > (self.threshold or AUTO_THRESHOLDS[1]):
             raise ValueError("pairs_threshold must not exceed threshold")
         return self
 

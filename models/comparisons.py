@@ -311,8 +311,8 @@ def _guardian() -> ComparisonLevelCreator:
     # "Baqir Rajput" and "Basim Rajput" are two edits apart and two fathers.
     return cll.Or(
         cll.ExactMatchLevel("guardian_tokens_key"),
-        cll.And(typo("guardian_std"), cll.Or(cll.ExactMatchLevel("guardian_key"),
-                                             cll.LevenshteinLevel("guardian_given", 1))),
+        cll.And(cll.Or(cll.ExactMatchLevel("guardian_key"),
+                       cll.LevenshteinLevel("guardian_given", 1)), typo("guardian_std")),
     )
 
 
@@ -358,11 +358,11 @@ def _married_between() -> ComparisonLevelCreator:
 
 def _near_makers(present: frozenset[str]) -> list[Callable[[], ComparisonLevelCreator]]:
     """Same address or same phone."""
-    makers = []
-    if "address_tokens" in present:
-        makers.append(_address)
+    makers = []  # the phone first: an equality costs less than comparing addresses
     if "phone_std" in present:
         makers.append(lambda: cll.ExactMatchLevel("phone_std"))
+    if "address_tokens" in present:
+        makers.append(_address)
     return makers
 
 
@@ -375,17 +375,34 @@ def _part(part: str, present: frozenset[str]) -> Callable[[], ComparisonLevelCre
             else None
     if part == "married":
         return _married_between if "relation_std" in present else None
+    if part in ("no_guardian", "other_guardian"):
+        # Levels below the guardian levels: their guardians do not agree. Both known and
+        # different is evidence of two families; one missing is no evidence either way.
+        if "guardian_std" not in present:
+            return (lambda: _sql("1 = 1")) if part == "no_guardian" else None
+        known = "guardian_std_l IS NOT NULL AND guardian_std_r IS NOT NULL"
+        return (lambda: _sql(known)) if part == "other_guardian" else \
+            (lambda: _sql(f"NOT ({known})"))
     found = _locality_makers(present) if part == "locality" else _near_makers(present)
     return (lambda: _any(*found)) if found else None
+
+
+#: Relative cost of evaluating each part of a household-context level.
+_COST = {"place": 0, "locality": 1, "no_guardian": 1, "other_guardian": 1, "married": 1,
+         "guardian": 2, "near": 3}
 
 
 def _context_level(label: str, *parts: str) -> Level:
     """A level that is the AND of named parts, each built from the present columns:
     ``guardian``, ``place`` (district), ``locality`` (tehsil or postcode), ``near``
-    (address or phone), ``married``."""
+    (address or phone), ``married``, ``no_guardian`` / ``other_guardian`` (a guardian
+    missing on a side / both known and not agreeing)."""
 
     def maker(present: frozenset[str]) -> ComparisonLevelCreator | None:
-        pieces = [_part(part, present) for part in parts]
+        # Cheap equalities first: the engine skips the rest of an AND for the rows an
+        # earlier part already rules out, and comparing addresses costs the most.
+        ordered = sorted(parts, key=lambda part: _COST.get(part, 1))
+        pieces = [_part(part, present) for part in ordered]
         return None if None in pieces else _all(*pieces)
 
     return Level(label, maker)
@@ -406,8 +423,11 @@ def household_context() -> Field:
             _context_level("Guardian, district and address or phone", "guardian", "place", "near"),
             _context_level("Guardian and district", "guardian", "place"),
             _context_level("Guardian only (moved district?)", "guardian"),
-            _context_level("Address or phone, same locality", "near", "locality"),
-            _context_level("District and address or phone", "place", "near"),
+            _context_level("Address or phone, same locality", "near", "locality",
+                           "no_guardian"),
+            _context_level("District and address or phone", "place", "near", "no_guardian"),
+            _context_level("Address or phone, same locality, another guardian", "near",
+                           "locality", "other_guardian"),
             _context_level("Address or phone only", "near"),
             _context_level("Married between the records, same district", "married", "place"),
             _context_level("Married between the records (daughter, then wife)", "married"),

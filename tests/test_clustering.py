@@ -63,12 +63,12 @@ def test_one_shared_person_does_not_merge_two_large_households():
 
 
 def test_a_chain_through_contradicting_records_is_cut_at_its_weakest_link():
-    # a (born 1990) ~ x (year unknown) ~ b (born 1996): two namesakes joined by x.
+    # a (one CNIC) ~ x (none) ~ b (another CNIC): two namesakes joined by x.
     from linkage.clustering import conflicts_of
 
     std = pd.DataFrame({"record_id": ["a", "x", "b"], "roster_key": ["h1", "h2", "h3"],
                         "gender_std": ["M", "M", "M"], "dob_year": [1990, None, 1996],
-                        "person_cnic": [None, None, None]})
+                        "person_cnic": ["3520212345671", None, "4210199999998"]})
     edges = _edges(("a", "x", 0.99), ("x", "b", 0.9))
     out = cluster_with_cannot_link(std["record_id"], std["roster_key"], edges, 0.7,
                                    conflicts_of(std))

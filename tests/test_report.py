@@ -85,7 +85,7 @@ def test_report_has_every_section_and_the_threshold_on_the_histogram(reports, ru
         assert f'<section id="{anchor}">' in html
     summary = json.loads((run[1] / "summary.json").read_text())
     assert summary["input"]["fingerprint"] in html
-    assert "cluster threshold p=0.7" in html
+    assert f"cluster threshold p={summary['thresholds']['cluster']:g}" in html
     assert "Measured against" in html and "fingerprint matches the run" in html
 
 

@@ -46,8 +46,9 @@ def test_sample_covers_every_band_and_favours_the_threshold(run):
     pairs = pd.read_parquet(run[1] / "pairs.parquet")
     sample = sample_pairs(run[1], n=60, seed=1)
     assert len(sample) == 60 and (sample["decision"] == "").all()
-    labels = band_labels(0.7)
-    sizes = pd.Series(assign_bands(pairs, 0.7)).value_counts()
+    threshold = load_run(run[1]).threshold  # the job's own (clustering.threshold)
+    labels = band_labels(threshold)
+    sizes = pd.Series(assign_bands(pairs, threshold)).value_counts()
     present = {labels[b] for b in sizes.index}
     assert set(sample["band"]) == present
     fraction = sample.groupby("band")["band_sampled"].first() / \

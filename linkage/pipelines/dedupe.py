@@ -24,7 +24,7 @@ import linkage
 from blocking.guard import check_comparison_budget, count_comparisons
 from linkage.backends import make_db_api, register_frame
 from linkage.clustering import cluster_with_cannot_link, conflicts_of
-from linkage.config import DedupeConfig
+from linkage.config import AUTO_THRESHOLDS, DedupeConfig
 from linkage.errors import ConfigError, InputError
 from linkage.golden import FIELDS, golden_records
 from linkage.household_evidence import apply_household_evidence
@@ -249,6 +249,16 @@ def check_rules(rules, plan: ModelPlan) -> None:
             + (", ".join(sorted(plan.present)) or "none") + ". Check the column mapping.")
 
 
+def choose_threshold(config, plan: ModelPlan) -> None:
+    """Set ``clustering.threshold`` from the file when the config leaves it to the job
+    (``linkage.config.ClusteringConfig.threshold``)."""
+    cfg = config.clustering
+    if cfg.threshold is None:
+        with_guardians, without = AUTO_THRESHOLDS
+        cfg.threshold = with_guardians if "guardian_std" in plan.present else without
+        cfg.pairs_threshold = min(cfg.pairs_threshold, cfg.threshold)
+
+
 def score_pairs(db_api, table, n_records: int, config: DedupeConfig, *,
                 model: dict | None, stages: Stages) -> Scored:
     """Plan the model for the columns present, choose the blocking rules, train (or adapt
@@ -259,6 +269,7 @@ def score_pairs(db_api, table, n_records: int, config: DedupeConfig, *,
     check_trainable(n_records, config, model)
     with stages.stage("plan the model"):
         plan = plan_for(db_api, table, n_records, config, train=model is None)
+    choose_threshold(config, plan)
     if model is not None:
         model = for_dialect(model, config.backend.name)
         rules = model["blocking_rules_to_generate_predictions"]

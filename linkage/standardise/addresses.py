@@ -120,12 +120,12 @@ def without_place_words(tokens: pd.Series, *places: pd.Series) -> pd.Series:
     >>> without_place_words(pd.Series(["124 gulshan lahore"]), pd.Series(["lahore"])).tolist()
     ['124 gulshan']
     """
-    key = tokens.astype(object).where(tokens.notna(), None)
-    combined = pd.Series(
-        ["\t".join("" if v is None or v is pd.NA else str(v) for v in row)
-         for row in zip(key, *places, strict=True)],
-        index=tokens.index, dtype=object,
-    )
+    # One text per row, built column-wise in Arrow (a Python join per row costs seconds
+    # at a million rows); rows without tokens stay null.
+    combined = tokens.astype(ARROW_STRING)
+    for place in places:
+        combined = combined + "\t" + place.astype(ARROW_STRING).fillna("")
+    combined = combined.astype(object).where(tokens.notna().to_numpy(), None)
 
     def strip(distinct: pd.Series) -> pd.Series:
         out = []

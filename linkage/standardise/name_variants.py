@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -231,18 +231,23 @@ def canonical_tokens(tokens: Iterable[str]) -> list[str]:
     >>> canonical_tokens(["mohd", "navid", "riyaz", "muhamamd", "bibbi"])
     ['muhammad', 'naveed', 'riaz', 'muhammad', 'bibi']
     """
-    mapping = canonical_map()
-    out = []
+    out: list[str] = []
     for token in tokens:
-        canonical = mapping.get(token)
-        if canonical is None:
-            glued = glued_filler(token)
-            if glued is not None:
-                out += [mapping.get(glued[0], glued[0]), glued[1]]
-                continue
-            canonical = "muhammad" if is_muhammad_typo(token) else filler_typo(token) or token
-        out.append(canonical)
+        out += _canonical(token)
     return out
+
+
+@lru_cache(maxsize=1 << 18)
+def _canonical(token: str) -> tuple[str, ...]:
+    """One token's canonical spelling(s), once per distinct token: tokens repeat across
+    names far more than names do, and the typo checks measure edit distances."""
+    canonical = canonical_map().get(token)
+    if canonical is not None:
+        return (canonical,)
+    glued = glued_filler(token)
+    if glued is not None:
+        return canonical_map().get(glued[0], glued[0]), glued[1]
+    return ("muhammad" if is_muhammad_typo(token) else filler_typo(token) or token,)
 
 
 def glued_filler(token: str) -> tuple[str, str] | None:

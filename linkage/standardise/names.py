@@ -212,6 +212,23 @@ def _parse_distinct(distinct: pd.Series) -> pd.DataFrame:
     return frame.astype("string")
 
 
+def _memoised_parser():
+    """``_parse_distinct`` with a memo shared between the calls of one batch."""
+    key = _KeyMemo().__getitem__
+    memo: dict[object, NameParts] = {}
+
+    def parse(distinct: pd.Series) -> pd.DataFrame:
+        rows = []
+        for value in distinct:
+            parts = memo.get(value)
+            if parts is None:
+                parts = memo[value] = parse_name(value, key)
+            rows.append(parts)
+        return pd.DataFrame(rows, columns=NameParts._fields).astype("string")
+
+    return parse
+
+
 def _parse_distinct_pairs(names: pd.Series, surnames: pd.Series) -> pd.DataFrame:
     key = _KeyMemo().__getitem__
     frame = pd.DataFrame([parse_name(n, key, surname=s) for n, s in zip(names, surnames,
@@ -241,14 +258,16 @@ def standardise_names(
     >>> out[["given_name", "family_name", "guardian_given"]].to_numpy().tolist()
     [['naveed', 'akhter', 'akhter'], ['ali', <NA>, 'ahmad'], [<NA>, <NA>, <NA>]]
     """
+    # A head's name is often their children's guardian: one memo parses it once.
+    parse = _memoised_parser()
     if surname is None or surname.isna().all():
-        own = on_uniques(_prefold(full_name), _parse_distinct)
+        own = on_uniques(_prefold(full_name), parse)
     else:
         own = on_unique_pairs(_prefold(full_name), _prefold(surname), _parse_distinct_pairs)
     stated = _prefold(as_series(guardian_name, full_name.index))
     stated = stated.mask(placeholder_mask(stated) | stated.isna())
     guardian_source = stated.where(stated.notna(), own["guardian_text"].astype(object))
-    guardian = on_uniques(guardian_source, _parse_distinct)
+    guardian = on_uniques(guardian_source, parse)
     out = own[list(NAME_COLUMNS)].copy()
     out["guardian_std"] = guardian["name_std"]
     out["guardian_given"] = guardian["given_name"]

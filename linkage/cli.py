@@ -20,6 +20,7 @@ from rich.table import Table
 from linkage import cli_options as opt
 from linkage.cli_partner import register as register_partner
 from linkage.cli_report import register
+from linkage.cli_service import register as register_service
 from linkage.cli_validate import register as register_validate
 from linkage.errors import NserLinkError
 
@@ -35,6 +36,7 @@ err = Console(stderr=True)
 register(app)  # report, review sample, review score (linkage/cli_report.py)
 register_validate(app)  # validate-partner (linkage/cli_validate.py)
 register_partner(app)  # match-partner (linkage/cli_partner.py)
+register_service(app)  # serve, tokens (linkage/cli_service.py)
 
 
 @app.command()

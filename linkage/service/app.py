@@ -1,0 +1,100 @@
+"""The FastAPI application of ``nser-link serve``: one registry, token access, no PII in logs.
+
+Routers for the desk (``/api/desk``) and the partner portal (``/portal``, ``/api/partner``)
+are included here; each declares the role it needs with :func:`require`. The application
+never logs a request body or query string: its one log line per request is method, route
+template, status and duration.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+import linkage
+from linkage.contract import MODEL, RUN_MARKER
+from linkage.errors import ConfigError
+from linkage.outputs import is_marker
+from linkage.service.tokens import Principal, TokenStore
+
+log = logging.getLogger("nser_link.service")
+
+#: Sent with every response: no framing, no sniffing, no referrer, scripts only from us.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def check_registry(run: Path) -> Path:
+    """``run`` must be the output folder of a dedupe or link-waves run, with its model."""
+    run = Path(run)
+    marker = run / RUN_MARKER
+    if not run.is_dir() or not marker.exists() or not is_marker(marker.read_text("utf-8")):
+        raise ConfigError(f"--registry {run}: not an output folder of nser-link "
+                          f"(no {RUN_MARKER}); give the --out folder of a dedupe or link-waves run")
+    if not (run / MODEL).exists():
+        raise ConfigError(f"--registry {run}: has no {MODEL}; it must be a dedupe or link-waves run")
+    return run
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def require(role: str):
+    """A dependency: the request's bearer token must be valid and of ``role`` (else 401/403)."""
+
+    def check(request: Request) -> Principal:
+        principal = request.app.state.tokens.authenticate(bearer(request))
+        if principal is None:
+            raise HTTPException(401, "a valid token is required",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if principal.role != role:
+            raise HTTPException(403, f"this token's role is not {role!r}")
+        return principal
+
+    return check
+
+
+DeskUser = Annotated[Principal, Depends(require("desk"))]
+PartnerUser = Annotated[Principal, Depends(require("partner"))]
+
+
+def create_app(registry: Path) -> FastAPI:
+    """The application for one registry; routers are added by their own modules."""
+    registry = check_registry(registry)
+    app = FastAPI(title="nser-link service", version=linkage.__version__,
+                  description="Desk lookup and registration, and the partner portal, "
+                              "for one linked NSER registry.")
+    app.state.registry = registry
+    app.state.tokens = TokenStore(registry)
+
+    @app.middleware("http")
+    async def headers_and_log(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        route = request.scope.get("route")
+        log.info("%s %s %d %.1f ms", request.method, getattr(route, "path", "-"),
+                 response.status_code, 1000 * (time.perf_counter() - started))
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "registry": registry.name})
+
+    return app

@@ -17,9 +17,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 import linkage
-from linkage.contract import MODEL, RUN_MARKER
-from linkage.errors import ConfigError
-from linkage.outputs import is_marker
+from linkage.run_folder import open_run
 from linkage.service.tokens import Principal, TokenStore
 
 log = logging.getLogger("nser_link.service")
@@ -38,14 +36,7 @@ SECURITY_HEADERS = {
 
 def check_registry(run: Path) -> Path:
     """``run`` must be the output folder of a dedupe or link-waves run, with its model."""
-    run = Path(run)
-    marker = run / RUN_MARKER
-    if not run.is_dir() or not marker.exists() or not is_marker(marker.read_text("utf-8")):
-        raise ConfigError(f"--registry {run}: not an output folder of nser-link "
-                          f"(no {RUN_MARKER}); give the --out folder of a dedupe or link-waves run")
-    if not (run / MODEL).exists():
-        raise ConfigError(f"--registry {run}: has no {MODEL}; it must be a dedupe or link-waves run")
-    return run
+    return open_run(run).path
 
 
 def bearer(request: Request) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from linkage.cli import app
@@ -59,3 +60,20 @@ def test_service_health_and_security_headers(registry):
         assert health.status_code == 200 and health.json()["status"] == "ok"
         assert health.headers["x-frame-options"] == "DENY"
         assert "frame-ancestors 'none'" in health.headers["content-security-policy"]
+
+
+def test_open_run_reads_a_dedupe_run_and_refuses_a_partial_one(registry, tmp_path):
+    import shutil
+
+    from linkage.errors import ConfigError
+    from linkage.run_folder import open_run
+
+    run = open_run(registry)
+    assert run.job == "dedupe"
+    assert {"record_id", "cluster_id"} <= set(run.records.columns)
+    assert run.model["link_type"] == "dedupe_only"
+    partial = tmp_path / "partial"
+    shutil.copytree(registry, partial)
+    (partial / "model.json").unlink()
+    with pytest.raises(ConfigError, match="model.json"):
+        open_run(partial)

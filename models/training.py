@@ -6,6 +6,7 @@ hash-based sampling, and the rule order is fixed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,10 @@ from splink import Linker
 #: Values one edit apart are counted from one value in this many (and scaled back): the
 #: count sizes a rare level, and an exact count costs seconds at a million CNICs.
 NEAR_SAMPLE = 8
+#: At most about this many candidate pairs are checked for one edit: identifiers given
+#: out in sequence (CNIC serials of one locality, programme numbers) share long prefixes,
+#: so a fixed sample would compare billions of pairs; the sample thins out instead.
+NEAR_CANDIDATES = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,8 @@ def identifier_u(db_api, table: str, column: str = "person_cnic", *,
     CNIC, so Splink would leave those levels untrained and weightless; the CNIC would
     count for nothing. Counting is cheap: equal values group, and values one edit apart
     share their first seven, their last six, or their first six and last five digits
-    (counted from a fixed sample of the values, ``NEAR_SAMPLE``, and scaled back). True
+    (counted from a sample of the values, 1 in ``NEAR_SAMPLE`` or fewer when they share
+    long prefixes, ``NEAR_CANDIDATES``, and scaled back). True
     duplicates are counted too, so the u is an upper bound (the evidence is
     understated, never overstated).
     """
@@ -47,13 +53,16 @@ def identifier_u(db_api, table: str, column: str = "person_cnic", *,
     )
     if not near:  # another identifier: only its exact level is counted
         candidates = "SELECT a.v AS va, b.v AS vb FROM vals a JOIN vals b ON false"
+    rate = NEAR_SAMPLE
+    if near:
+        rate = max(rate, math.ceil(_block_pairs(db_api, table, column) / NEAR_CANDIDATES))
     sql = f"""
     WITH vals AS (
         SELECT {column} AS v, count(*) AS k FROM {table}
         WHERE {column} IS NOT NULL GROUP BY {column}
     ),
-    sampled AS (  -- near pairs are counted on a 1-in-{NEAR_SAMPLE} sample of values
-        SELECT * FROM vals WHERE hash(v) % {NEAR_SAMPLE} = 0
+    sampled AS (  -- near pairs are counted on a 1-in-{rate} sample of values
+        SELECT * FROM vals WHERE hash(v) % {rate} = 0
     ),
     near AS (
         SELECT p.va, p.vb FROM ({candidates}) p
@@ -62,7 +71,7 @@ def identifier_u(db_api, table: str, column: str = "person_cnic", *,
     SELECT
         (SELECT coalesce(sum(k), 0) FROM vals) AS n,
         (SELECT coalesce(sum(k * (k - 1)), 0) FROM vals) AS same_pairs,
-        (SELECT coalesce(sum(a.k * b.k), 0) * {NEAR_SAMPLE} FROM near
+        (SELECT coalesce(sum(a.k * b.k), 0) * {rate} FROM near
             JOIN vals a ON a.v = near.va JOIN vals b ON b.v = near.vb) AS near_pairs
     """
     row = db_api.query_sql(sql, output_type="pandas").iloc[0]
@@ -72,6 +81,19 @@ def identifier_u(db_api, table: str, column: str = "person_cnic", *,
         exact=max(float(row["same_pairs"]) / ordered_pairs, floor),
         one_edit=max(float(row["near_pairs"]) / ordered_pairs, floor),
     )
+
+
+def _block_pairs(db_api, table: str, column: str) -> float:
+    """Pairs of distinct values sharing a near-block key, over all three keys."""
+    keys = ("substr(v, 1, 7)", "substr(v, 8, 6)", "substr(v, 1, 6) || substr(v, 9, 5)")
+    sums = " + ".join(
+        f"(SELECT coalesce(sum(c * c), 0) FROM (SELECT count(*) AS c FROM vals GROUP BY {k}))"
+        for k in keys)
+    sql = f"""
+    WITH vals AS (SELECT DISTINCT {column} AS v FROM {table} WHERE {column} IS NOT NULL)
+    SELECT {sums} AS pairs
+    """
+    return float(db_api.query_sql(sql, output_type="pandas").iloc[0]["pairs"])
 
 
 #: m of an identifier's levels when no EM round could train them (a file whose only

@@ -143,11 +143,13 @@ def check_list(store: ListStore, folder: Path, who: str,
     summary = check.summary
     store.audit(who, "check", state["id"], rows_read=summary["rows_read"],
                 rows_usable=summary["rows_usable"], rows_with_errors=summary["rows_with_errors"])
-    return store.update(folder, status="checked", error=None, columns=columns,
+    # in a job, matching follows at once: the list stays busy, so no poller sees a pause
+    return store.update(folder, status="matching" if in_job else "checked", error=None,
+                        columns=columns,
                         mapping=used.model_dump(exclude_defaults=True),
                         guessed=guessed.model_dump(exclude_defaults=True),
                         extra_columns=check.extra_columns, check=summary, result=None,
-                        progress=None)
+                        progress={"stage": "checked", "fraction": 0.0} if in_job else None)
 
 
 def mapping_of(state: dict) -> ColumnMapping | None:
@@ -284,7 +286,7 @@ class JobRunner:
             if check_first:
                 state = check_list(self.store, folder, who,
                                    mapping_of(self.store.read(folder)), in_job=True)
-                if state["status"] != "checked":
+                if state["status"] == "check_failed":
                     return
                 if state["check"]["rows_usable"] == 0:
                     self.store.update(folder, status="failed",

@@ -169,6 +169,12 @@ def test_session_cookie_flags_and_csrf(service, tokens, partner_list):
         refused = client.post("/portal/lists", data={"csrf": "forged"},
                               files={"file": (partner_list.name, fh)})
     assert refused.status_code == 403
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    with open(partner_list, "rb") as fh:  # the right token, sent from another site
+        refused = client.post("/portal/lists", data={"csrf": csrf},
+                              headers={"Origin": "http://elsewhere.example"},
+                              files={"file": (partner_list.name, fh)})
+    assert refused.status_code == 403
     assert client.get("/api/partner/lists").status_code == 401  # a cookie is no API token
     signin_without_csrf = httpx.post(f"{service}/portal/signin",
                                      data={"token": tokens["health-kp"]})

@@ -36,6 +36,11 @@ router = APIRouter(prefix="/portal", include_in_schema=False)
 MAIN_COLUMNS = ("record_id", "full_name", "guardian_name", "cnic", "gender", "date_of_birth",
                 "district", "tehsil", "union_council", "address", "phone", "poverty_flag")
 JOIN = "join:"
+#: How the form names contract columns where their own name reads badly.
+LABELS = {"record_id": "Your record id", "cnic": "CNIC", "pmt_score": "PMT score",
+          "person_id_other": "Other person id", "date_of_birth": "Date of birth",
+          "relation_to_head": "Relation to head", "urban_rural": "Urban / rural",
+          "poverty_flag": "Poverty flag"}
 
 
 def _portal(request: Request):
@@ -59,10 +64,12 @@ def signed_in(request: Request) -> Session | None:
 
 
 def same_origin(request: Request) -> bool:
-    """A browser's POST names its origin; it must be this service."""
+    """A browser's POST names its origin, which must be this service. Under the
+    service's ``Referrer-Policy: no-referrer`` Chromium sends ``Origin: null`` for the
+    portal's own forms, so null proves nothing either way: the CSRF token decides."""
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
-        return origin is None
+        return True
     return origin.rstrip("/") == f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
@@ -336,6 +343,7 @@ def mapping_fields(state: dict) -> list[dict]:
         else:
             chosen = ""
         fields.append({"target": target, "chosen": chosen, "joined": joined,
+                       "label": LABELS.get(target, target.replace("_", " ").capitalize()),
                        "main": target in MAIN_COLUMNS})
     return fields
 

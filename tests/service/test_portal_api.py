@@ -22,7 +22,7 @@ MAPPING = "rename:\n  beneficiary_naam: full_name\n"
 
 @pytest.fixture(scope="module")
 def tokens(registry):
-    return {**partner_tokens(registry, "flood-relief", "health-kp"),
+    return {**partner_tokens(registry, "flood-relief", "health-kp", "education-pb"),
             "desk": TokenStore(registry).add("desk-1", "desk")}
 
 
@@ -130,17 +130,48 @@ def test_413_over_the_size_limit(service, tokens, partner_list, tmp_path):
     assert "limit" in answer.json()["detail"]
     assert httpx.get(f"{service}/api/partner/lists", headers=auth(tokens["health-kp"])) \
         .json() == {"lists": []}  # nothing kept
+    client, page = _signed_in(service, tokens["health-kp"])  # the page says it plainly
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/portal/lists").text).group(1)
+    with open(big, "rb") as fh:
+        answer = client.post("/portal/lists", data={"csrf": csrf},
+                             files={"file": (big.name, fh, "text/csv")})
+    assert answer.status_code == 413 and "too large" in answer.text
+
+
+def test_a_workbook_with_several_sheets_asks_which(service, tokens, partner_list, tmp_path):
+    book = tmp_path / "two sheets.xlsx"
+    frame = pd.read_csv(partner_list, dtype=str).head(40)
+    with pd.ExcelWriter(book) as writer:
+        pd.DataFrame({"note": ["read me"]}).to_excel(writer, sheet_name="About", index=False)
+        frame.to_excel(writer, sheet_name="Beneficiaries", index=False)
+    with open(book, "rb") as fh:  # the API needs `sheet`
+        answer = httpx.post(f"{service}/api/partner/lists", headers=auth(tokens["education-pb"]),
+                            files={"file": (book.name, fh)})
+    assert answer.status_code == 422
+    assert answer.json()["sheets"] == ["About", "Beneficiaries"]
+    assert httpx.get(f"{service}/api/partner/lists", headers=auth(tokens["education-pb"])) \
+        .json() == {"lists": []}  # nothing kept
+    client, _ = _signed_in(service, tokens["education-pb"])  # the page offers a picker
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/portal/lists").text).group(1)
+    with open(book, "rb") as fh:
+        page = client.post("/portal/lists", data={"csrf": csrf},
+                           files={"file": (book.name, fh)}, follow_redirects=True)
+    assert 'id="sheet-picker"' in page.text and 'id="findings"' not in page.text
+    list_id = str(page.url).rsplit("/", 1)[1]
+    page = client.post(f"/portal/lists/{list_id}/sheet",
+                       data={"csrf": csrf, "sheet": "Beneficiaries"}, follow_redirects=True)
+    assert re.search(r'id="rows-read">40<', page.text), page.text[-3000:]
 
 
 def test_a_bad_mapping_and_a_wrong_file_type_are_422(service, tokens, partner_list, tmp_path):
-    bad = upload(service, tokens["health-kp"], partner_list, mapping="rename: [unclosed")
+    bad = upload(service, tokens["education-pb"], partner_list, mapping="rename: [unclosed")
     assert bad.status_code == 422 and "YAML" in bad.json()["detail"]
-    unknown = upload(service, tokens["health-kp"], partner_list,
+    unknown = upload(service, tokens["education-pb"], partner_list,
                      mapping="rename:\n  beneficiary_naam: ful_name\n")
     assert unknown.status_code == 422 and "full_name" in unknown.json()["detail"]
     pdf = tmp_path / "list.pdf"
     pdf.write_bytes(b"%PDF-1.4")
-    wrong = upload(service, tokens["health-kp"], pdf)
+    wrong = upload(service, tokens["education-pb"], pdf)
     assert wrong.status_code == 422 and ".xlsx" in wrong.json()["detail"]
 
 
@@ -216,5 +247,16 @@ def test_kept_across_a_restart_with_an_audit_trail_and_no_pii(
         state = httpx.get(f"{again}/api/partner/lists/{list_id}",
                           headers=auth(tokens["flood-relief"])).json()
         assert state["status"] == "done"
+        feedback = httpx.get(f"{again}/api/partner/lists/{list_id}/feedback.csv",
+                             headers=auth(tokens["flood-relief"]))
+        assert feedback.status_code == 200
+    # a match the service was stopped in the middle of starts again at the next start
+    state = json.loads((folder / "list.json").read_text())
+    (folder / "list.json").write_text(json.dumps({**state, "status": "matching"}))
+    with serving(registry) as again:
+        resumed = wait_for_api(again, tokens["flood-relief"], list_id)
+        assert resumed["status"] == "done"
         assert httpx.get(f"{again}/api/partner/lists/{list_id}/feedback.csv",
-                         headers=auth(tokens["flood-relief"])).status_code == 200
+                         headers=auth(tokens["flood-relief"])).content == feedback.content
+    assert "resumed after restart" in (registry / SERVICE_DIR / PARTNERS_DIR / AUDIT_FILE) \
+        .read_text()

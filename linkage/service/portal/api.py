@@ -9,6 +9,7 @@ stands; ``problems.csv`` and ``feedback.csv`` are the files. Another partner's l
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
@@ -80,8 +81,9 @@ async def upload_list(request: Request, user: PartnerUser) -> JSONResponse:
         portal.store.update(folder, status="check_failed",
                             error="the file is not a readable .xlsx workbook")
     elif sheet or state["status"] == "needs_sheet":
-        if sheet not in (state["sheets"] or []):
-            portal.store.update(folder, status="needs_sheet")
+        if sheet not in (state["sheets"] or []):  # nothing kept: send it again with one
+            shutil.rmtree(folder)
+            portal.store.audit(user.name, "upload discarded: no sheet chosen", state["id"])
             return JSONResponse({"id": state["id"], "status": "needs_sheet",
                                  "detail": "the workbook has several sheets; send 'sheet' "
                                            "with one of them", "sheets": state["sheets"]},

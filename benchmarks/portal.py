@@ -19,7 +19,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -88,7 +87,7 @@ def serving(registry: Path, log: Path):
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                     break
             time.sleep(0.2)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -102,7 +101,8 @@ def run(registry: Path, listing: Path, work: Path) -> dict:
     token = TokenStore(registry).add(name, "partner")
     auth = {"Authorization": f"Bearer {token}"}
     try:
-        with serving(registry, work / "serve.log") as base:
+        with serving(registry, work / "serve.log") as (base, pid):
+            cpu_before = cpu_seconds(pid)
             started = time.perf_counter()
             with open(listing, "rb") as fh:
                 answer = httpx.post(f"{base}/api/partner/lists", headers=auth,
@@ -128,6 +128,8 @@ def run(registry: Path, listing: Path, work: Path) -> dict:
             feedback = httpx.get(f"{base}/api/partner/lists/{list_id}/feedback.csv",
                                  headers=auth, timeout=120)
             total = time.perf_counter() - started
+            cpu = cpu_seconds(pid) - cpu_before
+            load = os.getloadavg()[0]
             feedback.raise_for_status()
             (work / "feedback.csv").write_bytes(feedback.content)
             folder = registry / "service" / "partners" / name / list_id
@@ -137,21 +139,32 @@ def run(registry: Path, listing: Path, work: Path) -> dict:
     rows = len(pd.read_csv(work / "feedback.csv", dtype=str, encoding="utf-8-sig"))
     return {"status": state["status"], "error": state.get("error"), "rows": rows,
             "upload_s": round(uploaded, 2), "to_done_s": round(done, 2),
-            "upload_to_feedback_s": round(total, 2), "progress_steps": steps,
+            "upload_to_feedback_s": round(total, 2), "service_cpu_s": round(cpu, 1),
+            "load_average_1min_at_end": round(load, 1), "progress_steps": steps,
             "match": state.get("match"), "stage_timings_s": summary.get("timings_s"),
-            "registry_records": summary["registry"]["records_used"]}
+            "registry_records": summary["registry"]["records_used"],
+            "comparisons": summary.get("comparisons")}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux), to set beside the wall time on a
+    machine shared with other work."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def write_report(result: dict) -> None:
     line = (f"| {result['date']} | {result['rows']:,} | {result['registry_records']:,} | "
             f"{result['upload_s']:.1f} | {result['upload_to_feedback_s']:.1f} | "
+            f"{result['service_cpu_s']:.0f} | {result['load_average_1min_at_end']:.1f} | "
             f"{len(result['progress_steps'])} | {result['match']['matched']:,} / "
             f"{result['match']['review']:,} / {result['match']['unmatched']:,} |")
     text = REPORT.read_text() if REPORT.exists() else ""
     begin, end = "<!-- bench-portal: begin -->", "<!-- bench-portal: end -->"
     header = ("| date | list rows | registry records | upload s | upload → feedback s | "
-              "progress steps seen | matched / review / unmatched |\n"
-              "|---|---:|---:|---:|---:|---:|---|")
+              "service CPU s | load (1 min) | progress steps seen | "
+              "matched / review / unmatched |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|")
     block = f"{begin}\n{header}\n{line}\n{end}"
     if begin in text:
         text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
@@ -192,7 +205,6 @@ def main() -> None:
     if result["status"] == "done":
         write_report(result)
     print(json.dumps({k: v for k, v in result.items() if k != "progress_steps"}, indent=1))
-    shutil.rmtree(args.work / "unused", ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ so the same list against the same run gives the same ``partner_feedback.csv`` fr
 command line and from the portal. Everything after reading is the file route's
 (:func:`linkage.pipelines.match_partner.match_on_engine`, ``build_tables``).
 
-The run is one registry already linked into people, so every record is wave 0 and the
-newest record of a person is chosen by the year in its ``source``; the registry's
-records per district count the run's people (``cluster_id``), not its records.
+The run is one registry already linked into people: its people are the run's person
+clusters (``cluster_id``), not re-found by scoring the candidates against the registry
+again (the file route's ``same_person_pairs``), so a match names the newest record of
+the person the run found (by the year in ``source``; every record is wave 0) and the
+registry's records per district count the run's people, not its records.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from linkage.errors import ConfigError
 from linkage.mapping import ColumnMapping
 from linkage.outputs import output_folder
 from linkage.partner_config import MatchPartnerConfig
-from linkage.partner_matching import partner_relations
+from linkage.partner_matching import (
+    SIDE_COLUMNS,
+    matches_table,
+    partner_relations,
+    person_candidates,
+    registry_people,
+)
 from linkage.pipelines import JobResult
 from linkage.pipelines.dedupe import file_fingerprint, flag_counts
 from linkage.progress import Stages
@@ -64,6 +72,46 @@ def people_by_district(run: RunFolder) -> pd.Series:
     return records.groupby("district_std")[key].nunique().rename("registry_records")
 
 
+def run_same_person(pairs: pd.DataFrame, registry: pd.DataFrame, clusters: pd.Series,
+                    review_threshold: float) -> pd.DataFrame:
+    """Same-person pairs from the run's clusters: each candidate's person (every record
+    in its cluster), as a star from the cluster's smallest record id at probability 1."""
+    wanted = pairs.loc[pairs["match_probability"] >= review_threshold, "record_id_r"] \
+        .astype(str).unique()
+    ids = registry["record_id"].astype(str)
+    cluster = pd.Series(clusters.astype(str).to_numpy(), index=ids.to_numpy())
+    people = cluster[ids.isin(wanted).to_numpy()].unique()
+    members = registry[cluster.isin(people).to_numpy()][list(SIDE_COLUMNS)].astype(
+        {"record_id": str}).assign(person=cluster[cluster.isin(people)].to_numpy())
+    members = members.sort_values(["person", "record_id"], kind="mergesort")
+    first = members.drop_duplicates("person").set_index("person")
+    others = members[members.duplicated("person")]
+    left = first.loc[others["person"]].reset_index(drop=True)
+    right = others.drop(columns="person").reset_index(drop=True)
+    same = pd.concat([left.drop(columns="person", errors="ignore").add_suffix("_l"),
+                      right.add_suffix("_r")], axis=1)
+    return same.assign(match_probability=1.0)
+
+
+def match_on_run(db_api, registry_table, partner_table, registry: pd.DataFrame,
+                 clusters: pd.Series, partner: pd.DataFrame, config: MatchPartnerConfig, *,
+                 model: dict, stages: Stages):
+    """Score with the run's model, take the candidates' people from the run, resolve."""
+    from linkage.pipelines.match_partner import Matching, pairs_table, score_partner
+
+    scored = score_partner(db_api, registry_table, partner_table, len(registry), config,
+                           model=model, stages=stages)
+    with stages.stage("find candidates' other registry records"):
+        same = run_same_person(scored.pairs, registry, clusters,
+                               config.matching.review_threshold)
+    with stages.stage("resolve one-to-one"):
+        people = registry_people(scored.pairs, same, config.matching.same_person_threshold)
+        matches = matches_table(partner, person_candidates(scored.pairs, people), people,
+                                config)
+    return Matching(matches=matches, pairs=pairs_table(scored.pairs), scored=scored,
+                    people=int(people["person_id"].nunique()), same_person_pairs=len(same))
+
+
 def match_partner_run(run: RunFolder, partner_path: str, out: str | Path,
                       config: MatchPartnerConfig, *, mapping: ColumnMapping | None = None,
                       stages: Stages | None = None, encoding: str | None = None,
@@ -73,7 +121,6 @@ def match_partner_run(run: RunFolder, partner_path: str, out: str | Path,
         build_tables,
         engine_frame,
         feedback_csv,
-        match_on_engine,
         match_summary,
         partner_input,
         read_partner,
@@ -98,8 +145,9 @@ def match_partner_run(run: RunFolder, partner_path: str, out: str | Path,
         db_api = make_db_api(config.backend)
         registry_table = register_frame(db_api, registry, "registry")
         partner_table = register_frame(db_api, partner_std[list(registry.columns)], "partner")
-        matching = match_on_engine(db_api, registry_table, partner_table, len(registry),
-                                   partner_std, config, model=model, stages=stages)
+        matching = match_on_run(db_api, registry_table, partner_table, registry,
+                                run.records["cluster_id"], partner_std, config, model=model,
+                                stages=stages)
         tables = build_tables(partner_std, matching, rejected, people_by_district(run))
         summary = {
             "job": "match-partner",

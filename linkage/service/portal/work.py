@@ -195,7 +195,8 @@ class ProgressStages(Stages):
     def _report(self, stage: str) -> None:
         done = sum(STAGE_WEIGHTS.get(s, 0) for s in self.timings)
         self._store.update(self._folder, progress={
-            "stage": stage, "fraction": round(min(done / self._total, 0.99), 3)})
+            "stage": stage, "fraction": round(min(done / self._total, 0.99), 3),
+            "stage_started": now()})
 
     @contextlib.contextmanager
     def stage(self, name: str) -> Iterator[None]:

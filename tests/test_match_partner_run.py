@@ -43,3 +43,28 @@ def test_a_run_registry_refuses_another_model(generated, first_run, tmp_path):
                      generated / "partner_flood_2022.csv", "--model", run / "model.json",
                      "--out", tmp_path / "m")
     assert result.code == 2 and "run folder" in result.err
+
+
+def test_the_candidates_people_come_from_the_runs_clusters():
+    from linkage.partner_matching import registry_people
+    from linkage.pipelines.match_partner_run import run_same_person
+
+    registry = pd.DataFrame({
+        "record_id": ["a", "b", "c", "d"],
+        "source": ["survey_2011", "dynamic_2024", "survey_2021", "survey_2021"],
+        "roster_key": ["s|1", "d|9", "s|2", "s|3"],
+        "household_id": ["1", "9", "2", "3"],
+        "wave_order": [0, 0, 0, 0],
+    })
+    clusters = pd.Series(["a", "a", "c", "d"])  # a and b: one person in the run
+    pairs = pd.DataFrame({"record_id_l": ["p1", "p2"], "record_id_r": ["a", "d"],
+                          "match_probability": [0.9, 0.1]})
+    same = run_same_person(pairs, registry, clusters, review_threshold=0.3)
+    assert same[["record_id_l", "record_id_r"]].values.tolist() == [["a", "b"]]
+    pairs = pairs.assign(**{f"{c}_r": registry.set_index("record_id").loc[
+        pairs["record_id_r"], c].to_numpy() for c in ("source", "roster_key",
+                                                       "household_id", "wave_order")})
+    people = registry_people(pairs, same, 0.9).set_index("record_id")
+    # a's person is found by the run; its newest record is b (2024)
+    assert people.loc["a", "newest_record_id"] == "b"
+    assert people.loc["d", "newest_record_id"] == "d"

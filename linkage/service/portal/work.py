@@ -47,11 +47,12 @@ MATCH_DIR = "match"
 #: A list's life: uploaded → (needs_sheet →) checked → queued → matching → done;
 #: check_failed and failed say why in ``error``.
 BUSY = ("queued", "matching")
-#: match-partner's stages with their rough share of the time (benchmarks/portal.py).
+#: match-partner's stages with their share of the time for 50,000 rows against 1M
+#: records (benchmarks/portal.py): scoring is most of it.
 STAGE_WEIGHTS = {
-    "read and validate": 10, "standardise": 12, "plan the model": 4, "count comparisons": 4,
-    "score partner rows": 45, "find candidates' other registry records": 12,
-    "resolve one-to-one": 6, "write outputs": 7,
+    "read and validate": 3, "standardise": 2, "plan the model": 3, "count comparisons": 7,
+    "score partner rows": 80, "find candidates' other registry records": 1,
+    "resolve one-to-one": 3, "write outputs": 1,
 }
 
 

@@ -72,9 +72,9 @@ def sign_in(browser, base, token):
     return context, page, violations
 
 
-def shot(page, tmp_path, name):
+def shot(page, tmp_path, name, *, full_page=True):
     path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     keep = os.environ.get("NSER_PORTAL_SCREENSHOTS")
     if keep:
@@ -123,7 +123,7 @@ def test_upload_correct_check_match_download(browser, service, tokens, partner_l
     counts = {s: number(page, f"#n-{s}") for s in ("matched", "review", "unmatched")}
     assert sum(counts.values()) == len(rows) and counts["matched"] > len(rows) / 2
     assert page.locator("#districts tbody tr").count() > 0
-    shot(page, tmp_path, "portal-results")
+    shot(page, tmp_path, "portal-results", full_page=False)  # results come first
 
     with page.expect_download() as download:
         page.click("#feedback-download")

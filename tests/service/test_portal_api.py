@@ -227,6 +227,8 @@ def test_a_wrong_token_does_not_sign_in(service, tokens):
 def test_kept_across_a_restart_with_an_audit_trail_and_no_pii(
         service, tokens, matched, registry, partner_list, generated):
     list_id, _ = matched
+    assert httpx.get(f"{service}/api/partner/lists/{list_id}/feedback.csv",
+                     headers=auth(tokens["flood-relief"])).status_code == 200
     folder = registry / SERVICE_DIR / PARTNERS_DIR / "flood-relief" / list_id
     assert {"list.json", "mapping.yaml", "problems.csv", "upload.csv"} <= \
         {p.name for p in folder.iterdir()}

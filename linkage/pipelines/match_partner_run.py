@@ -4,8 +4,9 @@
 ``records`` (the registry as the model scored it, already standardised) and its
 ``model.json`` instead of re-reading, re-standardising and re-training on raw waves,
 so the same list against the same run gives the same ``partner_feedback.csv`` from the
-command line and from the portal. Everything after reading is the file route's
-(:func:`linkage.pipelines.match_partner.match_on_engine`, ``build_tables``).
+command line and from the portal. Scoring, resolving and the output tables are the
+file route's (``score_partner``, ``registry_people``, ``matches_table``, ``build_tables``
+in :mod:`linkage.pipelines.match_partner` and :mod:`linkage.partner_matching`).
 
 The run is one registry already linked into people: its people are the run's person
 clusters (``cluster_id``), not re-found by scoring the candidates against the registry
@@ -58,7 +59,7 @@ def run_registry_frame(run: RunFolder) -> pd.DataFrame:
     if "household_id" not in records:
         records["household_id"] = pd.Series(pd.NA, index=records.index, dtype="string")
     records["wave_order"] = pd.Series(0, index=records.index, dtype="Int64")
-    missing = [c for c in ENGINE_COLUMNS if c not in records]
+    missing = [c for c in (*ENGINE_COLUMNS, "cluster_id") if c not in records]
     if missing:
         raise ConfigError(f"--registry {run.path}: its records lack {', '.join(missing)}; "
                           "re-run dedupe or link-waves with this version")
@@ -68,8 +69,7 @@ def run_registry_frame(run: RunFolder) -> pd.DataFrame:
 def people_by_district(run: RunFolder) -> pd.Series:
     """The run's people (clusters) per district, for ``unregistered_by_place``."""
     records = run.records
-    key = "cluster_id" if "cluster_id" in records else "record_id"
-    return records.groupby("district_std")[key].nunique().rename("registry_records")
+    return records.groupby("district_std")["cluster_id"].nunique().rename("registry_records")
 
 
 def run_same_person(pairs: pd.DataFrame, registry: pd.DataFrame, clusters: pd.Series,

@@ -21,8 +21,9 @@ console = Console()
 
 def match_partner(
     registry: Annotated[list[str] | None, typer.Option(
-        help="A registry wave (CSV or Parquet); repeat for several waves. Or `registry:` "
-             "in the config.")] = None,
+        help="A registry wave (CSV or Parquet); repeat for several waves. Or the --out "
+             "folder of a dedupe or link-waves run: its records and model are used, nothing "
+             "is re-trained. Or `registry:` in the config.")] = None,
     partner: Annotated[str | None, typer.Option(
         help="The partner's list (CSV, Parquet or .xlsx); or `partner:` in the config.")]
     = None,

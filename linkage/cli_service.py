@@ -65,6 +65,9 @@ def serve(
     registry: Registry,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    max_upload_mb: Annotated[float, typer.Option(
+        min=0.001, help="Largest partner list the portal accepts, in MB (larger: HTTP 413).")]
+    = 50.0,
 ) -> None:
     """Serve a registry over HTTP: desk lookup and registration, the partner portal."""
     import uvicorn
@@ -72,6 +75,7 @@ def serve(
     from linkage.service.app import create_app
 
     app = create_app(registry)
+    app.state.max_upload_bytes = int(max_upload_mb * 2**20)
     logging.getLogger("nser_link.service").setLevel(logging.INFO)
     console.print(f"serving {registry} on http://{host}:{port} (OpenAPI at /docs)")
     # uvicorn's access log prints query strings; the app logs its own line without them

@@ -396,9 +396,21 @@ def run_match_partner(
 ) -> JobResult:
     """Read, match and write; every partner row ends in ``matches`` or ``rejected``.
 
+    A single ``registry_paths`` entry that is a dedupe or link-waves run folder is
+    matched with that run's records and model (:mod:`linkage.pipelines.match_partner_run`).
+
     ``out`` is checked and locked for the whole job before anything is read
     (:func:`linkage.outputs.output_folder`).
     """
+    from linkage.pipelines.match_partner_run import match_partner_run, registry_run
+
+    run = registry_run(list(registry_paths))
+    if run is not None:  # an earlier run: its records and model, nothing re-trained
+        if model_path or registry_mapping:
+            raise ConfigError("--registry is a run folder: its own model and standardised "
+                              "records are used; leave out --model and --registry-mapping")
+        return match_partner_run(run, partner_path, out, config, mapping=mapping,
+                                 stages=stages, encoding=encoding, sheet=sheet)
     with output_folder(out, job="match-partner",
                        inputs=[*registry_paths, partner_path, model_path],
                        backend=config.backend):

@@ -84,6 +84,10 @@ def create_app(registry: Path) -> FastAPI:
                  response.status_code, 1000 * (time.perf_counter() - started))
         return response
 
+    from linkage.service.portal import install as install_portal  # noqa: PLC0415 - a cycle
+
+    install_portal(app)
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "registry": registry.name})

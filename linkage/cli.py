@@ -19,6 +19,7 @@ from rich.table import Table
 
 from linkage import cli_options as opt
 from linkage.cli_partner import register as register_partner
+from linkage.cli_register import register as register_registration
 from linkage.cli_report import register
 from linkage.cli_service import register as register_service
 from linkage.cli_validate import register as register_validate
@@ -37,6 +38,7 @@ register(app)  # report, review sample, review score (linkage/cli_report.py)
 register_validate(app)  # validate-partner (linkage/cli_validate.py)
 register_partner(app)  # match-partner (linkage/cli_partner.py)
 register_service(app)  # serve, tokens (linkage/cli_service.py)
+register_registration(app)  # register (linkage/cli_register.py)
 
 
 @app.command()

@@ -449,10 +449,10 @@ def registration_rows(std: pd.DataFrame, subset: pd.DataFrame, pairs: pd.DataFra
 
 # --- the job -----------------------------------------------------------------------------
 
-def read_new(path, registry: Registry, *, mapping, encoding, sheet) -> tuple:
-    """The new records, validated; rows whose record id the run has already are rejected."""
-    raw = read_table(path, mapping=mapping, kind="registry", encoding=encoding, sheet=sheet)
-    valid = validate_rows(raw, kind="registry", file=str(path))
+def validated(raw: pd.DataFrame, registry: Registry, *, file: str) -> tuple:
+    """``raw`` (as ``read_table`` returns it) validated; rows whose record id the run has
+    already are rejected too."""
+    valid = validate_rows(raw, kind="registry", file=file)
     rows, rejected = valid.rows, valid.rejected
     have = set(registry.fetch(["record_id"], "record_id", rows["record_id"])["record_id"]
                .astype(str))
@@ -462,7 +462,7 @@ def read_new(path, registry: Registry, *, mapping, encoding, sheet) -> tuple:
             reason="duplicate record_id: the registry has a record with this id already")],
             ignore_index=True)
         rows = rows[~taken].reset_index(drop=True)
-    return len(raw), rows, rejected
+    return rows, rejected
 
 
 def register_records(registry: Registry, rows: pd.DataFrame, config: DedupeConfig, *,
@@ -488,35 +488,65 @@ def run_register(new_path, into, config: DedupeConfig, *, mapping=None, encoding
     stages = stages or Stages()
     with output_folder(into, job="register", inputs=[new_path], backend=config.backend):
         run = open_run(into, label="--into")
-        started = dt.datetime.now(dt.UTC)
         with stages.stage("load the registry"):
             registry = load_registry(run, config)
-        previous = run.summary.get("registrations", [])
-        batch = len(previous) + 1
-        with stages.stage("read and validate"):
-            n_read, rows, rejected = read_new(new_path, registry, mapping=mapping,
-                                              encoding=encoding, sheet=sheet)
-            if rows.empty:
-                raise no_usable_rows(str(new_path), reason_counts(rejected["reason"]))
-        done = register_records(registry, rows, config, batch=batch,
-                                decisions=read_decisions(run.path), stages=stages)
-        with stages.stage("write outputs"):
-            entry = {
-                "batch": batch, "input": str(new_path),
-                "started_at": started.isoformat(timespec="seconds"),
-                "version": linkage.__version__, "rows_read": int(n_read),
-                "rows_used": int(len(rows)), "rows_rejected": int(len(rejected)),
-                "rejected_by_reason": reason_counts(rejected["reason"]) if len(rejected)
-                else {},
-                "status": {k: int(v) for k, v in
-                           done.registrations["status"].value_counts().items()},
-                "merged_clusters": int(len(done.merged)),
-                "household_evidence": done.households}
-            write_batch(registry, done, rejected, entry, stages)
-        return JobResult(tables={REGISTRATIONS: done.registrations,
-                                 MERGED_CLUSTERS: done.merged},
-                         summary=entry, model_json=(run.path / MODEL).read_text("utf-8"),
-                         stages=stages)
+        with stages.stage("read"):
+            raw = read_table(new_path, mapping=mapping, kind="registry", encoding=encoding,
+                             sheet=sheet)
+        return register_into(registry, raw, config, label=str(new_path), stages=stages)
+
+
+def register_into(registry: Registry, raw: pd.DataFrame, config: DedupeConfig, *,
+                  label: str, stages: Stages) -> JobResult:
+    """One batch (``raw`` as ``read_table`` returns it) into a loaded registry: validate,
+    score, assign, write the run, and bring the engine's copy of the run up to date (the
+    desk service registers one record after another into one loaded registry). The
+    caller holds the run's lock."""
+    started = dt.datetime.now(dt.UTC)
+    registry.run = run = open_run(registry.run.path, label="--into")
+    previous = run.summary.get("registrations", [])
+    batch = len(previous) + 1
+    with stages.stage("validate"):
+        rows, rejected = validated(raw, registry, file=label)
+        if rows.empty:
+            raise no_usable_rows(label, reason_counts(rejected["reason"]))
+    done = register_records(registry, rows, config, batch=batch,
+                            decisions=read_decisions(run.path), stages=stages)
+    with stages.stage("write outputs"):
+        entry = {
+            "batch": batch, "input": label,
+            "started_at": started.isoformat(timespec="seconds"),
+            "version": linkage.__version__, "rows_read": int(len(raw)),
+            "rows_used": int(len(rows)), "rows_rejected": int(len(rejected)),
+            "rejected_by_reason": reason_counts(rejected["reason"]) if len(rejected) else {},
+            "status": {k: int(v) for k, v in
+                       done.registrations["status"].value_counts().items()},
+            "merged_clusters": int(len(done.merged)),
+            "household_evidence": done.households}
+        write_batch(registry, done, rejected, entry, stages)
+    absorb(registry, done)
+    return JobResult(tables={REGISTRATIONS: done.registrations, MERGED_CLUSTERS: done.merged,
+                             "new_records": done.new_records, "changed": done.changed},
+                     summary=entry, model_json=(run.path / MODEL).read_text("utf-8"),
+                     stages=stages)
+
+
+def absorb(registry: Registry, done: Assigned) -> None:
+    """The batch into the engine's copy of the run's records (DuckDB; a Spark registry
+    serves one batch and is dropped)."""
+    if not registry.on_duckdb:
+        return
+    con = registry.db_api._con
+    table = registry.table.physical_name
+    new = registry.register(done.new_records, "absorbed")
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {new.physical_name}")
+    if len(done.changed):
+        changed = registry.register(pd.DataFrame({
+            "record_id": done.changed.index.astype(str),
+            "new_cluster_id": done.changed.to_numpy()}), "absorbed_moves")
+        con.execute(f"UPDATE {table} SET cluster_id = c.new_cluster_id FROM "
+                    f"{changed.physical_name} c WHERE CAST({table}.record_id AS VARCHAR) "
+                    f"= c.record_id")
 
 
 def write_batch(registry: Registry, done: Assigned, rejected: pd.DataFrame, entry: dict,

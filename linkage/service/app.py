@@ -84,6 +84,9 @@ def create_app(registry: Path) -> FastAPI:
                  response.status_code, 1000 * (time.perf_counter() - started))
         return response
 
+    from linkage.service.desk import include as include_desk  # (it imports this module)
+    include_desk(app)  # /api/desk: lookup and registration (linkage/service/desk.py)
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "registry": registry.name})

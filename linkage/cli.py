@@ -72,6 +72,9 @@ def dedupe(
     sheet: opt.Sheet = None,
     memory_limit: opt.MemoryLimit = None,
     truth: opt.Truth = None,
+    previous: Annotated[str | None, typer.Option(
+        help="An earlier run of this wave: keep its cluster ids and clerical decisions.")
+    ] = None,
 ) -> None:
     """Find people registered more than once in one wave; write clusters and golden records.
 
@@ -93,7 +96,7 @@ def dedupe(
                           f"`{'input' if not input else 'out'}:` in the config.")
     column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
     result = run_dedupe(input, out, cfg, mapping=column_mapping, model_path=model,
-                        encoding=encoding, sheet=sheet)
+                        encoding=encoding, sheet=sheet, previous=previous)
     out = Path(out)
 
     s = result.summary

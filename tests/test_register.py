@@ -154,3 +154,36 @@ def test_known_ids_are_rejected_and_other_files_kept(split, tmp_path):
     assert (run / "service" / "tokens.json").exists()
     assert (run / "golden_records.parquet").exists() and (run / "rejected.parquet").exists()
     assert len(open_run(run).records) == len(open_run(base).records) + len(batch)
+
+
+def test_rerun_with_previous_keeps_ids_decisions_and_the_service_folder(split, generated,
+                                                                         tmp_path):
+    """A full re-run of the whole wave into the base run's own folder, ``--previous`` it."""
+    from linkage.service.tokens import TokenStore
+
+    base, _, one_shot = split
+    run = tmp_path / "run"
+    shutil.copytree(base, run)
+    token = TokenStore(run).add("desk-1", "desk")
+    before = clusters_of(run)
+    # a pair the one-shot run merges, both in the base: the clerk says no
+    people = clusters_of(one_shot)
+    sizes = people.groupby(people).size()
+    in_base = people[people.isin(sizes.index[sizes == 2]) & people.index.isin(before.index)]
+    a, b = in_base[in_base == in_base.iloc[0]].index
+    assert people[a] == people[b]
+    keep_decisions(run, pd.DataFrame({"record_id_l": [a], "record_id_r": [b],
+                                      "decision": ["non-match"]}))
+    run_dedupe(generated / "wave_2021.csv", run, DedupeConfig(),
+               model_path=one_shot / "model.json", previous=run, stages=Stages(show=False))
+    after = clusters_of(run)
+    assert after[a] != after[b]  # the clerk's rejection holds in a re-run
+    kept = (after.loc[before.index] == before).mean()
+    assert kept > 0.99, kept
+    # the same people as the one-shot run, but for the rejected pair: only names differ
+    truthlike = people.copy()
+    truthlike[b] = "split-" + b
+    assert score_clusters(after, truthlike).f1 == 1.0
+    assert after.groupby(after).size().max() == people.groupby(people).size().max()
+    assert TokenStore(run).authenticate(token) is not None  # service/ carried over
+    assert (run / "clerical_decisions.csv").exists()

@@ -126,15 +126,23 @@ class DeskLookup:
         self.records: pa.Table = con.sql(
             f"SELECT * FROM {registry.table.physical_name}").to_arrow_table()
         keys = rule_keys(registry.model)
-        needed = sorted({c for cols in keys for c in cols})
+        needed = sorted({c for cols in keys for c in cols} | set(registry.tf_tables))
         frame = self.records.select(needed).to_pandas()
         self.indexes = [RuleIndex.build(frame, cols) for cols in keys]
+        # The run's term frequencies as columns (Splink's hardcoded ``tf_*``), so the
+        # scoring SQL joins no frequency table per lookup.
+        self.tf = {col: tf.as_pandas_dataframe().set_index(col)[f"tf_{col}"]
+                   for col, tf in registry.tf_tables.items()}
+        for col, freq in self.tf.items():
+            values = frame[col].map(freq).astype("float64")
+            self.records = self.records.append_column(f"tf_{col}", pa.array(values))
+        self.columns = [*MODEL_COLUMNS, *(f"tf_{c}" for c in self.tf)]
         self._con = con
         self._sql = self._compile()
 
     def _compile(self) -> str:
         """Splink's score_pairs SQL for (candidates × record), captured once."""
-        empty = self.records.slice(0, 1).select(list(MODEL_COLUMNS))
+        empty = self.records.slice(0, 1).select(self.columns)
         self._con.register(CANDIDATES, empty)
         self._con.register(RECORD, empty)
         api = self.registry.db_api
@@ -157,7 +165,10 @@ class DeskLookup:
     def standardise(self, record: dict) -> pd.DataFrame:
         frame = pd.DataFrame([{k: (None if v in ("", None) else str(v))
                                for k, v in record.items()}])
-        return standardise_new(frame, self.config)
+        std = standardise_new(frame, self.config)
+        for col, freq in self.tf.items():
+            std[f"tf_{col}"] = std[col].map(freq).astype("float64")
+        return std
 
     def candidates(self, std: pd.DataFrame) -> np.ndarray:
         record = std.iloc[0].to_dict()
@@ -169,8 +180,8 @@ class DeskLookup:
         """Splink's scores of the record against the registry rows ``rows``."""
         if not len(rows):
             return pd.DataFrame()
-        cands = self.records.take(pa.array(rows)).select(list(MODEL_COLUMNS))
-        record = pa.Table.from_pandas(std[list(MODEL_COLUMNS)], preserve_index=False) \
+        cands = self.records.take(pa.array(rows)).select(self.columns)
+        record = pa.Table.from_pandas(std[self.columns], preserve_index=False) \
             .cast(cands.schema, safe=False)
         with self.lock:
             self._con.register(CANDIDATES, cands)
@@ -197,6 +208,9 @@ class DeskLookup:
 
     def add(self, rows: pd.DataFrame) -> None:
         """Records registered since start (with their ids), made findable."""
+        rows = rows.copy()
+        for col, freq in self.tf.items():
+            rows[f"tf_{col}"] = rows[col].map(freq).astype("float64")
         table = pa.Table.from_pandas(rows[[c for c in self.records.column_names
                                            if c in rows.columns]], preserve_index=False)
         for name in self.records.column_names:

@@ -160,7 +160,13 @@ def load_registry(run: RunFolder, config: DedupeConfig) -> Registry:
     if type(db_api).__name__ == "SparkAPI":
         from pyspark.sql import functions as F
 
-        frame = db_api.spark.read.parquet(str(path))
+        from linkage.spark_frames import from_pandas
+
+        if path.is_dir():  # written by Spark: Spark reads it
+            frame = db_api.spark.read.parquet(str(path))
+        else:  # written by pandas, whose nanosecond timestamps Spark refuses
+            frame = pd.read_parquet(path)
+            frame = from_pandas(db_api.spark, frame)
         if BATCH not in frame.columns:
             frame = frame.withColumn(BATCH, F.lit(0))
         table = register_frame(db_api, frame, "registry")
@@ -318,18 +324,7 @@ def assign(registry: Registry, std: pd.DataFrame, predictions: pd.DataFrame,
         groups=fixed_groups(subset, confirmed)).to_numpy()
 
     # ids: a component's oldest existing person id, else its smallest new record id
-    age = old.groupby("cluster_id")[BATCH].min()
-    ids, merged = {}, []
-    for comp, members in subset.groupby("component", sort=False):
-        groups = list(members["person"].dropna().unique())
-        if not groups:
-            ids[comp] = min(members["record_id"])
-            continue
-        groups.sort(key=lambda g: (age[g], g))
-        ids[comp] = groups[0]
-        merged += [{"batch": batch, "cluster_id_old": gone, "cluster_id": groups[0],
-                    "records_moved": int((old["cluster_id"] == gone).sum())}
-                   for gone in groups[1:]]
+    ids, merged = component_ids(subset, old, batch)
     subset["cluster_id"] = subset["component"].map(ids)
     is_new = subset["person"].isna().to_numpy()
     moved = subset[~is_new & (subset["person"] != subset["cluster_id"]).to_numpy()]
@@ -350,6 +345,25 @@ def assign(registry: Registry, std: pd.DataFrame, predictions: pd.DataFrame,
                     pd.DataFrame(merged, columns=["batch", "cluster_id_old", "cluster_id",
                                                   "records_moved"]),
                     pairs, registry_hh)
+
+
+def component_ids(subset: pd.DataFrame, old: pd.DataFrame, batch: int
+                  ) -> tuple[pd.Series, list[dict]]:
+    """The id of each component: its oldest person's (earliest batch, then smallest id),
+    else its smallest record id; and the people merged into another."""
+    age = old.groupby("cluster_id")[BATCH].min()
+    people = subset.loc[subset["person"].notna(), ["component", "person"]].drop_duplicates()
+    people = people.assign(age=people["person"].map(age).to_numpy()).sort_values(
+        ["component", "age", "person"], kind="mergesort")
+    kept = people.drop_duplicates("component").set_index("component")["person"]
+    ids = subset.groupby("component")["record_id"].min()
+    ids.update(kept)
+    gone = people[people.duplicated("component")]
+    sizes = old["cluster_id"].value_counts()
+    merged = [{"batch": batch, "cluster_id_old": p, "cluster_id": kept[c],
+               "records_moved": int(sizes.get(p, 0))}
+              for c, p in zip(gone["component"], gone["person"], strict=True)]
+    return ids, merged
 
 
 def fixed_groups(subset: pd.DataFrame, confirmed: pd.DataFrame) -> pd.Series:

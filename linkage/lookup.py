@@ -164,7 +164,7 @@ class DeskLookup:
 
     def standardise(self, record: dict) -> pd.DataFrame:
         frame = pd.DataFrame([{k: (None if v in ("", None) else str(v))
-                               for k, v in record.items()}])
+                               for k, v in {"record_id": "lookup", **record}.items()}])
         std = standardise_new(frame, self.config)
         for col, freq in self.tf.items():
             std[f"tf_{col}"] = std[col].map(freq).astype("float64")

@@ -140,6 +140,9 @@ def link_waves(
     encoding: opt.Encoding = None,
     memory_limit: opt.MemoryLimit = None,
     truth: opt.Truth = None,
+    previous: Annotated[str | None, typer.Option(
+        help="An earlier run of these waves: keep its person ids and clerical decisions.")
+    ] = None,
 ) -> None:
     """Link waves: people across waves, household lineage, golden records, updates."""
     from linkage.config import LinkWavesConfig, load_config, override
@@ -158,7 +161,7 @@ def link_waves(
                           f"`{'waves' if not waves else 'out'}:` in the config.")
     column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
     result = run_link_waves(waves, out, cfg, mapping=column_mapping, model_path=model,
-                            encoding=encoding)
+                            encoding=encoding, previous=previous)
     s = result.summary
     table = Table("", "", title=f"Link waves → {out}", show_header=False)
     for w in s["input"]["waves"]:

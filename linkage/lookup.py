@@ -30,7 +30,7 @@ from linkage.register import Registry, standardise_new
 from models.settings import MODEL_COLUMNS
 
 _EQUAL = re.compile(r"\bl\.(\w+)\s*=\s*r\.(\w+)\b")
-CANDIDATES, RECORD = "desk_candidates", "desk_record"
+CANDIDATES, RECORD, PREPARED = "desk_candidates", "desk_record", "desk_score"
 
 
 def rule_keys(model: dict) -> list[tuple[str, ...]]:
@@ -140,6 +140,8 @@ class DeskLookup:
         self.columns = [*MODEL_COLUMNS, *(f"tf_{c}" for c in self.tf)]
         self._con = con
         self._sql = self._compile()
+        # prepared once: each lookup skips parsing Splink's long SQL (a third of its time)
+        con.execute(f"PREPARE {PREPARED} AS {self._sql}")
 
     def _compile(self) -> str:
         """Splink's score_pairs SQL for (candidates × record), captured once."""
@@ -192,7 +194,7 @@ class DeskLookup:
         with self.lock:
             self._con.register(CANDIDATES, cands)
             self._con.register(RECORD, record)
-            return self._con.execute(self._sql).df()
+            return self._con.execute(f"EXECUTE {PREPARED}").df()
 
     def lookup(self, record: dict, *, limit: int = 5, min_probability: float = 0.01
                ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -83,6 +83,9 @@ class Registry:
     clustering: ClusteringConfig
     tf_tables: dict = field(default_factory=dict)
     _names: Counter = field(default_factory=Counter)
+    #: batches in the engine's copy of the run (a batch written by another process
+    #: since would be lost by writing from this copy)
+    batches: int = 0
 
     def name(self, stem: str) -> str:
         """A table name not used before on this engine (Splink refuses re-registering)."""
@@ -187,7 +190,8 @@ def load_registry(run: RunFolder, config: DedupeConfig) -> Registry:
     clustering.household_evidence = config.clustering.household_evidence
     clustering.anchor_probability = config.clustering.anchor_probability
     clustering.min_anchors = config.clustering.min_anchors
-    return Registry(run, db_api, table, linker, model, clustering, tf_tables)
+    return Registry(run, db_api, table, linker, model, clustering, tf_tables,
+                    batches=len(run.summary.get("registrations", [])))
 
 
 def standardise_new(records: pd.DataFrame, config: DedupeConfig) -> pd.DataFrame:
@@ -519,6 +523,10 @@ def register_into(registry: Registry, raw: pd.DataFrame, config: DedupeConfig, *
     started = dt.datetime.now(dt.UTC)
     registry.run = run = open_run(registry.run.path, label="--into")
     previous = run.summary.get("registrations", [])
+    if len(previous) != registry.batches:
+        raise ConfigError(f"{run.path}: another process registered records into this run "
+                          "since it was loaded here; restart the service to load them "
+                          "(nothing was written)")
     batch = len(previous) + 1
     with stages.stage("validate"):
         rows, rejected = validated(raw, registry, file=label)
@@ -539,6 +547,7 @@ def register_into(registry: Registry, raw: pd.DataFrame, config: DedupeConfig, *
             "household_evidence": done.households}
         write_batch(registry, done, rejected, entry, stages)
     absorb(registry, done)
+    registry.batches = batch
     return JobResult(tables={REGISTRATIONS: done.registrations, MERGED_CLUSTERS: done.merged,
                              "new_records": done.new_records, "changed": done.changed},
                      summary=entry, model_json=(run.path / MODEL).read_text("utf-8"),

@@ -94,6 +94,17 @@ def test_register_then_lookup(desk, registry):
                 "date_of_birth": "1990-02-03", "district": "Lahore", "household_id": "DL-2"}
     new = post(base, "/api/desk/register", token, stranger).json()
     assert new["status"] == "new_person" and new["cluster_id"] == "desk-0002"
+    # a batch registered by another process meanwhile: the service refuses to write
+    # from its stale copy (it would drop that batch's records) instead of losing them
+    from linkage.config import DedupeConfig
+    from linkage.register import run_register
+
+    pd.DataFrame([{**stranger, "record_id": "cli-0001"}]).to_csv(
+        registry.parent / "cli.csv", index=False)
+    run_register(registry.parent / "cli.csv", registry, DedupeConfig())
+    stale = post(base, "/api/desk/register", token, {**stranger, "record_id": "desk-0003"})
+    assert stale.status_code == 422 and "restart" in stale.text
+    assert "cli-0001" in set(open_run(registry).records["record_id"])
     time.sleep(0.5)
     log = logs.read_text(errors="replace")
     assert "/api/desk/register" in log and "/api/desk/lookup" in log

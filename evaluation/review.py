@@ -348,7 +348,8 @@ def score_review(run_dir: str | Path, labelled_csv: str | Path) -> dict:
     it (the inverse sampling fraction). Precision covers the bands above the threshold;
     recall is the estimated matches above the threshold over all estimated matches in
     the written pairs, so matches the job never scored are not counted (an upper bound).
-    ``unsure`` and blank decisions are left out of the rates and counted.
+    ``unsure`` and blank decisions are left out of the rates and counted. The decided
+    pairs are kept in the run (``clerical_decisions.csv``, ``linkage.register``).
     """
     run = load_run(run_dir)
     file = str(labelled_csv)
@@ -401,6 +402,10 @@ def score_review(run_dir: str | Path, labelled_csv: str | Path) -> dict:
     }
     (run.path / REVIEW_SCORES).write_text(json.dumps(result, indent=2, default=_jsonable),
                                           encoding="utf-8")
+    # Kept in the run: later registrations and re-runs (--previous) follow the clerk.
+    from linkage.register import keep_decisions
+
+    keep_decisions(run.path, decided)
     return result
 
 

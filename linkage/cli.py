@@ -19,6 +19,7 @@ from rich.table import Table
 
 from linkage import cli_options as opt
 from linkage.cli_partner import register as register_partner
+from linkage.cli_register import register as register_registration
 from linkage.cli_report import register
 from linkage.cli_service import register as register_service
 from linkage.cli_validate import register as register_validate
@@ -37,6 +38,7 @@ register(app)  # report, review sample, review score (linkage/cli_report.py)
 register_validate(app)  # validate-partner (linkage/cli_validate.py)
 register_partner(app)  # match-partner (linkage/cli_partner.py)
 register_service(app)  # serve, tokens (linkage/cli_service.py)
+register_registration(app)  # register (linkage/cli_register.py)
 
 
 @app.command()
@@ -70,6 +72,9 @@ def dedupe(
     sheet: opt.Sheet = None,
     memory_limit: opt.MemoryLimit = None,
     truth: opt.Truth = None,
+    previous: Annotated[str | None, typer.Option(
+        help="An earlier run of this wave: keep its cluster ids and clerical decisions.")
+    ] = None,
 ) -> None:
     """Find people registered more than once in one wave; write clusters and golden records.
 
@@ -91,7 +96,7 @@ def dedupe(
                           f"`{'input' if not input else 'out'}:` in the config.")
     column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
     result = run_dedupe(input, out, cfg, mapping=column_mapping, model_path=model,
-                        encoding=encoding, sheet=sheet)
+                        encoding=encoding, sheet=sheet, previous=previous)
     out = Path(out)
 
     s = result.summary
@@ -135,6 +140,9 @@ def link_waves(
     encoding: opt.Encoding = None,
     memory_limit: opt.MemoryLimit = None,
     truth: opt.Truth = None,
+    previous: Annotated[str | None, typer.Option(
+        help="An earlier run of these waves: keep its person ids and clerical decisions.")
+    ] = None,
 ) -> None:
     """Link waves: people across waves, household lineage, golden records, updates."""
     from linkage.config import LinkWavesConfig, load_config, override
@@ -153,7 +161,7 @@ def link_waves(
                           f"`{'waves' if not waves else 'out'}:` in the config.")
     column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
     result = run_link_waves(waves, out, cfg, mapping=column_mapping, model_path=model,
-                            encoding=encoding)
+                            encoding=encoding, previous=previous)
     s = result.summary
     table = Table("", "", title=f"Link waves → {out}", show_header=False)
     for w in s["input"]["waves"]:

@@ -63,8 +63,13 @@ def cluster_with_cannot_link(
     edges: pd.DataFrame,
     threshold: float,
     conflicts: list[Conflict] | None = None,
+    groups: pd.Series | None = None,
 ) -> pd.Series:
     """Map each record id to a cluster id (the smallest record id in its cluster).
+
+    ``groups`` (one label per record, null for none) starts records sharing a label in
+    one cluster, unchecked: registering new records into a run keeps the run's people
+    whole and only lets new records join or bridge them (``linkage.register``).
 
     ``edges`` has ``record_id_l``, ``record_id_r`` and ``match_probability``; only
     edges at or above ``threshold`` are used, strongest first, ties broken by ids so
@@ -84,11 +89,13 @@ def cluster_with_cannot_link(
     left = _positions(ids, strong["record_id_l"].astype(str).to_numpy())
     right = _positions(ids, strong["record_id_r"].astype(str).to_numpy())
     cluster = ids.copy()
-    if len(left) == 0:
+    grouped = np.flatnonzero(groups.notna().to_numpy()) if groups is not None \
+        else np.empty(0, dtype=np.int64)
+    if len(left) == 0 and len(grouped) == 0:
         return pd.Series(cluster, index=record_ids.index, name="cluster_id")
 
     # Union-find over the touched records only, numbered 0..k-1, on Python lists.
-    touched, local = np.unique(np.concatenate([left, right]), return_inverse=True)
+    touched, local = np.unique(np.concatenate([left, right, grouped]), return_inverse=True)
     roster_codes = pd.factorize(roster_keys.astype(str).to_numpy()[touched])[0]
     parent = list(range(len(touched)))
     rosters: list[set[int] | None] = [{k} for k in roster_codes.tolist()]
@@ -116,16 +123,8 @@ def cluster_with_cannot_link(
             parent[i], i = root, parent[i]
         return root
 
-    n = len(left)
-    for x, y in zip(local[:n].tolist(), local[n:].tolist(), strict=True):
-        a, b = find(x), find(y)
-        if a == b:
-            continue
+    def union(a: int, b: int) -> None:
         ra, rb = rosters[a], rosters[b]
-        if not ra.isdisjoint(rb):
-            continue  # the merge would put two members of one roster in one person
-        if checks and contradicts(x, y, a, b):
-            continue  # a chain through records that cannot be one person
         if len(ra) < len(rb):  # union by size keeps the sets' copying cheap
             a, b, ra, rb = b, a, rb, ra
         parent[b] = a
@@ -134,6 +133,28 @@ def cluster_with_cannot_link(
         for k in range(len(checks)):
             seen[a][k] += seen[b][k]
             seen[b][k] = None
+
+    n = len(left)
+    if len(grouped):
+        labels = pd.factorize(groups.to_numpy()[grouped])[0]
+        first: dict[int, int] = {}
+        for node, label in zip(local[2 * n:].tolist(), labels.tolist(), strict=True):
+            if label in first:
+                a, b = find(first[label]), find(node)
+                if a != b:
+                    union(a, b)
+            else:
+                first[label] = node
+    for x, y in zip(local[:n].tolist(), local[n:2 * n].tolist(), strict=True):
+        a, b = find(x), find(y)
+        if a == b:
+            continue
+        ra, rb = rosters[a], rosters[b]
+        if not ra.isdisjoint(rb):
+            continue  # the merge would put two members of one roster in one person
+        if checks and contradicts(x, y, a, b):
+            continue  # a chain through records that cannot be one person
+        union(a, b)
 
     roots = np.fromiter((find(i) for i in range(len(touched))), dtype=np.int64,
                         count=len(touched))

@@ -21,7 +21,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -711,6 +711,7 @@ def write_outputs(
     fmt: Literal["parquet", "csv"] = "parquet",
     texts: dict[str, str] | None = None,
     job: str | None = None,
+    carry_over: Sequence[str] = (),
 ) -> Path:
     """Write a job's outputs into ``out_dir`` atomically and return its path.
 
@@ -722,6 +723,8 @@ def write_outputs(
     an existing ``out_dir`` as it was. Tables become ``<name>.parquet`` (or ``.csv``,
     UTF-8 without BOM), plus ``summary.json``, when given ``model.json``, and ``texts``
     (file name -> content: small files written as they are, such as a partner's CSV).
+    The old ``out_dir``'s ``service/`` folder and clerical decisions are kept
+    (``outputs.KEPT_ACROSS_RUNS``), and so are the entries named in ``carry_over``.
 
     Jobs call this inside :func:`linkage.outputs.output_folder`, which locks the folder
     for the whole job and tidies what a crashed job left; on its own this does neither.
@@ -744,7 +747,8 @@ def write_outputs(
             (tmp / MODEL).write_text(model_json, encoding="utf-8")
         for name, text in (texts or {}).items():
             (tmp / name).write_text(text, encoding="utf-8", newline="")
-        outputs.swap_into_place(outputs.LOCAL, tmp, target, label)
+        outputs.swap_into_place(outputs.LOCAL, tmp, target, label,
+                                keep=(*outputs.KEPT_ACROSS_RUNS, *carry_over))
     except OSError as exc:
         outputs.discard(outputs.LOCAL, tmp)
         raise NserLinkError(f"could not write the outputs ({exc}).", file=label) from exc
@@ -770,7 +774,13 @@ ROW_GROUP = 250_000
 
 
 def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> None:
-    """One table; Parquet via pyarrow without the index, so equal frames give equal bytes."""
+    """One table; Parquet via pyarrow without the index, so equal frames give equal bytes.
+
+    A callable instead of a frame writes the table itself to the path it is given (an
+    engine writing a million-row table without a round trip through pandas)."""
+    if callable(df):
+        df(path)
+        return
     if fmt == "csv":
         df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         return

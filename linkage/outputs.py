@@ -126,6 +126,15 @@ class LocalFS:
     def rename(self, src: Path, dst: Path) -> None:
         os.rename(src, dst)
 
+    def copy(self, src: Path, dst: Path) -> None:
+        """Copy a file or folder; files are hard links where the disk allows (a run's
+        carried-over tables cost no space or time, and a replaced run deletes only its
+        own names)."""
+        if src.is_dir():
+            shutil.copytree(src, dst, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(src, dst)
+
     def remove(self, p: Path) -> None:
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p)
@@ -214,6 +223,11 @@ class HadoopFS:
             raise OSError(f"cannot create {p.toString()}: {exc.java_exception}") from None
         if not made:
             raise OSError(f"cannot create {p.toString()}")
+
+    def copy(self, src, dst) -> None:
+        util = self._jvm.org.apache.hadoop.fs.FileUtil
+        if not util.copy(self.fs, src, self.fs, dst, False, self._conf):
+            raise OSError(f"could not copy {src} to {dst}")
 
     def rename(self, src, dst) -> None:
         # Hadoop moves src *into* dst when dst is a folder: never let it get that far.
@@ -304,17 +318,43 @@ def new_temp(fs, out, job: str | None):
     return tmp
 
 
-def swap_into_place(fs, tmp, out, label: str) -> None:
+#: What a run's folder keeps when a job replaces it: the service's tokens, the partner
+#: portal's uploads and audit trail (``service/``), and the clerk's decisions on pairs.
+KEPT_ACROSS_RUNS = ("service", "clerical_decisions.csv")
+
+
+def _link_or_copy(src, dst) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def carry_over(fs, out, tmp, names: Iterable[str]) -> None:
+    """Copy the entries ``names`` of the old ``out`` that the new run (``tmp``) does not
+    have into it. Copied, not moved: a crash before the swap leaves ``out`` whole."""
+    present = set(fs.names(out))
+    have = set(fs.names(tmp))
+    for name in dict.fromkeys(names):
+        if name in present and name not in have:
+            fs.copy(fs.child(out, name), fs.child(tmp, name))
+            have.add(name)
+
+
+def swap_into_place(fs, tmp, out, label: str, *,
+                    keep: Sequence[str] = KEPT_ACROSS_RUNS) -> None:
     """Rename the finished ``tmp`` to ``out``; an old ``out`` is moved aside, then deleted.
 
-    Between the two renames ``out`` is briefly absent, never half-written; if the second
-    rename fails the old folder is put back, and if the process dies there the next job
-    puts it back (:func:`recover`).
+    The entries ``keep`` of the old ``out`` are carried into the new one first
+    (:func:`carry_over`). Between the two renames ``out`` is briefly absent, never
+    half-written; if the second rename fails the old folder is put back, and if the
+    process dies there the next job puts it back (:func:`recover`).
     """
     if not fs.exists(out):
         fs.rename(tmp, out)
         return
     check_replaceable(fs, out, label)
+    carry_over(fs, out, tmp, keep)
     old = sibling(fs, out, "old")
     fs.rename(out, old)
     try:

@@ -87,7 +87,7 @@ def registry_records(model_frame: pd.DataFrame, **ids) -> pd.DataFrame:
 
 
 def link_people(records: pd.DataFrame, config: DedupeConfig, *, model: dict | None,
-                stages: Stages) -> PersonLinks:
+                stages: Stages, previous=None) -> PersonLinks:
     """Standardise, score and cluster people: the part every job that links shares."""
     with stages.stage("standardise"):
         std = standardise(records, min_year=config.dates.min_year)
@@ -98,14 +98,17 @@ def link_people(records: pd.DataFrame, config: DedupeConfig, *, model: dict | No
     table = register_frame(db_api, model_frame, "records")
     scored = score_pairs(db_api, table, len(std), config, model=model, stages=stages)
     pairs, std["cluster_id"] = resolve_people(
-        db_api, table, scored.pairs.as_pandas_dataframe(), std, config, scored, stages)
+        db_api, table, scored.pairs.as_pandas_dataframe(), std, config, scored, stages,
+        previous=previous)
     return PersonLinks(std, pairs, scored, model_frame)
 
 
 def resolve_people(db_api, table, predictions: pd.DataFrame, std: pd.DataFrame, config,
-                   scored: Scored, stages: Stages) -> tuple[pd.DataFrame, np.ndarray]:
+                   scored: Scored, stages: Stages, previous=None
+                   ) -> tuple[pd.DataFrame, np.ndarray]:
     """Scored pairs -> households as evidence -> clusters: the pairs written (no PII)
-    and each record's cluster id, in ``std``'s order."""
+    and each record's cluster id, in ``std``'s order. ``previous``
+    (``linkage.previous.Previous``) brings a clerk's decisions."""
     cfg = config.clustering
     if cfg.household_evidence:
         with stages.stage("households as evidence"):
@@ -116,8 +119,14 @@ def resolve_people(db_api, table, predictions: pd.DataFrame, std: pd.DataFrame, 
                 anchor=cfg.anchor_probability, min_anchors=cfg.min_anchors)
     with stages.stage("cluster"):
         pairs = pairs_table(predictions)
+        edges, conflicts, groups = pairs, conflicts_of(std), None
+        if previous is not None:
+            from linkage.register import without_pairs
+
+            conflicts, groups, rejected = previous.clustering_inputs(std["record_id"], conflicts)
+            edges = without_pairs(pairs, rejected)
         clusters = cluster_with_cannot_link(
-            std["record_id"], std["roster_key"], pairs, cfg.threshold, conflicts_of(std))
+            std["record_id"], std["roster_key"], edges, cfg.threshold, conflicts, groups=groups)
     return pairs, clusters.to_numpy()
 
 
@@ -127,10 +136,12 @@ def dedupe_records(
     *,
     model: dict | None = None,
     stages: Stages | None = None,
+    previous=None,
 ) -> JobResult:
-    """Dedupe validated records (contract columns); returns the output tables."""
+    """Dedupe validated records (contract columns); returns the output tables.
+    ``previous`` (``linkage.previous.Previous``): keep its ids and a clerk's decisions."""
     stages = stages or Stages(show=False)
-    linked = link_people(records, config, model=model, stages=stages)
+    linked = link_people(records, config, model=model, stages=stages, previous=previous)
     del records  # a caller that handed the frame over lets its raw columns go now
     # Only what households, golden records, flags and outputs read: the model's keys and
     # the raw columns nothing reads again are a third of a registry's memory.
@@ -143,6 +154,9 @@ def dedupe_records(
         std["household_cluster_id"] = household_clusters(
             std["roster_key"], std["cluster_id"], overlap=cfg.household_overlap
         ).to_numpy()
+    if previous is not None:  # each cluster takes the id of the old one it overlaps most
+        std["cluster_id"], std["household_cluster_id"] = previous.ids(
+            std["record_id"], std["cluster_id"], std["household_cluster_id"])
 
     with stages.stage("golden records"):
         g = config.golden
@@ -424,8 +438,10 @@ def run_dedupe(
     stages: Stages | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
+    previous: str | Path | None = None,
 ) -> JobResult:
     """Read, dedupe and write one wave; every input row ends in ``clusters`` or ``rejected``.
+    ``previous``: an earlier run whose ids and clerical decisions the new one keeps.
 
     ``out`` is checked and locked for the whole job before anything is read
     (:func:`linkage.outputs.output_folder`).
@@ -436,17 +452,27 @@ def run_dedupe(
                           "or Parquet, or use the DuckDB backend.", file=str(input_path))
     with output_folder(out, job="dedupe", inputs=[input_path, model_path],
                        backend=config.backend):
+        if previous is not None:
+            if spark:
+                raise ConfigError("--previous is not supported on the Spark backend yet")
+            from linkage.previous import Previous
+            from linkage.run_folder import open_run
+
+            previous = Previous(open_run(previous, label="--previous"))
         if spark:
             from linkage.pipelines.dedupe_spark import run_dedupe_spark
 
             return run_dedupe_spark(str(input_path), str(out), config, mapping=mapping,
                                     model_path=model_path, stages=stages, encoding=encoding)
-        return _dedupe_file(input_path, out, config, mapping=mapping, model_path=model_path,
-                            stages=stages, encoding=encoding, sheet=sheet)
+        result = _dedupe_file(input_path, out, config, mapping=mapping, model_path=model_path,
+                              stages=stages, encoding=encoding, sheet=sheet, previous=previous)
+        if previous is not None:
+            previous.keep_decisions(out)
+        return result
 
 
 def _dedupe_file(input_path, out, config: DedupeConfig, *, mapping, model_path, stages,
-                 encoding, sheet) -> JobResult:
+                 encoding, sheet, previous=None) -> JobResult:
     """The DuckDB job, run by :func:`run_dedupe` with ``out`` locked."""
     stages = stages or Stages()
     started = dt.datetime.now(dt.UTC)
@@ -461,7 +487,7 @@ def _dedupe_file(input_path, out, config: DedupeConfig, *, mapping, model_path, 
     handed = [valid.rows]  # handed over whole: dedupe_records frees it once standardised
     del raw, valid
 
-    result = dedupe_records(handed.pop(), config, model=model, stages=stages)
+    result = dedupe_records(handed.pop(), config, model=model, stages=stages, previous=previous)
     result.tables["rejected"] = rejected
     result.summary = {
         "job": "dedupe",

@@ -258,31 +258,47 @@ def _lineage_counts(links: pd.DataFrame) -> dict[str, int]:
 def run_link_waves(paths: list[str], out: str | Path, config: LinkWavesConfig, *,
                    mapping: ColumnMapping | None = None,
                    model_path: str | Path | None = None, stages: Stages | None = None,
-                   encoding: str | None = None) -> JobResult:
+                   encoding: str | None = None, previous: str | Path | None = None
+                   ) -> JobResult:
     """Read, link and write waves given oldest first; every input row ends in
     ``clusters`` or ``rejected``. ``out`` is checked and locked for the whole job before
-    anything is read (:func:`linkage.outputs.output_folder`)."""
+    anything is read (:func:`linkage.outputs.output_folder`). ``previous``: an earlier
+    run whose person ids and clerical decisions the new one keeps."""
     with output_folder(out, job="link-waves", inputs=[*paths, model_path],
                        backend=config.backend):
+        if previous is not None:
+            if config.backend.name == "spark":
+                raise ConfigError("--previous is not supported on the Spark backend yet")
+            from linkage.previous import Previous
+            from linkage.run_folder import open_run
+
+            previous = Previous(open_run(previous, label="--previous"))
         if config.backend.name == "spark":
             from linkage.pipelines.link_waves_spark import run_link_waves_spark
 
             return run_link_waves_spark(paths, str(out), config, mapping=mapping,
                                         model_path=model_path, stages=stages,
                                         encoding=encoding)
-        return _link_wave_files(paths, out, config, mapping=mapping, model_path=model_path,
-                                stages=stages, encoding=encoding)
+        result = _link_wave_files(paths, out, config, mapping=mapping,
+                                  model_path=model_path, stages=stages, encoding=encoding,
+                                  previous=previous)
+        if previous is not None:
+            previous.keep_decisions(out)
+        return result
 
 
 def _link_wave_files(paths, out, config: LinkWavesConfig, *, mapping, model_path, stages,
-                     encoding) -> JobResult:
+                     encoding, previous=None) -> JobResult:
     """The DuckDB job, run by :func:`run_link_waves` with ``out`` locked."""
     stages = stages or Stages()
     started = dt.datetime.now(dt.UTC)
     model = load_model(model_path) if model_path else None
     with stages.stage("read and validate"):
         waves = read_waves([str(p) for p in paths], mapping=mapping, encoding=encoding)
-    linked = link_people(waves.records, config, model=model, stages=stages)
+    linked = link_people(waves.records, config, model=model, stages=stages, previous=previous)
+    if previous is not None:  # person ids of the previous run (households: new lineage)
+        linked.std["cluster_id"] = previous.ids(
+            linked.std["record_id"], linked.std["cluster_id"], linked.std["cluster_id"])[0]
     del waves.records
     tables, summary = link_waves_records(linked.std, linked.pairs, config, stages=stages)
     # clusters may be in another order than the engine's records: align them by id

@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 import linkage
 from linkage.run_folder import open_run
-from linkage.service.tokens import Principal, TokenStore
+from linkage.service.desk import include as include_desk
+from linkage.service.portal import install as install_portal
+from linkage.service.tokens import TokenStore
 
 log = logging.getLogger("nser_link.service")
 
@@ -37,31 +38,6 @@ SECURITY_HEADERS = {
 def check_registry(run: Path) -> Path:
     """``run`` must be the output folder of a dedupe or link-waves run, with its model."""
     return open_run(run).path
-
-
-def bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def require(role: str):
-    """A dependency: the request's bearer token must be valid and of ``role`` (else 401/403)."""
-
-    def check(request: Request) -> Principal:
-        principal = request.app.state.tokens.authenticate(bearer(request))
-        if principal is None:
-            raise HTTPException(401, "a valid token is required",
-                                headers={"WWW-Authenticate": "Bearer"})
-        if principal.role != role:
-            raise HTTPException(403, f"this token's role is not {role!r}")
-        return principal
-
-    return check
-
-
-DeskUser = Annotated[Principal, Depends(require("desk"))]
-PartnerUser = Annotated[Principal, Depends(require("partner"))]
 
 
 def create_app(registry: Path) -> FastAPI:
@@ -84,9 +60,8 @@ def create_app(registry: Path) -> FastAPI:
                  response.status_code, 1000 * (time.perf_counter() - started))
         return response
 
-    from linkage.service.portal import install as install_portal  # noqa: PLC0415 - a cycle
-
-    install_portal(app)
+    install_portal(app)  # /portal and /api/partner (linkage/service/portal)
+    include_desk(app)  # /api/desk: lookup and registration (linkage/service/desk.py)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.datastructures import UploadFile
 
 from linkage.errors import NserLinkError
-from linkage.service.app import PartnerUser
+from linkage.service.auth import PartnerUser
 from linkage.service.portal.uploads import TooLarge, describe_limit, limited_form
 from linkage.service.portal.work import (
     PROBLEMS,

@@ -223,6 +223,8 @@ def latest_results(spark: bool = False) -> list[dict]:
                 path.name.endswith("-public.json"):
             continue  # bench-spark's, bench-jobs' and bench-public's have tables of their own
         res = json.loads(path.read_text())
+        if "size" not in res:
+            continue  # another benchmark's file (shapes, desk, portal, places)
         newest[res["size"]] = res  # file names sort by date
     return sorted(newest.values(), key=lambda r: r["rows"])
 

@@ -104,8 +104,10 @@ class BlockingConfig(_Strict):
     max_comparisons: int = Field(50_000_000, ge=1)
     #: Blocking rules are taken in order while their comparisons stay within this many
     #: per record (and within max_comparisons): a small file can afford broad rules that
-    #: a national wave cannot.
-    comparisons_per_record: float = Field(20.0, gt=0)
+    #: a national wave cannot. 10 keeps blocking recall above 99.8% on generated waves
+    #: and F1 the same as 20 at a million records (0.9899 against 0.9897), with half the
+    #: comparisons to score.
+    comparisons_per_record: float = Field(10.0, gt=0)
     #: ... but never less than this many comparisons in all.
     min_comparisons: int = Field(1_000_000, ge=0)
     #: Up to this many records comparisons are counted exactly; beyond, they are

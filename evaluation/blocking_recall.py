@@ -69,7 +69,7 @@ def recall_of_run(input_path: str, summary: dict, truth: pd.Series, *, mapping=N
     or None when the run used a loaded model's rules (they have no names here)."""
     from blocking.rules import PERSON_RULES
     from linkage.io import read_table
-    from linkage.pipelines.dedupe import person_cnic, roster_keys
+    from linkage.resolve.keys import person_cnic, roster_keys
     from linkage.standardise import standardise
     from linkage.validate import validate_rows
 

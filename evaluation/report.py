@@ -161,7 +161,7 @@ def load_input(run: Run) -> InputView:
     the partner list of a match-partner run. Absent, changed (fingerprint differs) or
     unreadable inputs are not an error: the report says so and works from the run folder
     alone."""
-    from linkage.pipelines.dedupe import person_cnic, roster_keys
+    from linkage.resolve.keys import person_cnic, roster_keys
     from linkage.standardise import standardise
 
     info = run.summary.get("input", {})
@@ -190,7 +190,7 @@ def _reread(info: dict, mapping: dict | None, kind: str) -> tuple[pd.DataFrame, 
     """One input file's validated rows and rows read, or why it is not used."""
     from linkage.io import read_table
     from linkage.mapping import ColumnMapping
-    from linkage.pipelines.dedupe import file_fingerprint
+    from linkage.pipelines.summary import file_fingerprint
     from linkage.validate import validate_rows
 
     path = Path(info.get("path") or "")

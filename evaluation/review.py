@@ -176,9 +176,9 @@ def comparison_waterfall(run: Run, std: pd.DataFrame, sample: pd.DataFrame) -> p
     depend on the run having kept ``gamma_*`` columns. Term-frequency adjustments are not
     recomputed; the page shows them as the remainder up to the pair's recorded weight.
     """
-    from linkage.backends import duckdb_connection
     from linkage.config import BackendConfig
-    from linkage.pipelines.dedupe import MODEL_COLUMNS
+    from linkage.engines.duckdb import duckdb_connection
+    from models.settings import MODEL_COLUMNS
     from models.validation import validate_model
 
     # the run folder's model.json runs here as SQL: it is checked as --model would be

@@ -39,8 +39,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from splink import Linker
 
-from linkage.backends import register_frame
-
 log = logging.getLogger(__name__)
 
 #: The comparison whose evidence a shared household already holds.
@@ -87,13 +85,13 @@ def household_groups(linked: pd.DataFrame) -> pd.Series:
     return pd.Series(group, index=pd.Index(keys, name="roster_key"), name="household_group")
 
 
-def rescore(db_api, table, groups: pd.Series, model: dict, tf_tables: dict) -> pd.DataFrame:
+def rescore(engine, table, groups: pd.Series, model: dict, tf_tables: dict) -> pd.DataFrame:
     """Every cross-roster pair of records within each household group, scored by
     ``model`` (Splink). ``table`` is the engine table of model columns; ``tf_tables``
     are the term-frequency tables of the whole table (a group's own would mislead)."""
-    group_table = register_frame(db_api, groups.rename_axis("roster_key").reset_index(),
-                                 "household_groups")
-    members = db_api.query_sql(
+    group_table = engine.register(groups.rename_axis("roster_key").reset_index(),
+                                  "household_groups")
+    members = engine.db_api.query_sql(
         f"SELECT r.*, g.household_group FROM {table.physical_name} r "
         f"JOIN {group_table.physical_name} g ON r.roster_key = g.roster_key")
     settings = dict(model)
@@ -154,7 +152,7 @@ def align(cross: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
     return out[["record_id_l", "record_id_r", "household_weight"]].reset_index(drop=True)
 
 
-def household_evidence(db_api, table, strong: pd.DataFrame, model: dict,
+def household_evidence(engine, table, strong: pd.DataFrame, model: dict,
                        roster_sizes, tf_tables: dict, *, anchor: float,
                        min_anchors: int) -> tuple[pd.Series, pd.DataFrame, dict]:
     """Steps 1-3 from the strong pairs (``strong``: at least the pairs at or above
@@ -170,7 +168,7 @@ def household_evidence(db_api, table, strong: pd.DataFrame, model: dict,
     groups = household_groups(linked)
     if linked.empty:
         return groups, strong.iloc[0:0], summary
-    cross = rescore(db_api, table, groups, model, tf_tables)
+    cross = rescore(engine, table, groups, model, tf_tables)
     sizes = roster_sizes(list(groups.index)) if callable(roster_sizes) else roster_sizes
     weights = household_weights(cross, sizes, model["probability_two_random_records_match"])
     chosen = align(cross, weights)
@@ -204,16 +202,6 @@ def with_household_evidence(predictions: pd.DataFrame, groups: pd.Series,
         return kept.reset_index(drop=True)
     common = [c for c in kept.columns if c in picked.columns]
     return pd.concat([kept, picked[common]], ignore_index=True)
-
-
-def apply_household_evidence(db_api, table, predictions: pd.DataFrame, model: dict,
-                             roster_sizes: pd.Series, tf_tables: dict, *,
-                             anchor: float, min_anchors: int) -> tuple[pd.DataFrame, dict]:
-    """All four steps on pandas predictions; returns the pairs and a summary."""
-    groups, picked, summary = household_evidence(
-        db_api, table, predictions, model, roster_sizes, tf_tables, anchor=anchor,
-        min_anchors=min_anchors)
-    return with_household_evidence(predictions, groups, picked), summary
 
 
 def _logit2(p: float) -> float:

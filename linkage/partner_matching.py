@@ -221,18 +221,6 @@ def newest_wave(sources: pd.DataFrame) -> int:
     return int(by_wave.reset_index().sort_values(["year", "wave"]).iloc[-1]["wave"])
 
 
-def newest_wave_counts(registry: pd.DataFrame) -> pd.Series:
-    """Registry records per district (``district_std``) in the newest wave.
-
-    Waves are not deduplicated against each other here, so counting every wave would
-    count a person once per wave; the newest wave stands for the registry's current
-    population.
-    """
-    newest = newest_wave(registry[["wave_order", "source"]].drop_duplicates())
-    rows = registry[pd.to_numeric(registry["wave_order"]) == newest]
-    return rows.groupby("district_std").size().rename("registry_records")
-
-
 _WIFE = r"^\s*(?:w\s*/\s*o\b|wife\s+of\b|widow\s+of\b|زوجہ|بیوہ)"
 
 

@@ -100,7 +100,7 @@ def _require_column(df: pd.DataFrame, column: str, file: str) -> None:
 def row_reasons(df: pd.DataFrame, kind: str) -> np.ndarray:
     """Per row, the reasons it cannot be used joined by '; ' ('' when usable).
 
-    Row-local, so it runs per batch on Spark (``linkage.spark_frames``) too. Reasons
+    Row-local, so it runs per batch on Spark (``linkage.engines.spark_frames``) too. Reasons
     the reader put in ``reason`` come first.
     """
     checks: list[tuple[str, pd.Series]] = [(REASON_NO_RECORD_ID, is_blank(df[RECORD_ID]))]

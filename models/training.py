@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from splink import Linker
 
-
 #: Values one edit apart are counted from one value in this many (and scaled back): the
 #: count sizes a rare level, and an exact count costs seconds at a million CNICs.
 NEAR_SAMPLE = 8

@@ -12,8 +12,8 @@ import typer
 from typer.testing import CliRunner
 
 from evaluation.partner_metrics import score_matches
-from linkage.backends import java_major_version
 from linkage.config import load_config
+from linkage.engines.spark import java_major_version
 from linkage.errors import ConfigError, InputError
 from linkage.partner_config import MatchingConfig, MatchPartnerConfig
 from linkage.partner_matching import (

@@ -130,7 +130,7 @@ def test_renders_offline_in_chromium(run, tmp_path):
 
 
 def test_report_re_reads_an_input_through_the_runs_column_mapping(run, tmp_path):
-    from linkage.pipelines.dedupe import file_fingerprint
+    from linkage.pipelines.summary import file_fingerprint
 
     data, out = run
     mapped = tmp_path / "theirs.csv"

@@ -379,8 +379,8 @@ def test_validate_partner_on_a_read_only_file_system_is_one_message(
 
 def _spark():
     pytest.importorskip("pyspark")
-    from linkage.backends import java_major_version, spark_session
     from linkage.config import BackendConfig
+    from linkage.engines.spark import java_major_version, spark_session
 
     if (java_major_version() or 0) < 17:
         pytest.skip("Java 17 is not installed")
@@ -390,7 +390,7 @@ def _spark():
 
 @pytest.mark.spark
 def test_spark_writer_refuses_a_folder_that_is_not_a_run_and_marks_its_runs(tmp_path):
-    from linkage.spark_frames import write_outputs
+    from linkage.engines.spark_frames import write_outputs
 
     spark, _ = _spark()
     mine = tmp_path / "mine"

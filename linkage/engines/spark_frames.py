@@ -247,9 +247,18 @@ def _required(kind: str) -> tuple[str, ...]:
     return REGISTRY_REQUIRED if kind == "registry" else PARTNER_REQUIRED
 
 
+def _kept_types(records) -> dict[str, str]:
+    """The columns of ``records`` as ``_schema`` types: whole numbers (``input_row``,
+    ``wave_order``) stay numbers, everything else is text."""
+    from pyspark.sql import types as T
+
+    return {f.name: "long" if isinstance(f.dataType, T.IntegralType) else "string"
+            for f in records.schema.fields}
+
+
 def with_reasons(records, *, kind: str):
     """``records`` plus ``reason`` (null for usable rows), per batch."""
-    columns = {c: ("long" if c == INPUT_ROW else "string") for c in records.columns}
+    columns = _kept_types(records)
     columns[REASON] = "string"
 
     def reasons(batches):
@@ -263,7 +272,7 @@ def with_reasons(records, *, kind: str):
 
 def standardised(records, extra, *, min_year: int = 1900):
     """``records`` plus every standardised column, and ``extra(frame)`` columns, per batch."""
-    columns = {c: ("long" if c == INPUT_ROW else "string") for c in records.columns}
+    columns = _kept_types(records)
     columns.update(OUTPUT_DTYPES)
     probe = extra(standardise(pd.DataFrame({c: pd.Series(dtype=object) for c in records.columns})))
     columns.update({c: "string" for c in probe.columns if c not in columns})

@@ -301,7 +301,7 @@ def _registry(path: Path, mapping: Path, work: Path) -> tuple[Path, list[str]]:
     README leaves a user to do (match-partner maps the partner list only)."""
     if _cli_has_option("match-partner", "--registry-mapping"):
         return path, ["--registry-mapping", str(mapping)]
-    from linkage.mapping import ColumnMapping, apply_mapping
+    from linkage.intake.mapping import ColumnMapping, apply_mapping
 
     converted = work / f"{path.stem}.contract.csv"
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])

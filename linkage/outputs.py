@@ -1,7 +1,7 @@
 """The output folder of a job: what it may replace, one job at a time, crash recovery.
 
 A job's outputs replace its ``--out`` folder as a whole: they are written into a hidden
-sibling and renamed into place (``linkage.io.write_outputs``, and
+sibling and renamed into place (``linkage.intake.io.write_outputs``, and
 ``linkage.engines.spark_frames.write_outputs`` on Spark). That makes a run atomic; it would also
 delete a user's files if ``--out`` named the wrong folder. Hence these rules:
 
@@ -539,7 +539,7 @@ def _file_system(out, backend) -> tuple:
         return LOCAL, LOCAL.path(out)
     from pyspark.sql import SparkSession
 
-    from linkage.engines.spark import spark_session
+    from linkage.engines.spark_session import spark_session
 
     spark = SparkSession.getActiveSession() or spark_session(backend)
     hadoop = HadoopFS(spark, str(out))

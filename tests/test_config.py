@@ -1,13 +1,15 @@
 import pytest
 
-from linkage.config import DedupeConfig, load_config
+from linkage.config import AUTO_THRESHOLDS, DedupeConfig, load_config
 from linkage.errors import ConfigError
 
 
 def test_defaults_without_a_file():
     cfg = load_config(None)
     assert isinstance(cfg, DedupeConfig)
-    assert 0 < cfg.clustering.pairs_threshold <= cfg.clustering.threshold < 1
+    # the job chooses the threshold from the file (linkage.config.AUTO_THRESHOLDS)
+    assert cfg.clustering.threshold is None
+    assert 0 < cfg.clustering.pairs_threshold <= min(AUTO_THRESHOLDS) < 1
 
 
 def test_yaml_overrides_a_nested_setting(tmp_path):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from linkage.config import LinkWavesConfig
-from linkage.lineage import classify, lineage_clusters, wave_units
+from linkage.derive.lineage import classify, lineage_clusters, wave_units
 from linkage.pipelines.link_waves import link_waves_records
 from linkage.resolve.keys import roster_keys
 from linkage.standardise import standardise

@@ -1,4 +1,4 @@
-"""The auditors' report (evaluation/report.py) on one small generated run."""
+"""The auditors' report (linkage/report/auditor.py) on one small generated run."""
 
 import json
 import re
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from evaluation.metrics import read_truth, score_clusters
-from evaluation.report import (
+from linkage.report.auditor import (
     RunFolderError,
     build_report,
     estimate_accuracy,

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from linkage.mapping import ColumnMapping
+from linkage.intake.mapping import ColumnMapping
 
 #: An engine's own table of records: pandas on DuckDB, a Spark DataFrame on Spark.
 Frame = Any
@@ -128,7 +128,7 @@ class Engine(Protocol):
     def with_household_evidence(self, pairs: Frame, groups: pd.Series,
                                 picked: pd.DataFrame) -> Frame:
         """``pairs`` with the pairs between two rosters of one household group replaced
-        by ``picked`` (``linkage.household_evidence``)."""
+        by ``picked`` (``linkage.resolve.household_evidence``)."""
         ...
 
     def ordered(self, frame: Frame, by: Sequence[str]) -> Frame:

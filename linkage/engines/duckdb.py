@@ -18,12 +18,12 @@ from splink import DuckDBAPI
 
 from linkage.config import BackendConfig
 from linkage.engines.base import Intake
-from linkage.household_evidence import with_household_evidence
-from linkage.io import read_table, write_outputs
-from linkage.mapping import ColumnMapping
+from linkage.intake.io import read_table, write_outputs
+from linkage.intake.mapping import ColumnMapping
+from linkage.intake.validate import no_usable_rows, reason_counts, validate_rows
+from linkage.resolve.household_evidence import with_household_evidence
 from linkage.resolve.keys import with_person_keys
 from linkage.standardise import standardise
-from linkage.validate import no_usable_rows, reason_counts, validate_rows
 
 
 def duckdb_connection(cfg: BackendConfig) -> duckdb.DuckDBPyConnection:

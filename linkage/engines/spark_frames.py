@@ -16,7 +16,7 @@ import pandas as pd
 
 from linkage.contract import RECORD_ID, SOURCE
 from linkage.errors import ConfigError, InputError, NserLinkError
-from linkage.io import (
+from linkage.intake.io import (
     INPUT_ROW,
     MAX_FIELD_CHARS,
     REASON,
@@ -34,10 +34,10 @@ from linkage.io import (
     ragged_reason,
     stated_encoding,
 )
-from linkage.mapping import ColumnMapping, apply_mapping
+from linkage.intake.mapping import ColumnMapping, apply_mapping
+from linkage.intake.validate import row_reasons
 from linkage.standardise import OUTPUT_DTYPES, standardise
 from linkage.standardise._common import NULL_TOKENS, PLACEHOLDER_PATTERN
-from linkage.validate import row_reasons
 
 
 def _spark_type(dtype):
@@ -76,12 +76,12 @@ _EXCEL_ROW = "_excel_row"
 def read_records(spark, path: str, *, mapping: ColumnMapping | None, kind: str,
                  source: str | None = None, encoding: str | None = None):
     """A wave as a Spark DataFrame of text columns plus ``input_row`` and ``reason``,
-    checked like ``linkage.io.read_table``: mapping applied, required columns present,
+    checked like ``linkage.intake.io.read_table``: mapping applied, required columns present,
     and the rows the reader could only partly read, or whose id another row has, marked
     in ``reason`` with the same words.
 
     A CSV is read line by line and each line parsed by the same function as on DuckDB
-    (``linkage.io.parse_fields``): Spark's own CSV reader cannot tell a row with a
+    (``linkage.intake.io.parse_fields``): Spark's own CSV reader cannot tell a row with a
     missing last field from one with an empty last field. So on Spark a quoted field
     may not hold a line break (its two halves are rejected as ragged rows).
     """
@@ -203,7 +203,7 @@ def _any(conditions: list):
 
 def _mark_duplicate_ids(records):
     """Every row whose (non-blank) record_id another row also has gets the reason
-    ``linkage.io.duplicate_reason`` writes on DuckDB, built in Spark SQL: only the ids
+    ``linkage.intake.io.duplicate_reason`` writes on DuckDB, built in Spark SQL: only the ids
     used twice and their first rows are gathered, the records are joined to them."""
     from pyspark.sql import functions as F
 
@@ -232,7 +232,7 @@ def _mark_duplicate_ids(records):
 
 
 def present(value):
-    """Not null, not blank, not a placeholder: ``linkage.golden``'s rule as a Spark
+    """Not null, not blank, not a placeholder: ``linkage.derive.golden``'s rule as a Spark
     column (the placeholder shapes are the same regular expression, in Java)."""
     from pyspark.sql import functions as F
 
@@ -292,7 +292,7 @@ def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: 
                   job: str | None = None) -> None:
     """Write Spark tables (folders) and small text files into ``out`` atomically.
 
-    The same rules as ``linkage.io.write_outputs`` (:mod:`linkage.outputs`), through
+    The same rules as ``linkage.intake.io.write_outputs`` (:mod:`linkage.outputs`), through
     Hadoop's file system: everything goes into a hidden sibling marked as a run first;
     an existing ``out`` is replaced only if it is empty or a run, and only once the new
     one is complete. Paths are anything Hadoop's file systems take (local, hdfs://,

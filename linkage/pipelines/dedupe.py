@@ -13,9 +13,9 @@ from functools import partial
 from pathlib import Path
 
 from linkage.config import DedupeConfig
+from linkage.derive.golden import FIELDS, golden_records
 from linkage.engines import Engine, engine_for
-from linkage.golden import FIELDS, golden_records
-from linkage.mapping import ColumnMapping
+from linkage.intake.mapping import ColumnMapping
 from linkage.outputs import output_folder
 from linkage.pipelines import JobResult
 from linkage.pipelines.summary import (

@@ -20,11 +20,18 @@ import pandas as pd
 
 from linkage.config import LinkWavesConfig
 from linkage.contract import HOUSEHOLD_LINK_COLUMNS, LINK_TYPES, PERSON_COLUMNS
+from linkage.derive.golden import HOUSEHOLD_FIELDS, golden_records, source_year
+from linkage.derive.lineage import classify, lineage_clusters, wave_units
+from linkage.derive.updates import (
+    flag_summary,
+    household_updates,
+    person_updates,
+    primary_records,
+    unit_table,
+)
 from linkage.engines import Engine, engine_for
 from linkage.errors import ConfigError
-from linkage.golden import HOUSEHOLD_FIELDS, golden_records, source_year
-from linkage.lineage import classify, lineage_clusters, wave_units
-from linkage.mapping import ColumnMapping
+from linkage.intake.mapping import ColumnMapping
 from linkage.outputs import output_folder
 from linkage.pipelines import JobResult
 from linkage.pipelines.summary import cluster_summary, flag_counts, job_summary, thresholds
@@ -32,13 +39,6 @@ from linkage.pipelines.waves import read_waves
 from linkage.progress import Stages
 from linkage.resolve.people import resolve_people
 from linkage.resolve.scoring import score_pairs
-from linkage.updates import (
-    flag_summary,
-    household_updates,
-    person_updates,
-    primary_records,
-    unit_table,
-)
 from models.settings import MODEL_COLUMNS
 from models.store import load_model
 

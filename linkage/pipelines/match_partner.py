@@ -10,7 +10,7 @@ and standardised in the engine; the partner list is small by nature (thousands t
 hundred thousand rows) and is read on the driver on every engine, so Excel workbooks
 and detected encodings work everywhere. Everything after scoring works on small pandas
 frames (a few scored pairs per partner row) through the pure functions below and in
-``linkage.unregistered``.
+``linkage.derive.unregistered``.
 
 Decisions: the registry is not deduplicated as a whole (its cost would grow with the
 registry); only the records partner rows scored against are looked up in it, and
@@ -42,15 +42,7 @@ from linkage.contract import (
     UNREGISTERED,
     UNREGISTERED_BY_PLACE,
 )
-from linkage.engines import Engine, engine_for
-from linkage.errors import ConfigError, InputError
-from linkage.io import read_table
-from linkage.mapping import ColumnMapping
-from linkage.model_plan import ModelPlan, plan_model
-from linkage.outputs import output_folder
-from linkage.partner_check import excel_csv_text
-from linkage.partner_config import MatchPartnerConfig
-from linkage.partner_matching import (
+from linkage.derive.partner_matching import (
     MATCHED,
     REVIEW,
     SIDE_COLUMNS,
@@ -62,11 +54,20 @@ from linkage.partner_matching import (
     person_candidates,
     registry_people,
 )
+from linkage.engines import Engine, engine_for
+from linkage.errors import ConfigError, InputError
+from linkage.intake.io import read_table
+from linkage.intake.mapping import ColumnMapping
+from linkage.intake.partner_check import excel_csv_text
+from linkage.intake.validate import describe_rejections, reason_counts, validate_rows
+from linkage.outputs import output_folder
+from linkage.partner_config import MatchPartnerConfig
 from linkage.pipelines import JobResult
 from linkage.pipelines.summary import file_fingerprint, flag_counts, job_summary
 from linkage.pipelines.waves import read_waves
 from linkage.progress import Stages
 from linkage.resolve.keys import with_person_keys
+from linkage.resolve.model_plan import ModelPlan, plan_model
 from linkage.resolve.scoring import (
     check_rules,
     check_trainable,
@@ -77,7 +78,6 @@ from linkage.resolve.scoring import (
     train_model,
 )
 from linkage.standardise import standardise
-from linkage.validate import describe_rejections, reason_counts, validate_rows
 from models.settings import MODEL_COLUMNS
 from models.store import for_dialect, load_model, model_json
 
@@ -300,7 +300,7 @@ def partner_pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
 
 def build_tables(partner: pd.DataFrame, matching: Matching, rejected: pd.DataFrame,
                  registry_records: pd.Series) -> dict[str, pd.DataFrame]:
-    from linkage.unregistered import by_place, rank_unregistered
+    from linkage.derive.unregistered import by_place, rank_unregistered
 
     return {
         MATCHES: matching.matches,
@@ -314,7 +314,7 @@ def build_tables(partner: pd.DataFrame, matching: Matching, rejected: pd.DataFra
 
 def match_summary(matching: Matching, config: MatchPartnerConfig) -> dict:
     """Counts, thresholds and the model's fingerprint for ``summary.json``."""
-    from linkage.unregistered import POVERTY_PROXY
+    from linkage.derive.unregistered import POVERTY_PROXY
 
     m = matching.matches
     statuses = {s: int((m["status"] == s).sum()) for s in (MATCHED, REVIEW, UNMATCHED)}

@@ -8,7 +8,7 @@ from typing import Any
 
 from linkage.engines.base import Engine, Frame
 from linkage.errors import InputError
-from linkage.mapping import ColumnMapping
+from linkage.intake.mapping import ColumnMapping
 from linkage.pipelines.summary import file_fingerprint
 
 

@@ -3,7 +3,7 @@ any engine, with only what duplicates touch on the driver.
 
 The edges above the cluster threshold (one per duplicate registration), the records
 they join, and the rosters of people registered more than once come to the driver and
-go through the pure pandas functions (``linkage.clustering``, ``linkage.households``);
+go through the pure pandas functions (``linkage.resolve.clustering``, ``linkage.resolve.households``);
 everyone else (every person registered once) stays in the engine, where their cluster
 and household ids default to their record and roster.
 """
@@ -15,18 +15,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from linkage.clustering import cluster_with_cannot_link, conflicts_of
 from linkage.engines.base import Engine, Frame
-from linkage.household_evidence import household_evidence
-from linkage.households import household_clusters
 from linkage.progress import Stages
+from linkage.resolve.clustering import cluster_with_cannot_link, conflicts_of
+from linkage.resolve.household_evidence import household_evidence
+from linkage.resolve.households import household_clusters
 from linkage.resolve.scoring import Scored, term_frequencies
 
 #: The scores of a person pair, before its comparison levels and weights.
 PAIR_COLUMNS = ("record_id_l", "record_id_r", "match_weight", "match_probability",
                 "person_match_probability", "person_match_weight", "household_evidence",
                 "source_l", "source_r")
-#: Columns the cannot-link rules read (``linkage.clustering.conflicts_of``).
+#: Columns the cannot-link rules read (``linkage.resolve.clustering.conflicts_of``).
 _CONFLICT_COLUMNS = ["record_id", "roster_key", "gender_std", "dob_year", "person_cnic"]
 
 
@@ -62,7 +62,7 @@ def _columns(frame) -> list[str]:
 
 
 def _household_evidence(engine: Engine, table, std, pairs, scored: Scored, cfg):
-    """Households as evidence (``linkage.household_evidence``): the strong pairs and the
+    """Households as evidence (``linkage.resolve.household_evidence``): the strong pairs and the
     linked households' members come to the driver (a few per duplicated household)."""
     strong = engine.collect(pairs, ["record_id_l", "record_id_r", "roster_key_l",
                                     "roster_key_r", "match_probability"],

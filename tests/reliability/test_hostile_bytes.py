@@ -27,11 +27,11 @@ from hostile_files import (  # noqa: E402
     write,
 )
 
-from linkage.golden import golden_records  # noqa: E402
-from linkage.io import MAX_FIELD_CHARS, read_raw, read_table  # noqa: E402
-from linkage.partner_check import check_partner_file  # noqa: E402
+from linkage.derive.golden import golden_records  # noqa: E402
+from linkage.intake.io import MAX_FIELD_CHARS, read_raw, read_table  # noqa: E402
+from linkage.intake.partner_check import check_partner_file  # noqa: E402
+from linkage.intake.validate import REASON_NOTHING_TO_MATCH, validate_rows  # noqa: E402
 from linkage.standardise import standardise, standardise_cnic, standardise_dob  # noqa: E402
-from linkage.validate import REASON_NOTHING_TO_MATCH, validate_rows  # noqa: E402
 
 NUL_NAME = "Zarnigar\x00 Qudsiyah"
 

@@ -99,7 +99,7 @@ def _has_value_shape(cell: str) -> bool:
 
 
 def _is_column_name(cell: str) -> bool:
-    from linkage.mapping import is_known_column
+    from linkage.intake.spellings import is_known_column
 
     return is_known_column(cell) or any(w in _HEADER_WORDS for w in _WORD.findall(cell))
 

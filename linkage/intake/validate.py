@@ -2,7 +2,7 @@
 
 Only rows that are *unusable* are rejected: rows the reader marked (another number of
 fields than the header, a NUL byte, a field longer than Excel's cell limit, a
-``record_id`` another row also has: ``linkage.io``), no ``record_id`` (nothing to
+``record_id`` another row also has: ``linkage.intake.io``), no ``record_id`` (nothing to
 report the result against), a registry row with an empty ``household_id`` in a file that
 has the column (a file without it is one household per record), or a row with neither
 a name nor an identifier (nothing to match on; placeholders such as "N/A" or "-" are
@@ -29,9 +29,9 @@ import pyarrow.compute as pc
 
 from linkage.contract import HOUSEHOLD_ID, RECORD_ID
 from linkage.errors import InputError
-from linkage.header import describe_columns
-from linkage.io import INPUT_ROW, REASON
-from linkage.mapping import is_blank
+from linkage.intake.header import describe_columns
+from linkage.intake.io import INPUT_ROW, REASON
+from linkage.intake.mapping import is_blank
 from linkage.standardise._common import ARROW_STRING, placeholder_mask
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """``nser-link match-partner``: match a partner beneficiary list against the registry.
 
-Kept apart from ``linkage/cli.py`` so that file needs one line to add it
+Kept apart from ``linkage/cli/commands.py`` so that file needs one line to add it
 (:func:`register`). A thin shell over ``linkage.pipelines.match_partner``; it prints
 counts, never a name or CNIC.
 """
@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from linkage import cli_options as opt
+from linkage.cli import options as opt
 
 console = Console()
 
@@ -47,7 +47,7 @@ def match_partner(
     """Match a partner list against the registry, one-to-one; rank the unregistered poor."""
     from linkage.config import load_config, override
     from linkage.errors import ConfigError
-    from linkage.mapping import ColumnMapping
+    from linkage.intake.mapping import ColumnMapping
     from linkage.partner_config import MatchPartnerConfig
     from linkage.pipelines.match_partner import run_match_partner
 
@@ -89,9 +89,9 @@ def _mapping_used(partner: str, mapping: str | None, *, encoding: str | None,
                   sheet: str | None):
     """The partner's mapping, with guesses from the header for what it leaves out, printed
     when anything was guessed (as validate-partner does) so the partner can save it."""
-    from linkage.cli_validate import print_mapping
-    from linkage.mapping import ColumnMapping
-    from linkage.partner_check import (
+    from linkage.cli.validate import print_mapping
+    from linkage.intake.mapping import ColumnMapping
+    from linkage.intake.partner_check import (
         complete_mapping,
         extra_columns,
         file_columns,
@@ -111,7 +111,7 @@ def _mapping_used(partner: str, mapping: str | None, *, encoding: str | None,
 
 def _add_accuracy(table: Table, matches, truth: Path) -> None:
     from evaluation.partner_metrics import score_matches
-    from linkage.io import read_raw
+    from linkage.intake.io import read_raw
 
     scores = score_matches(matches, read_raw(truth))
     table.add_row("accuracy", f"[bold]{scores.accuracy:.4f}[/]")

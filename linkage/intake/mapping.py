@@ -26,7 +26,6 @@ import difflib
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +33,13 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from linkage.contract import EXTRA_PERSON_COLUMNS, PERSON_COLUMNS
 from linkage.errors import ConfigError
-
-#: Columns a mapping may produce: the person columns plus the partner-list extras the
-#: contract names. Anything else would be an "extra" column, which needs no mapping.
-MAPPABLE_COLUMNS: tuple[str, ...] = (*PERSON_COLUMNS, *EXTRA_PERSON_COLUMNS, "poverty_flag")
+from linkage.intake.spellings import (
+    _NAME_PARTS,
+    _SPELLINGS,
+    MAPPABLE_COLUMNS,
+    normalise_header,
+)
 
 _YEAR_ONLY = re.compile(r"\s*\d{4}\s*")
 
@@ -272,7 +272,7 @@ def _drop(df: pd.DataFrame, mapping: ColumnMapping, file: str) -> pd.DataFrame:
 
 def _check_sources_exist(df: pd.DataFrame, mapping: ColumnMapping, file: str) -> None:
     wanted = list(mapping.rename) + [c for parts in mapping.join.values() for c in parts]
-    from linkage.header import looks_like_data
+    from linkage.intake.header import looks_like_data
 
     for column in wanted:
         if column not in df.columns:
@@ -384,91 +384,13 @@ def is_blank(series: pd.Series) -> pd.Series:
 
 def _listing(columns: Iterable[Any], intro: str) -> str:
     """The file's columns for a message, unless its first row looks like data (then
-    they are a person's values: :mod:`linkage.header`)."""
-    from linkage.header import describe_columns
+    they are a person's values: :mod:`linkage.intake.header`)."""
+    from linkage.intake.header import describe_columns
 
     return describe_columns([c for c in columns if c not in ("input_row", "reason")], intro)
 
 
 # --- guessing a mapping from a header --------------------------------------------------
-
-#: Normalised spellings (lower case, letters and digits only) -> contract column.
-#: Within one column, earlier spellings win when a file has several ("ID" over "Sr No").
-_SPELLINGS: dict[str, tuple[str, ...]] = {
-    "record_id": (
-        "recordid", "id", "recid", "memberid", "personid", "beneficiaryid", "applicantid",
-        "rowid", "srno", "sno", "sr", "srnumber", "serialno", "serialnumber", "sn", "s",
-        "no",
-    ),
-    "household_id": (
-        "householdid", "hhid", "householdno", "householdnumber", "hhno", "hhcode",
-        "householdcode", "familyid", "familyno", "household",
-    ),
-    "source": ("source", "datasource"),
-    "full_name": (
-        "fullname", "name", "beneficiaryname", "applicantname", "personname", "membername",
-        "respondentname", "nameofbeneficiary", "nameofapplicant", "candidatename",
-    ),
-    "guardian_name": (
-        "guardianname", "fatherhusbandname", "fatherorhusbandname", "fathershusbandsname",
-        "fathername", "fathersname", "husbandname", "husbandsname", "guardian", "fhname",
-        "sowodo", "sodowo", "parentname",
-    ),
-    "cnic": (
-        "cnic", "cnicno", "cnicnumber", "nic", "nicno", "nicnumber", "cnicbform",
-        "cnicbformno", "idcardno", "idcardnumber", "nationalidcard", "cnicnum",
-    ),
-    "gender": ("gender", "sex"),
-    "date_of_birth": ("dateofbirth", "dob", "birthdate", "dateofbirthddmmyyyy", "dobddmmyyyy"),
-    "relation_to_head": (
-        "relationtohead", "relation", "relationship", "relationwithhead",
-        "relationshipwithhead", "relationshiptohead",
-    ),
-    "province": ("province", "provincename", "prov", "region"),
-    "district": ("district", "districtname", "dist", "distt", "zila", "zilla"),
-    "tehsil": ("tehsil", "tehsilname", "taluka", "tehsiltaluka", "subdivision"),
-    "union_council": ("unioncouncil", "uc", "ucname", "unioncouncilname", "ucno"),
-    "address": (
-        "address", "homeaddress", "residentialaddress", "presentaddress", "currentaddress",
-        "permanentaddress", "postaladdress",
-    ),
-    "phone": (
-        "phone", "mobile", "mobileno", "mobilenumber", "phoneno", "phonenumber", "cellno",
-        "cellnumber", "cell", "contactno", "contactnumber", "contact",
-    ),
-    "household_size": (
-        "householdsize", "hhsize", "familysize", "familymembers", "noofmembers",
-        "totalmembers", "members",
-    ),
-    "pmt_score": ("pmtscore", "pmt", "povertyscore"),
-    "urban_rural": ("urbanrural", "ruralurban", "area", "areatype"),
-    "poverty_flag": ("povertyflag", "poor"),
-}
-
-#: Name parts a file may split the name into, in the order they are joined.
-_NAME_PARTS: tuple[tuple[str, ...], ...] = (
-    ("firstname", "givenname", "fname", "forename"),
-    ("middlename", "mname"),
-    ("lastname", "surname", "familyname", "lname", "caste", "qaum"),
-)
-
-
-def normalise_header(name: str) -> str:
-    """Lower case, letters and digits only: "Father/Husband Name" -> "fatherhusbandname"."""
-    return "".join(ch for ch in str(name).casefold() if ch.isalnum())
-
-
-def is_known_column(name: str) -> bool:
-    """True when ``name`` is a contract column or a spelling :func:`guess_mapping` knows."""
-    return normalise_header(name) in _known_columns()
-
-
-@cache
-def _known_columns() -> frozenset[str]:
-    known = {normalise_header(c) for c in MAPPABLE_COLUMNS}
-    known.update(s for spellings in (*_SPELLINGS.values(), *_NAME_PARTS) for s in spellings)
-    return frozenset(known)
-
 
 def guess_mapping(columns: list[str]) -> ColumnMapping:
     """Propose a mapping from common spellings, ignoring case, spaces and punctuation.

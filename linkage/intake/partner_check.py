@@ -6,11 +6,11 @@ matching, ``nser-link validate-partner`` tells them, row by row, what will be re
 the row as Excel shows it and the column as their file spells it, so a clerk can fix
 the list without knowing the data contract.
 
-The rules are not restated here: rejection comes from :func:`linkage.validate.row_reasons`
+The rules are not restated here: rejection comes from :func:`linkage.intake.validate.row_reasons`
 and field quality from the standardisers (CNIC status, gender conflict, dates, phones,
 places). This module only translates their verdicts into plain words. Duplicate
 ``record_id``\\ s are errors of every row that shares one, as in the matcher, with the
-same words (:func:`linkage.io.duplicate_id_reasons`).
+same words (:func:`linkage.intake.io.duplicate_id_reasons`).
 
 The report is written by :func:`write_excel_csv`: UTF-8 with BOM (Excel then shows Urdu)
 and formula-looking cells neutralised (OWASP CSV injection, ``linkage.excel_safe``).
@@ -33,7 +33,7 @@ import yaml
 from linkage.contract import PARTNER_REQUIRED, RECORD_ID
 from linkage.errors import ConfigError
 from linkage.excel_safe import excel_csv_text
-from linkage.io import (
+from linkage.intake.io import (
     RAGGED_REASON,
     REASON,
     REASON_LONG_FIELD,
@@ -43,12 +43,13 @@ from linkage.io import (
     duplicate_id_reasons,
     read_raw,
 )
-from linkage.mapping import (
+from linkage.intake.mapping import (
     MAPPABLE_COLUMNS,
     ColumnMapping,
     apply_mapping,
     guess_mapping,
 )
+from linkage.intake.validate import REASON_NO_RECORD_ID, REASON_NOTHING_TO_MATCH, row_reasons
 from linkage.outputs import check_report_replaceable
 from linkage.standardise import (
     parse_gender,
@@ -61,7 +62,6 @@ from linkage.standardise import (
 )
 from linkage.standardise._common import text_or_none
 from linkage.standardise.places import PROVINCES, district_reference
-from linkage.validate import REASON_NO_RECORD_ID, REASON_NOTHING_TO_MATCH, row_reasons
 
 #: Columns of the report file, in order.
 REPORT_COLUMNS: tuple[str, ...] = ("row", "record_id", "column", "problem", "value", "severity")
@@ -137,7 +137,7 @@ def read_partner_list(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """(the list as text with the partner's own columns, the Excel row of each data row).
 
-    Encodings are detected as for any partner list (:func:`linkage.io.read_raw`). Rows
+    Encodings are detected as for any partner list (:func:`linkage.intake.io.read_raw`). Rows
     the reader could only partly read are kept, with the problem in ``reason``. Rows are
     numbered as Excel shows them (header = row 1, blank lines counted), as in every
     message of the matcher.
@@ -285,7 +285,7 @@ def _rejections(df: pd.DataFrame) -> pd.DataFrame:
 
 def _duplicate_ids(df: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     """Every row whose record_id another row also has, naming the other rows in the
-    matcher's words (:func:`linkage.io.duplicate_id_reasons`)."""
+    matcher's words (:func:`linkage.intake.io.duplicate_id_reasons`)."""
     reasons = pd.Series(duplicate_id_reasons(df[RECORD_ID], rows), index=df.index)
     return _found(reasons.notna(), "duplicate record_id", RECORD_ID, reasons)
 

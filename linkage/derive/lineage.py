@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from linkage.clustering import cluster_with_cannot_link
-from linkage.households import household_clusters
+from linkage.resolve.clustering import cluster_with_cannot_link
+from linkage.resolve.households import household_clusters
 
 LINK_COLUMNS = ("unit_old", "unit_new", "link_type", "continues", "members_old",
                 "members_new", "shared", "carried_share")

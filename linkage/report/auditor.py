@@ -16,7 +16,7 @@ line. The data-quality section shows only counts, never values.
 Sections are functions ``(ReportContext) -> str``. Sections every run has are in
 ``COMMON_SECTIONS``; a pipeline's own results are one function per pipeline in
 ``PIPELINE_SECTIONS`` keyed by ``summary["job"]``: ``dedupe`` here, ``link-waves`` in
-``evaluation.report_waves`` and ``match-partner`` in ``evaluation.report_partner``.
+``linkage.report.waves`` and ``match-partner`` in ``linkage.report.partner``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from linkage.contract import (
 from linkage.errors import InputError, NserLinkError
 from models.store import fingerprint
 
-#: Written into the run folder by ``evaluation.review.score_review``; shown when present.
+#: Written into the run folder by ``linkage.report.review.score_review``; shown when present.
 REVIEW_SCORES = "review_scores.json"
 #: How many of the largest clusters are listed for inspection.
 LARGEST_CLUSTERS = 10
@@ -188,10 +188,10 @@ def load_input(run: Run) -> InputView:
 
 def _reread(info: dict, mapping: dict | None, kind: str) -> tuple[pd.DataFrame, int] | str:
     """One input file's validated rows and rows read, or why it is not used."""
-    from linkage.io import read_table
-    from linkage.mapping import ColumnMapping
+    from linkage.intake.io import read_table
+    from linkage.intake.mapping import ColumnMapping
+    from linkage.intake.validate import validate_rows
     from linkage.pipelines.summary import file_fingerprint
-    from linkage.validate import validate_rows
 
     path = Path(info.get("path") or "")
     if not info.get("path") or not path.is_file():
@@ -752,8 +752,8 @@ COMMON_SECTIONS: tuple[Section, ...] = (identity_section, data_quality_section, 
 #: One results function per pipeline (``summary["job"]``); it may return several sections.
 PIPELINE_SECTIONS: dict[str, Section] = {
     "dedupe": dedupe_results_section,
-    "link-waves": _elsewhere("evaluation.report_waves", "waves_results_section"),
-    "match-partner": _elsewhere("evaluation.report_partner", "partner_results_section"),
+    "link-waves": _elsewhere("linkage.report.waves", "waves_results_section"),
+    "match-partner": _elsewhere("linkage.report.partner", "partner_results_section"),
 }
 CLOSING_SECTIONS: tuple[Section, ...] = (accuracy_section, review_section)
 

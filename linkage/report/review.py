@@ -26,7 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaluation.report import (
+from linkage.errors import NserLinkError
+from linkage.excel_safe import neutralise, restore
+from linkage.report.auditor import (
     REVIEW_SCORES,
     Run,
     esc,
@@ -35,8 +37,6 @@ from evaluation.report import (
     load_run,
     table,
 )
-from linkage.errors import NserLinkError
-from linkage.excel_safe import neutralise, restore
 
 DECISIONS = ("match", "non-match", "unsure")
 #: Band edges as offsets from the threshold weight; 0 is the threshold itself.
@@ -46,7 +46,7 @@ BAND_PRIORITY = (1.0, 4.0, 4.0, 2.0, 1.0, 1.0)
 SAMPLE_COLUMNS = ("pair_id", "band", "record_id_l", "record_id_r", "match_weight",
                   "match_probability", "band_pairs", "band_sampled", "decision")
 #: Carried into the sample when the run has them: a pair scored with its household as
-#: evidence (``linkage.household_evidence``) and the weight Splink gave it alone.
+#: evidence (``linkage.resolve.household_evidence``) and the weight Splink gave it alone.
 HOUSEHOLD_COLUMNS = ("household_evidence", "person_match_weight")
 #: Text columns of the sample CSV: neutralised for Excel when written (record ids come
 #: from input files, and a band label can start with "-"), restored when read back.
@@ -312,7 +312,7 @@ def _weighted(values: np.ndarray, weights: np.ndarray) -> dict:
 def read_labelled(path: str | Path) -> pd.DataFrame:
     """The labelled sample, checked: columns present, decisions among ``DECISIONS`` (case
     and spaces ignored; blank means not reviewed yet)."""
-    from linkage.io import read_raw
+    from linkage.intake.io import read_raw
 
     file = str(path)
     df = read_raw(path)

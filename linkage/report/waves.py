@@ -19,7 +19,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from evaluation.report import (
+from linkage.contract import HOUSEHOLD_GOLDEN_RECORDS, HOUSEHOLD_LINKS, LINK_TYPES, UPDATES
+from linkage.errors import InputError
+from linkage.report.auditor import (
     ReportContext,
     _largest_clusters,
     esc,
@@ -30,8 +32,6 @@ from evaluation.report import (
     svg_histogram,
     table,
 )
-from linkage.contract import HOUSEHOLD_GOLDEN_RECORDS, HOUSEHOLD_LINKS, LINK_TYPES, UPDATES
-from linkage.errors import InputError
 
 #: Districts listed in the flags-by-district table and chart.
 TOP_DISTRICTS = 15
@@ -318,7 +318,7 @@ def _measured(ctx: ReportContext) -> str:
     if ctx.truth is None:
         return ""
     from evaluation.lineage_truth import score_lineage, score_people
-    from linkage.io import read_raw
+    from linkage.intake.io import read_raw
 
     truth = read_raw(ctx.truth)
     missing = [c for c in ("record_id", "file", "person_id", "household_true_id",

@@ -29,7 +29,7 @@ import pandas as pd
 
 from linkage import contract
 from linkage.config import UpdatesConfig
-from linkage.golden import HOUSEHOLD_FIELDS, golden_records, source_rank
+from linkage.derive.golden import HOUSEHOLD_FIELDS, golden_records, source_rank
 
 UPDATE_COLUMNS = (*contract.UPDATE_COLUMNS, "household_id_new", "record_id_old", "wave_old",
                   "wave_new", "link_type", "district")

@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from linkage import cli_options as opt
-from linkage.cli_partner import register as register_partner
-from linkage.cli_report import register
-from linkage.cli_validate import register as register_validate
+from linkage.cli import options as opt
+from linkage.cli.partner import register as register_partner
+from linkage.cli.report import register
+from linkage.cli.validate import register as register_validate
 from linkage.errors import NserLinkError
 
 app = typer.Typer(
@@ -32,9 +32,9 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
-register(app)  # report, review sample, review score (linkage/cli_report.py)
-register_validate(app)  # validate-partner (linkage/cli_validate.py)
-register_partner(app)  # match-partner (linkage/cli_partner.py)
+register(app)  # report, review sample, review score (linkage/cli/report.py)
+register_validate(app)  # validate-partner (linkage/cli/validate.py)
+register_partner(app)  # match-partner (linkage/cli/partner.py)
 
 
 @app.command()
@@ -75,7 +75,7 @@ def dedupe(
     """
     from linkage.config import DedupeConfig, load_config, override
     from linkage.errors import ConfigError
-    from linkage.mapping import ColumnMapping
+    from linkage.intake.mapping import ColumnMapping
     from linkage.pipelines.dedupe import run_dedupe
 
     cfg: DedupeConfig = load_config(config)
@@ -137,7 +137,7 @@ def link_waves(
     """Link waves: people across waves, household lineage, golden records, updates."""
     from linkage.config import LinkWavesConfig, load_config, override
     from linkage.errors import ConfigError
-    from linkage.mapping import ColumnMapping
+    from linkage.intake.mapping import ColumnMapping
     from linkage.pipelines.link_waves import run_link_waves
 
     cfg: LinkWavesConfig = load_config(config, LinkWavesConfig)
@@ -178,7 +178,7 @@ def link_waves(
 
 def _add_wave_scores(table: Table, result, waves: list[str], out, cfg, truth: Path) -> None:
     from evaluation.lineage_truth import score_lineage, score_people
-    from linkage.io import read_raw
+    from linkage.intake.io import read_raw
     from linkage.pipelines.link_waves import wave_names
 
     t = read_raw(truth)

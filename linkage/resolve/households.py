@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from linkage.clustering import cluster_with_cannot_link
+from linkage.resolve.clustering import cluster_with_cannot_link
 
 
 def household_clusters(

@@ -1,7 +1,7 @@
 """``nser-link validate-partner``: tell a programme partner what is wrong with their list.
 
-Kept apart from ``linkage/cli.py`` so that file needs one line to add it (:func:`register`).
-A thin shell over :mod:`linkage.partner_check`. The report file holds the partner's own
+Kept apart from ``linkage/cli/commands.py`` so that file needs one line to add it (:func:`register`).
+A thin shell over :mod:`linkage.intake.partner_check`. The report file holds the partner's own
 values (it goes back to them); the console shows counts, row numbers and column names
 only, never a name or CNIC, because consoles end up in logs and screenshots.
 """
@@ -17,10 +17,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from linkage.errors import ConfigError
-from linkage.header import NOT_A_HEADER, looks_like_data
-from linkage.mapping import ColumnMapping
-from linkage.outputs import check_report_replaceable
-from linkage.partner_check import (
+from linkage.intake.header import NOT_A_HEADER, looks_like_data
+from linkage.intake.mapping import ColumnMapping
+from linkage.intake.partner_check import (
     ERROR,
     KIND,
     REPORT_COLUMNS,
@@ -35,6 +34,7 @@ from linkage.partner_check import (
     report_table,
     write_excel_csv,
 )
+from linkage.outputs import check_report_replaceable
 
 console = Console()
 
@@ -85,7 +85,7 @@ def print_mapping(used: ColumnMapping, guessed: ColumnMapping, extras: list[str]
     """Show the mapping used when any of it was guessed, as YAML ready to save and edit.
 
     Column names are shown only when the file's first row looks like a header
-    (:mod:`linkage.header`): otherwise they are a person's name, CNIC and phone.
+    (:mod:`linkage.intake.header`): otherwise they are a person's name, CNIC and phone.
     """
     if looks_like_data(columns):
         console.print(NOT_A_HEADER, markup=False, highlight=False)

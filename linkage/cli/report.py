@@ -1,8 +1,8 @@
 """``nser-link report`` and ``nser-link review sample|score``: auditing a finished run.
 
-Kept apart from ``linkage/cli.py`` so that file only needs one line to register them
+Kept apart from ``linkage/cli/commands.py`` so that file only needs one line to register them
 (:func:`register`). Like the rest of the CLI these are thin shells: the work is in
-``evaluation.report`` and ``evaluation.review``.
+``linkage.report.auditor`` and ``linkage.report.review``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def report(
 
     Runs of dedupe, link-waves (lineage, updates) and match-partner (coverage by place).
     """
-    from evaluation.report import write_report
+    from linkage.report.auditor import write_report
 
     path = write_report(run_dir, out or run_dir / "report.html", show_pii=show_pii, truth=truth)
     console.print(f"Report written to {path}" + (" (contains personal data)" if show_pii else ""))
@@ -49,7 +49,7 @@ def review_sample(
     seed: Annotated[int, typer.Option(help="Same seed and run, same sample.")] = 1,
 ) -> None:
     """Draw a stratified sample of scored pairs for clerical review (more near the threshold)."""
-    from evaluation.review import write_sample
+    from linkage.report.review import write_sample
 
     csv, page, sample = write_sample(run_dir, out, n=n, seed=seed)
     table = Table("band (match weight)", "pairs", "sampled", title=f"{len(sample)} pairs → {csv}")
@@ -65,7 +65,7 @@ def review_score(
     labelled: Annotated[Path, typer.Argument(help="The sample CSV with decisions filled in.")],
 ) -> None:
     """Score a labelled review sample: precision per band and overall, with Wilson intervals."""
-    from evaluation.review import score_review
+    from linkage.report.review import score_review
 
     result = score_review(run_dir, labelled)
     table = Table("band (match weight)", "pairs", "decided", "match rate", "95% Wilson",

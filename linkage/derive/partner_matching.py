@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from linkage.clustering import cluster_with_cannot_link
-from linkage.golden import source_year
+from linkage.derive.golden import source_year
 from linkage.partner_config import MatchPartnerConfig
+from linkage.resolve.clustering import cluster_with_cannot_link
 
 MATCHED, REVIEW, UNMATCHED = "matched", "review", "unmatched"
 SIDE_COLUMNS = ("record_id", "source", "roster_key", "household_id", "wave_order")
@@ -31,7 +31,7 @@ def registry_people(pairs: pd.DataFrame, same: pd.DataFrame, threshold: float) -
     person's newest record.
 
     Records of one person are joined by ``same`` (``same_person_pairs``) strongest
-    first, never two of one household roster (``linkage.clustering``). Newest means the
+    first, never two of one household roster (``linkage.resolve.clustering``). Newest means the
     latest year in the record's ``source`` (``survey_2021``, ``dynamic_2024``), then
     the latest wave in the order the waves were given, then the smallest record id.
     """

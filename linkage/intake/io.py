@@ -45,8 +45,14 @@ from linkage.contract import (
     SUMMARY,
 )
 from linkage.errors import ConfigError, InputError, NserLinkError
-from linkage.header import NOT_A_HEADER, describe_columns, looks_like_data
-from linkage.mapping import ColumnMapping, apply_mapping, fill_blank, is_blank, suggest_column
+from linkage.intake.header import NOT_A_HEADER, describe_columns, looks_like_data
+from linkage.intake.mapping import (
+    ColumnMapping,
+    apply_mapping,
+    fill_blank,
+    is_blank,
+    suggest_column,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +97,7 @@ def read_table(
     blank ``source`` (mapping's source, else ``source``, else the file name without
     extension) -> number rows in ``input_row`` -> mark every row whose ``record_id``
     another row also has (:func:`duplicate_id_reasons`). Marked rows are for
-    :func:`linkage.validate.validate_rows` to reject; the file is refused only when it
+    :func:`linkage.intake.validate.validate_rows` to reject; the file is refused only when it
     cannot be read at all.
 
     ``input_row`` counts data rows from 1 (the header is not a row; blank lines are
@@ -669,7 +675,7 @@ def check_reserved_columns(df: pd.DataFrame, file: str) -> None:
 
 def check_required_columns(df: pd.DataFrame, required: tuple[str, ...], file: str) -> None:
     """Refuse a frame without the ``required`` columns, naming the columns it has (only
-    when its first row looks like a header: :mod:`linkage.header`)."""
+    when its first row looks like a header: :mod:`linkage.intake.header`)."""
     missing = [c for c in required if c not in df.columns]
     if not missing:
         return

@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaluation.report import (
+from linkage.contract import MATCH_STATUSES, MATCHES, UNREGISTERED, UNREGISTERED_BY_PLACE
+from linkage.errors import InputError
+from linkage.report.auditor import (
     ReportContext,
     esc,
     grid,
@@ -28,9 +30,7 @@ from evaluation.report import (
     svg_histogram,
     table,
 )
-from evaluation.report_waves import pct, svg_stacked_bars
-from linkage.contract import MATCH_STATUSES, MATCHES, UNREGISTERED, UNREGISTERED_BY_PLACE
-from linkage.errors import InputError
+from linkage.report.waves import pct, svg_stacked_bars
 
 #: Districts in the coverage chart and table; places in the tehsil / union council table.
 TOP_DISTRICTS = 20
@@ -169,7 +169,7 @@ def _accuracy(ctx: ReportContext) -> str:
     if ctx.truth is None:
         return body
     from evaluation.partner_metrics import score_matches
-    from linkage.io import read_raw
+    from linkage.intake.io import read_raw
 
     truth = read_raw(ctx.truth)
     s = ctx.run.summary

@@ -173,3 +173,19 @@ def test_spark_writes_duckdbs_tables(duckdb_runs, spark_runs, job, name):
 @pytest.mark.skipif((java_major_version() or 0) < 17, reason="Java 17 is not installed")
 def test_spark_writes_duckdbs_summary(duckdb_runs, spark_runs, job):
     assert _shape(_summary(spark_runs[job])) == _shape(_summary(duckdb_runs[job]))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("job", list(TABLES))
+def test_the_report_reads_every_engines_run(request, engine, job, tmp_path):
+    """``nser-link report`` on a run folder: Spark writes each table as a folder of part
+    files, DuckDB as one file."""
+    from typer.testing import CliRunner
+
+    from linkage.cli import app
+
+    run = request.getfixturevalue(f"{engine}_runs")[job]
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", str(run), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 1000

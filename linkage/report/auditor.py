@@ -130,20 +130,23 @@ def load_run(run_dir: str | Path) -> Run:
 
 
 def _table_path(folder: Path, name: str) -> Path | None:
+    """A table's file, or its folder of part files (a Spark run)."""
     for ext in (".parquet", ".csv"):
-        if (folder / f"{name}{ext}").is_file():
+        if (folder / f"{name}{ext}").exists():
             return folder / f"{name}{ext}"
     return None
 
 
 def _read_output(path: Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+        return pd.read_parquet(path)  # a file, or Spark's folder of part files
     ids = {c: str for c in ("record_id", "record_id_l", "record_id_r", "cluster_id",
                             "household_cluster_id", "cnic", "phone", "household_id",
                             "household_id_old", "household_id_new", "registry_record_id",
                             "registry_household_id", "scored_record_id")}
-    return pd.read_csv(path, dtype=ids, keep_default_na=False, na_values=[""])
+    parts = sorted(path.glob("part-*.csv")) if path.is_dir() else [path]
+    frames = [pd.read_csv(p, dtype=ids, keep_default_na=False, na_values=[""]) for p in parts]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 @dataclass

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DATA := data/demo
 DEMO_RUN := runs/dedupe-2021
 
-.PHONY: demo test lint bench bench-spark bench-jobs bench-public clean
+.PHONY: demo test test-quick lint typecheck bench bench-spark bench-jobs bench-public clean
 
 # The stamps make the install step re-run only when pyproject.toml changes.
 $(VENV)/.installed-base: pyproject.toml
@@ -28,6 +28,10 @@ demo: $(VENV)/.installed-base
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -n 2
 
+# The suite without Spark (no Java needed): DuckDB, the CLI and the pure functions.
+test-quick: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -n 2 -m "not spark"
+
 # Benchmarks against the strong generic Splink peer, plain Splink and recordlinkage, then the
 # public FEBRL ones (BENCHMARKS.md); ARGS=--quick for a smoke run, ARGS=--skip-public without FEBRL.
 bench: $(VENV)/.installed-dev
@@ -46,8 +50,12 @@ bench-spark: $(VENV)/.installed-dev
 bench-jobs: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/jobs.py $(ARGS)
 
-lint: $(VENV)/.installed-dev
+# ruff on everything; mypy on the engine seam and the job bodies ([tool.mypy] files).
+lint: $(VENV)/.installed-dev typecheck
 	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) data runs .pytest_cache

@@ -74,9 +74,9 @@ def _switch_off(variant: str, config) -> None:
     elif variant == "-households as evidence":
         config.clustering.household_evidence = False
     elif variant == "-chain stops":
-        from linkage.pipelines import dedupe
+        from linkage.resolve import people
 
-        dedupe.conflicts_of = lambda std: []
+        people.conflicts_of = lambda std: []
 
 
 def child(variant: str, folder: str) -> dict:

@@ -287,8 +287,9 @@ def _read_nser_outputs(dataset: str, paths: dict[str, Path], out: Path) -> dict:
         result["blocking"] = blocking_recall_figures(summary, links, truth_of(paths))
         if "engine" not in result["blocking"]:
             # the rules the run chose, applied to the mapped input again (as --truth does)
-            from evaluation.blocking_recall import recall_of_run
             from linkage.mapping import ColumnMapping
+
+            from evaluation.blocking_recall import recall_of_run
 
             measured = recall_of_run(str(paths["febrl3"]), summary, truth_of(paths),
                                      mapping=ColumnMapping.from_yaml(MAPPINGS / "febrl3.yaml"))
@@ -311,7 +312,7 @@ def _registry(path: Path, mapping: Path, work: Path) -> tuple[Path, list[str]]:
     README leaves a user to do (match-partner maps the partner list only)."""
     if _cli_has_option("match-partner", "--registry-mapping"):
         return path, ["--registry-mapping", str(mapping)]
-    from linkage.mapping import ColumnMapping, apply_mapping
+    from linkage.intake.mapping import ColumnMapping, apply_mapping
 
     converted = work / f"{path.stem}.contract.csv"
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])

@@ -68,10 +68,10 @@ def recall_of_run(input_path: str, summary: dict, truth: pd.Series, *, mapping=N
     """Blocking recall of the rules a dedupe run chose (``summary.json``) on its input,
     or None when the run used a loaded model's rules (they have no names here)."""
     from blocking.rules import PERSON_RULES
-    from linkage.io import read_table
-    from linkage.pipelines.dedupe import person_cnic, roster_keys
+    from linkage.intake.io import read_table
+    from linkage.intake.validate import validate_rows
+    from linkage.resolve.keys import person_cnic, roster_keys
     from linkage.standardise import standardise
-    from linkage.validate import validate_rows
 
     plan = summary.get("model", {}).get("plan")
     if not plan or not summary["model"].get("trained_here", True):

@@ -1,7 +1,7 @@
 """How well link-waves did against the generator's truth: people across waves, and the
 lineage type of each household of the older wave.
 
-The true lineage applies the rule of ``linkage.lineage`` to the true people, true
+The true lineage applies the rule of ``linkage.derive.lineage`` to the true people, true
 households and true heads (``truth.csv``), so a wrong type here is a linkage error
 (people or heads not found), not a different definition.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evaluation.metrics import Scores, score_clusters
-from linkage.lineage import classify
+from linkage.derive.lineage import classify
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from linkage.errors import InputError
-from linkage.header import describe_columns
-from linkage.io import read_raw
-from linkage.mapping import is_blank
+from linkage.intake.header import describe_columns
+from linkage.intake.io import read_raw
+from linkage.intake.mapping import is_blank
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from linkage.errors import InputError
-from linkage.io import read_raw
+from linkage.intake.io import read_raw
 
 PARTNER_FILE = "partner_flood_2022"
 

@@ -36,7 +36,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaluation.errors import DAY, DEFAULT_RATES, JAN1, YEAR_ONLY, ErrorRates, apply_errors
+from evaluation.synthetic_errors import (
+    DAY,
+    DEFAULT_RATES,
+    JAN1,
+    YEAR_ONLY,
+    ErrorRates,
+    apply_errors,
+)
 from evaluation.synthetic_vocab import geography, name_pools, urdu_spelling
 from evaluation.synthetic_world import (
     F_BEGUM,
@@ -452,7 +459,7 @@ def generate_frames(households: int, seed: int, *,
     """Simulate ``households`` households from 2011 to 2022 and return the four tables.
 
     ``error_rates`` maps ``survey_2011``/``survey_2021``/``dynamic``/``partner`` to
-    :class:`~evaluation.errors.ErrorRates` (default :data:`~evaluation.errors.DEFAULT_RATES`;
+    :class:`~evaluation.synthetic_errors.ErrorRates` (default :data:`~evaluation.synthetic_errors.DEFAULT_RATES`;
     ``ErrorRates.none()`` gives clean views of the same world).  If ``error_log`` is a
     dict, it receives per source the number of records each error changed (and
     ``records``); see :func:`realised_error_rates`.

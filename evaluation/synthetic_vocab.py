@@ -44,7 +44,7 @@ PROVINCE_CODE: dict[str, int] = {
 # (aliases, seats, reference names after case/dot/space folding) or in the engine's
 # name lists; ``tests/test_variant_split.py`` enforces it. The engine has to resolve
 # them the way it would resolve a spelling no table lists, by similarity. Joins, splits,
-# initials, typos and case are made procedurally (``evaluation.errors``), not listed.
+# initials, typos and case are made procedurally (``evaluation.synthetic_errors``), not listed.
 
 #: District misspellings: phonetic respellings and slips as written on registry and
 #: beneficiary lists.
@@ -383,7 +383,7 @@ def _variant_map(vocab_tokens: set[str]) -> dict[str, tuple[str, ...]]:
     Urdu-spelling groups (urdupoint) are attested spellings; Arabic-spelling groups
     (arabnamer) are partly rule-generated, so only those close to the original
     (rapidfuzz ratio >= 75, no apostrophes) are kept.  Tokens without a held-out
-    variant get none here: procedural respellings (``evaluation.errors``) cover them.
+    variant get none here: procedural respellings (``evaluation.synthetic_errors``) cover them.
     """
     groups: dict[str, set[str]] = {}
     for variants in reference.name_variants_urdu()["latin_variants"]:

@@ -50,8 +50,6 @@ RHYMING_SIBLINGS = 0.12
 F_FAMILY, F_BIBI, F_BEGUM, F_KHATOON, F_GIVEN_ONLY, F_SECOND = range(6)
 # Male name styles.
 M_FAMILY, M_GIVEN_ONLY, M_SECOND, M_FATHER_GIVEN = range(4)
-F_SUFFIX = {F_BIBI: "Bibi", F_BEGUM: "Begum", F_KHATOON: "Khatoon"}
-
 _DATE = "datetime64[D]"
 PERSON_FIELDS: dict[str, tuple[object, object]] = {
     # name: (dtype, default)

@@ -38,8 +38,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from evaluation.errors import DEFAULT_RATES, ErrorRates
 from evaluation.synthetic import generate_frames
+from evaluation.synthetic_errors import DEFAULT_RATES, ErrorRates
 from evaluation.synthetic_vocab import DISTRICT_VARIANTS, name_pools
 from linkage.standardise import (
     gazetteer,

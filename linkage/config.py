@@ -135,7 +135,7 @@ class ClusteringConfig(_Strict):
     #: Two households share a household cluster when this share of the smaller
     #: household's members are the same people.
     household_overlap: float = Field(0.5, gt=0, le=1)
-    #: Households as evidence (``linkage.household_evidence``): two rosters joined by
+    #: Households as evidence (``linkage.resolve.household_evidence``): two rosters joined by
     #: ``min_anchors`` or more pairs at or above ``anchor_probability`` are one
     #: household, and their members are re-scored against each other with that prior
     #: and aligned one to one.
@@ -150,26 +150,26 @@ class ClusteringConfig(_Strict):
         return self
 
 
-Rule = Literal["completeness", "source", "recency", "agreement"]
+SurvivorshipRule = Literal["completeness", "source", "recency", "agreement"]
 #: An order of rules: at least one, or survivorship would have nothing to decide by.
-Rules = Annotated[list[Rule], Field(min_length=1)]
+SurvivorshipRules = Annotated[list[SurvivorshipRule], Field(min_length=1)]
 
 
 class GoldenConfig(_Strict):
-    """Survivorship: which record's value a golden record keeps (``linkage.golden``)."""
+    """Survivorship: which record's value a golden record keeps (``linkage.derive.golden``)."""
 
     #: Source prefixes from most to least trusted; door-to-door surveys beat self-report.
     source_priority: list[str] = ["survey", "dynamic", "partner"]
     #: Order of the rules for person fields; the smallest record id breaks last ties.
-    rules: Rules = ["completeness", "source", "recency", "agreement"]
+    rules: SurvivorshipRules = ["completeness", "source", "recency", "agreement"]
     #: Order of the rules for household fields (size, location, urban/rural, PMT).
-    household_rules: Rules = ["source", "recency", "completeness", "agreement"]
+    household_rules: SurvivorshipRules = ["source", "recency", "completeness", "agreement"]
     #: Per field, another order, e.g. {phone: [recency, completeness, source, agreement]}.
-    field_rules: dict[str, Rules] = {}
+    field_rules: dict[str, SurvivorshipRules] = {}
 
     @model_validator(mode="after")
     def _known_fields(self) -> GoldenConfig:
-        from linkage.golden import FIELDS, HOUSEHOLD_FIELDS
+        from linkage.derive.golden import FIELDS, HOUSEHOLD_FIELDS
 
         unknown = sorted(set(self.field_rules) - set(FIELDS) - set(HOUSEHOLD_FIELDS))
         if unknown:
@@ -335,7 +335,7 @@ def yaml_settings(path: Path, what: str) -> dict:
 
 
 class LineageConfig(_Strict):
-    """How households of two waves are related (``linkage.lineage``)."""
+    """How households of two waves are related (``linkage.derive.lineage``)."""
 
     #: An old household none of whose descendants continues it counts as ``merged``
     #: into the newer household holding at least this share of its members.

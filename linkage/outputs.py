@@ -1,8 +1,8 @@
 """The output folder of a job: what it may replace, one job at a time, crash recovery.
 
 A job's outputs replace its ``--out`` folder as a whole: they are written into a hidden
-sibling and renamed into place (``linkage.io.write_outputs``, and
-``linkage.spark_frames.write_outputs`` on Spark). That makes a run atomic; it would also
+sibling and renamed into place (``linkage.intake.io.write_outputs``, and
+``linkage.engines.spark_frames.write_outputs`` on Spark). That makes a run atomic; it would also
 delete a user's files if ``--out`` named the wrong folder. Hence these rules:
 
 * **Only runs are replaced.** Every run carries a marker file (``RUN_MARKER``: tool,
@@ -579,7 +579,7 @@ def _file_system(out, backend) -> tuple:
         return LOCAL, LOCAL.path(out)
     from pyspark.sql import SparkSession
 
-    from linkage.backends import spark_session
+    from linkage.engines.spark_session import spark_session
 
     spark = SparkSession.getActiveSession() or spark_session(backend)
     hadoop = HadoopFS(spark, str(out))

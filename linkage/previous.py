@@ -18,8 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from linkage.register import DECISIONS, decision_edges, read_decisions, rejected_conflict
-from linkage.run_folder import RunFolder, read_table
+from linkage.errors import ConfigError
+from linkage.register import (
+    DECISIONS,
+    decision_edges,
+    read_decisions,
+    rejected_conflict,
+    without_pairs,
+)
+from linkage.run_folder import RunFolder, open_run, read_table
 
 
 def carried_ids(record_ids: pd.Series, clusters: pd.Series, old: pd.Series) -> pd.Series:
@@ -58,6 +65,15 @@ def _fresh(base: str, taken: set[str]) -> str:
     return f"{base}#{k}"
 
 
+def previous_run(path: str | Path | None, backend) -> Previous | None:
+    """``--previous``: the earlier run, checked; DuckDB only for now."""
+    if path is None:
+        return None
+    if backend.name == "spark":
+        raise ConfigError("--previous is not supported on the Spark backend yet")
+    return Previous(open_run(path, label="--previous"))
+
+
 class Previous:
     """What a re-run needs of the run before it."""
 
@@ -70,14 +86,29 @@ class Previous:
         self.households = clusters.set_index("record_id")["household_cluster_id"]
         self.decisions = read_decisions(run.path)
 
-    def clustering_inputs(self, record_ids: pd.Series, conflicts: list):
+    def decided_ids(self) -> list[str]:
+        """Record ids of every pair a clerk decided (they join the clustering)."""
+        if self.decisions.empty:
+            return []
+        return sorted(set(self.decisions["record_id_l"].astype(str))
+                      | set(self.decisions["record_id_r"].astype(str)))
+
+    def clustering_inputs(self, record_ids: pd.Series, conflicts: list, edges: pd.DataFrame):
         """(conflicts with the rejected pairs, groups joining the confirmed ones, the
-        rejected pairs) for ``cluster_with_cannot_link``."""
+        edges without the rejected pairs) for ``cluster_with_cannot_link``."""
         ids = record_ids.astype(str).to_numpy()
         rejected = rejected_conflict(ids, self.decisions)
         conflicts = [*conflicts, rejected] if rejected is not None else conflicts
         return conflicts, confirmed_groups(ids, decision_edges(self.decisions, False)), \
-            decision_edges(self.decisions, True)
+            without_pairs(edges, decision_edges(self.decisions, True))
+
+    def carry_ids(self, records: pd.DataFrame, *, households: bool = True) -> pd.DataFrame:
+        """``records`` (pandas) with the previous run's ids where clusters overlap most;
+        household ids too unless ``households`` is False (link-waves: new lineage)."""
+        people, homes = self.ids(records["record_id"], records["cluster_id"],
+                                 records["household_cluster_id"])
+        records = records.assign(cluster_id=people.to_numpy())
+        return records.assign(household_cluster_id=homes.to_numpy()) if households else records
 
     def ids(self, record_ids: pd.Series, people: pd.Series, households: pd.Series):
         return (carried_ids(record_ids, people, self.people),

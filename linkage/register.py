@@ -32,20 +32,22 @@ import pyarrow.parquet as pq
 from splink import Linker
 
 import linkage
-from linkage.backends import make_db_api, register_frame
-from linkage.clustering import Conflict, cluster_with_cannot_link, conflicts_of
 from linkage.config import ClusteringConfig, DedupeConfig
 from linkage.contract import CLUSTERS, MODEL, PAIRS, RECORDS, RUN_MARKER, SUMMARY
+from linkage.engines import Engine, engine_for
+from linkage.engines.duckdb import DuckDBEngine
 from linkage.errors import ConfigError
-from linkage.household_evidence import apply_household_evidence
-from linkage.households import household_clusters
-from linkage.io import read_table, write_outputs
+from linkage.intake.io import read_table, write_outputs
+from linkage.intake.validate import no_usable_rows, reason_counts, validate_rows
 from linkage.pipelines import JobResult
-from linkage.pipelines.dedupe import pairs_table, person_cnic, roster_keys, term_frequencies
 from linkage.progress import Stages
+from linkage.resolve.clustering import Conflict, cluster_with_cannot_link, conflicts_of
+from linkage.resolve.household_evidence import household_evidence, with_household_evidence
+from linkage.resolve.households import household_clusters
+from linkage.resolve.keys import person_cnic, roster_keys
+from linkage.resolve.scoring import term_frequencies
 from linkage.run_folder import RunFolder, open_run, table_path
 from linkage.standardise import standardise
-from linkage.validate import no_usable_rows, reason_counts, validate_rows
 from models.settings import MODEL_COLUMNS
 from models.store import for_dialect
 
@@ -76,7 +78,7 @@ class Registry:
     new records against (loaded once: no re-reading, no re-training)."""
 
     run: RunFolder
-    db_api: object
+    engine: Engine
     table: object  # SplinkDataFrame of the run's records
     linker: Linker
     model: dict
@@ -92,12 +94,16 @@ class Registry:
         self._names[stem] += 1
         return f"{stem}_{self._names[stem]}"
 
+    @property
+    def db_api(self):
+        return self.engine.db_api
+
     def register(self, frame: pd.DataFrame, stem: str):
-        return register_frame(self.db_api, frame, self.name(stem))
+        return self.engine.register(frame, self.name(stem))
 
     @property
     def on_duckdb(self) -> bool:
-        return type(self.db_api).__name__ == "DuckDBAPI"
+        return isinstance(self.engine, DuckDBEngine)
 
     def fetch(self, columns: list[str], key: str, values) -> pd.DataFrame:
         """The run's records whose ``key`` is among ``values``, as pandas (a few thousand
@@ -155,15 +161,16 @@ def run_clustering(run: RunFolder) -> ClusteringConfig:
 
 def load_registry(run: RunFolder, config: DedupeConfig) -> Registry:
     """Load ``run``'s records into the configured engine with its model and frequencies."""
-    db_api = make_db_api(config.backend)
+    engine = engine_for(config.backend)
+    db_api = engine.db_api
     path = table_path(run.path, RECORDS)
     if path.suffix == ".csv":
         raise ConfigError(f"{run.path}: register needs the run's records as Parquet "
                           "(the run was written with --format csv)")
-    if type(db_api).__name__ == "SparkAPI":
+    if not isinstance(engine, DuckDBEngine):
         from pyspark.sql import functions as F
 
-        from linkage.spark_frames import from_pandas
+        from linkage.engines.spark_frames import from_pandas
 
         if path.is_dir():  # written by Spark: Spark reads it
             frame = db_api.spark.read.parquet(str(path))
@@ -172,7 +179,7 @@ def load_registry(run: RunFolder, config: DedupeConfig) -> Registry:
             frame = from_pandas(db_api.spark, frame)
         if BATCH not in frame.columns:
             frame = frame.withColumn(BATCH, F.lit(0))
-        table = register_frame(db_api, frame, "registry")
+        table = engine.register(frame, "registry")
     else:
         source = str(path / "*.parquet") if path.is_dir() else str(path)
         names = pq.read_schema(next(path.glob("*.parquet")) if path.is_dir() else path).names
@@ -190,7 +197,7 @@ def load_registry(run: RunFolder, config: DedupeConfig) -> Registry:
     clustering.household_evidence = config.clustering.household_evidence
     clustering.anchor_probability = config.clustering.anchor_probability
     clustering.min_anchors = config.clustering.min_anchors
-    return Registry(run, db_api, table, linker, model, clustering, tf_tables,
+    return Registry(run, engine, table, linker, model, clustering, tf_tables,
                     batches=len(run.summary.get("registrations", [])))
 
 
@@ -283,6 +290,30 @@ class Assigned:
     households: dict = field(default_factory=dict)
 
 
+def _household_evidence(engine: Engine, table, predictions: pd.DataFrame, model: dict,
+                        roster_sizes, tf_tables: dict, *, anchor: float, min_anchors: int
+                        ) -> tuple[pd.DataFrame, dict]:
+    """Households as evidence on the batch's pandas predictions: the pairs and a summary."""
+    groups, picked, summary = household_evidence(
+        engine, table, predictions, model, roster_sizes, tf_tables, anchor=anchor,
+        min_anchors=min_anchors)
+    return with_household_evidence(predictions, groups, picked), summary
+
+
+def _pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The batch's scored pairs as ``pairs`` holds them: ids, scores, levels; no PII."""
+    gammas = sorted(c for c in predictions.columns if c.startswith(("gamma_", "mw_")))
+    household = [c for c in ("person_match_probability", "person_match_weight",
+                             "household_evidence") if c in predictions.columns]
+    cols = ["record_id_l", "record_id_r", "match_weight", "match_probability",
+            *household, "source_l", "source_r", *gammas]
+    pairs = predictions[cols].copy()
+    for side in ("record_id_l", "record_id_r"):
+        pairs[side] = pairs[side].astype(str)
+    return pairs.sort_values(["record_id_l", "record_id_r"], kind="mergesort") \
+        .reset_index(drop=True)
+
+
 def assign(registry: Registry, std: pd.DataFrame, predictions: pd.DataFrame,
            decisions: pd.DataFrame, batch: int) -> Assigned:
     """Cluster the new records (``std``) into the run's people and give every cluster
@@ -293,14 +324,14 @@ def assign(registry: Registry, std: pd.DataFrame, predictions: pd.DataFrame,
         predictions[side] = predictions[side].astype(str)
     registry_hh: dict = {}
     if cfg.household_evidence and len(predictions):
-        predictions, registry_hh = apply_household_evidence(
-            registry.db_api, union_table(registry, std), predictions, registry.model,
+        predictions, registry_hh = _household_evidence(
+            registry.engine, union_table(registry, std), predictions, registry.model,
             registry.roster_sizes(std["roster_key"]), registry.tf_tables,
             anchor=cfg.anchor_probability, min_anchors=cfg.min_anchors)
     # Only pairs with a new record: the run's own pairs were settled by the run.
     involved = predictions["record_id_l"].isin(new_ids) | predictions["record_id_r"].isin(new_ids)
     predictions = predictions[involved].reset_index(drop=True)
-    pairs = pairs_table(predictions) if len(predictions) else predictions
+    pairs = _pairs_table(predictions) if len(predictions) else predictions
     edge_cols = ["record_id_l", "record_id_r", "match_probability"]
     confirmed = decision_edges(decisions, rejected=False)
     edges = without_pairs(pairs[edge_cols] if len(pairs) else frames_empty(None)[edge_cols],

@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import public  # noqa: E402
 
-from linkage.mapping import ColumnMapping, apply_mapping  # noqa: E402
+from linkage.intake.mapping import ColumnMapping, apply_mapping  # noqa: E402
 
 
 def test_febrl3_is_loaded_as_text_without_the_identifier():

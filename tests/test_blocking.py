@@ -3,13 +3,13 @@ import pytest
 
 from blocking.guard import check_comparison_budget, count_comparisons
 from blocking.rules import PERSON_RULES, Rule
-from linkage.backends import make_db_api
 from linkage.config import BackendConfig
+from linkage.engines import engine_for
 from linkage.errors import BlockingTooLargeError
 
 
 def _table(frame):
-    return make_db_api(BackendConfig(threads=1)).register(frame)
+    return engine_for(BackendConfig(threads=1)).db_api.register(frame)
 
 
 def _frame():

@@ -1,7 +1,7 @@
 import pandas as pd
 
-from linkage.clustering import cluster_with_cannot_link
-from linkage.households import household_clusters
+from linkage.resolve.clustering import cluster_with_cannot_link
+from linkage.resolve.households import household_clusters
 
 
 def _edges(*rows):
@@ -64,7 +64,7 @@ def test_one_shared_person_does_not_merge_two_large_households():
 
 def test_a_chain_through_contradicting_records_is_cut_at_its_weakest_link():
     # a (one CNIC) ~ x (none) ~ b (another CNIC): two namesakes joined by x.
-    from linkage.clustering import conflicts_of
+    from linkage.resolve.clustering import conflicts_of
 
     std = pd.DataFrame({"record_id": ["a", "x", "b"], "roster_key": ["h1", "h2", "h3"],
                         "gender_std": ["M", "M", "M"], "dob_year": [1990, None, 1996],
@@ -80,7 +80,7 @@ def test_a_chain_through_contradicting_records_is_cut_at_its_weakest_link():
 def test_a_direct_pair_is_the_models_call_even_when_it_contradicts():
     # The model weighed this pair's gender disagreement (a data-entry slip) and still
     # scored it high: the cut applies to chains, not to the pair itself.
-    from linkage.clustering import conflicts_of
+    from linkage.resolve.clustering import conflicts_of
 
     std = pd.DataFrame({"record_id": ["a", "b"], "roster_key": ["h1", "h2"],
                         "gender_std": ["M", "F"], "dob_year": [1990, 1990],
@@ -91,7 +91,7 @@ def test_a_direct_pair_is_the_models_call_even_when_it_contradicts():
 
 
 def test_cnics_a_typo_apart_are_no_contradiction_but_two_cnics_are():
-    from linkage.clustering import conflicts_of
+    from linkage.resolve.clustering import conflicts_of
 
     std = pd.DataFrame({"record_id": ["a", "x", "b", "c"], "roster_key": ["1", "2", "3", "4"],
                         "gender_std": [None] * 4, "dob_year": [None] * 4,

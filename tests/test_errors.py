@@ -1,4 +1,4 @@
-"""The procedural recording errors of ``evaluation.errors``, one function at a time.
+"""The procedural recording errors of ``evaluation.synthetic_errors``, one function at a time.
 
 Each error must change what it says it changes, at about its rate, and nothing else, and
 give the same output for the same seed.
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import DamerauLevenshtein
 
-from evaluation import errors
-from evaluation.errors import (
+from evaluation import synthetic_errors as errors
+from evaluation.synthetic_errors import (
     _NEIGHBOURS,
     _respellings,
     abbreviate,

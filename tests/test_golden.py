@@ -1,6 +1,6 @@
 import pandas as pd
 
-from linkage.golden import golden_records, source_rank
+from linkage.derive.golden import golden_records, source_rank
 
 
 def _records():
@@ -110,7 +110,7 @@ def test_field_rules_reorder_one_field_only():
 
 
 def test_household_golden_records_group_by_household_cluster():
-    from linkage.golden import HOUSEHOLD_FIELDS
+    from linkage.derive.golden import HOUSEHOLD_FIELDS
 
     recs = pd.DataFrame({
         "cluster_id": ["a", "b", "a2"], "household_cluster_id": ["h", "h", "h"],

@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from linkage.household_evidence import (
+from linkage.resolve.household_evidence import (
     align,
     household_groups,
     household_weights,

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from linkage.errors import ConfigError, InputError
-from linkage.io import read_table
+from linkage.intake.io import read_table
 
 ROWS = "record_id,full_name,district\np1,MUHAMMAD NAVEED,Lahore\np2,Ayesha Bibi,{place}\n"
 

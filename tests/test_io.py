@@ -12,11 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import linkage.io as lio
+import linkage.intake.io as lio
 from linkage.contract import RUN_MARKER
 from linkage.errors import ConfigError, InputError
-from linkage.io import read_raw, read_table, write_outputs
-from linkage.mapping import ColumnMapping, guess_mapping
+from linkage.intake.io import read_raw, read_table, write_outputs
+from linkage.intake.mapping import ColumnMapping, guess_mapping
 from linkage.outputs import marker_text
 
 CNIC = "3520212345671"
@@ -403,7 +403,7 @@ def test_table_names_must_be_plain(tmp_path):
 def test_large_tables_are_written_in_row_groups_with_one_schema(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    from linkage import io
+    from linkage.intake import io
 
     monkeypatch.setattr(io, "ROW_GROUP", 4)
     df = pd.DataFrame({"record_id": [f"r{i}" for i in range(10)],

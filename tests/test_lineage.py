@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from linkage.config import LinkWavesConfig
-from linkage.lineage import classify, lineage_clusters, wave_units
-from linkage.pipelines.dedupe import roster_keys
+from linkage.derive.lineage import classify, lineage_clusters, wave_units
 from linkage.pipelines.link_waves import link_waves_records
+from linkage.resolve.keys import roster_keys
 from linkage.standardise import standardise
 
 # person -> (name, gender, date of birth, CNIC)
@@ -51,8 +51,7 @@ def run(rows: list[dict], config: LinkWavesConfig | None = None):
     std = standardise(frame)
     std["roster_key"] = roster_keys(std)
     std["cluster_id"] = frame["person"]
-    pairs = pd.DataFrame(columns=["record_id_l", "record_id_r", "match_probability"])
-    tables, summary = link_waves_records(std, pairs, config or LinkWavesConfig())
+    tables, summary = link_waves_records(std, config or LinkWavesConfig())
     return tables, summary
 
 

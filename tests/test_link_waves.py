@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from evaluation.lineage_truth import score_lineage, score_people
-from linkage.backends import java_major_version
 from linkage.cli import app
 from linkage.config import LinkWavesConfig
+from linkage.engines.spark import java_major_version
 from linkage.errors import ConfigError, InputError
 from linkage.pipelines.link_waves import run_link_waves
 from linkage.progress import Stages

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from linkage.errors import ConfigError
-from linkage.mapping import (
+from linkage.intake.mapping import (
     ColumnMapping,
     apply_mapping,
     guess_mapping,
@@ -233,7 +233,7 @@ def test_normalise_and_suggest():
 
 
 def test_serial_hash_and_distt_headers_are_recognised():
-    from linkage.mapping import guess_mapping
+    from linkage.intake.mapping import guess_mapping
 
     rename = guess_mapping(["S#", "Beneficiary Name", "Distt", "F/H Name"]).rename
     assert rename == {"S#": "record_id", "Beneficiary Name": "full_name",

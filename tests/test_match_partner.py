@@ -12,11 +12,8 @@ import typer
 from typer.testing import CliRunner
 
 from evaluation.partner_metrics import score_matches
-from linkage.backends import java_major_version
 from linkage.config import load_config
-from linkage.errors import ConfigError, InputError
-from linkage.partner_config import MatchingConfig, MatchPartnerConfig
-from linkage.partner_matching import (
+from linkage.derive.partner_matching import (
     assign_one_to_one,
     matches_table,
     person_candidates,
@@ -24,8 +21,11 @@ from linkage.partner_matching import (
     same_listing,
     status_of,
 )
+from linkage.derive.unregistered import by_place, rank_unregistered
+from linkage.engines.spark import java_major_version
+from linkage.errors import ConfigError, InputError
+from linkage.partner_config import MatchingConfig, MatchPartnerConfig
 from linkage.pipelines.match_partner import run_match_partner
-from linkage.unregistered import by_place, rank_unregistered
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCURACY_FLOOR = 0.95  # 1,500 households train a noisier model than the 20k measurement
@@ -391,7 +391,7 @@ def test_cli_exit_2_and_one_sentence(partner_run, tmp_path):
 
 
 def test_cli_prints_counts_and_accuracy(generated, partner_run, tmp_path):
-    from linkage.cli_partner import register
+    from linkage.cli.partner import register
 
     out, _, data = partner_run
     app = typer.Typer()

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 from linkage.partner_config import MatchPartnerConfig
-from linkage.pipelines.match_partner import run_match_partner
+from linkage.pipelines.match_partner_run import match_partner_list as run_match_partner
 from tests.reliability.hostile_files import run_cli
 
 
@@ -46,7 +46,7 @@ def test_a_run_registry_refuses_another_model(generated, first_run, tmp_path):
 
 
 def test_the_candidates_people_come_from_the_runs_clusters():
-    from linkage.partner_matching import registry_people
+    from linkage.derive.partner_matching import registry_people
     from linkage.pipelines.match_partner_run import run_same_person
 
     registry = pd.DataFrame({

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from linkage.io import write_outputs
+from linkage.intake.io import write_outputs
 from linkage.service.tokens import TokenStore
 
 

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 import linkage.cli
 from linkage.errors import ConfigError, InputError
 from linkage.excel_safe import neutralise
-from linkage.mapping import ColumnMapping
-from linkage.partner_check import (
+from linkage.intake.mapping import ColumnMapping
+from linkage.intake.partner_check import (
     ERROR,
     PROBLEM_KINDS,
     REPORT_COLUMNS,
@@ -280,7 +280,7 @@ def test_partner_values_reach_the_report_neutralised(tmp_path):
 
 
 def _app() -> typer.Typer:
-    from linkage.cli_validate import register
+    from linkage.cli.validate import register
 
     app = typer.Typer(pretty_exceptions_enable=False)
 

@@ -6,7 +6,6 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from linkage.backends import java_major_version
 
 pyspark = pytest.importorskip("pyspark")

@@ -1,4 +1,4 @@
-"""The auditors' report (evaluation/report.py) on one small generated run."""
+"""The auditors' report (linkage/report/auditor.py) on one small generated run."""
 
 import json
 import re
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from evaluation.metrics import read_truth, score_clusters
-from evaluation.report import (
+from linkage.report.auditor import (
     RunFolderError,
     build_report,
     estimate_accuracy,
@@ -130,7 +130,7 @@ def test_renders_offline_in_chromium(run, tmp_path):
 
 
 def test_report_re_reads_an_input_through_the_runs_column_mapping(run, tmp_path):
-    from linkage.pipelines.dedupe import file_fingerprint
+    from linkage.pipelines.summary import file_fingerprint
 
     data, out = run
     mapped = tmp_path / "theirs.csv"

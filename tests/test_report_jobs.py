@@ -1,5 +1,5 @@
-"""The auditors' report of link-waves and match-partner runs (evaluation/report_waves.py,
-evaluation/report_partner.py), on one small generated world built once for the module."""
+"""The auditors' report of link-waves and match-partner runs (linkage/report/waves.py,
+linkage/report/partner.py), on one small generated world built once for the module."""
 
 import json
 import re
@@ -12,14 +12,14 @@ import pytest
 
 from evaluation.lineage_truth import score_lineage, score_people
 from evaluation.partner_metrics import score_matches
-from evaluation.report import RunFolderError, build_report, load_run, write_report
 from evaluation.synthetic import generate
 from linkage.config import LinkWavesConfig
-from linkage.io import read_raw
+from linkage.intake.io import read_raw
 from linkage.partner_config import MatchPartnerConfig
 from linkage.pipelines.link_waves import run_link_waves
 from linkage.pipelines.match_partner import run_match_partner
 from linkage.progress import Stages
+from linkage.report.auditor import RunFolderError, build_report, load_run, write_report
 
 pytestmark = pytest.mark.slow
 WAVES = ("wave_2011.csv", "wave_2021.csv")
@@ -205,7 +205,7 @@ def test_waves_report_without_its_wave_files_says_so(world, tmp_path):
 
 
 def test_partner_folder_loads_without_clusters_and_review_refuses_it(world):
-    from evaluation.review import sample_pairs
+    from linkage.report.review import sample_pairs
 
     run = load_run(world[2])
     assert run.clusters is None and run.table("matches") is not None

@@ -1,4 +1,4 @@
-"""Clerical review (evaluation/review.py): stratified sampling, the page, and scoring."""
+"""Clerical review (linkage/report/review.py): stratified sampling, the page, and scoring."""
 
 import json
 import math
@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from evaluation.metrics import read_truth
-from evaluation.report import build_report, load_input, load_run
-from evaluation.review import (
+from linkage.cli import app
+from linkage.report.auditor import build_report, load_input, load_run
+from linkage.report.review import (
     BAND_OFFSETS,
     ReviewFileError,
     allocate,
@@ -23,7 +24,6 @@ from evaluation.review import (
     wilson,
     write_sample,
 )
-from linkage.cli import app
 
 pytestmark = pytest.mark.slow
 

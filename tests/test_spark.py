@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from linkage.backends import java_major_version
+from linkage.engines.spark import java_major_version
 
 pyspark = pytest.importorskip("pyspark")
 pytestmark = [
@@ -102,7 +102,7 @@ def test_the_spark_run_records_its_model(spark_run, duckdb_run):
 
 def test_missing_java_is_one_clear_sentence(tmp_path):
     env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java"), "PATH": str(tmp_path)}
-    code = ("from linkage.backends import spark_session\n"
+    code = ("from linkage.engines.spark import spark_session\n"
             "from linkage.config import BackendConfig\n"
             "spark_session(BackendConfig(name='spark'))\n")
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
@@ -122,7 +122,10 @@ def test_spark_submit_runs_the_job_script(generated, duckdb_run, tmp_path):
         [os.path.join(bin_dir, "spark-submit"), "--master", "local[2]",
          "--jars", similarity_jar_location(), "jobs/dedupe.py",
          str(generated / "wave_2021.csv"), "--out", str(tmp_path / "submitted"),
-         "--config", "jobs/examples/dedupe.yaml", "--model", str(duckdb_run / "model.json")],
+         "--config", "jobs/examples/dedupe.yaml", "--model", str(duckdb_run / "model.json"),
+         # the example config's threshold is for its own data: compare at the DuckDB run's
+         "--threshold", str(json.loads((duckdb_run / "summary.json").read_text())
+                            ["thresholds"]["cluster"])],
         cwd=root, env=env, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

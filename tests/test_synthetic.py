@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 
 from evaluation import variant_audit
-from evaluation.errors import DEFAULT_RATES, ErrorRates, cnic_missing
 from evaluation.synthetic import (
     PARTNER_COLUMNS,
     generate,
     generate_frames,
     realised_error_rates,
 )
+from evaluation.synthetic_errors import DEFAULT_RATES, ErrorRates, cnic_missing
 from evaluation.synthetic_vocab import DISTRICT_VARIANTS, PROVINCE_CODE, geography, name_pools
 from evaluation.synthetic_world import age_at, simulate
 from linkage import reference

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linkage.errors import InputError
-from linkage.validate import (
+from linkage.intake.validate import (
     REASON_NO_HOUSEHOLD_ID,
     REASON_NO_RECORD_ID,
     REASON_NOTHING_TO_MATCH,
@@ -110,7 +110,7 @@ def test_reasons_the_reader_gave_come_first():
 
 def test_log_names_counts_not_values(caplog):
     df = registry([{"record_id": CNIC, "household_id": None, "full_name": "Ayesha", "cnic": CNIC}])
-    with caplog.at_level(logging.INFO, logger="linkage.validate"):
+    with caplog.at_level(logging.INFO, logger="linkage.intake.validate"):
         validate_rows(df, kind="registry", file="wave.csv")
     assert "1 of 1 rows rejected" in caplog.text
     assert CNIC not in caplog.text and "Ayesha" not in caplog.text

@@ -5,11 +5,12 @@ rows against registry records, link only → find the candidates' other registry
 (the same person in another wave) → resolve one-to-one → statuses → unregistered poor
 → write.
 
-``match_on_engine`` (``score_partner``, ``same_person_pairs``) runs on engine tables and
-is shared by the DuckDB and Spark routes (``match_partner_spark``); everything after
-scoring works on small pandas frames (a few scored pairs per partner row) through the
-pure functions below and in ``linkage.unregistered``, so both routes give the same
-answer from the same pairs.
+One body on every engine (``linkage.engines``): the registry waves are read, validated
+and standardised in the engine; the partner list is small by nature (thousands to a few
+hundred thousand rows) and is read on the driver on every engine, so Excel workbooks
+and detected encodings work everywhere. Everything after scoring works on small pandas
+frames (a few scored pairs per partner row) through the pure functions below and in
+``linkage.derive.unregistered``.
 
 Decisions: the registry is not deduplicated as a whole (its cost would grow with the
 registry); only the records partner rows scored against are looked up in it, and
@@ -25,15 +26,14 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from splink import Linker
 
-import linkage
 from blocking.guard import check_comparison_budget, count_comparisons
 from blocking.partner_rules import PARTNER_RULES, SAME_PERSON_RULES
 from blocking.rules import Rule
-from linkage.backends import make_db_api, register_frame
 from linkage.contract import (
     MATCHES,
     PAIRS,
@@ -42,43 +42,43 @@ from linkage.contract import (
     UNREGISTERED,
     UNREGISTERED_BY_PLACE,
 )
-from linkage.errors import ConfigError, InputError
-from linkage.io import read_table, write_outputs
-from linkage.mapping import ColumnMapping
-from linkage.model_plan import ModelPlan, plan_model
-from linkage.outputs import output_folder
-from linkage.partner_check import excel_csv_text
-from linkage.partner_config import MatchPartnerConfig
-from linkage.partner_matching import (
+from linkage.derive.partner_matching import (
     MATCHED,
     REVIEW,
     SIDE_COLUMNS,
     UNMATCHED,
     feedback_table,
     matches_table,
-    newest_wave_counts,
+    newest_wave,
     partner_relations,
     person_candidates,
     registry_people,
 )
+from linkage.engines import Engine, engine_for
+from linkage.errors import ConfigError, InputError
+from linkage.intake.io import read_table
+from linkage.intake.mapping import ColumnMapping
+from linkage.intake.partner_check import excel_csv_text
+from linkage.intake.validate import describe_rejections, reason_counts, validate_rows
+from linkage.outputs import output_folder
+from linkage.partner_config import MatchPartnerConfig
 from linkage.pipelines import JobResult
-from linkage.pipelines.dedupe import (
-    MODEL_COLUMNS,
+from linkage.pipelines.summary import file_fingerprint, flag_counts, job_summary
+from linkage.pipelines.waves import read_waves
+from linkage.progress import Stages
+from linkage.resolve.keys import with_person_keys
+from linkage.resolve.model_plan import ModelPlan, plan_model
+from linkage.resolve.scoring import (
     check_rules,
     check_trainable,
     comparison_budget,
     count_sample,
-    file_fingerprint,
-    flag_counts,
-    person_cnic,
-    roster_keys,
     scoring_summary,
     term_frequencies,
     train_model,
 )
-from linkage.progress import Stages
 from linkage.standardise import standardise
-from linkage.validate import describe_rejections, reason_counts, validate_rows
+from models.settings import MODEL_COLUMNS
 from models.store import for_dialect, load_model, model_json
 
 #: Columns carried beside each scored pair: where a registry record sits and how new it is.
@@ -197,7 +197,7 @@ def plan_partner(db_api, registry, partner, n_registry: int, config: MatchPartne
     n_partner = int(db_api.query_sql(f"SELECT count(*) AS n FROM {partner.physical_name}",
                                      output_type="pandas").iloc[0]["n"])
     budget = comparison_budget(n_registry + n_partner, config)
-    common = dict(budget=budget, min_em_pairs=config.training.min_em_pairs,
+    common: dict[str, Any] = dict(budget=budget, min_em_pairs=config.training.min_em_pairs,
                   candidates=PARTNER_RULES, train=train, block_tables=names)
     registry_plan = plan_model(db_api, [registry.physical_name], **common)
     if not train or config.matching.train_on == "registry":
@@ -245,19 +245,16 @@ class Matching:
     same_person_pairs: int
 
 
-def engine_frame(std: pd.DataFrame) -> pd.DataFrame:
-    """A standardised frame with the keys the engine needs (``ENGINE_COLUMNS``)."""
-    std = std.copy()
-    std["roster_key"] = roster_keys(std)
-    std["person_cnic"] = person_cnic(std)
+def partner_frame(std: pd.DataFrame) -> pd.DataFrame:
+    """A standardised partner list with the keys the engine needs (``ENGINE_COLUMNS``)."""
+    std = with_person_keys(std.copy())
     if "household_id" not in std:
         std["household_id"] = pd.Series(pd.NA, index=std.index, dtype="string")
-    if "wave_order" not in std:
-        std["wave_order"] = pd.Series(pd.NA, index=std.index, dtype="Int64")
+    std["wave_order"] = pd.Series(pd.NA, index=std.index, dtype="Int64")
     return std
 
 
-def match_on_engine(db_api, registry, partner_table, n_registry: int, partner: pd.DataFrame,
+def match_on_engine(engine: Engine, registry, partner_table, n_registry: int, partner: pd.DataFrame,
                     config: MatchPartnerConfig, *, model: dict | None,
                     stages: Stages) -> Matching:
     """Score, find each candidate's other records, resolve: the steps both backends share.
@@ -265,6 +262,7 @@ def match_on_engine(db_api, registry, partner_table, n_registry: int, partner: p
     ``registry`` and ``partner_table`` are engine tables of ``ENGINE_COLUMNS``;
     ``partner`` is the same partner list as a standardised pandas frame (it is small).
     """
+    db_api = engine.db_api
     scored = score_partner(db_api, registry, partner_table, n_registry, config, model=model,
                            stages=stages)
     pairs = scored.pairs
@@ -274,22 +272,21 @@ def match_on_engine(db_api, registry, partner_table, n_registry: int, partner: p
         if wanted.empty:
             same = pd.DataFrame({**_EMPTY_SAME, "match_probability": pd.Series(dtype=float)})
         else:
-            ids = register_frame(db_api, wanted.astype(str).to_frame("record_id"),
-                                 "candidate_ids")
+            ids = engine.register(wanted.astype(str).to_frame("record_id"), "candidate_ids")
             candidates = db_api.query_sql(
                 f"SELECT r.* FROM {registry.physical_name} r "
                 f"JOIN {ids.physical_name} i ON r.record_id = i.record_id")
             same = same_person_pairs(db_api, registry, candidates,
                                      scored.same_person_model or scored.model, config,
-                                     scored.plan.present)
+                                     scored.plan.present if scored.plan else frozenset())
     with stages.stage("resolve one-to-one"):
         people = registry_people(pairs, same, config.matching.same_person_threshold)
         matches = matches_table(partner, person_candidates(pairs, people), people, config)
-    return Matching(matches=matches, pairs=pairs_table(pairs), scored=scored,
+    return Matching(matches=matches, pairs=partner_pairs_table(pairs), scored=scored,
                     people=int(people["person_id"].nunique()), same_person_pairs=len(same))
 
 
-def pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
+def partner_pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
     """Partner (left) - registry (right) pairs: ids, scores, each comparison's weight;
     no name or CNIC."""
     weights = sorted(c for c in predictions.columns if c.startswith("mw_"))
@@ -303,7 +300,7 @@ def pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
 
 def build_tables(partner: pd.DataFrame, matching: Matching, rejected: pd.DataFrame,
                  registry_records: pd.Series) -> dict[str, pd.DataFrame]:
-    from linkage.unregistered import by_place, rank_unregistered
+    from linkage.derive.unregistered import by_place, rank_unregistered
 
     return {
         MATCHES: matching.matches,
@@ -317,7 +314,7 @@ def build_tables(partner: pd.DataFrame, matching: Matching, rejected: pd.DataFra
 
 def match_summary(matching: Matching, config: MatchPartnerConfig) -> dict:
     """Counts, thresholds and the model's fingerprint for ``summary.json``."""
-    from linkage.unregistered import POVERTY_PROXY
+    from linkage.derive.unregistered import POVERTY_PROXY
 
     m = matching.matches
     statuses = {s: int((m["status"] == s).sum()) for s in (MATCHED, REVIEW, UNMATCHED)}
@@ -332,39 +329,6 @@ def match_summary(matching: Matching, config: MatchPartnerConfig) -> dict:
         "thresholds": config.matching.model_dump(),
         "poverty_proxy": POVERTY_PROXY,
     }
-
-
-def read_registry(paths: list[str], *, stages: Stages,
-                  mapping: ColumnMapping | None = None) -> tuple[pd.DataFrame, list[dict]]:
-    """The registry waves as one frame with ``wave_order`` (0 = first given) and the
-    per-wave counts; record ids must be unique across waves. ``mapping`` applies to
-    every wave."""
-    if not paths:
-        raise ConfigError("match-partner needs at least one registry wave (--registry).")
-    waves, info = [], []
-    for order, path in enumerate(paths):
-        raw = read_table(path, kind="registry", mapping=mapping)
-        valid = validate_rows(raw, kind="registry", file=str(path))
-        waves.append(valid.rows.assign(wave_order=order))
-        info.append({"path": str(path), "fingerprint": file_fingerprint(path),
-                     "wave_order": order, **valid.counts()})
-    registry = pd.concat(waves, ignore_index=True)
-    check_ids_across_waves(registry, paths)
-    return registry, info
-
-
-def check_ids_across_waves(registry: pd.DataFrame, paths: list[str]) -> None:
-    """Refuse a record id used in two waves: a match must name one record."""
-    seen = registry.drop_duplicates(["record_id", "wave_order"])
-    shared = seen["record_id"][seen["record_id"].duplicated()]
-    if len(shared):
-        waves = sorted(set(seen.loc[seen["record_id"].isin(shared), "wave_order"]))
-        files = " and ".join(str(paths[w]) for w in waves[:3])
-        raise InputError(
-            f"{len(shared.unique()):,} record_id(s) appear in more than one registry wave "
-            f"({files}), e.g. {', '.join(map(str, shared.unique()[:3]))}. Record ids must "
-            "be unique across the waves: prefix each wave's ids (w11-..., w21-...).",
-            column="record_id")
 
 
 def read_partner(path: str, *, mapping: ColumnMapping | None, encoding: str | None,
@@ -396,80 +360,70 @@ def run_match_partner(
 ) -> JobResult:
     """Read, match and write; every partner row ends in ``matches`` or ``rejected``.
 
-    A single ``registry_paths`` entry that is a dedupe or link-waves run folder is
-    matched with that run's records and model (:mod:`linkage.pipelines.match_partner_run`).
-
     ``out`` is checked and locked for the whole job before anything is read
     (:func:`linkage.outputs.output_folder`).
     """
-    from linkage.pipelines.match_partner_run import match_partner_run, registry_run
-
-    run = registry_run(list(registry_paths))
-    if run is not None:  # an earlier run: its records and model, nothing re-trained
-        if model_path or registry_mapping:
-            raise ConfigError("--registry is a run folder: its own model and standardised "
-                              "records are used; leave out --model and --registry-mapping")
-        return match_partner_run(run, partner_path, out, config, mapping=mapping,
-                                 stages=stages, encoding=encoding, sheet=sheet)
+    if not registry_paths:
+        raise ConfigError("match-partner needs at least one registry wave (--registry).")
     with output_folder(out, job="match-partner",
                        inputs=[*registry_paths, partner_path, model_path],
                        backend=config.backend):
-        if config.backend.name == "spark":
-            from linkage.pipelines.match_partner_spark import run_match_partner_spark
-
-            return run_match_partner_spark(registry_paths, partner_path, str(out), config,
-                                           mapping=mapping,
-                                           registry_mapping=registry_mapping,
-                                           model_path=model_path, stages=stages,
-                                           encoding=encoding, sheet=sheet)
-        return _match_partner_files(registry_paths, partner_path, out, config,
-                                    mapping=mapping, registry_mapping=registry_mapping,
-                                    model_path=model_path, stages=stages,
-                                    encoding=encoding, sheet=sheet)
+        return match_partner(engine_for(config.backend), [str(p) for p in registry_paths],
+                             str(partner_path), out, config, mapping=mapping,
+                             registry_mapping=registry_mapping, model_path=model_path,
+                             stages=stages, encoding=encoding, sheet=sheet)
 
 
-def _match_partner_files(registry_paths, partner_path, out, config: MatchPartnerConfig, *,
-                         mapping, registry_mapping, model_path, stages, encoding,
-                         sheet) -> JobResult:
-    """The DuckDB job, run by :func:`run_match_partner` with ``out`` locked."""
+def match_partner(engine: Engine, registry_paths: list[str], partner_path: str,
+                  out: str | Path, config: MatchPartnerConfig, *,
+                  mapping: ColumnMapping | None = None,
+                  registry_mapping: ColumnMapping | None = None,
+                  model_path: str | Path | None = None, stages: Stages | None = None,
+                  encoding: str | None = None, sheet: str | None = None) -> JobResult:
+    """The job on ``engine``, with ``out`` locked by the caller."""
     stages = stages or Stages()
     started = dt.datetime.now(dt.UTC)
     model = load_model(model_path) if model_path else None
     with stages.stage("read and validate"):
         partner, rejected, rows_read = read_partner(partner_path, mapping=mapping,
                                                     encoding=encoding, sheet=sheet)
-        registry, waves = read_registry(list(registry_paths), stages=stages,
-                                        mapping=registry_mapping)
+        waves = read_waves(engine, registry_paths, mapping=registry_mapping,
+                           shared_ids="refuse")
     with stages.stage("standardise"):
         min_year = config.dates.min_year
-        partner_std = partner_relations(engine_frame(standardise(partner, min_year=min_year)))
-        registry_std = engine_frame(standardise(registry, min_year=min_year))
-        del registry
-    db_api = make_db_api(config.backend)
-    registry_table = register_frame(db_api, registry_std[list(ENGINE_COLUMNS)], "registry")
-    partner_table = register_frame(db_api, partner_std[list(ENGINE_COLUMNS)], "partner")
-    matching = match_on_engine(db_api, registry_table, partner_table, len(registry_std),
+        partner_std = partner_relations(partner_frame(standardise(partner, min_year=min_year)))
+        registry = engine.persist(engine.select(
+            engine.standardise(waves.records, min_year=min_year), ENGINE_COLUMNS))
+        waves.records = None
+        n_registry = engine.count(registry)
+    registry_table = engine.register(registry, "registry")
+    partner_table = engine.register(partner_std[list(ENGINE_COLUMNS)], "partner")
+    matching = match_on_engine(engine, registry_table, partner_table, n_registry,
                                partner_std, config, model=model, stages=stages)
-    tables = build_tables(partner_std, matching, rejected, newest_wave_counts(registry_std))
-    summary = {
-        "job": "match-partner",
-        "version": linkage.__version__,
-        "started_at": started.isoformat(timespec="seconds"),
-        "backend": config.backend.name,
-        "registry": {"waves": waves, "records_used": int(len(registry_std)),
+    tables = build_tables(partner_std, matching, rejected, newest_counts(engine, registry))
+    summary = job_summary("match-partner", engine, started, {
+        "registry": {"waves": waves.info, "records_used": int(n_registry),
                      "mapping": registry_mapping.model_dump() if registry_mapping else None},
         "input": partner_input(partner_path, mapping, rows_read, len(partner_std), rejected),
         **match_summary(matching, config),
         "flags": flag_counts(partner_std),
-    }
-    summary["model"] = {**summary["model"], "trained_here": model is None,
-                        "loaded_from": str(model_path) if model_path else None}
+    }, model_path=model_path)
     with stages.stage("write outputs"):
         summary["timings_s"] = dict(stages.timings)
-        write_outputs(out, tables, summary=summary, model_json=matching.scored.model_json,
-                      fmt=config.output_format, texts=feedback_csv(tables), job="match-partner")
-    return JobResult(tables=tables, summary=summary,
-                              model_json=matching.scored.model_json, stages=stages)
+        engine.write(out, tables, summary=summary, model_json=matching.scored.model_json,
+                     fmt=config.output_format, texts=feedback_csv(tables), job="match-partner")
+    return JobResult(tables=tables, summary=summary, model_json=matching.scored.model_json,
+                     stages=stages)
+
+
+def newest_counts(engine: Engine, registry) -> pd.Series:
+    """Registry records per district in the newest wave (``newest_wave``), counted in
+    the engine."""
+    newest = newest_wave(engine.collect(engine.distinct(registry, ["wave_order", "source"])))
+    counts = engine.grouped_counts(engine.where_equal(registry, "wave_order", newest),
+                                   ["district_std"])
+    counts = counts[counts["district_std"].notna()]
+    return counts.set_index("district_std")["count"].rename("registry_records")
 
 
 def partner_input(path: str, mapping: ColumnMapping | None, rows_read: int, rows_used: int,

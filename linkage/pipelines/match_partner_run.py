@@ -23,25 +23,56 @@ from pathlib import Path
 import pandas as pd
 
 import linkage
-from linkage.backends import make_db_api, register_frame
 from linkage.contract import MODEL, RECORDS, RUN_MARKER
-from linkage.errors import ConfigError
-from linkage.mapping import ColumnMapping
-from linkage.outputs import output_folder
-from linkage.partner_config import MatchPartnerConfig
-from linkage.partner_matching import (
+from linkage.derive.partner_matching import (
     SIDE_COLUMNS,
     matches_table,
     partner_relations,
     person_candidates,
     registry_people,
 )
+from linkage.engines import engine_for
+from linkage.errors import ConfigError
+from linkage.intake.io import write_outputs
+from linkage.intake.mapping import ColumnMapping
+from linkage.outputs import output_folder
+from linkage.partner_config import MatchPartnerConfig
 from linkage.pipelines import JobResult
-from linkage.pipelines.dedupe import file_fingerprint, flag_counts
+from linkage.pipelines.match_partner import (
+    ENGINE_COLUMNS,
+    Matching,
+    build_tables,
+    feedback_csv,
+    match_summary,
+    partner_frame,
+    partner_input,
+    partner_pairs_table,
+    read_partner,
+    run_match_partner,
+    score_partner,
+)
+from linkage.pipelines.summary import file_fingerprint, flag_counts
 from linkage.progress import Stages
 from linkage.run_folder import RunFolder, open_run, table_path
 from linkage.standardise import standardise
 from models.store import fingerprint
+
+
+def match_partner_list(registry_paths: list[str], partner_path: str, out: str | Path,
+                       config: MatchPartnerConfig, *, model_path: str | Path | None = None,
+                       registry_mapping: ColumnMapping | None = None, **options) -> JobResult:
+    """``match-partner``'s entry: a run folder as the only registry is matched with that
+    run's records and model (:func:`match_partner_run`), files as they are
+    (:func:`linkage.pipelines.match_partner.run_match_partner`)."""
+    run = registry_run(list(registry_paths))
+    if run is None:
+        return run_match_partner(list(registry_paths), partner_path, out, config,
+                                 model_path=model_path, registry_mapping=registry_mapping,
+                                 **options)
+    if model_path or registry_mapping:
+        raise ConfigError("--registry is a run folder: its own model and standardised "
+                          "records are used; leave out --model and --registry-mapping")
+    return match_partner_run(run, partner_path, out, config, **options)
 
 
 def registry_run(paths: list[str]) -> RunFolder | None:
@@ -53,8 +84,6 @@ def registry_run(paths: list[str]) -> RunFolder | None:
 
 def run_registry_frame(run: RunFolder) -> pd.DataFrame:
     """The run's records as engine columns (``ENGINE_COLUMNS``), all in wave 0."""
-    from linkage.pipelines.match_partner import ENGINE_COLUMNS
-
     records = run.records
     if "household_id" not in records:
         records["household_id"] = pd.Series(pd.NA, index=records.index, dtype="string")
@@ -97,8 +126,6 @@ def match_on_run(db_api, registry_table, partner_table, registry: pd.DataFrame,
                  clusters: pd.Series, partner: pd.DataFrame, config: MatchPartnerConfig, *,
                  model: dict, stages: Stages):
     """Score with the run's model, take the candidates' people from the run, resolve."""
-    from linkage.pipelines.match_partner import Matching, pairs_table, score_partner
-
     scored = score_partner(db_api, registry_table, partner_table, len(registry), config,
                            model=model, stages=stages)
     with stages.stage("find candidates' other registry records"):
@@ -108,7 +135,7 @@ def match_on_run(db_api, registry_table, partner_table, registry: pd.DataFrame,
         people = registry_people(scored.pairs, same, config.matching.same_person_threshold)
         matches = matches_table(partner, person_candidates(scored.pairs, people), people,
                                 config)
-    return Matching(matches=matches, pairs=pairs_table(scored.pairs), scored=scored,
+    return Matching(matches=matches, pairs=partner_pairs_table(scored.pairs), scored=scored,
                     people=int(people["person_id"].nunique()), same_person_pairs=len(same))
 
 
@@ -117,14 +144,6 @@ def match_partner_run(run: RunFolder, partner_path: str, out: str | Path,
                       stages: Stages | None = None, encoding: str | None = None,
                       sheet: str | None = None) -> JobResult:
     """Match ``partner_path`` against ``run`` with the run's model (never re-trained)."""
-    from linkage.pipelines.match_partner import (
-        build_tables,
-        engine_frame,
-        feedback_csv,
-        match_summary,
-        partner_input,
-        read_partner,
-    )
 
     if config.backend.name != "duckdb":
         raise ConfigError("a run folder as --registry is matched on DuckDB (the run's records "
@@ -140,11 +159,12 @@ def match_partner_run(run: RunFolder, partner_path: str, out: str | Path,
             registry = run_registry_frame(run)
             model = run.model
         with stages.stage("standardise"):
-            partner_std = partner_relations(engine_frame(
+            partner_std = partner_relations(partner_frame(
                 standardise(partner, min_year=config.dates.min_year)))
-        db_api = make_db_api(config.backend)
-        registry_table = register_frame(db_api, registry, "registry")
-        partner_table = register_frame(db_api, partner_std[list(registry.columns)], "partner")
+        engine = engine_for(config.backend)
+        db_api = engine.db_api
+        registry_table = engine.register(registry, "registry")
+        partner_table = engine.register(partner_std[list(registry.columns)], "partner")
         matching = match_on_run(db_api, registry_table, partner_table, registry,
                                 run.records["cluster_id"], partner_std, config, model=model,
                                 stages=stages)
@@ -170,8 +190,6 @@ def match_partner_run(run: RunFolder, partner_path: str, out: str | Path,
                                 (run.path / MODEL).read_text("utf-8"))}
         with stages.stage("write outputs"):
             summary["timings_s"] = dict(stages.timings)
-            from linkage.io import write_outputs
-
             write_outputs(out, tables, summary=summary, model_json=matching.scored.model_json,
                           fmt=config.output_format, texts=feedback_csv(tables),
                           job="match-partner")

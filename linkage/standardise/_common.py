@@ -89,14 +89,6 @@ def placeholder_mask(values: pd.Series) -> pd.Series:
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
-def blank_placeholders(values: pd.Series) -> pd.Series:
-    """The column with placeholders replaced by None (other values untouched)."""
-    mask = placeholder_mask(values)
-    if not mask.any():
-        return values
-    return values.astype(object).mask(mask, None)
-
-
 def text_or_none(value: object) -> str | None:
     """The value as stripped text, or None for nulls and placeholders like 'N/A' or '-'.
 

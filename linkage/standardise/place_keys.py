@@ -96,7 +96,6 @@ _INITIALS = re.compile(r"\b([a-z])\s+(?=[a-z]\b)")
 #: An Arabic compound written as one word with its assimilated article: baha-ud-din ->
 #: bahauddin, saif-ul-lah -> saifullah (the consonant after "u" is doubled).
 _COMPOUND = re.compile(r"^([a-z]{3,})u([b-df-hj-np-tv-z])\2([a-z]{2,})$")
-_DOUBLED = re.compile(r"([a-z])\1+")
 _SILENT_H = re.compile(r"(?<=[aeiou])h(?![aeiouy]|$)")
 
 
@@ -130,11 +129,6 @@ def admin_key(text: str) -> str:
 def compact(key: str) -> str:
     """The key without spaces: "gujran wala" -> "gujranwala"."""
     return key.replace(" ", "")
-
-
-def squeeze(key: str) -> str:
-    """Doubled letters single: "mulltan" -> "multan", "abbottabad" -> "abotabad"."""
-    return _DOUBLED.sub(r"\1", key)
 
 
 @lru_cache(maxsize=1 << 16)

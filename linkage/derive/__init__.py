@@ -1,0 +1,1 @@
+"""Derive from people and households: golden records, lineage, updates, partner matches, the unregistered."""

@@ -1,0 +1,151 @@
+"""The engine seam: what a job body asks of the engine that holds its records.
+
+A job is written once against :class:`Engine`; :mod:`linkage.engines.duckdb` and
+:mod:`linkage.engines.spark` implement it, and :func:`linkage.engines.engine_for`
+chooses one from the configuration, once. A *frame* is the engine's own table of
+records (a pandas frame on DuckDB, a Spark DataFrame on Spark); the methods that
+return pandas are the ones whose results are small by construction (a few rows per
+duplicate, per roster linked, or per group counted), so a body that uses only them
+never brings what grows with the records to the driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from linkage.intake.mapping import ColumnMapping
+
+#: An engine's own table of records: pandas on DuckDB, a Spark DataFrame on Spark.
+Frame = Any
+
+
+@dataclass
+class Intake:
+    """One input file read and validated into the engine: usable rows, rejected rows
+    (with ``reason``) and what was read."""
+
+    rows: Frame
+    rejected: Frame
+    rows_read: int
+    rows_used: int
+    rejected_by_reason: dict[str, int]
+    columns: list[str]  # the contract columns the file has (after the mapping)
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.rows_read - self.rows_used
+
+
+class Engine(Protocol):
+    """Read and validate into the engine, standardise per batch, register tables for
+    Splink, bring bounded results to the driver, write outputs atomically."""
+
+    name: str
+    db_api: Any  # Splink's database API on this engine
+
+    def read_records(self, path: str | Path, *, kind: str, mapping: ColumnMapping | None,
+                     encoding: str | None = None, sheet: str | None = None) -> Intake: ...
+
+    def standardise(self, records: Frame, *, min_year: int) -> Frame:
+        """Every standardised column plus ``roster_key`` and ``person_cnic``, per batch."""
+        ...
+
+    def with_values(self, frame: Frame, values: Mapping[str, Any]) -> Frame:
+        """``frame`` with one constant column per entry (a wave's name and order)."""
+        ...
+
+    def union(self, frames: Sequence[Frame]) -> Frame:
+        """Rows of all frames; a column some frames lack is null in theirs."""
+        ...
+
+    def qualify_ids(self, frame: Frame, prefix_column: str) -> Frame:
+        """``record_id`` as ``<prefix_column>:record_id``."""
+        ...
+
+    def count(self, frame: Frame) -> int: ...
+
+    def duplicated(self, frame: Frame, key: str, within: str | None = None,
+                   limit: int = 3) -> pd.DataFrame:
+        """Up to ``limit`` values of ``key`` held by two rows (by two values of
+        ``within``, when given), with the ``within`` values that hold them."""
+        ...
+
+    def register(self, frame: Frame | pd.DataFrame, name: str) -> Any:
+        """``frame`` as a Splink table called ``name`` (replacing one left by an earlier
+        job in the same session)."""
+        ...
+
+    def pairs(self, splink_frame: Any) -> Frame:
+        """A Splink result as a frame of this engine."""
+        ...
+
+    def from_pandas(self, frame: pd.DataFrame) -> Frame: ...
+
+    def select(self, frame: Frame, columns: Sequence[str]) -> Frame: ...
+
+    def collect(self, frame: Frame, columns: Sequence[str] | None = None, *,
+                at_least: tuple[str, float] | None = None,
+                equal: tuple[str, Any] | None = None) -> pd.DataFrame:
+        """Rows of ``frame`` (where ``column >= value`` / ``column == value``) as pandas;
+        the caller bounds them."""
+        ...
+
+    def count_where(self, frame: Frame, column: str, at_least: float) -> int: ...
+
+    def rows_for(self, frame: Frame, key: str, values: pd.Series,
+                 columns: Sequence[str]) -> pd.DataFrame:
+        """The rows whose ``key`` is among ``values``, as pandas (few by design)."""
+        ...
+
+    def attach(self, frame: Frame, mapping: pd.DataFrame, key: str, column: str,
+               default: str) -> Frame:
+        """``frame`` plus ``column``: ``mapping``'s value for the row's ``key``, else
+        the row's own ``default`` column."""
+        ...
+
+    def group_sizes(self, frame: Frame, key: str) -> tuple[int, int]:
+        """The number of distinct ``key`` values and the largest group."""
+        ...
+
+    def grouped_counts(self, frame: Frame, columns: Sequence[str],
+                       null_only: Sequence[str] = ()) -> pd.DataFrame:
+        """Rows per combination of ``columns`` (``null_only`` columns reduced to
+        whether they are null), with ``count``."""
+        ...
+
+    def golden(self, clustered: Frame, choose: Callable[[pd.DataFrame], pd.DataFrame],
+               fields: Mapping[str, tuple[str, str]]) -> Frame:
+        """Golden records of ``clustered``: a person registered once is their own (the
+        present values of ``fields``); ``choose`` (survivorship, on the driver) picks
+        for the clusters of several records."""
+        ...
+
+    def with_household_evidence(self, pairs: Frame, groups: pd.Series,
+                                picked: pd.DataFrame) -> Frame:
+        """``pairs`` with the pairs between two rosters of one household group replaced
+        by ``picked`` (``linkage.resolve.household_evidence``)."""
+        ...
+
+    def ordered(self, frame: Frame, by: Sequence[str]) -> Frame:
+        """``frame`` sorted by ``by`` where the engine keeps an order (DuckDB writes rows
+        in order; Spark's part files have none)."""
+        ...
+
+    def distinct(self, frame: Frame, columns: Sequence[str]) -> Frame:
+        """The distinct combinations of ``columns``."""
+        ...
+
+    def where_equal(self, frame: Frame, column: str, value: Any) -> Frame: ...
+
+    def persist(self, frame: Frame) -> Frame: ...
+
+    def write(self, out: str | Path, tables: dict[str, Frame], *, summary: dict,
+              model_json: str, fmt: str, job: str, texts: dict[str, str] | None = None
+              ) -> None:
+        """Every table and text file into ``out``, atomically."""
+        ...

@@ -1,0 +1,159 @@
+"""The embedded engine: records as pandas frames on the driver, Splink on DuckDB.
+
+On one machine the driver *is* the engine, so a frame is a pandas frame and the
+bounded methods are plain pandas; Splink scores in an in-memory DuckDB sized from the
+config.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI
+
+from linkage.config import BackendConfig
+from linkage.engines.base import Intake
+from linkage.intake.io import read_table, write_outputs
+from linkage.intake.mapping import ColumnMapping
+from linkage.intake.validate import no_usable_rows, reason_counts, validate_rows
+from linkage.resolve.household_evidence import with_household_evidence
+from linkage.resolve.keys import with_person_keys
+from linkage.standardise import standardise
+
+
+def duckdb_connection(cfg: BackendConfig) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB sized from the config (threads, memory limit, spill folder and
+    its size)."""
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET threads = {int(cfg.threads or os.cpu_count() or 1)}")
+    if cfg.memory_limit:
+        con.execute("SET memory_limit = ?", [cfg.memory_limit])
+    if cfg.temp_directory:
+        con.execute("SET temp_directory = ?", [cfg.temp_directory])
+    if cfg.max_temp_directory_size:
+        con.execute("SET max_temp_directory_size = ?", [cfg.max_temp_directory_size])
+    # Rows come back in insertion order for queries without ORDER BY: reproducible runs.
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+class DuckDBEngine:
+    """:class:`linkage.engines.base.Engine` on DuckDB (frames are pandas)."""
+
+    name = "duckdb"
+
+    def __init__(self, cfg: BackendConfig) -> None:
+        self.db_api = DuckDBAPI(connection=duckdb_connection(cfg))
+
+    def read_records(self, path: str | Path, *, kind: str, mapping: ColumnMapping | None,
+                     encoding: str | None = None, sheet: str | None = None) -> Intake:
+        raw = read_table(path, mapping=mapping, kind=kind,  # type: ignore[arg-type]
+                         encoding=encoding, sheet=sheet)
+        valid = validate_rows(raw, kind=kind, file=str(path))  # type: ignore[arg-type]
+        by_reason = reason_counts(valid.rejected["reason"]) if len(valid.rejected) else {}
+        if valid.rows.empty:
+            raise no_usable_rows(str(path), by_reason)
+        return Intake(rows=valid.rows, rejected=valid.rejected, rows_read=len(raw),
+                      rows_used=len(valid.rows), rejected_by_reason=by_reason,
+                      columns=[c for c in raw.columns if c not in ("input_row", "reason")])
+
+    def standardise(self, records: pd.DataFrame, *, min_year: int) -> pd.DataFrame:
+        return with_person_keys(standardise(records, min_year=min_year))
+
+    def with_values(self, frame: pd.DataFrame, values: Mapping[str, Any]) -> pd.DataFrame:
+        return frame.assign(**values)
+
+    def union(self, frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat(list(frames), ignore_index=True, sort=False)
+
+    def qualify_ids(self, frame: pd.DataFrame, prefix_column: str) -> pd.DataFrame:
+        frame["record_id"] = frame[prefix_column].astype(str) + ":" + \
+            frame["record_id"].astype(str)
+        return frame
+
+    def count(self, frame: pd.DataFrame) -> int:
+        return len(frame)
+
+    def duplicated(self, frame: pd.DataFrame, key: str, within: str | None = None,
+                   limit: int = 3) -> pd.DataFrame:
+        seen = frame[[key, within]].drop_duplicates() if within else frame[[key]]
+        shared = seen[key][seen[key].astype(str).duplicated()].drop_duplicates()[:limit]
+        return seen[seen[key].isin(shared)].reset_index(drop=True)
+
+    def register(self, frame: pd.DataFrame, name: str) -> Any:
+        return self.db_api.register(frame, table_name=name)
+
+    def pairs(self, splink_frame: Any) -> pd.DataFrame:
+        return splink_frame.as_pandas_dataframe()
+
+    def from_pandas(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame
+
+    def select(self, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+        return frame[list(columns)]
+
+    def collect(self, frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
+                at_least: tuple[str, float] | None = None,
+                equal: tuple[str, Any] | None = None) -> pd.DataFrame:
+        if at_least is not None:
+            frame = frame[frame[at_least[0]] >= at_least[1]]
+        if equal is not None:
+            frame = frame[frame[equal[0]] == equal[1]]
+        return frame[list(columns)] if columns is not None else frame
+
+    def count_where(self, frame: pd.DataFrame, column: str, at_least: float) -> int:
+        return int((frame[column] >= at_least).sum())
+
+    def rows_for(self, frame: pd.DataFrame, key: str, values: pd.Series,
+                 columns: Sequence[str]) -> pd.DataFrame:
+        return frame.loc[frame[key].isin(values), list(columns)].reset_index(drop=True)
+
+    def attach(self, frame: pd.DataFrame, mapping: pd.DataFrame, key: str, column: str,
+               default: str) -> pd.DataFrame:
+        lookup = mapping.drop_duplicates(key).set_index(key).iloc[:, 0]
+        mapped = frame[key].map(lookup)
+        frame[column] = mapped.where(mapped.notna(), frame[default]).to_numpy()
+        return frame
+
+    def group_sizes(self, frame: pd.DataFrame, key: str) -> tuple[int, int]:
+        sizes = frame[key].value_counts()
+        return len(sizes), int(sizes.max()) if len(sizes) else 0
+
+    def grouped_counts(self, frame: pd.DataFrame, columns: Sequence[str],
+                       null_only: Sequence[str] = ()) -> pd.DataFrame:
+        keys = pd.DataFrame({c: frame[c].isna() if c in null_only else frame[c]
+                             for c in columns})
+        return keys.value_counts(dropna=False).rename("count").reset_index()
+
+    def golden(self, clustered: pd.DataFrame, choose: Callable[[pd.DataFrame], pd.DataFrame],
+               fields: Mapping[str, tuple[str, str]]) -> pd.DataFrame:
+        # golden_records takes each single record as its own, column by column, and
+        # chooses only for clusters of several: the whole frame goes through it uncopied.
+        return choose(clustered)
+
+    def with_household_evidence(self, pairs: pd.DataFrame, groups: pd.Series,
+                                picked: pd.DataFrame) -> pd.DataFrame:
+        return with_household_evidence(pairs, groups, picked)
+
+    def ordered(self, frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+        return frame.sort_values(list(by), kind="mergesort").reset_index(drop=True)
+
+    def distinct(self, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+        return frame[list(columns)].drop_duplicates().reset_index(drop=True)
+
+    def where_equal(self, frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
+        return frame[frame[column] == value]
+
+    def persist(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame
+
+    def write(self, out: str | Path, tables: dict[str, pd.DataFrame], *, summary: dict,
+              model_json: str, fmt: str, job: str, texts: dict[str, str] | None = None
+              ) -> None:
+        write_outputs(out, tables, summary=summary, model_json=model_json,
+                      fmt=fmt, texts=texts, job=job)  # type: ignore[arg-type]

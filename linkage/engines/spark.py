@@ -1,0 +1,232 @@
+"""The distributed engine: records as Spark DataFrames, Splink on Spark.
+
+Reading, validation and standardisation run per batch with the same pure pandas
+functions as on DuckDB (:mod:`linkage.engines.spark_frames`); the bounded methods
+join, filter and count in Spark and bring only their small results to the driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import reduce
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from linkage.config import BackendConfig
+from linkage.engines import spark_frames as sf
+from linkage.engines.base import Intake
+from linkage.engines.spark_session import (  # noqa: F401  (re-exported)
+    _check_similarity_jar,
+    java_major_version,
+    spark_session,
+)
+from linkage.errors import ConfigError
+from linkage.intake.io import summary_json
+from linkage.intake.mapping import ColumnMapping
+from linkage.intake.validate import REASON, count_kinds, no_usable_rows
+from linkage.resolve.keys import with_person_keys
+
+
+def _textual(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding mixed Python values (ints and text) as text, so Spark can
+    type them; numbers and flags keep their types."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(lambda v: None if v is None or v != v else str(v))
+    return out
+
+
+class SparkEngine:
+    """:class:`linkage.engines.base.Engine` on Spark (frames are Spark DataFrames)."""
+
+    name = "spark"
+
+    def __init__(self, cfg: BackendConfig) -> None:
+        from pyspark import StorageLevel
+        from pyspark.sql import functions
+        from splink import SparkAPI
+
+        self.db_api = SparkAPI(spark_session=spark_session(cfg))
+        self.spark = self.db_api.spark
+        _check_similarity_jar(self.spark)
+        self.F = functions
+        self._keep = StorageLevel.MEMORY_AND_DISK
+
+    def read_records(self, path: str | Path, *, kind: str, mapping: ColumnMapping | None,
+                     encoding: str | None = None, sheet: str | None = None) -> Intake:
+        F = self.F
+        if sheet is not None or str(path).lower().endswith(".xlsx"):
+            raise ConfigError("Spark does not read Excel workbooks: save the sheet as CSV "
+                              "or Parquet, or use the DuckDB backend.", file=str(path))
+        checked = sf.with_reasons(
+            sf.read_records(self.spark, str(path), mapping=mapping, kind=kind,
+                            encoding=encoding), kind=kind).persist(self._keep)
+        rejected = checked.where(F.col(REASON).isNotNull())
+        rows_read = checked.count()
+        by_reason = count_kinds({r[REASON]: int(r["count"])
+                                 for r in rejected.groupBy(REASON).count().collect()})
+        rows_used = rows_read - sum(by_reason.values())
+        if rows_used == 0:
+            raise no_usable_rows(str(path), by_reason)
+        return Intake(rows=checked.where(F.col(REASON).isNull()).drop(REASON),
+                      rejected=rejected, rows_read=rows_read, rows_used=rows_used,
+                      rejected_by_reason=by_reason,
+                      columns=[c for c in checked.columns if c not in ("input_row", REASON)])
+
+    def standardise(self, records, *, min_year: int):
+        return sf.standardised(records, with_person_keys, min_year=min_year).persist(self._keep)
+
+    def with_values(self, frame, values: Mapping[str, Any]):
+        for column, value in values.items():
+            literal = self.F.lit(value)
+            frame = frame.withColumn(column, literal.cast("long") if isinstance(value, int)
+                                     else literal)
+        return frame
+
+    def union(self, frames: Sequence[Any]):
+        return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+
+    def qualify_ids(self, frame, prefix_column: str):
+        return frame.withColumn("record_id", self.F.concat_ws(":", prefix_column, "record_id"))
+
+    def count(self, frame) -> int:
+        return int(frame.count())
+
+    def duplicated(self, frame, key: str, within: str | None = None,
+                   limit: int = 3) -> pd.DataFrame:
+        F = self.F
+        n = F.countDistinct(within) if within else F.count("*")
+        shared = frame.groupBy(key).agg(n.alias("_n")).where("_n > 1").limit(limit)
+        columns = [key, within] if within else [key]
+        return frame.join(shared.select(key), key, "inner").select(*columns).distinct() \
+            .toPandas()
+
+    def register(self, frame, name: str) -> Any:
+        self.spark.catalog.dropTempView(name)
+        if isinstance(frame, pd.DataFrame):
+            frame = sf.from_pandas(self.spark, frame)
+        return self.db_api.register(frame, table_name=name)
+
+    def pairs(self, splink_frame: Any):
+        return splink_frame.as_spark_dataframe()
+
+    def from_pandas(self, frame: pd.DataFrame):
+        return sf.from_pandas(self.spark, _textual(frame))
+
+    def select(self, frame, columns: Sequence[str]):
+        return frame.select(*columns)
+
+    def collect(self, frame, columns: Sequence[str] | None = None, *,
+                at_least: tuple[str, float] | None = None,
+                equal: tuple[str, Any] | None = None) -> pd.DataFrame:
+        F = self.F
+        if at_least is not None:
+            frame = frame.where(F.col(at_least[0]) >= at_least[1])
+        if equal is not None:
+            frame = frame.where(F.col(equal[0]) == equal[1])
+        return (frame.select(*columns) if columns is not None else frame).toPandas()
+
+    def count_where(self, frame, column: str, at_least: float) -> int:
+        return int(frame.where(self.F.col(column) >= at_least).count())
+
+    def rows_for(self, frame, key: str, values: pd.Series,
+                 columns: Sequence[str]) -> pd.DataFrame:
+        if values.empty:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        wanted = sf.from_pandas(self.spark, values.rename(key).to_frame())
+        return frame.join(wanted.hint("broadcast"), key, "inner").select(*columns).toPandas()
+
+    def attach(self, frame, mapping: pd.DataFrame, key: str, column: str, default: str):
+        F = self.F
+        value = mapping.columns[1] if mapping.columns[0] == key else mapping.columns[0]
+        small = sf.from_pandas(self.spark, mapping[[key, value]].rename(
+            columns={value: "_mapped"}).drop_duplicates(key))
+        # an empty mapping has no values to type its column by: take the default's type
+        mapped = F.col("_mapped").cast(frame.schema[default].dataType)
+        return frame.join(F.broadcast(small), key, "left").withColumn(
+            column, F.coalesce(mapped, F.col(default))).drop("_mapped")
+
+    def group_sizes(self, frame, key: str) -> tuple[int, int]:
+        F = self.F
+        row = frame.groupBy(key).count().agg(F.count("*").alias("n"),
+                                             F.max("count").alias("largest")).collect()[0]
+        return int(row["n"]), int(row["largest"] or 0)
+
+    def grouped_counts(self, frame, columns: Sequence[str],
+                       null_only: Sequence[str] = ()) -> pd.DataFrame:
+        F = self.F
+        keys = [F.col(c).isNull().alias(c) if c in null_only else F.col(c) for c in columns]
+        return frame.select(*keys).groupBy(*columns).count().toPandas()
+
+    def golden(self, clustered, choose: Callable[[pd.DataFrame], pd.DataFrame],
+               fields: Mapping[str, tuple[str, str]]):
+        from pyspark.sql import Window
+
+        F = self.F
+        sized = clustered.withColumn("_n", F.count("*").over(Window.partitionBy("cluster_id")))
+        several = sized.where("_n > 1").drop("_n").toPandas()
+        chosen = choose(several) if len(several) else None
+        single = sized.where("_n = 1")
+        columns = [F.col("cluster_id"), F.lit(1).cast("long").alias("n_records"),
+                   F.col("record_id").alias("record_ids"), F.col("household_cluster_id")]
+        for field, (value_col, _) in fields.items():
+            if value_col not in single.columns:
+                continue
+            value = F.col(value_col).cast("string")
+            present = sf.present(value)
+            columns += [F.when(present, value).alias(field),
+                        F.when(present, F.col("source")).alias(f"{field}_source"),
+                        F.when(present, F.col("record_id")).alias(f"{field}_record_id")]
+        golden = single.select(*columns)
+        if chosen is not None:
+            chosen = chosen.astype(object).where(chosen.notna(), None)
+            chosen["n_records"] = chosen["n_records"].astype("int64")
+            golden = golden.unionByName(sf.from_pandas(self.spark, chosen[golden.columns]))
+        return golden
+
+    def with_household_evidence(self, pairs, groups: pd.Series, picked: pd.DataFrame):
+        F = self.F
+        base = pairs.withColumn("person_match_probability", F.col("match_probability")) \
+            .withColumn("person_match_weight", F.col("match_weight")) \
+            .withColumn("household_evidence", F.lit(False))
+        if groups.empty:
+            return base
+        g = sf.from_pandas(self.spark, groups.rename_axis("roster_key").reset_index())
+        left = g.toDF("roster_key_l", "_group_l")
+        right = g.toDF("roster_key_r", "_group_r")
+        joined = base.join(F.broadcast(left), "roster_key_l", "left") \
+            .join(F.broadcast(right), "roster_key_r", "left")
+        kept = joined.where(F.col("_group_l").isNull() | F.col("_group_r").isNull()
+                            | (F.col("_group_l") != F.col("_group_r")))
+        kept = kept.select(*base.columns)
+        if picked.empty:
+            return kept
+        extra = sf.from_pandas(self.spark, picked[[c for c in base.columns if c in picked]])
+        extra = extra.select(*(F.col(c).cast(base.schema[c].dataType) if c in extra.columns
+                               else F.lit(None).cast(base.schema[c].dataType).alias(c)
+                               for c in base.columns))
+        return kept.unionByName(extra)
+
+    def ordered(self, frame, by: Sequence[str]):
+        return frame
+
+    def distinct(self, frame, columns: Sequence[str]):
+        return frame.select(*columns).distinct()
+
+    def where_equal(self, frame, column: str, value: Any):
+        return frame.where(self.F.col(column) == value)
+
+    def persist(self, frame):
+        return frame.persist(self._keep)
+
+    def write(self, out: str | Path, tables: dict[str, Any], *, summary: dict,
+              model_json: str, fmt: str, job: str, texts: dict[str, str] | None = None
+              ) -> None:
+        spark_tables = {name: self.from_pandas(t) if isinstance(t, pd.DataFrame) else t
+                        for name, t in tables.items()}
+        sf.write_outputs(self.spark, str(out), spark_tables, fmt=fmt, job=job,
+                         texts={"summary.json": summary_json(summary),
+                                "model.json": model_json, **(texts or {})})

@@ -1,0 +1,324 @@
+"""Reading, checking, standardising and writing person records as Spark DataFrames.
+
+The same pure pandas functions as on DuckDB (CSV field parsing, column mapping, row
+validation, standardisation) run per partition or Arrow batch, so nothing is read
+through pandas on the driver and the rules cannot drift apart between backends. Only
+file-level checks (header, required columns) and duplicate ids look at the whole table,
+through Spark aggregations.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pandas as pd
+
+from linkage.contract import RECORD_ID, SOURCE
+from linkage.errors import ConfigError, InputError, NserLinkError
+from linkage.intake.io import (
+    INPUT_ROW,
+    MAX_FIELD_CHARS,
+    REASON,
+    REASON_LONG_FIELD,
+    REASON_NUL,
+    ROWS_NAMED,
+    check_header,
+    check_required_columns,
+    check_reserved_columns,
+    csv_encoding,
+    csv_header,
+    field_reasons,
+    header_names,
+    parse_fields,
+    ragged_reason,
+    stated_encoding,
+)
+from linkage.intake.mapping import ColumnMapping, apply_mapping
+from linkage.intake.validate import row_reasons
+from linkage.standardise import OUTPUT_DTYPES, standardise
+from linkage.standardise._common import NULL_TOKENS, PLACEHOLDER_PATTERN
+
+
+def _spark_type(dtype):
+    """The Spark type for a pandas dtype (or "long"/"string"); text is the default."""
+    from pyspark.sql import types as T
+
+    name = str(dtype)
+    if name.startswith("datetime64"):
+        return T.TimestampType()
+    if name in ("long", "Int64", "int64", "Int32", "int32"):
+        return T.LongType()
+    if name in ("float64", "Float64"):
+        return T.DoubleType()
+    if name in ("boolean", "bool"):
+        return T.BooleanType()
+    return T.StringType()
+
+
+def _schema(columns: dict):
+    from pyspark.sql import types as T
+
+    return T.StructType([T.StructField(c, _spark_type(t), True) for c, t in columns.items()])
+
+
+def from_pandas(spark, frame: pd.DataFrame):
+    """A Spark DataFrame of a pandas frame, typed from its dtypes (an all-null column
+    cannot be inferred) and with every kind of null as SQL NULL."""
+    rows = frame.astype(object).where(frame.notna(), None)
+    return spark.createDataFrame(rows, schema=_schema(dict(frame.dtypes.items())))
+
+
+#: Internal column: the row as Excel numbers it, for naming rows in reasons.
+_EXCEL_ROW = "_excel_row"
+
+
+def read_records(spark, path: str, *, mapping: ColumnMapping | None, kind: str,
+                 source: str | None = None, encoding: str | None = None):
+    """A wave as a Spark DataFrame of text columns plus ``input_row`` and ``reason``,
+    checked like ``linkage.intake.io.read_table``: mapping applied, required columns present,
+    and the rows the reader could only partly read, or whose id another row has, marked
+    in ``reason`` with the same words.
+
+    A CSV is read line by line and each line parsed by the same function as on DuckDB
+    (``linkage.intake.io.parse_fields``): Spark's own CSV reader cannot tell a row with a
+    missing last field from one with an empty last field. So on Spark a quoted field
+    may not hold a line break (its two halves are rejected as ragged rows).
+    """
+    from pyspark.sql import functions as F
+
+    file = str(path)
+    if file.lower().endswith((".parquet", ".pq")) or Path(file).is_dir():
+        raw = _parquet_records(spark, file)
+    else:
+        raw = _csv_records(spark, file, encoding=encoding, detect=kind == "partner")
+    columns = [c for c in raw.columns if c not in (INPUT_ROW, _EXCEL_ROW, REASON)]
+
+    mapped_columns = list(apply_mapping(pd.DataFrame(columns=columns), mapping, file).columns)
+    check_required_columns(pd.DataFrame(columns=mapped_columns), _required(kind), file)
+    out_columns = {c: "string" for c in mapped_columns}
+    out_columns.update({INPUT_ROW: "long", _EXCEL_ROW: "long", REASON: "string"})
+
+    def mapped(batches):
+        for batch in batches:
+            kept = {c: batch.pop(c).to_numpy() for c in (INPUT_ROW, _EXCEL_ROW, REASON)}
+            batch = batch.astype(object).where(batch.notna() & batch.ne(""), None)
+            out = apply_mapping(batch, mapping, file)
+            for c, values in kept.items():
+                out[c] = values
+            yield out[list(out_columns)]
+
+    records = raw.mapInPandas(mapped, _schema(out_columns))
+    if SOURCE not in records.columns:
+        records = records.withColumn(SOURCE, F.lit(None).cast("string"))
+    default = (mapping.source if mapping and mapping.source else None) or source or Path(file).stem
+    records = records.withColumn(
+        SOURCE, F.coalesce(F.when(F.trim(F.col(SOURCE)) != "", F.col(SOURCE)), F.lit(default)))
+    return _mark_duplicate_ids(records).drop(_EXCEL_ROW)
+
+
+def _csv_records(spark, file: str, *, encoding: str | None, detect: bool):
+    """The CSV's data rows: the header's columns, ``input_row`` (non-blank lines after
+    the header, from 1), the Excel row (the line number) and the reader's ``reason``."""
+    from pyspark.sql import types as T
+
+    codec = "utf-8"
+    local = Path(file).is_file()
+    if local:  # Spark would replace bad bytes silently: refuse first
+        codec = (stated_encoding(Path(file), encoding) if encoding
+                 else csv_encoding(Path(file), detect=detect))
+    elif encoding:
+        codec = encoding
+    if codecs.lookup(codec).name in ("utf-8", "utf-8-sig"):
+        codec = "utf-8-sig"  # a byte-order mark is not part of the first column's name
+    elif "\n".encode(codec) != b"\n":
+        raise InputError(f"is encoded as {codec}; on Spark a CSV must be UTF-8 or another "
+                         "encoding that writes a line break as one byte (such as cp1252). "
+                         "Re-save it as UTF-8, or use the DuckDB backend.", file=file)
+
+    def text(raw: bytes) -> str:
+        return raw.decode(codec, "replace")
+
+    lines = spark.sparkContext.textFile(file, use_unicode=False).zipWithIndex()
+    rows = lines.filter(lambda li: text(li[0]).strip() != "").zipWithIndex()
+    if local:
+        header = csv_header(Path(file), codec)
+    else:  # the first non-blank line; collected in full, as an early stop upsets Python
+        firsts = rows.filter(lambda r: r[1] == 0).map(lambda r: text(r[0][0])).collect()
+        header = header_names(parse_fields(firsts[0])) if firsts else None
+    if header is None:
+        raise InputError("is empty (no header, no rows).", file=file)
+    check_header(header, file)
+    check_reserved_columns(pd.DataFrame(columns=header), file)
+    m = len(header)
+
+    def parse(part):
+        for (raw, line), row in part:
+            if row == 0:
+                continue  # the header
+            fields = parse_fields(text(raw))
+            found = [] if len(fields) == m else [ragged_reason(len(fields), m)]
+            found += field_reasons(fields)
+            values = [f if f != "" else None for f in (fields + [""] * m)[:m]]
+            yield (*values, row, line + 1, "; ".join(found) or None)
+
+    schema = T.StructType(
+        [T.StructField(c, T.StringType(), True) for c in header]
+        + [T.StructField(INPUT_ROW, T.LongType(), False),
+           T.StructField(_EXCEL_ROW, T.LongType(), False),
+           T.StructField(REASON, T.StringType(), True)])
+    return spark.createDataFrame(rows.mapPartitions(parse), schema)
+
+
+def _parquet_records(spark, file: str):
+    """A Parquet wave as text with ``input_row`` (its position from 1), the row as
+    ``_excel_row`` (``input_row + 1``) and NUL bytes or over-long fields in ``reason``."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    raw = spark.read.parquet(file)
+    raw = raw.select([F.col(c).cast("string").alias(c.strip()) for c in raw.columns])
+    columns = raw.columns
+    check_header(columns, file)
+    check_reserved_columns(pd.DataFrame(columns=columns), file)
+    numbered = raw.rdd.zipWithIndex().map(lambda ri: (*ri[0], ri[1] + 1))
+    raw = numbered.toDF(T.StructType(
+        [T.StructField(c, T.StringType(), True) for c in columns]
+        + [T.StructField(INPUT_ROW, T.LongType(), False)]))
+    nul = _any([F.instr(F.col(c), "\x00") > 0 for c in columns])
+    long = _any([F.length(F.col(c)) > MAX_FIELD_CHARS for c in columns])
+    reason = F.concat_ws("; ", F.when(nul, REASON_NUL), F.when(long, REASON_LONG_FIELD))
+    return raw.withColumn(_EXCEL_ROW, F.col(INPUT_ROW) + 1).withColumn(
+        REASON, F.when(reason != "", reason))
+
+
+def _any(conditions: list):
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    return reduce(lambda a, b: a | b, [F.coalesce(c, F.lit(False)) for c in conditions],
+                  F.lit(False))
+
+
+def _mark_duplicate_ids(records):
+    """Every row whose (non-blank) record_id another row also has gets the reason
+    ``linkage.intake.io.duplicate_reason`` writes on DuckDB, built in Spark SQL: only the ids
+    used twice and their first rows are gathered, the records are joined to them."""
+    from pyspark.sql import functions as F
+
+    ids = records.where(F.col(RECORD_ID).isNotNull() & ~F.col(RECORD_ID).rlike(r"^\s*$"))
+    dups = (ids.groupBy(RECORD_ID)
+            .agg(F.count("*").alias("_n"),
+                 F.slice(F.sort_array(F.collect_list(_EXCEL_ROW)), 1, ROWS_NAMED + 1)
+                 .alias("_first"))
+            .where("_n > 1"))
+    marked = records.join(dups, on=RECORD_ID, how="left")
+    others = F.filter(F.col("_first"), lambda row: row != F.col(_EXCEL_ROW))
+    shown = F.slice(others, 1, ROWS_NAMED)
+    n_others = F.col("_n") - 1
+    more = n_others - F.size(shown)
+    reason = F.when(F.col("_n") > 1, F.concat(
+        F.lit("record_id also on "),
+        F.when(n_others == 1, F.lit("Excel row")).otherwise(F.lit("Excel rows")),
+        F.lit(" "),
+        F.array_join(shown.cast("array<string>"), ", "),
+        F.when(more > 0, F.concat(F.lit(" and "), F.format_number(more, 0), F.lit(" more")))
+        .otherwise(F.lit("")),
+    ))
+    joined = F.concat_ws("; ", F.col(REASON), reason)
+    return marked.withColumn(REASON, F.when(joined != "", joined)).drop("_n", "_first") \
+        .select(*records.columns)
+
+
+def present(value):
+    """Not null, not blank, not a placeholder: ``linkage.derive.golden``'s rule as a Spark
+    column (the placeholder shapes are the same regular expression, in Java)."""
+    from pyspark.sql import functions as F
+
+    text = F.lower(F.regexp_replace(value, r"^\s+|\s+$", ""))
+    return value.isNotNull() & ~text.isin(*NULL_TOKENS) & \
+        ~text.rlike(f"^(?:{PLACEHOLDER_PATTERN})$")
+
+
+def _required(kind: str) -> tuple[str, ...]:
+    from linkage.contract import PARTNER_REQUIRED, REGISTRY_REQUIRED
+
+    return REGISTRY_REQUIRED if kind == "registry" else PARTNER_REQUIRED
+
+
+def _kept_types(records) -> dict[str, str]:
+    """The columns of ``records`` as ``_schema`` types: whole numbers (``input_row``,
+    ``wave_order``) stay numbers, everything else is text."""
+    from pyspark.sql import types as T
+
+    return {f.name: "long" if isinstance(f.dataType, T.IntegralType) else "string"
+            for f in records.schema.fields}
+
+
+def with_reasons(records, *, kind: str):
+    """``records`` plus ``reason`` (null for usable rows), per batch."""
+    columns = _kept_types(records)
+    columns[REASON] = "string"
+
+    def reasons(batches):
+        for batch in batches:
+            text = row_reasons(batch, kind)
+            batch[REASON] = [r or None for r in text]
+            yield batch
+
+    return records.mapInPandas(reasons, _schema(columns))
+
+
+def standardised(records, extra, *, min_year: int = 1900):
+    """``records`` plus every standardised column, and ``extra(frame)`` columns, per batch."""
+    columns = _kept_types(records)
+    columns.update(OUTPUT_DTYPES)
+    probe = extra(standardise(pd.DataFrame({c: pd.Series(dtype=object) for c in records.columns})))
+    columns.update({c: "string" for c in probe.columns if c not in columns})
+
+    def run(batches):
+        for batch in batches:
+            out = extra(standardise(batch, min_year=min_year))
+            yield out[list(columns)]
+
+    return records.mapInPandas(run, _schema(columns))
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: str,
+                  job: str | None = None) -> None:
+    """Write Spark tables (folders) and small text files into ``out`` atomically.
+
+    The same rules as ``linkage.intake.io.write_outputs`` (:mod:`linkage.outputs`), through
+    Hadoop's file system: everything goes into a hidden sibling marked as a run first;
+    an existing ``out`` is replaced only if it is empty or a run, and only once the new
+    one is complete. Paths are anything Hadoop's file systems take (local, hdfs://,
+    s3a://, abfss://); on object stores a folder rename is a copy, so not atomic there.
+    """
+    from linkage import outputs
+
+    fs = outputs.HadoopFS(spark, out)
+    target = fs.path(out)
+    outputs.check_replaceable(fs, target, out)
+    try:
+        tmp = outputs.new_temp(fs, target, job)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the output folder ({exc}).", file=out) from None
+    try:
+        for name, frame in tables.items():
+            writer = frame.write.mode("overwrite")
+            dest = fs.child(tmp, f"{name}.{fmt}").toString()
+            (writer.option("header", True).csv(dest) if fmt == "csv" else writer.parquet(dest))
+        for name, text in texts.items():
+            fs.write_text(fs.child(tmp, name), text)
+        outputs.swap_into_place(fs, tmp, target, out)
+    except OSError as exc:
+        outputs.discard(fs, tmp)
+        raise NserLinkError(f"could not move the outputs into place ({exc}).",
+                            file=out) from None
+    except BaseException:
+        outputs.discard(fs, tmp)
+        raise

@@ -1,0 +1,1 @@
+"""Intake: read files, map their columns, validate rows."""

@@ -1,0 +1,1 @@
+"""Product reports: the auditor's HTML report and clerical review."""

@@ -1,0 +1,1 @@
+"""Resolve records into people and households: keys, scoring, clustering."""

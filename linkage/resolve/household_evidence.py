@@ -1,0 +1,212 @@
+"""Households as evidence: rosters that share strong member matches are one household,
+and their members are aligned one to one.
+
+A dynamic re-registration of a whole household is plainly the same household (same
+address, size, tehsil, most members matching) while some of its members, taken alone,
+are weak: the guardian left out, year-only dates, a typo in the name. Scored pair by
+pair against a registry of millions, such a member stays below the threshold. But once
+two rosters share two or more strong matches, the question for their other members is
+no longer "is this the same person as anyone in the country?" but "which member of
+that household is this?": the prior that a given member of one roster is a given
+member of the other is about 1 / (roster size), not one in a million.
+
+So, for every pair of rosters joined by at least ``min_anchors`` matches at or above
+``anchor`` probability:
+
+1. every member of one is scored against every member of the other, by the trained
+   model (Splink's scoring, blocking on the household group);
+2. each pair's weight is re-based on the household prior, without the household-context
+   comparison, which the shared household already accounts for (counting it again
+   would double the household's weight);
+3. the members are aligned one to one by an assignment that maximises the total weight
+   (``scipy.optimize.linear_sum_assignment``): twins, or a son and his cousin of one
+   name, each get their own counterpart instead of chaining into one cluster;
+4. the assigned pairs replace every pair Splink scored between the two rosters.
+
+Everything else is left as scored. The pure steps work on pandas frames of pairs (a few
+per linked household); the one engine step is ``rescore``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from splink import Linker
+
+log = logging.getLogger(__name__)
+
+#: The comparison whose evidence a shared household already holds.
+CONTEXT_WEIGHT = "mw_household_context"
+
+
+def linked_rosters(pairs: pd.DataFrame, *, anchor: float, min_anchors: int) -> pd.DataFrame:
+    """Roster pairs (``roster_l`` < ``roster_r``) joined by at least ``min_anchors``
+    pairs at or above ``anchor``, with their count of ``anchors``.
+
+    ``pairs`` carries ``roster_key_l``/``roster_key_r``. A record counts once per roster
+    pair however many strong pairs it has, so one person registered thrice does not
+    make two households one.
+    """
+    strong = pairs.loc[pairs["match_probability"] >= anchor,
+                       ["record_id_l", "record_id_r", "roster_key_l", "roster_key_r"]]
+    strong = strong[strong["roster_key_l"] != strong["roster_key_r"]]
+    if strong.empty:
+        return pd.DataFrame({"roster_l": [], "roster_r": [], "anchors": []})
+    swap = strong["roster_key_l"] > strong["roster_key_r"]
+    frame = pd.DataFrame({
+        "roster_l": strong["roster_key_l"].where(~swap, strong["roster_key_r"]),
+        "roster_r": strong["roster_key_r"].where(~swap, strong["roster_key_l"]),
+        "rec_l": strong["record_id_l"].where(~swap, strong["record_id_r"]),
+        "rec_r": strong["record_id_r"].where(~swap, strong["record_id_l"]),
+    })
+    counts = frame.groupby(["roster_l", "roster_r"]).agg(
+        left=("rec_l", "nunique"), right=("rec_r", "nunique"))
+    counts["anchors"] = counts[["left", "right"]].min(axis=1)
+    linked = counts[counts["anchors"] >= min_anchors].reset_index()
+    return linked[["roster_l", "roster_r", "anchors"]]
+
+
+def household_groups(linked: pd.DataFrame) -> pd.Series:
+    """Group id (int) per roster key: rosters linked directly or through others."""
+    if linked.empty:
+        return pd.Series(dtype="int64", name="household_group")
+    keys, codes = np.unique(np.concatenate([linked["roster_l"].to_numpy(dtype=object),
+                                            linked["roster_r"].to_numpy(dtype=object)]),
+                            return_inverse=True)
+    n = len(linked)
+    graph = coo_matrix((np.ones(n), (codes[:n], codes[n:])), shape=(len(keys), len(keys)))
+    _, group = connected_components(graph, directed=False)
+    return pd.Series(group, index=pd.Index(keys, name="roster_key"), name="household_group")
+
+
+def rescore(engine, table, groups: pd.Series, model: dict, tf_tables: dict) -> pd.DataFrame:
+    """Every cross-roster pair of records within each household group, scored by
+    ``model`` (Splink). ``table`` is the engine table of model columns; ``tf_tables``
+    are the term-frequency tables of the whole table (a group's own would mislead)."""
+    group_table = engine.register(groups.rename_axis("roster_key").reset_index(),
+                                  "household_groups")
+    members = engine.db_api.query_sql(
+        f"SELECT r.*, g.household_group FROM {table.physical_name} r "
+        f"JOIN {group_table.physical_name} g ON r.roster_key = g.roster_key")
+    settings = dict(model)
+    settings["blocking_rules_to_generate_predictions"] = [{
+        "blocking_rule": "l.household_group = r.household_group AND "
+                         "l.roster_key <> r.roster_key",
+        "sql_dialect": "duckdb"}]
+    settings["link_type"] = "dedupe_only"
+    retained = list(dict.fromkeys([*settings.get("additional_columns_to_retain", []),
+                                   "roster_key"]))
+    settings["additional_columns_to_retain"] = retained
+    linker = Linker(members, settings, log_level=logging.ERROR)
+    for column, tf in tf_tables.items():
+        linker.table_management.register_term_frequency_lookup(tf, column)
+    return linker.inference.predict().as_pandas_dataframe()
+
+
+def household_weights(cross: pd.DataFrame, sizes: pd.Series, prior: float) -> pd.Series:
+    """Match weight of each cross pair given that its two rosters are one household:
+    Splink's weight without the household context, re-based from the global prior to
+    1 / (size of the larger roster)."""
+    context = cross.get(CONTEXT_WEIGHT, 0.0)
+    larger = np.maximum(sizes.reindex(cross["roster_key_l"]).to_numpy(dtype=float),
+                        sizes.reindex(cross["roster_key_r"]).to_numpy(dtype=float))
+    within = 1.0 / np.maximum(larger, 2.0)
+    return (cross["match_weight"] - context - _logit2(prior)
+            + np.log2(within / (1.0 - within)))
+
+
+def align(cross: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
+    """One-to-one alignment of each roster pair's members: the assignment with the
+    largest total weight among pairs of positive weight. Returns the chosen pairs
+    (``record_id_l``, ``record_id_r``, ``household_weight``)."""
+    frame = cross[["record_id_l", "record_id_r", "roster_key_l", "roster_key_r"]].copy()
+    frame["household_weight"] = weights.to_numpy()
+    frame = frame[frame["household_weight"] > 0]
+    swap = frame["roster_key_l"] > frame["roster_key_r"]
+    frame["a"] = frame["record_id_l"].where(~swap, frame["record_id_r"])
+    frame["b"] = frame["record_id_r"].where(~swap, frame["record_id_l"])
+    frame["ra"] = frame["roster_key_l"].where(~swap, frame["roster_key_r"])
+    frame["rb"] = frame["roster_key_r"].where(~swap, frame["roster_key_l"])
+    chosen = []
+    for _, block in frame.groupby(["ra", "rb"], sort=False):
+        if len(block) == 1:
+            chosen.append(block)
+            continue
+        rows, a = np.unique(block["a"].to_numpy(dtype=object), return_inverse=True)
+        cols, b = np.unique(block["b"].to_numpy(dtype=object), return_inverse=True)
+        gain = np.zeros((len(rows), len(cols)))
+        gain[a, b] = block["household_weight"].to_numpy()
+        picked_r, picked_c = linear_sum_assignment(gain, maximize=True)
+        keep = set(zip(rows[picked_r].tolist(), cols[picked_c].tolist(), strict=True))
+        mask = [(x, y) in keep for x, y in zip(block["a"], block["b"], strict=True)]
+        chosen.append(block[mask])
+    if not chosen:
+        return pd.DataFrame(columns=["record_id_l", "record_id_r", "household_weight"])
+    out = pd.concat(chosen)
+    return out[["record_id_l", "record_id_r", "household_weight"]].reset_index(drop=True)
+
+
+def household_evidence(engine, table, strong: pd.DataFrame, model: dict,
+                       roster_sizes, tf_tables: dict, *, anchor: float,
+                       min_anchors: int) -> tuple[pd.Series, pd.DataFrame, dict]:
+    """Steps 1-3 from the strong pairs (``strong``: at least the pairs at or above
+    ``anchor``): the household group of each linked roster, the aligned pairs (scored
+    as Splink scores them, with the household probability), and a summary.
+
+    ``roster_sizes`` is a Series of records per roster key, or a function giving it
+    for a list of roster keys (on Spark, only the linked rosters are counted).
+    """
+    linked = linked_rosters(strong, anchor=anchor, min_anchors=min_anchors)
+    summary = {"roster_pairs_linked": int(len(linked)), "household_groups": 0,
+               "pairs_rescored": 0, "pairs_aligned": 0}
+    groups = household_groups(linked)
+    if linked.empty:
+        return groups, strong.iloc[0:0], summary
+    cross = rescore(engine, table, groups, model, tf_tables)
+    sizes = roster_sizes(list(groups.index)) if callable(roster_sizes) else roster_sizes
+    weights = household_weights(cross, sizes, model["probability_two_random_records_match"])
+    chosen = align(cross, weights)
+    picked = cross.merge(chosen, on=["record_id_l", "record_id_r"], how="inner")
+    picked = picked.assign(
+        person_match_probability=picked["match_probability"],
+        person_match_weight=picked["match_weight"],
+        match_probability=_probability(picked["household_weight"]),
+        household_evidence=True,
+    )
+    picked["match_weight"] = picked["household_weight"]
+    summary.update(household_groups=int(groups.nunique()), pairs_rescored=int(len(cross)),
+                   pairs_aligned=int(len(picked)))
+    return groups, picked.drop(columns=["household_weight"]), summary
+
+
+def with_household_evidence(predictions: pd.DataFrame, groups: pd.Series,
+                            picked: pd.DataFrame) -> pd.DataFrame:
+    """``predictions`` with every pair between two rosters of one household group
+    replaced by the aligned pairs (``picked``); Splink's own probability stays in
+    ``person_match_probability``, its weight in ``person_match_weight``, and aligned pairs
+    are marked ``household_evidence``.
+    """
+    group_l = predictions["roster_key_l"].map(groups)
+    in_group = group_l.notna() & (group_l == predictions["roster_key_r"].map(groups))
+    kept = predictions[~in_group].copy()
+    kept["person_match_probability"] = kept["match_probability"]
+    kept["person_match_weight"] = kept["match_weight"]
+    kept["household_evidence"] = False
+    if picked.empty:
+        return kept.reset_index(drop=True)
+    common = [c for c in kept.columns if c in picked.columns]
+    return pd.concat([kept, picked[common]], ignore_index=True)
+
+
+def _logit2(p: float) -> float:
+    return math.log2(p / (1.0 - p))
+
+
+def _probability(weight: pd.Series) -> pd.Series:
+    return 1.0 / (1.0 + np.power(2.0, -weight.astype(float)))

@@ -6,7 +6,8 @@ import shutil
 
 import pandas as pd
 import pytest
-from linkage.backends import java_major_version
+
+from linkage.engines.spark_session import java_major_version
 
 pyspark = pytest.importorskip("pyspark")
 pytestmark = [

@@ -150,6 +150,7 @@ def match_partner_run(run: RunFolder, partner_path: str, out: str | Path,
                           "are one Parquet table); leave backend at duckdb")
     stages = stages or Stages()
     records_path = table_path(run.path, RECORDS)
+    assert records_path is not None  # open_run refuses a run without its records
     with output_folder(out, job="match-partner",
                        inputs=[records_path, run.path / MODEL, partner_path]):
         started = dt.datetime.now(dt.UTC)

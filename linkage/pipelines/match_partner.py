@@ -71,7 +71,6 @@ from linkage.resolve.model_plan import ModelPlan, plan_model
 from linkage.resolve.scoring import (
     check_rules,
     check_trainable,
-    comparison_budget,
     count_sample,
     scoring_summary,
     term_frequencies,
@@ -196,7 +195,12 @@ def plan_partner(db_api, registry, partner, n_registry: int, config: MatchPartne
     names = [partner.physical_name, registry.physical_name]
     n_partner = int(db_api.query_sql(f"SELECT count(*) AS n FROM {partner.physical_name}",
                                      output_type="pandas").iloc[0]["n"])
-    budget = comparison_budget(n_registry + n_partner, config)
+    # Link only: every comparison has a partner row on one side, so the budget follows
+    # the list, not the registry (a 50,000-row list against a million records would
+    # otherwise take the broad rules a million-record dedupe may afford).
+    b = config.blocking
+    budget = int(min(b.max_comparisons, max(
+        b.min_comparisons, config.matching.comparisons_per_partner_row * n_partner)))
     common: dict[str, Any] = dict(budget=budget, min_em_pairs=config.training.min_em_pairs,
                   candidates=PARTNER_RULES, train=train, block_tables=names)
     registry_plan = plan_model(db_api, [registry.physical_name], **common)

@@ -285,17 +285,6 @@ def _read_nser_outputs(dataset: str, paths: dict[str, Path], out: Path) -> dict:
         pairs = pd.read_parquet(out / "pairs.parquet", columns=["record_id_l", "record_id_r"])
         links = pairs.rename(columns={"record_id_l": "id_l", "record_id_r": "id_r"})
         result["blocking"] = blocking_recall_figures(summary, links, truth_of(paths))
-        if "engine" not in result["blocking"]:
-            # the rules the run chose, applied to the mapped input again (as --truth does)
-            from linkage.mapping import ColumnMapping
-
-            from evaluation.blocking_recall import recall_of_run
-
-            measured = recall_of_run(str(paths["febrl3"]), summary, truth_of(paths),
-                                     mapping=ColumnMapping.from_yaml(MAPPINGS / "febrl3.yaml"))
-            if measured is not None:
-                result["blocking"]["engine"] = round(float(measured.recall), 4)
-                result["blocking"].pop("todo", None)
     else:
         matches = pd.read_parquet(out / "matches.parquet")
         matched = matches[matches["status"] == "matched"]

@@ -5,9 +5,15 @@ fast. Modules that write into a run folder (the review saves its scores there) w
 their own copy (``run``).
 """
 
+import os
 import shutil
 
 import pytest
+
+# All Spark tests of one xdist worker share one local JVM, whose default 1 GB heap the
+# register, conformance and dedupe tests together outgrow (an OutOfMemoryError there
+# stops the session for every later test of that worker).
+os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 3g pyspark-shell")
 
 from evaluation.synthetic import generate
 from linkage.config import DedupeConfig

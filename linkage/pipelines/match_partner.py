@@ -71,6 +71,7 @@ from linkage.resolve.model_plan import ModelPlan, plan_model
 from linkage.resolve.scoring import (
     check_rules,
     check_trainable,
+    comparison_budget,
     count_sample,
     scoring_summary,
     term_frequencies,
@@ -198,9 +199,8 @@ def plan_partner(db_api, registry, partner, n_registry: int, config: MatchPartne
     # Link only: every comparison has a partner row on one side, so the budget follows
     # the list, not the registry (a 50,000-row list against a million records would
     # otherwise take the broad rules a million-record dedupe may afford).
-    b = config.blocking
-    budget = int(min(b.max_comparisons, max(
-        b.min_comparisons, config.matching.comparisons_per_partner_row * n_partner)))
+    budget = comparison_budget(n_partner, config,
+                               per_record=config.matching.comparisons_per_partner_row)
     common: dict[str, Any] = dict(budget=budget, min_em_pairs=config.training.min_em_pairs,
                   candidates=PARTNER_RULES, train=train, block_tables=names)
     registry_plan = plan_model(db_api, [registry.physical_name], **common)

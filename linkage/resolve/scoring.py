@@ -80,10 +80,12 @@ def count_sample(n_records: int, config) -> float:
     return min(1.0, config.blocking.exact_count_records / max(n_records, 1)) ** 0.5
 
 
-def comparison_budget(n_records: int, config) -> int:
-    """Comparisons the blocking rules may generate for ``n_records`` records."""
+def comparison_budget(n_records: int, config, per_record: float | None = None) -> int:
+    """Comparisons the blocking rules may generate for ``n_records`` records
+    (``per_record`` each, by default ``blocking.comparisons_per_record``)."""
     b = config.blocking
-    return int(min(b.max_comparisons, max(b.min_comparisons, b.comparisons_per_record * n_records)))
+    each = b.comparisons_per_record if per_record is None else per_record
+    return int(min(b.max_comparisons, max(b.min_comparisons, each * n_records)))
 
 
 def plan_for(db_api, table, n_records: int, config, *, train: bool) -> ModelPlan:

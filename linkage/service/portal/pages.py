@@ -97,6 +97,19 @@ def not_found(request: Request) -> Response:
                       "There is no list with this address among your lists.")
 
 
+def posted_to_list(request: Request, list_id: str,
+                   csrf: str | None) -> tuple[Session, Path] | Response:
+    """A form posted to one of the partner's lists: signed in, with this session's CSRF
+    token, and the list theirs; else the page that says why not."""
+    session = signed_in(request)
+    if session is None:
+        return to_signin()
+    if (denied := refused(request, session, csrf)) is not None:
+        return denied
+    folder = _list(request, session, list_id)
+    return not_found(request) if folder is None else (session, folder)
+
+
 # --- signing in and out -------------------------------------------------------------
 
 
@@ -224,15 +237,11 @@ def list_status(list_id: str, request: Request) -> Response:
 @router.post("/lists/{list_id}/sheet")
 def choose_sheet(list_id: str, request: Request, sheet: Annotated[str, Form()] = "",
                  csrf: Annotated[str, Form()] = "") -> Response:
-    session = signed_in(request)
-    if session is None:
-        return to_signin()
-    if (denied := refused(request, session, csrf)) is not None:
-        return denied
+    checked = posted_to_list(request, list_id, csrf)
+    if isinstance(checked, Response):
+        return checked
+    session, folder = checked
     portal = _portal(request)
-    folder = _list(request, session, list_id)
-    if folder is None:
-        return not_found(request)
     state = portal.store.read(folder)
     if state["status"] in BUSY:
         return error_page(request, 409, "Being matched", "Wait until the match is done.")
@@ -274,15 +283,11 @@ async def correct_mapping(list_id: str, request: Request) -> Response:
 
 @router.post("/lists/{list_id}/match")
 def confirm_match(list_id: str, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    session = signed_in(request)
-    if session is None:
-        return to_signin()
-    if (denied := refused(request, session, csrf)) is not None:
-        return denied
+    checked = posted_to_list(request, list_id, csrf)
+    if isinstance(checked, Response):
+        return checked
+    session, folder = checked
     portal = _portal(request)
-    folder = _list(request, session, list_id)
-    if folder is None:
-        return not_found(request)
     state = portal.store.read(folder)
     if state["status"] not in ("checked", "done", "failed") or not state.get("check"):
         return error_page(request, 409, "Not ready", "Check the list before matching it.")

@@ -90,6 +90,9 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "address_tokens": "space-joined, sorted, de-duplicated distinctive address tokens "
     "(generic words such as house/street/mohalla and the record's own district and "
     "tehsil names left out)",
+    "address_signature": "64-bit integer with one bit per address token (crc32 mod 63): two "
+    "addresses whose signatures share no bit share no token, so the address comparison "
+    "skips them without splitting either; null when address_tokens is null",
     "postcode_std": "postcode: letters and digits, upper case, no spaces",
     "id_other_std": "person_id_other: letters and digits, upper case, no separators",
     "address_numbers": "space-joined, sorted, de-duplicated numbers of the address (house, "

@@ -139,16 +139,36 @@ def _sql(condition: str) -> ComparisonLevelCreator:
     return cll.CustomLevel(condition, base_dialect_str="duckdb")
 
 
-def typo(column: str) -> cll.Or:
-    """Two spellings a typo apart: one edit, or two in words of six letters or more."""
-    long_enough = f"length({column}_l) >= 6 AND length({column}_r) >= 6"
-    return cll.Or(
-        cll.LevenshteinLevel(column, 1),
-        cll.And(cll.CustomLevel(long_enough), cll.LevenshteinLevel(column, 2)),
+def typo(column: str) -> ComparisonLevelCreator:
+    """Two spellings a typo apart: one edit, or two in words of six letters or more.
+
+    Written so the engine computes one edit distance, and none for lengths that differ
+    by more than two (the distance is at least the difference): scoring evaluates this
+    for millions of pairs, several times per pair.
+    """
+    a, b = f"{column}_l", f"{column}_r"
+    return _sql(
+        f"abs(length({a}) - length({b})) <= 2 AND levenshtein({a}, {b}) <= "
+        f"CASE WHEN length({a}) >= 6 AND length({b}) >= 6 THEN 2 ELSE 1 END"
     )
 
 
-def _alike(column: str, key: str) -> cll.Or:
+def one_edit_identifier(column: str) -> ComparisonLevelCreator:
+    """One character off, or two adjacent characters transposed (Damerau-Levenshtein 1).
+
+    For identifiers of 13 characters or more, one edit leaves either the first seven or
+    the last five characters as they were, which two string comparisons check before
+    the dear distance is computed for the few pairs left (shorter values get the
+    distance directly); the level is exactly ``damerau_levenshtein <= 1``.
+    """
+    a, b = f"{column}_l", f"{column}_r"
+    return _sql(
+        f"(least(length({a}), length({b})) < 13 OR left({a}, 7) = left({b}, 7) OR "
+        f"right({a}, 5) = right({b}, 5)) AND damerau_levenshtein({a}, {b}) <= 1"
+    )
+
+
+def _alike(column: str, key: str) -> ComparisonLevelCreator:
     """Same phonetic key (a transliteration variant) or a typo apart."""
     return cll.Or(cll.ExactMatchLevel(key), typo(column))
 
@@ -172,7 +192,7 @@ def cnic() -> Field:
             Level("Exact match on person_cnic",
                   _needs("person_cnic")(lambda: cll.ExactMatchLevel("person_cnic"))),
             Level("One digit off or two digits transposed",
-                  _needs("person_cnic")(lambda: cll.DamerauLevenshteinLevel("person_cnic", 1))),
+                  _needs("person_cnic")(lambda: one_edit_identifier("person_cnic"))),
         ),
         rare_else=True,
     )
@@ -316,12 +336,17 @@ def _guardian() -> ComparisonLevelCreator:
     )
 
 
-def _address() -> ComparisonLevelCreator:
-    """Half of the shorter address's distinctive tokens shared (at least two)."""
+def _address(signed: bool) -> ComparisonLevelCreator:
+    """Half of the shorter address's distinctive tokens shared (at least two).
+
+    With ``signed`` (``address_signature`` present), pairs whose signatures share no bit
+    share no token and are ruled out before any address is split.
+    """
     tokens_l, tokens_r = _tokens("l", "address_tokens"), _tokens("r", "address_tokens")
     shared = f"array_length(array_intersect({tokens_l}, {tokens_r}))"
+    some = "(address_signature_l & address_signature_r) <> 0 AND " if signed else ""
     return _sql(
-        f"address_tokens_l = address_tokens_r OR ({shared} >= 2 AND {shared} * 2 >= "
+        f"address_tokens_l = address_tokens_r OR ({some}{shared} >= 2 AND {shared} * 2 >= "
         f"least(array_length({tokens_l}), array_length({tokens_r})))"
     )
 
@@ -362,7 +387,8 @@ def _near_makers(present: frozenset[str]) -> list[Callable[[], ComparisonLevelCr
     if "phone_std" in present:
         makers.append(lambda: cll.ExactMatchLevel("phone_std"))
     if "address_tokens" in present:
-        makers.append(_address)
+        signed = "address_signature" in present
+        makers.append(lambda: _address(signed))
     return makers
 
 

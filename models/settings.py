@@ -16,7 +16,7 @@ MODEL_FIELDS = (
     "guardian_std", "guardian_given",
     "guardian_key", "guardian_tokens_key", "dob", "dob_year", "dob_precision", "gender_std",
     "district_std", "district_confidence", "tehsil_std", "uc_std", "postcode_std",
-    "address_tokens", "address_numbers", "phone_std", "relation_std",
+    "address_tokens", "address_signature", "address_numbers", "phone_std", "relation_std",
 )
 MODEL_COLUMNS = ("record_id", "source", "roster_key", *MODEL_FIELDS)
 

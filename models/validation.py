@@ -39,8 +39,8 @@ from models.settings import MODEL_COLUMNS
 ALLOWED_FUNCTIONS: frozenset[str] = frozenset({
     # written by models.comparisons, on DuckDB and on Spark (models.store.for_dialect)
     "abs", "array_contains", "array_intersect", "array_size", "concat",
-    "damerau_levenshtein", "day", "least", "length", "levenshtein", "month",
-    "regexp_split", "split", "ts_or_ds_to_date",
+    "damerau_levenshtein", "day", "least", "left", "length", "levenshtein", "month",
+    "regexp_split", "right", "split", "ts_or_ds_to_date",
     # Splink's other similarity and date levels, and plain string helpers
     "coalesce", "greatest", "jaro_similarity", "jaro_winkler_similarity",
     "jarowinkler_similarity", "lower", "substring", "year",
@@ -52,6 +52,7 @@ ALLOWED_EXPRESSIONS: tuple[type[exp.Expression], ...] = (
     exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.Like, exp.In,
     exp.Between, exp.And, exp.Or, exp.Not,
     exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg,
+    exp.BitwiseAnd,  # the address signature (models.comparisons._address)
     exp.Case, exp.If,
 )
 

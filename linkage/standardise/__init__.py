@@ -39,7 +39,12 @@ import pandas as pd
 
 from linkage.contract import STANDARDISED_COLUMNS
 from linkage.standardise._common import as_series
-from linkage.standardise.addresses import address_numbers, address_tokens, without_place_words
+from linkage.standardise.addresses import (
+    address_numbers,
+    address_signature,
+    address_tokens,
+    without_place_words,
+)
 from linkage.standardise.cnic import standardise_cnic
 from linkage.standardise.dates import MIN_YEAR, standardise_dob
 from linkage.standardise.gender import parse_gender, standardise_gender
@@ -82,6 +87,7 @@ OUTPUT_DTYPES: dict[str, str] = {
     **dict.fromkeys(STANDARDISED_COLUMNS, "string"),
     "dob": "datetime64[ns]",
     "dob_year": "Int64",
+    "address_signature": "Int64",
     "gender_conflict": "boolean",
     "dob_out_of_range": "boolean",
     "district_confidence": "Float64",
@@ -127,6 +133,7 @@ def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
                     "id_other_std": standardise_code(col("person_id_other")),
                     "address_tokens": tokens,
                     "address_numbers": address_numbers(tokens),
+                    "address_signature": address_signature(tokens),
                     "relation_std": standardise_relation(col("relation_to_head")),
                 },
                 index=df.index,

@@ -27,13 +27,14 @@ abbreviations and in any order. For comparison they become a bag of tokens:
 from __future__ import annotations
 
 import re
+import zlib
 
 import pandas as pd
 
 from linkage.standardise._common import ARROW_STRING, STRING, on_uniques, text_or_none, words
 from linkage.standardise.name_rules import fold_urdu
 
-__all__ = ["address_numbers", "address_tokens", "without_place_words"]
+__all__ = ["address_numbers", "address_signature", "address_tokens", "without_place_words"]
 
 _SYNONYMS: dict[str, str] = {
     **dict.fromkeys(words("house h hno hous makan"), "house"),
@@ -154,3 +155,30 @@ def address_numbers(tokens: pd.Series) -> pd.Series:
     numbers = tokens.astype(ARROW_STRING).str.replace(r"(?:^| )[^0-9 ][^ ]*", "", regex=True)
     numbers = numbers.str.strip()
     return numbers.where(numbers.str.len() > 0).astype(STRING)
+
+
+def address_signature(tokens: pd.Series) -> pd.Series:
+    """One bit per token of ``address_tokens`` (``crc32(token) % 63``; 63 bits keep the
+    integer positive on every engine), or null.
+
+    Scoring compares millions of address pairs, and splitting both sides into lists is
+    the dearest part of it; most pairs share no token at all, which two signatures
+    without a common bit prove at the cost of one AND.
+
+    >>> sig = address_signature(pd.Series(["12 gulshan", "gulshan iqbal", "7 model", None]))
+    >>> [int(sig[0]) & int(sig[1]) != 0, int(sig[0]) & int(sig[2]) != 0, sig[3] is pd.NA]
+    [True, False, True]
+    """
+    def signatures(distinct: pd.Series) -> pd.Series:
+        out = []
+        for value in distinct:
+            if value is None:
+                out.append(None)
+                continue
+            bits = 0
+            for token in value.split():
+                bits |= 1 << (zlib.crc32(token.encode()) % 63)
+            out.append(bits)
+        return pd.Series(out, dtype="Int64")
+
+    return on_uniques(tokens, signatures)

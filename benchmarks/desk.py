@@ -127,7 +127,10 @@ def load_test(base: str, token: str, records: list[dict], clients: int) -> dict:
         r = client.post(base + "/api/desk/lookup", json={"record": record},
                         headers={"Authorization": f"Bearer {token}"}, timeout=120)
         r.raise_for_status()
-        return 1000 * (time.perf_counter() - t), r.json()["registered"]
+        timing = dict(part.split(";dur=") for part in
+                      r.headers.get("server-timing", "").replace(" ", "").split(",") if part)
+        return (1000 * (time.perf_counter() - t), r.json()["registered"],
+                float(timing.get("lookup", "nan")), float(timing.get("cpu", "nan")))
 
     per_client = [records[i::clients] for i in range(clients)]
     started = time.perf_counter()
@@ -139,9 +142,18 @@ def load_test(base: str, token: str, records: list[dict], clients: int) -> dict:
     with cf.ThreadPoolExecutor(clients) as pool:
         results = [x for part in pool.map(worker, per_client) for x in part]
     elapsed = time.perf_counter() - started
-    out = percentiles([ms for ms, _ in results])
+    out = percentiles([ms for ms, *_ in results])
+    server = np.array([(wall, cpu) for _, _, wall, cpu in results])
     out.update(clients=clients, throughput_per_s=round(len(results) / elapsed, 1),
-               found_registered=round(float(np.mean([hit for _, hit in results])), 4))
+               found_registered=round(float(np.mean([hit for _, hit, *_ in results])), 4),
+               # the service's own figures (Server-Timing): time in the handler, and the
+               # process's CPU time meanwhile (one client: the lookup's own CPU, whatever
+               # the machine's load; several: theirs together)
+               server_p50_ms=round(float(np.nanpercentile(server[:, 0], 50)), 1),
+               server_p95_ms=round(float(np.nanpercentile(server[:, 0], 95)), 1),
+               server_cpu_p50_ms=round(float(np.nanpercentile(server[:, 1], 50)), 1),
+               server_cpu_p95_ms=round(float(np.nanpercentile(server[:, 1], 95)), 1),
+               load_average=os.getloadavg())
     return out
 
 

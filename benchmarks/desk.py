@@ -1,7 +1,7 @@
 """Registration desks (issue 15): register a batch into a large run, and desk lookups.
 
     python benchmarks/desk.py --wave WAVE.csv --truth TRUTH.csv [--run RUN] [--new 10000]
-        [--requests 500] [--work DIR]
+        [--requests 500] [--work DIR] [--label NAME]
 
 1. The wave's last ``--new`` rows (the latest desk registrations) are held out; the rest
    is deduped once into a run (or ``--run`` names that run, made earlier the same way).
@@ -15,7 +15,11 @@
    server-side split of one lookup (standardise / candidates / Splink scoring, measured
    in-process on the same registry), and the service's peak RSS (``VmHWM``).
 
-Results: ``benchmarks/results/<date>-desk.json``; BENCHMARKS.md, "Registration desks".
+Lookups carry the service's own ``Server-Timing`` (time in the handler, and the process's
+CPU time meanwhile: with one client, a lookup's CPU, comparable on a loaded machine).
+
+Results: ``benchmarks/results/<date>-desk[-<label>].json``; BENCHMARKS.md, "Registration
+desks".
 """
 
 from __future__ import annotations
@@ -195,6 +199,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/nser-bench-desk"))
     ap.add_argument("--skip-register", action="store_true",
                     help="Lookups only, on the --work folder's registered copy.")
+    ap.add_argument("--label", default="",
+                    help="Written to results/<date>-desk-<label>.json (another run of the "
+                         "same day keeps its file).")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     base_csv, new_csv = split(args.wave, args.new, args.work)
@@ -254,7 +261,8 @@ def lookups(args, result: dict, copy: Path) -> None:
         result["service_peak_rss_gb"] = vm_hwm_gb(proc.pid)
     result["lookup_split"] = split_timings(copy, records[20:120])
     result["load_average_at_end"] = os.getloadavg()
-    out = ROOT / "benchmarks" / "results" / f"{result['date']}-desk.json"
+    label = f"-{args.label}" if args.label else ""
+    out = ROOT / "benchmarks" / "results" / f"{result['date']}-desk{label}.json"
     if args.skip_register and out.exists():  # keep the register figures of the full run
         result = {**json.loads(out.read_text()), **result}
     out.write_text(json.dumps(result, indent=2))

@@ -171,8 +171,9 @@ class _Results:
 
 #: calls on at most this many distinct values (nulls included) are memoised
 _MEMO_VALUES = 4
-#: results kept: a few hundred bytes each
-_MEMO = _Results(50_000)
+#: results kept (pandas objects of a few rows: ~10-25 kB each); the values that come
+#: again (blanks, districts, common birth dates) stay in
+_MEMO = _Results(2_000)
 
 
 def on_unique_pairs(

@@ -1,7 +1,7 @@
 """Registration desks (issue 15): register a batch into a large run, and desk lookups.
 
     python benchmarks/desk.py --wave WAVE.csv --truth TRUTH.csv [--run RUN] [--new 10000]
-        [--requests 500] [--work DIR]
+        [--requests 500] [--work DIR] [--label NAME]
 
 1. The wave's last ``--new`` rows (the latest desk registrations) are held out; the rest
    is deduped once into a run (or ``--run`` names that run, made earlier the same way).
@@ -15,7 +15,11 @@
    server-side split of one lookup (standardise / candidates / Splink scoring, measured
    in-process on the same registry), and the service's peak RSS (``VmHWM``).
 
-Results: ``benchmarks/results/<date>-desk.json``; BENCHMARKS.md, "Registration desks".
+Lookups carry the service's own ``Server-Timing`` (time in the handler, and the process's
+CPU time meanwhile: with one client, a lookup's CPU, comparable on a loaded machine).
+
+Results: ``benchmarks/results/<date>-desk[-<label>].json``; BENCHMARKS.md, "Registration
+desks".
 """
 
 from __future__ import annotations
@@ -127,7 +131,10 @@ def load_test(base: str, token: str, records: list[dict], clients: int) -> dict:
         r = client.post(base + "/api/desk/lookup", json={"record": record},
                         headers={"Authorization": f"Bearer {token}"}, timeout=120)
         r.raise_for_status()
-        return 1000 * (time.perf_counter() - t), r.json()["registered"]
+        timing = dict(part.split(";dur=") for part in
+                      r.headers.get("server-timing", "").replace(" ", "").split(",") if part)
+        return (1000 * (time.perf_counter() - t), r.json()["registered"],
+                float(timing.get("lookup", "nan")), float(timing.get("cpu", "nan")))
 
     per_client = [records[i::clients] for i in range(clients)]
     started = time.perf_counter()
@@ -139,9 +146,18 @@ def load_test(base: str, token: str, records: list[dict], clients: int) -> dict:
     with cf.ThreadPoolExecutor(clients) as pool:
         results = [x for part in pool.map(worker, per_client) for x in part]
     elapsed = time.perf_counter() - started
-    out = percentiles([ms for ms, _ in results])
+    out = percentiles([ms for ms, *_ in results])
+    server = np.array([(wall, cpu) for _, _, wall, cpu in results])
     out.update(clients=clients, throughput_per_s=round(len(results) / elapsed, 1),
-               found_registered=round(float(np.mean([hit for _, hit in results])), 4))
+               found_registered=round(float(np.mean([hit for _, hit, *_ in results])), 4),
+               # the service's own figures (Server-Timing): time in the handler, and the
+               # process's CPU time meanwhile (one client: the lookup's own CPU, whatever
+               # the machine's load; several: theirs together)
+               server_p50_ms=round(float(np.nanpercentile(server[:, 0], 50)), 1),
+               server_p95_ms=round(float(np.nanpercentile(server[:, 0], 95)), 1),
+               server_cpu_p50_ms=round(float(np.nanpercentile(server[:, 1], 50)), 1),
+               server_cpu_p95_ms=round(float(np.nanpercentile(server[:, 1], 95)), 1),
+               load_average=os.getloadavg())
     return out
 
 
@@ -183,6 +199,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/nser-bench-desk"))
     ap.add_argument("--skip-register", action="store_true",
                     help="Lookups only, on the --work folder's registered copy.")
+    ap.add_argument("--label", default="",
+                    help="Written to results/<date>-desk-<label>.json (another run of the "
+                         "same day keeps its file).")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     base_csv, new_csv = split(args.wave, args.new, args.work)
@@ -242,7 +261,8 @@ def lookups(args, result: dict, copy: Path) -> None:
         result["service_peak_rss_gb"] = vm_hwm_gb(proc.pid)
     result["lookup_split"] = split_timings(copy, records[20:120])
     result["load_average_at_end"] = os.getloadavg()
-    out = ROOT / "benchmarks" / "results" / f"{result['date']}-desk.json"
+    label = f"-{args.label}" if args.label else ""
+    out = ROOT / "benchmarks" / "results" / f"{result['date']}-desk{label}.json"
     if args.skip_register and out.exists():  # keep the register figures of the full run
         result = {**json.loads(out.read_text()), **result}
     out.write_text(json.dumps(result, indent=2))

@@ -41,7 +41,12 @@ from linkage.intake.io import read_table, write_outputs
 from linkage.intake.validate import no_usable_rows, reason_counts, validate_rows
 from linkage.pipelines import JobResult
 from linkage.progress import Stages
-from linkage.resolve.clustering import Conflict, cluster_with_cannot_link, conflicts_of
+from linkage.resolve.clustering import (
+    Conflict,
+    cluster_with_cannot_link,
+    conflicts_of,
+    group_min,
+)
 from linkage.resolve.household_evidence import household_evidence, with_household_evidence
 from linkage.resolve.households import household_clusters
 from linkage.resolve.keys import person_cnic, roster_keys
@@ -189,7 +194,9 @@ def load_registry(run: RunFolder, config: DedupeConfig) -> Registry:
             f"FROM read_parquet('{source}')")
         table = db_api.register(REGISTRY_TABLE, table_name="registry")
     model = for_dialect(run.model, config.backend.name)
-    linker = Linker(table, model, log_level=logging.WARNING)
+    # the run's model, checked when it was trained: Splink's column checks (a second
+    # each, all SQL parsing) would only log
+    linker = Linker(table, model, log_level=logging.WARNING, validate_settings=False)
     tf_tables = term_frequencies(db_api, table, model)
     for column, tf in tf_tables.items():
         linker.table_management.register_term_frequency_lookup(tf, column)
@@ -307,11 +314,11 @@ def _pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
                              "household_evidence") if c in predictions.columns]
     cols = ["record_id_l", "record_id_r", "match_weight", "match_probability",
             *household, "source_l", "source_r", *gammas]
-    pairs = predictions[cols].copy()
-    for side in ("record_id_l", "record_id_r"):
-        pairs[side] = pairs[side].astype(str)
-    return pairs.sort_values(["record_id_l", "record_id_r"], kind="mergesort") \
-        .reset_index(drop=True)
+    # one sort of the selected columns, no copy before it (``assign`` adds the ids as text)
+    pairs = predictions[cols].assign(record_id_l=predictions["record_id_l"].astype(str),
+                                     record_id_r=predictions["record_id_r"].astype(str))
+    return pairs.sort_values(["record_id_l", "record_id_r"], kind="mergesort",
+                             ignore_index=True)
 
 
 def assign(registry: Registry, std: pd.DataFrame, predictions: pd.DataFrame,
@@ -391,7 +398,7 @@ def component_ids(subset: pd.DataFrame, old: pd.DataFrame, batch: int
     people = people.assign(age=people["person"].map(age).to_numpy()).sort_values(
         ["component", "age", "person"], kind="mergesort")
     kept = people.drop_duplicates("component").set_index("component")["person"]
-    ids = subset.groupby("component")["record_id"].min()
+    ids = group_min(subset["record_id"], subset["component"])
     ids.update(kept)
     gone = people[people.duplicated("component")]
     sizes = old["cluster_id"].value_counts()
@@ -460,7 +467,7 @@ def new_households(registry: Registry, old: pd.DataFrame, std: pd.DataFrame,
     group = household_clusters(keys, persons, overlap=overlap)
     existing = pd.Series(members["household_cluster_id"].to_numpy(),
                          index=group[:len(members)].to_numpy())
-    oldest = existing.groupby(level=0).min()
+    oldest = group_min(existing, existing.index)
     return group[len(members):].map(oldest).fillna(
         std["roster_key"].reset_index(drop=True)).to_numpy()
 

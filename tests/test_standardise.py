@@ -487,3 +487,18 @@ def test_arbitrary_text_never_raises(rows):
     assert out["dob_year"].dropna().between(1900, 2026).all()
     assert set(out["gender_std"].dropna()) <= {"M", "F"}
     assert set(out["cnic_status"]) <= {"valid", "unverified", "missing", "malformed"}
+
+
+def test_placeholder_column_test_agrees_with_the_value_test():
+    """``placeholder_mask`` (one RE2 expression, in Arrow) is ``is_placeholder`` (Python)
+    for a column: zeros of any script among separators, x's, listed tokens, and values
+    that only look like them."""
+    from linkage.standardise._common import is_placeholder, placeholder_mask
+
+    values = ["", " ", "-", "--", "?", "...", "0", "00", "0-0", "0000-00-00", "00/00/0000",
+              "٠٠٠", "۰-۰", "00000-0000000-0", "xx", "XXX", " xxxx ", "N/A", "n.a.", "NIL",
+              "#N/A", "نامعلوم", " Null ", "x", "X", "0a", "a0", "01", "1", "٣", "10/00/0000",
+              "Ali", "0300", "xxa", "ax", "n/a n/a", "_", "0_0", "\u00a00\u2003"]
+    column = placeholder_mask(pd.Series(values, dtype=object)).tolist()
+    assert column == [is_placeholder(v) for v in values]
+    assert sum(column) == 26  # both kinds present: the test compares something

@@ -158,8 +158,22 @@ def cluster_with_cannot_link(
 
     roots = np.fromiter((find(i) for i in range(len(touched))), dtype=np.int64,
                         count=len(touched))
-    cluster[touched] = pd.Series(ids[touched]).groupby(roots).transform("min").to_numpy()
+    cluster[touched] = group_min(pd.Series(ids[touched]), roots).reindex(roots).to_numpy()
     return pd.Series(cluster, index=record_ids.index, name="cluster_id")
+
+
+def group_min(values: pd.Series, by) -> pd.Series:
+    """``values.groupby(by).min()`` (nulls skipped; a group of nulls only is left out),
+    by one sort: pandas takes the minimum of text one group at a time in Python, seconds
+    for the tens of thousands of groups of a batch.
+
+    >>> group_min(pd.Series(["b", "a", "c", None]), [1, 1, 2, 3]).to_dict()
+    {1: 'a', 2: 'c'}
+    """
+    frame = pd.DataFrame({"by": np.asarray(by), "v": values.to_numpy()}).dropna(subset=["v"])
+    first = frame.sort_values(["by", "v"], kind="mergesort").drop_duplicates("by")
+    return pd.Series(first["v"].to_numpy(), index=pd.Index(first["by"].to_numpy()),
+                     name=values.name)
 
 
 def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:

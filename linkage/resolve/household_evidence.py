@@ -103,7 +103,7 @@ def rescore(engine, table, groups: pd.Series, model: dict, tf_tables: dict) -> p
     retained = list(dict.fromkeys([*settings.get("additional_columns_to_retain", []),
                                    "roster_key"]))
     settings["additional_columns_to_retain"] = retained
-    linker = Linker(members, settings, log_level=logging.ERROR)
+    linker = Linker(members, settings, log_level=logging.ERROR, validate_settings=False)
     for column, tf in tf_tables.items():
         linker.table_management.register_term_frequency_lookup(tf, column)
     return linker.inference.predict().as_pandas_dataframe()

@@ -36,6 +36,7 @@ Output dtypes: pandas ``string`` (nulls are ``pd.NA``) for text, ``datetime64[ns
 from __future__ import annotations
 
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from linkage.contract import STANDARDISED_COLUMNS
 from linkage.standardise._common import as_series
@@ -92,6 +93,8 @@ OUTPUT_DTYPES: dict[str, str] = {
     "dob_out_of_range": "boolean",
     "district_confidence": "Float64",
 }
+#: the same as dtype objects (``string[pyarrow]`` == "string" would hold as text)
+_DTYPES = {c: pandas_dtype(t) for c, t in OUTPUT_DTYPES.items()}
 
 
 def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
@@ -141,7 +144,12 @@ def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
         ],
         axis=1,
     )
-    added = added[list(STANDARDISED_COLUMNS)].astype(OUTPUT_DTYPES)
+    added = added[list(STANDARDISED_COLUMNS)]
+    # only the columns not yet of their dtype: ``astype`` costs per column, which is most
+    # of the cost of a one-row frame (a desk lookup)
+    added = added.astype({c: t for c, t in _DTYPES.items() if added[c].dtype != t})
+    if not df.columns.intersection(added.columns).any():
+        return pd.concat([df, added], axis=1)
     out = df.copy()
     for name in added.columns:
         out[name] = added[name]

@@ -8,8 +8,10 @@ broadcasts it back with ``take``; no Python loop ever runs per row of the full f
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 import numpy as np
@@ -33,9 +35,11 @@ NULL_TOKENS = frozenset(
      # Urdu "unknown"
      "نامعلوم"}
 )
-#: The shapes of placeholder beyond the list: no letter or digit at all; zeros (any
-#: script) and separators only; two or more x's.
-PLACEHOLDER_PATTERN = r"[^\p{L}\p{N}]*|[^\p{L}\p{N}]*(?:[0٠۰][^\p{L}\p{N}]*)+|xx+"
+#: The shapes of placeholder beyond the list: no letter or digit at all, or zeros (any
+#: script) and separators only (one expression: RE2 compiles ``[^\p{L}\p{N}]`` for about
+#: a millisecond each time it is written, and Arrow compiles the pattern on every call,
+#: the desk's one-record calls included); two or more x's.
+PLACEHOLDER_PATTERN = r"(?:[^\p{L}\p{N}]|[0٠۰])*|xx+"
 _PLACEHOLDER = re.compile(r"[\W_]*|[\W_]*(?:[0٠۰][\W_]*)+|xx+")
 _SPACE = r"[\s\p{Z}]*"
 #: The whole test as one RE2 expression, for Arrow: ignoring case and surrounding space,
@@ -110,23 +114,66 @@ def as_series(values: pd.Series | None, index: pd.Index) -> pd.Series:
     return values
 
 
-def on_uniques(values: pd.Series, fn: Callable[[pd.Series], Out]) -> Out:
+def on_uniques(values: pd.Series, fn: Callable[[pd.Series], Out], *,
+               memo: Hashable | None = None) -> Out:
     """Apply ``fn`` to the distinct values of ``values`` and broadcast the result back.
 
     ``fn`` receives an object Series of the distinct values as text (``as_text``; nulls
     included once, as None, at the end) and must return a Series or DataFrame with one
     row per input, in order. The result keeps ``values``' index.
 
+    ``memo`` names ``fn`` (with any setting it depends on) to keep its results for calls
+    on a few distinct values, the desk's one record at a time: a pandas call costs
+    milliseconds however small its input, and the same district, birth date or blank
+    comes again and again. Only for a pure ``fn``.
+
     >>> on_uniques(pd.Series(["a", "b", "a", None]), lambda s: s.str.upper()).tolist()
     ['A', 'B', 'A', None]
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    result = fn(pd.Series(_with_null(uniques), dtype=object))
+    distinct = _with_null(uniques)
+    key = (memo, tuple(distinct)) if memo is not None and len(distinct) <= _MEMO_VALUES \
+        else None
+    result = _MEMO.get(key) if key is not None else None
+    if result is None:
+        result = fn(pd.Series(distinct, dtype=object))
+        if key is not None:
+            _MEMO.put(key, result)
     out = result.take(np.where(codes < 0, len(uniques), codes))
     out.index = values.index
     if isinstance(out, pd.Series):
         out.name = values.name
     return out
+
+
+class _Results:
+    """A bounded least-recently-used map of results, safe to share between threads (the
+    service answers desks from several)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable):
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            if len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+#: calls on at most this many distinct values (nulls included) are memoised
+_MEMO_VALUES = 4
+#: results kept (pandas objects of a few rows: ~10-25 kB each); the values that come
+#: again (blanks, districts, common birth dates) stay in
+_MEMO = _Results(2_000)
 
 
 def on_unique_pairs(

@@ -109,7 +109,7 @@ def address_tokens(address: pd.Series) -> pd.Series:
     ...                           "  ", None])).tolist()
     ['ali box larkana muhammad', <NA>, <NA>]
     """
-    return on_uniques(address, _tokens_distinct)
+    return on_uniques(address, _tokens_distinct, memo="address_tokens")
 
 
 def without_place_words(tokens: pd.Series, *places: pd.Series) -> pd.Series:

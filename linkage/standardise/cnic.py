@@ -120,4 +120,4 @@ def standardise_cnic(cnic: pd.Series) -> pd.DataFrame:
     ...     "cnic_status"].tolist()
     ['valid', 'valid', 'missing']
     """
-    return on_uniques(cnic, _standardise_distinct)
+    return on_uniques(cnic, _standardise_distinct, memo="cnic")

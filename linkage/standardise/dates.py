@@ -84,6 +84,8 @@ def _parts(text: pd.Series) -> pd.DataFrame:
     ).astype({"y": "Int64", "m": "Int64", "d": "Int64", "day_first": bool, "short": bool})
     todo = text.notna()
     for pattern, day_first in _PATTERNS:
+        if not todo.any():  # all read (or none to read): the remaining formats cost
+            break  # a few ms each even on no rows
         found = text[todo].str.extract(f"^{pattern}$")
         hit = found.notna().any(axis=1)
         found = found[hit]
@@ -155,4 +157,5 @@ def standardise_dob(date_of_birth: pd.Series, *, min_year: int = MIN_YEAR) -> pd
     >>> out["dob_precision"].tolist()
     ['day', 'day', 'day', 'year', <NA>, <NA>, <NA>]
     """
-    return on_uniques(date_of_birth, lambda raw: _standardise_distinct(raw, min_year))
+    return on_uniques(date_of_birth, lambda raw: _standardise_distinct(raw, min_year),
+                      memo=("dob", min_year))

@@ -26,4 +26,4 @@ def _distinct(raw: pd.Series) -> pd.Series:
 
 def standardise_code(values: pd.Series) -> pd.Series:
     """``postcode_std`` / ``id_other_std``: letters and digits, upper case; null if none."""
-    return on_uniques(values, _distinct).astype(STRING)
+    return on_uniques(values, _distinct, memo="code").astype(STRING)

@@ -261,13 +261,13 @@ def standardise_names(
     # A head's name is often their children's guardian: one memo parses it once.
     parse = _memoised_parser()
     if surname is None or surname.isna().all():
-        own = on_uniques(_prefold(full_name), parse)
+        own = on_uniques(_prefold(full_name), parse, memo="name_parts")
     else:
         own = on_unique_pairs(_prefold(full_name), _prefold(surname), _parse_distinct_pairs)
     stated = _prefold(as_series(guardian_name, full_name.index))
     stated = stated.mask(placeholder_mask(stated) | stated.isna())
     guardian_source = stated.where(stated.notna(), own["guardian_text"].astype(object))
-    guardian = on_uniques(guardian_source, parse)
+    guardian = on_uniques(guardian_source, parse, memo="name_parts")
     out = own[list(NAME_COLUMNS)].copy()
     out["guardian_std"] = guardian["name_std"]
     out["guardian_given"] = guardian["given_name"]

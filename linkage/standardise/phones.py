@@ -52,4 +52,4 @@ def _standardise_distinct(raw: pd.Series) -> pd.Series:
 
 def standardise_phone(phone: pd.Series) -> pd.Series:
     """``phone_std`` for each value (pandas ``string``; null when unusable)."""
-    return on_uniques(phone, _standardise_distinct).astype(STRING)
+    return on_uniques(phone, _standardise_distinct, memo="phone").astype(STRING)

@@ -48,6 +48,8 @@ def test_lookup_finds_the_registered_person(desk, registry):
     assert set(best["cnic"][:-4]) == {"*"}
     assert {"cnic", "name", "date_of_birth"} <= set(best["comparisons"])
     assert best["comparisons"]["cnic"] > 0  # the CNIC agrees: evidence for
+    timing = dict(p.strip().split(";dur=") for p in answer.headers["server-timing"].split(","))
+    assert set(timing) == {"lookup", "cpu"} and float(timing["lookup"]) > 0
 
 
 def test_lookup_of_a_stranger_is_not_registered(desk):

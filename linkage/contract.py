@@ -90,7 +90,7 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "address_tokens": "space-joined, sorted, de-duplicated distinctive address tokens "
     "(generic words such as house/street/mohalla and the record's own district and "
     "tehsil names left out)",
-    "address_signature": "64-bit integer with one bit per address token (crc32 mod 63): two "
+    "address_signature": "64-bit integer with one bit per address token (crc32 mod 52): two "
     "addresses whose signatures share no bit share no token, so the address comparison "
     "skips them without splitting either; null when address_tokens is null",
     "postcode_std": "postcode: letters and digits, upper case, no spaces",

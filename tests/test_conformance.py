@@ -119,7 +119,9 @@ def spark_runs(data, model, tmp_path_factory):
 
 def _table(run: Path, name: str, keys: list[str]) -> pd.DataFrame:
     """A written table (a file on DuckDB, a folder of part files on Spark) as text."""
-    frame = pd.read_parquet(run / f"{name}.parquet")
+    # Nullable dtypes: a 64-bit integer column with nulls (address_signature) read as
+    # float would lose its low bits.
+    frame = pd.read_parquet(run / f"{name}.parquet", dtype_backend="numpy_nullable")
     text = frame.apply(lambda col: col.round(6) if col.dtype.kind == "f" else col)
     text = text.astype(object).where(text.notna(), None).map(
         lambda v: None if v is None else str(v).removesuffix(".0"))

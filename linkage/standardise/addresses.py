@@ -158,8 +158,9 @@ def address_numbers(tokens: pd.Series) -> pd.Series:
 
 
 def address_signature(tokens: pd.Series) -> pd.Series:
-    """One bit per token of ``address_tokens`` (``crc32(token) % 63``; 63 bits keep the
-    integer positive on every engine), or null.
+    """One bit per token of ``address_tokens`` (``crc32(token) % 52``), or null. Under
+    2**52 the integer is positive on every engine and survives a trip through a float
+    (pandas holds a nullable integer column from Spark as float64).
 
     Scoring compares millions of address pairs, and splitting both sides into lists is
     the dearest part of it; most pairs share no token at all, which two signatures
@@ -177,7 +178,7 @@ def address_signature(tokens: pd.Series) -> pd.Series:
                 continue
             bits = 0
             for token in value.split():
-                bits |= 1 << (zlib.crc32(token.encode()) % 63)
+                bits |= 1 << (zlib.crc32(token.encode()) % 52)
             out.append(bits)
         return pd.Series(out, dtype="Int64")
 

@@ -328,11 +328,17 @@ def _guardian() -> ComparisonLevelCreator:
     # Rajput, Yousuf Abbasi). Sorted phonetic tokens make "Randhawa Muhammad Ali" and
     # "Muhammad Ali Randhawa", or "Zarar Anas" and "Mohammad Zarar Anas", one guardian.
     # A typo in the whole name counts only when the guardians' given names agree:
-    # "Baqir Rajput" and "Basim Rajput" are two edits apart and two fathers.
+    # "Baqir Rajput" and "Basim Rajput" are two edits apart and two fathers. The typo
+    # is counted with spaces ignored: "Salmanawan" and "Salman Awan", or a compound
+    # written apart ("Abdool Aziz", "Abdulaziz"), are one name.
+    compact = "replace(guardian_std_{}, ' ', '')"
+    a, b = compact.format("l"), compact.format("r")
     return cll.Or(
         cll.ExactMatchLevel("guardian_tokens_key"),
         cll.And(cll.Or(cll.ExactMatchLevel("guardian_key"),
-                       cll.LevenshteinLevel("guardian_given", 1)), typo("guardian_std")),
+                       cll.LevenshteinLevel("guardian_given", 1)),
+                _sql(f"abs(length({a}) - length({b})) <= 2 AND levenshtein({a}, {b}) <= "
+                     f"CASE WHEN length({a}) >= 6 AND length({b}) >= 6 THEN 2 ELSE 1 END")),
     )
 
 
@@ -401,6 +407,14 @@ def _part(part: str, present: frozenset[str]) -> Callable[[], ComparisonLevelCre
             else None
     if part == "married":
         return _married_between if "relation_std" in present else None
+    if part == "place_unknown":
+        if "district_std" not in present:
+            return None
+        unknown = "district_std_l IS NULL OR district_std_r IS NULL"
+        if "district_confidence" in present:
+            unknown += (" OR coalesce(district_confidence_l, 0) = 0 OR "
+                        "coalesce(district_confidence_r, 0) = 0")
+        return lambda: _sql(unknown)
     if part in ("no_guardian", "other_guardian"):
         # Levels below the guardian levels: their guardians do not agree. Both known and
         # different is evidence of two families; one missing is no evidence either way.
@@ -459,6 +473,11 @@ def household_context() -> Field:
             _context_level("Married between the records (daughter, then wife)", "married"),
             _context_level("Same locality only", "locality"),
             _context_level("Same district only", "place"),
+            # Below every agreeing level: nothing agrees, but the districts cannot be
+            # compared (one missing, or written past recognition: "MZF" fits two
+            # districts). Otherwise such a pair would count as two known places.
+            _context_level("Nothing agrees, a district unknown or unresolved",
+                           "place_unknown"),
         ),
     )
 

@@ -40,7 +40,7 @@ ALLOWED_FUNCTIONS: frozenset[str] = frozenset({
     # written by models.comparisons, on DuckDB and on Spark (models.store.for_dialect)
     "abs", "array_contains", "array_intersect", "array_size", "concat",
     "damerau_levenshtein", "day", "least", "left", "length", "levenshtein", "month",
-    "regexp_split", "right", "split", "ts_or_ds_to_date",
+    "regexp_split", "replace", "right", "split", "ts_or_ds_to_date",
     # Splink's other similarity and date levels, and plain string helpers
     "coalesce", "greatest", "jaro_similarity", "jaro_winkler_similarity",
     "jarowinkler_similarity", "lower", "substring", "year",

@@ -124,6 +124,11 @@ def split_relation(text: str) -> tuple[str, str | None]:
 
 _APOSTROPHES = re.compile(r"['`\u2018\u2019\u02bc\u02bb]")
 _NON_LETTERS = re.compile(r"[^a-z]+")
+#: A digit inside a word, or starting one of two letters or more: a letter misread by OCR
+#: or mistyped ("N0SHEEN", "A1ISHBAH", "1qbal"). Left out, the word stays whole and one
+#: edit from its spelling, which the comparisons allow; split there, it would become two
+#: words that agree with nothing.
+_MISREAD_DIGITS = re.compile(r"(?<=[a-z])[0-9](?=[a-z])|(?<![a-z0-9])[0-9](?=[a-z]{2})")
 
 
 def _fold_latin(text: str) -> str:
@@ -168,7 +173,8 @@ def join_compounds(tokens: list[str]) -> list[str]:
 def latin_tokens(text: str) -> list[str]:
     """Lower-case Latin tokens, abbreviations folded, honorifics dropped, compounds joined.
 
-    Digits and punctuation separate tokens; "Bi Bi" is read as "bibi".
+    Punctuation and free-standing numbers separate tokens; a digit inside a word is left
+    out (``_MISREAD_DIGITS``); "Bi Bi" is read as "bibi".
 
     >>> latin_tokens("Mohd. Naveed Akhtar")
     ['muhammad', 'naveed', 'akhtar']
@@ -176,9 +182,14 @@ def latin_tokens(text: str) -> list[str]:
     ['abdulrehman']
     >>> latin_tokens("Mst. Zainab Bi Bi 2")
     ['zainab', 'bibi']
+    >>> latin_tokens("JALIL N0SHEEN")
+    ['jalil', 'nsheen']
     """
     tokens: list[str] = []
-    for tok in _NON_LETTERS.sub(" ", _fold_latin(text)).split():
+    folded = _fold_latin(text)
+    if any(ch.isdigit() for ch in folded):
+        folded = _MISREAD_DIGITS.sub("", folded)
+    for tok in _NON_LETTERS.sub(" ", folded).split():
         if tok == "bi" and tokens and tokens[-1] == "bi":
             tokens[-1] = "bibi"
         elif tok not in HONORIFICS:

@@ -18,7 +18,6 @@ from splink import DuckDBAPI
 
 from linkage.config import BackendConfig
 from linkage.engines.base import Intake
-from linkage.engines.local_parts import parts_for, standardise_in_parts
 from linkage.intake.io import read_table, write_outputs
 from linkage.intake.mapping import ColumnMapping
 from linkage.intake.validate import no_usable_rows, reason_counts, validate_rows
@@ -50,7 +49,6 @@ class DuckDBEngine:
 
     def __init__(self, cfg: BackendConfig) -> None:
         self.db_api = DuckDBAPI(connection=duckdb_connection(cfg))
-        self.threads = cfg.threads
 
     def read_records(self, path: str | Path, *, kind: str, mapping: ColumnMapping | None,
                      encoding: str | None = None, sheet: str | None = None) -> Intake:
@@ -65,11 +63,7 @@ class DuckDBEngine:
                       columns=[c for c in raw.columns if c not in ("input_row", "reason")])
 
     def standardise(self, records: pd.DataFrame, *, min_year: int) -> pd.DataFrame:
-        def one_part(part: pd.DataFrame) -> pd.DataFrame:
-            return standardise(part, min_year=min_year)
-
-        parts = parts_for(len(records), self.threads)
-        return with_person_keys(standardise_in_parts(records, one_part, parts))
+        return with_person_keys(standardise(records, min_year=min_year))
 
     def with_values(self, frame: pd.DataFrame, values: Mapping[str, Any]) -> pd.DataFrame:
         return frame.assign(**values)

@@ -333,10 +333,14 @@ def _guardian() -> ComparisonLevelCreator:
     # written apart ("Abdool Aziz", "Abdulaziz"), are one name.
     compact = "replace(guardian_std_{}, ' ', '')"
     a, b = compact.format("l"), compact.format("r")
+    # a given name run together with the next word begins with it ("salmanawan")
+    begins = ("(length(guardian_given_l) >= 4 AND substr(guardian_given_r, 1, "
+              "length(guardian_given_l)) = guardian_given_l) OR (length(guardian_given_r) "
+              ">= 4 AND substr(guardian_given_l, 1, length(guardian_given_r)) = guardian_given_r)")
     return cll.Or(
         cll.ExactMatchLevel("guardian_tokens_key"),
         cll.And(cll.Or(cll.ExactMatchLevel("guardian_key"),
-                       cll.LevenshteinLevel("guardian_given", 1)),
+                       cll.LevenshteinLevel("guardian_given", 1), _sql(begins)),
                 _sql(f"abs(length({a}) - length({b})) <= 2 AND levenshtein({a}, {b}) <= "
                      f"CASE WHEN length({a}) >= 6 AND length({b}) >= 6 THEN 2 ELSE 1 END")),
     )

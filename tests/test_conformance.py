@@ -117,12 +117,21 @@ def spark_runs(data, model, tmp_path_factory):
     return _run_all("spark", data, model, tmp_path_factory.mktemp("conformance-spark"))
 
 
+def _rounded(col: pd.Series) -> pd.Series:
+    """Floats to 6 decimals; whole floats as integers (a bigint Spark brought through
+    pandas as float64 would gain digits from rounding at 1e15)."""
+    if col.dtype.kind != "f":
+        return col
+    known = col.dropna()
+    return col.astype("Int64") if (known == known.round()).all() else col.round(6)
+
+
 def _table(run: Path, name: str, keys: list[str]) -> pd.DataFrame:
     """A written table (a file on DuckDB, a folder of part files on Spark) as text."""
     # Nullable dtypes: a 64-bit integer column with nulls (address_signature) read as
     # float would lose its low bits.
     frame = pd.read_parquet(run / f"{name}.parquet", dtype_backend="numpy_nullable")
-    text = frame.apply(lambda col: col.round(6) if col.dtype.kind == "f" else col)
+    text = frame.apply(_rounded)
     text = text.astype(object).where(text.notna(), None).map(
         lambda v: None if v is None else str(v).removesuffix(".0"))
     return text.sort_values(keys, na_position="first").reset_index(drop=True)

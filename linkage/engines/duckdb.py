@@ -124,6 +124,11 @@ class DuckDBEngine:
         sizes = frame[key].value_counts()
         return len(sizes), int(sizes.max()) if len(sizes) else 0
 
+    def size_counts(self, frame: pd.DataFrame, key: str) -> pd.DataFrame:
+        sizes = frame[key].value_counts().value_counts()
+        return pd.DataFrame({"size": sizes.index.astype("int64"),
+                             "groups": sizes.to_numpy(dtype="int64")})
+
     def grouped_counts(self, frame: pd.DataFrame, columns: Sequence[str],
                        null_only: Sequence[str] = ()) -> pd.DataFrame:
         keys = pd.DataFrame({c: frame[c].isna() if c in null_only else frame[c]
@@ -135,6 +140,11 @@ class DuckDBEngine:
         # golden_records takes each single record as its own, column by column, and
         # chooses only for clusters of several: the whole frame goes through it uncopied.
         return choose(clustered)
+
+    def derive(self, frame: pd.DataFrame, fn: Callable[[pd.DataFrame], dict[str, pd.DataFrame]],
+               *, closed_under: Sequence[Sequence[str]]) -> dict[str, pd.DataFrame]:
+        # All records are one closed set: the tables in the order fn gives them.
+        return fn(frame)
 
     def with_household_evidence(self, pairs: pd.DataFrame, groups: pd.Series,
                                 picked: pd.DataFrame) -> pd.DataFrame:

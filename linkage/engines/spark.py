@@ -54,6 +54,7 @@ class SparkEngine:
         _check_similarity_jar(self.spark)
         self.F = functions
         self._keep = StorageLevel.MEMORY_AND_DISK
+        self._rows_per_batch = cfg.derive_batch_rows
 
     def read_records(self, path: str | Path, *, kind: str, mapping: ColumnMapping | None,
                      encoding: str | None = None, sheet: str | None = None) -> Intake:
@@ -139,14 +140,18 @@ class SparkEngine:
         wanted = sf.from_pandas(self.spark, values.rename(key).to_frame())
         return frame.join(wanted.hint("broadcast"), key, "inner").select(*columns).toPandas()
 
-    def attach(self, frame, mapping: pd.DataFrame, key: str, column: str, default: str):
+    def attach(self, frame, mapping, key: str, column: str, default: str):
         F = self.F
         value = mapping.columns[1] if mapping.columns[0] == key else mapping.columns[0]
-        small = sf.from_pandas(self.spark, mapping[[key, value]].rename(
-            columns={value: "_mapped"}).drop_duplicates(key))
+        if isinstance(mapping, pd.DataFrame):  # small: sent to every executor
+            lookup = F.broadcast(sf.from_pandas(self.spark, mapping[[key, value]].rename(
+                columns={value: "_mapped"}).drop_duplicates(key)))
+        else:  # a frame of any size: joined
+            lookup = mapping.select(key, F.col(value).alias("_mapped")).dropDuplicates([key])
         # an empty mapping has no values to type its column by: take the default's type
         mapped = F.col("_mapped").cast(frame.schema[default].dataType)
-        return frame.join(F.broadcast(small), key, "left").withColumn(
+        kept = frame.drop(column) if column in frame.columns else frame
+        return kept.join(lookup, key, "left").withColumn(
             column, F.coalesce(mapped, F.col(default))).drop("_mapped")
 
     def group_sizes(self, frame, key: str) -> tuple[int, int]:
@@ -154,6 +159,11 @@ class SparkEngine:
         row = frame.groupBy(key).count().agg(F.count("*").alias("n"),
                                              F.max("count").alias("largest")).collect()[0]
         return int(row["n"]), int(row["largest"] or 0)
+
+    def size_counts(self, frame, key: str) -> pd.DataFrame:
+        sizes = frame.groupBy(key).count().groupBy(self.F.col("count").alias("size")) \
+            .agg(self.F.count("*").alias("groups")).toPandas()
+        return sizes.astype("int64")
 
     def grouped_counts(self, frame, columns: Sequence[str],
                        null_only: Sequence[str] = ()) -> pd.DataFrame:
@@ -186,6 +196,13 @@ class SparkEngine:
             chosen["n_records"] = chosen["n_records"].astype("int64")
             golden = golden.unionByName(sf.from_pandas(self.spark, chosen[golden.columns]))
         return golden
+
+    def derive(self, frame, fn: Callable[[pd.DataFrame], dict[str, pd.DataFrame]], *,
+               closed_under: Sequence[Sequence[str]]) -> dict[str, Any]:
+        """``fn`` per batch of whole components, on the executors (``sf.derive``)."""
+        batched = sf.component_batches(self.db_api, frame, closed_under,
+                                       rows_per_batch=self._rows_per_batch)
+        return sf.derive(batched, fn, empty=frame.limit(0).toPandas(), keep=self._keep)
 
     def with_household_evidence(self, pairs, groups: pd.Series, picked: pd.DataFrame):
         F = self.F

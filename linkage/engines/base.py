@@ -124,13 +124,6 @@ class Engine(Protocol):
         whether they are null), with ``count``."""
         ...
 
-    def golden(self, clustered: Frame, choose: Callable[[pd.DataFrame], pd.DataFrame],
-               fields: Mapping[str, tuple[str, str]]) -> Frame:
-        """Golden records of ``clustered``: a person registered once is their own (the
-        present values of ``fields``); ``choose`` (survivorship, on the driver) picks
-        for the clusters of several records."""
-        ...
-
     def derive(self, frame: Frame, fn: Callable[[pd.DataFrame], dict[str, pd.DataFrame]], *,
                closed_under: Sequence[Sequence[str]]) -> dict[str, Frame]:
         """The tables ``fn`` (pure pandas) derives from the records of ``frame``, as frames

@@ -171,32 +171,6 @@ class SparkEngine:
         keys = [F.col(c).isNull().alias(c) if c in null_only else F.col(c) for c in columns]
         return frame.select(*keys).groupBy(*columns).count().toPandas()
 
-    def golden(self, clustered, choose: Callable[[pd.DataFrame], pd.DataFrame],
-               fields: Mapping[str, tuple[str, str]]):
-        from pyspark.sql import Window
-
-        F = self.F
-        sized = clustered.withColumn("_n", F.count("*").over(Window.partitionBy("cluster_id")))
-        several = sized.where("_n > 1").drop("_n").toPandas()
-        chosen = choose(several) if len(several) else None
-        single = sized.where("_n = 1")
-        columns = [F.col("cluster_id"), F.lit(1).cast("long").alias("n_records"),
-                   F.col("record_id").alias("record_ids"), F.col("household_cluster_id")]
-        for field, (value_col, _) in fields.items():
-            if value_col not in single.columns:
-                continue
-            value = F.col(value_col).cast("string")
-            present = sf.present(value)
-            columns += [F.when(present, value).alias(field),
-                        F.when(present, F.col("source")).alias(f"{field}_source"),
-                        F.when(present, F.col("record_id")).alias(f"{field}_record_id")]
-        golden = single.select(*columns)
-        if chosen is not None:
-            chosen = chosen.astype(object).where(chosen.notna(), None)
-            chosen["n_records"] = chosen["n_records"].astype("int64")
-            golden = golden.unionByName(sf.from_pandas(self.spark, chosen[golden.columns]))
-        return golden
-
     def derive(self, frame, fn: Callable[[pd.DataFrame], dict[str, pd.DataFrame]], *,
                closed_under: Sequence[Sequence[str]]) -> dict[str, Any]:
         """``fn`` per batch of whole components, on the executors (``sf.derive``)."""

@@ -165,7 +165,7 @@ def link_waves_records(std: pd.DataFrame, config: LinkWavesConfig
     """:func:`derive_tables` and :func:`derived_summary` of pandas records on DuckDB (the
     waves in the order of ``wave_order``)."""
     order = std.groupby("wave_order")["wave"].first().sort_index()
-    engine = engine_for(BackendConfig(threads=1))
+    engine = engine_for(BackendConfig.model_validate({}))
     tables = engine.derive(std, partial(derive_tables, config=config, order=order),
                            closed_under=CLOSED_UNDER)
     return tables, derived_summary(engine, tables, std, order, config)

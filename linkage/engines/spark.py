@@ -150,8 +150,7 @@ class SparkEngine:
             lookup = mapping.select(key, F.col(value).alias("_mapped")).dropDuplicates([key])
         # an empty mapping has no values to type its column by: take the default's type
         mapped = F.col("_mapped").cast(frame.schema[default].dataType)
-        kept = frame.drop(column) if column in frame.columns else frame
-        return kept.join(lookup, key, "left").withColumn(
+        return frame.join(lookup, key, "left").withColumn(
             column, F.coalesce(mapped, F.col(default))).drop("_mapped")
 
     def group_sizes(self, frame, key: str) -> tuple[int, int]:

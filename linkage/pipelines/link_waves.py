@@ -6,9 +6,10 @@ read each wave + validate (one engine frame with ``wave``, ``wave_order``) → l
 across waves link the same person) → household units per wave → lineage between
 consecutive waves → household clusters over all waves → golden records (people and
 households) → updates with flags → write. One body on every engine; the derivations
-after clustering (``link_waves_records``) are pandas functions and still run on the
-driver, over every standardised record (see docs/architecture.md, "What still comes to
-the driver").
+after clustering (:func:`derive_tables`, pandas) run through ``Engine.derive`` on groups
+of records closed under person cluster and wave roster: on Spark per batch of whole
+components on the executors, so no record comes to the driver (docs/architecture.md,
+"Derive steps").
 """
 
 from __future__ import annotations

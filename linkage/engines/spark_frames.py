@@ -40,7 +40,6 @@ from linkage.intake.io import (
 from linkage.intake.mapping import ColumnMapping, apply_mapping
 from linkage.intake.validate import row_reasons
 from linkage.standardise import OUTPUT_DTYPES, standardise
-from linkage.standardise._common import NULL_TOKENS, PLACEHOLDER_PATTERN
 
 
 def _spark_type(dtype):
@@ -232,16 +231,6 @@ def _mark_duplicate_ids(records):
     joined = F.concat_ws("; ", F.col(REASON), reason)
     return marked.withColumn(REASON, F.when(joined != "", joined)).drop("_n", "_first") \
         .select(*records.columns)
-
-
-def present(value):
-    """Not null, not blank, not a placeholder: ``linkage.derive.golden``'s rule as a Spark
-    column (the placeholder shapes are the same regular expression, in Java)."""
-    from pyspark.sql import functions as F
-
-    text = F.lower(F.regexp_replace(value, r"^\s+|\s+$", ""))
-    return value.isNotNull() & ~text.isin(*NULL_TOKENS) & \
-        ~text.rlike(f"^(?:{PLACEHOLDER_PATTERN})$")
 
 
 def _required(kind: str) -> tuple[str, ...]:

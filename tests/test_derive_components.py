@@ -28,7 +28,7 @@ def records(tmp_path_factory) -> pd.DataFrame:
     from evaluation.synthetic import generate
 
     out = tmp_path_factory.mktemp("derive-components")
-    generate(households=250, seed=11, out=out)
+    generate(households=150, seed=11, out=out)
     truth = pd.read_csv(out / "truth.csv", dtype=str).drop_duplicates("record_id") \
         .set_index("record_id")["person_id"]
     frames = []

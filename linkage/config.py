@@ -72,6 +72,9 @@ class BackendConfig(_Strict):
     spark_shuffle_partitions: int = Field(8, ge=1)
     #: Where Splink breaks long lineages (checkpoints); None = a temporary folder.
     spark_checkpoint_dir: str | None = None
+    #: Spark: about this many records per batch of whole components that the derive
+    #: steps (lineage, golden records, updates) run on in one Python worker.
+    derive_batch_rows: int = Field(50_000, ge=1)
 
 
 class TrainingConfig(_Strict):

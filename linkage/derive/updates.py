@@ -280,16 +280,18 @@ def _frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return out.astype(object).where(out.notna(), None)
 
 
-def flag_summary(updates: pd.DataFrame) -> dict:
-    """Counts per flag, and per district and flag, for ``summary.json``."""
-    flags = updates[["district", "flag"]].dropna(subset=["flag"]).copy()
-    flags["flag"] = flags["flag"].str.split(";")
+def flag_summary(flags: pd.DataFrame, fields: pd.DataFrame) -> dict:
+    """Counts per flag, and per district and flag, for ``summary.json``, from the update
+    rows counted per ``district`` and ``flag`` (flags joined by ``;``) and per ``field``
+    (``count``: ``Engine.grouped_counts``)."""
+    flags = flags.dropna(subset=["flag"]).copy()
+    flags["flag"] = flags["flag"].astype(str).str.split(";")
     flags = flags.explode("flag")
-    by_flag = {f: int((flags["flag"] == f).sum()) for f in FLAGS}
+    by_flag = {f: int(flags.loc[flags["flag"] == f, "count"].sum()) for f in FLAGS}
     by_district: dict[str, dict[str, int]] = {}
     for (district, flag), n in flags.fillna({"district": "unknown"}) \
-            .groupby(["district", "flag"]).size().items():
+            .groupby(["district", "flag"])["count"].sum().items():
         by_district.setdefault(str(district), {})[str(flag)] = int(n)
+    by_field = fields.groupby("field")["count"].sum().sort_index()
     return {"by_flag": by_flag, "by_district": dict(sorted(by_district.items())),
-            "by_field": {str(k): int(v) for k, v in
-                         updates["field"].value_counts().sort_index().items()}}
+            "by_field": {str(k): int(v) for k, v in by_field.items()}}

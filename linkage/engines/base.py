@@ -102,14 +102,20 @@ class Engine(Protocol):
         """The rows whose ``key`` is among ``values``, as pandas (few by design)."""
         ...
 
-    def attach(self, frame: Frame, mapping: pd.DataFrame, key: str, column: str,
+    def attach(self, frame: Frame, mapping: pd.DataFrame | Frame, key: str, column: str,
                default: str) -> Frame:
         """``frame`` plus ``column``: ``mapping``'s value for the row's ``key``, else
-        the row's own ``default`` column."""
+        the row's own ``default`` column. ``mapping`` (key, value) is pandas (small) or a
+        frame of this engine (any size: joined in the engine)."""
         ...
 
     def group_sizes(self, frame: Frame, key: str) -> tuple[int, int]:
         """The number of distinct ``key`` values and the largest group."""
+        ...
+
+    def size_counts(self, frame: Frame, key: str) -> pd.DataFrame:
+        """How many ``key`` groups have each number of rows: ``size``, ``groups`` (as many
+        rows as there are distinct group sizes)."""
         ...
 
     def grouped_counts(self, frame: Frame, columns: Sequence[str],
@@ -118,11 +124,17 @@ class Engine(Protocol):
         whether they are null), with ``count``."""
         ...
 
-    def golden(self, clustered: Frame, choose: Callable[[pd.DataFrame], pd.DataFrame],
-               fields: Mapping[str, tuple[str, str]]) -> Frame:
-        """Golden records of ``clustered``: a person registered once is their own (the
-        present values of ``fields``); ``choose`` (survivorship, on the driver) picks
-        for the clusters of several records."""
+    def derive(self, frame: Frame, fn: Callable[[pd.DataFrame], dict[str, pd.DataFrame]], *,
+               closed_under: Sequence[Sequence[str]]) -> dict[str, Frame]:
+        """The tables ``fn`` (pure pandas) derives from the records of ``frame``, as frames
+        of this engine.
+
+        ``fn`` must give, for any set of records *closed* under ``closed_under`` (every
+        record sharing the values of one of these column lists with a record of the set is
+        in it), the rows of those records in its tables over all records. The engine may
+        then run it on all records at once (DuckDB) or on batches of whole connected
+        components on its workers (Spark): the driver never holds the records.
+        """
         ...
 
     def with_household_evidence(self, pairs: Frame, groups: pd.Series,

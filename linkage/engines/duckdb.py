@@ -95,7 +95,8 @@ class DuckDBEngine:
         return frame
 
     def select(self, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-        return frame[list(columns)]
+        # a frame of its own (sharing the columns' data): attach may add a column to it
+        return frame[list(columns)].copy(deep=False)
 
     def collect(self, frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
                 at_least: tuple[str, float] | None = None,
@@ -124,17 +125,21 @@ class DuckDBEngine:
         sizes = frame[key].value_counts()
         return len(sizes), int(sizes.max()) if len(sizes) else 0
 
+    def size_counts(self, frame: pd.DataFrame, key: str) -> pd.DataFrame:
+        sizes = frame[key].value_counts().value_counts()
+        return pd.DataFrame({"size": sizes.index.astype("int64"),
+                             "groups": sizes.to_numpy(dtype="int64")})
+
     def grouped_counts(self, frame: pd.DataFrame, columns: Sequence[str],
                        null_only: Sequence[str] = ()) -> pd.DataFrame:
         keys = pd.DataFrame({c: frame[c].isna() if c in null_only else frame[c]
                              for c in columns})
         return keys.value_counts(dropna=False).rename("count").reset_index()
 
-    def golden(self, clustered: pd.DataFrame, choose: Callable[[pd.DataFrame], pd.DataFrame],
-               fields: Mapping[str, tuple[str, str]]) -> pd.DataFrame:
-        # golden_records takes each single record as its own, column by column, and
-        # chooses only for clusters of several: the whole frame goes through it uncopied.
-        return choose(clustered)
+    def derive(self, frame: pd.DataFrame, fn: Callable[[pd.DataFrame], dict[str, pd.DataFrame]],
+               *, closed_under: Sequence[Sequence[str]]) -> dict[str, pd.DataFrame]:
+        # All records are one closed set: fn's tables as it gives them, no copy.
+        return fn(frame)
 
     def with_household_evidence(self, pairs: pd.DataFrame, groups: pd.Series,
                                 picked: pd.DataFrame) -> pd.DataFrame:

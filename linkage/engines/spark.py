@@ -54,6 +54,7 @@ class SparkEngine:
         _check_similarity_jar(self.spark)
         self.F = functions
         self._keep = StorageLevel.MEMORY_AND_DISK
+        self._rows_per_batch = cfg.derive_batch_rows
 
     def read_records(self, path: str | Path, *, kind: str, mapping: ColumnMapping | None,
                      encoding: str | None = None, sheet: str | None = None) -> Intake:
@@ -139,14 +140,17 @@ class SparkEngine:
         wanted = sf.from_pandas(self.spark, values.rename(key).to_frame())
         return frame.join(wanted.hint("broadcast"), key, "inner").select(*columns).toPandas()
 
-    def attach(self, frame, mapping: pd.DataFrame, key: str, column: str, default: str):
+    def attach(self, frame, mapping, key: str, column: str, default: str):
         F = self.F
         value = mapping.columns[1] if mapping.columns[0] == key else mapping.columns[0]
-        small = sf.from_pandas(self.spark, mapping[[key, value]].rename(
-            columns={value: "_mapped"}).drop_duplicates(key))
+        if isinstance(mapping, pd.DataFrame):  # small: sent to every executor
+            lookup = F.broadcast(sf.from_pandas(self.spark, mapping[[key, value]].rename(
+                columns={value: "_mapped"}).drop_duplicates(key)))
+        else:  # a frame of any size: joined
+            lookup = mapping.select(key, F.col(value).alias("_mapped")).dropDuplicates([key])
         # an empty mapping has no values to type its column by: take the default's type
         mapped = F.col("_mapped").cast(frame.schema[default].dataType)
-        return frame.join(F.broadcast(small), key, "left").withColumn(
+        return frame.join(lookup, key, "left").withColumn(
             column, F.coalesce(mapped, F.col(default))).drop("_mapped")
 
     def group_sizes(self, frame, key: str) -> tuple[int, int]:
@@ -155,37 +159,23 @@ class SparkEngine:
                                              F.max("count").alias("largest")).collect()[0]
         return int(row["n"]), int(row["largest"] or 0)
 
+    def size_counts(self, frame, key: str) -> pd.DataFrame:
+        sizes = frame.groupBy(key).count().groupBy(self.F.col("count").alias("size")) \
+            .agg(self.F.count("*").alias("groups")).toPandas()
+        return sizes.astype("int64")
+
     def grouped_counts(self, frame, columns: Sequence[str],
                        null_only: Sequence[str] = ()) -> pd.DataFrame:
         F = self.F
         keys = [F.col(c).isNull().alias(c) if c in null_only else F.col(c) for c in columns]
         return frame.select(*keys).groupBy(*columns).count().toPandas()
 
-    def golden(self, clustered, choose: Callable[[pd.DataFrame], pd.DataFrame],
-               fields: Mapping[str, tuple[str, str]]):
-        from pyspark.sql import Window
-
-        F = self.F
-        sized = clustered.withColumn("_n", F.count("*").over(Window.partitionBy("cluster_id")))
-        several = sized.where("_n > 1").drop("_n").toPandas()
-        chosen = choose(several) if len(several) else None
-        single = sized.where("_n = 1")
-        columns = [F.col("cluster_id"), F.lit(1).cast("long").alias("n_records"),
-                   F.col("record_id").alias("record_ids"), F.col("household_cluster_id")]
-        for field, (value_col, _) in fields.items():
-            if value_col not in single.columns:
-                continue
-            value = F.col(value_col).cast("string")
-            present = sf.present(value)
-            columns += [F.when(present, value).alias(field),
-                        F.when(present, F.col("source")).alias(f"{field}_source"),
-                        F.when(present, F.col("record_id")).alias(f"{field}_record_id")]
-        golden = single.select(*columns)
-        if chosen is not None:
-            chosen = chosen.astype(object).where(chosen.notna(), None)
-            chosen["n_records"] = chosen["n_records"].astype("int64")
-            golden = golden.unionByName(sf.from_pandas(self.spark, chosen[golden.columns]))
-        return golden
+    def derive(self, frame, fn: Callable[[pd.DataFrame], dict[str, pd.DataFrame]], *,
+               closed_under: Sequence[Sequence[str]]) -> dict[str, Any]:
+        """``fn`` per batch of whole components, on the executors (``sf.derive``)."""
+        batched = sf.component_batches(self.db_api, frame, closed_under,
+                                       rows_per_batch=self._rows_per_batch)
+        return sf.derive(batched, fn, empty=frame.limit(0).toPandas(), keep=self._keep)
 
     def with_household_evidence(self, pairs, groups: pd.Series, picked: pd.DataFrame):
         F = self.F

@@ -10,8 +10,11 @@ through Spark aggregations.
 from __future__ import annotations
 
 import codecs
+import operator
+from functools import reduce
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from linkage.contract import RECORD_ID, SOURCE
@@ -37,7 +40,6 @@ from linkage.intake.io import (
 from linkage.intake.mapping import ColumnMapping, apply_mapping
 from linkage.intake.validate import row_reasons
 from linkage.standardise import OUTPUT_DTYPES, standardise
-from linkage.standardise._common import NULL_TOKENS, PLACEHOLDER_PATTERN
 
 
 def _spark_type(dtype):
@@ -231,16 +233,6 @@ def _mark_duplicate_ids(records):
         .select(*records.columns)
 
 
-def present(value):
-    """Not null, not blank, not a placeholder: ``linkage.derive.golden``'s rule as a Spark
-    column (the placeholder shapes are the same regular expression, in Java)."""
-    from pyspark.sql import functions as F
-
-    text = F.lower(F.regexp_replace(value, r"^\s+|\s+$", ""))
-    return value.isNotNull() & ~text.isin(*NULL_TOKENS) & \
-        ~text.rlike(f"^(?:{PLACEHOLDER_PATTERN})$")
-
-
 def _required(kind: str) -> tuple[str, ...]:
     from linkage.contract import PARTNER_REQUIRED, REGISTRY_REQUIRED
 
@@ -322,3 +314,108 @@ def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: 
     except BaseException:
         outputs.discard(fs, tmp)
         raise
+
+
+# --- derive steps per batch of whole components --------------------------------------
+
+#: Internal columns: a record's connected component, and the batch of components it is in.
+_COMPONENT, _BATCH, _TABLE = "_component", "_batch", "_table"
+
+
+def component_batches(db_api, records, closed_under, *, rows_per_batch: int):
+    """``records`` with ``_batch``: records joined by equal values of one column list of
+    ``closed_under`` are in one connected component, and each component in one batch of
+    about ``rows_per_batch`` records.
+
+    The graph has a node per value of each column list and an edge per record between
+    its first node and each other; Splink's connected components (SQL, in Spark) label
+    it. With one column list the components are its values, no graph needed."""
+    from pyspark.sql import functions as F
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    def node(i: int, columns):
+        # a record with a null key is joined to no other record by it
+        key = F.concat_ws("\x1f", *(F.col(c).cast("string") for c in columns))
+        missing = reduce(operator.or_, [F.col(c).isNull() for c in columns])
+        return F.when(missing, F.concat(F.lit(f"{i}\x1e-"), F.col(RECORD_ID).cast("string"))) \
+            .otherwise(F.concat(F.lit(f"{i}\x1e"), key))
+
+    first = node(0, closed_under[0])
+    labelled = records.withColumn(_COMPONENT, first)
+    if len(closed_under) > 1:
+        edges = labelled.select(
+            F.explode(F.array(*(F.struct(F.col(_COMPONENT).alias("node_l"),
+                                         node(i, cs).alias("node_r"))
+                                for i, cs in enumerate(closed_under) if i))).alias("e")) \
+            .select("e.node_l", "e.node_r").distinct()
+        nodes = edges.select(F.col("node_l").alias("node")) \
+            .union(edges.select(F.col("node_r").alias("node"))).distinct()
+        cc = cluster_pairwise_predictions_at_threshold(
+            db_api.register(nodes), db_api.register(edges), db_api=db_api,
+            node_id_column_name="node", edge_id_column_name_left="node_l",
+            edge_id_column_name_right="node_r").as_spark_dataframe()
+        labels = cc.select(F.col("node").alias(_COMPONENT), F.col("cluster_id").alias("_cc"))
+        labelled = labelled.join(labels, _COMPONENT, "left") \
+            .withColumn(_COMPONENT, F.coalesce("_cc", _COMPONENT)).drop("_cc")
+    batches = max(1, -(-int(records.count()) // rows_per_batch))
+    return labelled.withColumn(_BATCH, F.pmod(F.xxhash64(_COMPONENT), F.lit(batches)))
+
+
+def _kind(spark_type) -> str:
+    return spark_type.simpleString()
+
+
+def _as_python(values: pd.Series, kind: str) -> pd.Series:
+    """``values`` as Python values of the Spark type ``kind`` (null as None), whatever
+    pandas dtype a batch gave them (a column of one batch may be all null)."""
+    convert = {"bigint": int, "double": float, "boolean": bool, "timestamp": pd.Timestamp}
+    to = convert.get(kind, str)
+    return values.astype(object).map(lambda v: None if v is None or v is pd.NA or v != v
+                                     else to(v))
+
+
+def derive(batched, fn, *, empty: pd.DataFrame, keep):
+    """The tables of ``fn`` (a pandas function over records closed under the keys the
+    batches were made by, ``Engine.derive``) as Spark DataFrames, ``fn`` run once per
+    batch by ``applyInPandas`` on the executors.
+
+    Every batch returns one frame holding the rows of all tables (``_table`` says which,
+    and each table's columns are its own); it is kept (memory, then disk) and each table
+    selected from it. The tables' columns are those ``fn`` gives for no records; so are
+    their types where the code sets them, the rest is text."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    input_columns = list(empty.columns)
+    # A column typed by the code (int64, Int64, Float64, bool, boolean) keeps its type; an
+    # untyped one (object, or float64: pandas' type for an empty column of anything) is
+    # text, as from_pandas makes objects text.
+    shapes = {name: _schema({c: "string" if str(t) in ("object", "float64") else t
+                             for c, t in table.dtypes.items()})
+              for name, table in fn(empty).items()}
+
+    def wide(name: str, column: str) -> str:
+        return f"{name}__{column}"
+
+    fields = [T.StructField(_TABLE, T.StringType(), False)] + [
+        T.StructField(wide(name, f.name), f.dataType, True)
+        for name, schema in shapes.items() for f in schema.fields]
+    kinds = {name: {f.name: _kind(f.dataType) for f in schema.fields}
+             for name, schema in shapes.items()}
+
+    def run(batch: pd.DataFrame) -> pd.DataFrame:
+        tables = fn(batch[input_columns].reset_index(drop=True))
+        sizes = {name: len(tables[name]) for name in shapes}
+        out = {_TABLE: pd.Series(np.repeat(list(sizes), list(sizes.values())), dtype=object)}
+        for name in shapes:
+            for column, kind in kinds[name].items():
+                out[wide(name, column)] = pd.concat(
+                    [_as_python(tables[t][column], kind) if t == name
+                     else pd.Series([None] * n, dtype=object) for t, n in sizes.items()],
+                    ignore_index=True)
+        return pd.DataFrame(out)
+
+    stacked = batched.groupBy(_BATCH).applyInPandas(run, T.StructType(fields)).persist(keep)
+    return {name: stacked.where(F.col(_TABLE) == name).select(
+        *(F.col(wide(name, f.name)).alias(f.name) for f in schema.fields))
+        for name, schema in shapes.items()}

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 
 from linkage.config import DedupeConfig
-from linkage.derive.golden import FIELDS, golden_records
+from linkage.derive.golden import golden_records
 from linkage.engines import Engine, engine_for
 from linkage.intake.mapping import ColumnMapping
 from linkage.outputs import output_folder
@@ -31,6 +31,12 @@ from linkage.resolve.people import resolve_people
 from linkage.resolve.scoring import score_pairs
 from models.settings import MODEL_COLUMNS
 from models.store import load_model
+
+
+def _golden(records, config: DedupeConfig) -> dict:
+    g = config.golden
+    return {"golden_records": golden_records(records, source_priority=g.source_priority,
+                                             rules=g.rules, field_rules=g.field_rules)}
 
 
 def run_dedupe(
@@ -87,10 +93,9 @@ def dedupe(engine: Engine, input_path: str | Path, out: str | Path, config: Dedu
     assert cfg.threshold is not None  # chosen by score_pairs when the config left it
 
     with stages.stage("golden records"):
-        g = config.golden
-        golden = engine.golden(records, partial(
-            golden_records, source_priority=g.source_priority, rules=g.rules,
-            field_rules=g.field_rules), FIELDS)
+        # per person cluster: on Spark per batch of whole clusters, on the executors
+        golden = engine.derive(records, partial(_golden, config=config),
+                               closed_under=[("cluster_id",)])["golden_records"]
 
     n_clusters, largest = engine.group_sizes(records, "cluster_id")
     n_households, _ = engine.group_sizes(records, "household_cluster_id")

@@ -6,19 +6,21 @@ read each wave + validate (one engine frame with ``wave``, ``wave_order``) → l
 across waves link the same person) → household units per wave → lineage between
 consecutive waves → household clusters over all waves → golden records (people and
 households) → updates with flags → write. One body on every engine; the derivations
-after clustering (``link_waves_records``) are pandas functions and still run on the
-driver, over every standardised record (see docs/architecture.md, "What still comes to
-the driver").
+after clustering (:func:`derive_tables`, pandas) run through ``Engine.derive`` on groups
+of records closed under person cluster and wave roster: on Spark per batch of whole
+components on the executors, so no record comes to the driver (docs/architecture.md,
+"Derive steps").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
-from linkage.config import LinkWavesConfig
+from linkage.config import BackendConfig, LinkWavesConfig
 from linkage.contract import HOUSEHOLD_LINK_COLUMNS, LINK_TYPES, PERSON_COLUMNS
 from linkage.derive.golden import HOUSEHOLD_FIELDS, golden_records, source_year
 from linkage.derive.lineage import classify, lineage_clusters, wave_units
@@ -30,11 +32,17 @@ from linkage.derive.updates import (
     unit_table,
 )
 from linkage.engines import Engine, engine_for
+from linkage.engines.base import Frame
 from linkage.errors import ConfigError
 from linkage.intake.mapping import ColumnMapping
 from linkage.outputs import output_folder
 from linkage.pipelines import JobResult
-from linkage.pipelines.summary import cluster_summary, flag_counts, job_summary, thresholds
+from linkage.pipelines.summary import (
+    cluster_summary,
+    engine_flag_counts,
+    job_summary,
+    thresholds,
+)
 from linkage.pipelines.waves import read_waves
 from linkage.previous import Previous, previous_run
 from linkage.progress import Stages
@@ -65,72 +73,103 @@ def prepare(std: pd.DataFrame) -> pd.DataFrame:
     return std
 
 
-def link_waves_records(std: pd.DataFrame, config: LinkWavesConfig, *,
-                       stages: Stages | None = None) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Lineage, golden records and updates from people linked over all waves.
+#: Records sharing a person cluster, or a roster of one wave, are derived together: every
+#: derived table stays inside the groups these keys close (see :func:`derive_tables`).
+CLOSED_UNDER = (("cluster_id",), ("wave", "roster_key"))
 
-    ``std``: standardised records of all waves with ``wave``, ``wave_order``,
-    ``roster_key`` and ``cluster_id`` (``linkage.resolve.people``).
+
+def derive_tables(std: pd.DataFrame, config: LinkWavesConfig, order: pd.Series
+                  ) -> dict[str, pd.DataFrame]:
+    """Household units, lineage, household clusters, golden records and updates.
+
+    ``std``: standardised records with ``wave``, ``wave_order``, ``roster_key`` and
+    ``cluster_id`` (``linkage.resolve.people``); ``order``: wave name by wave order, of
+    every wave of the job (a group of records may lack some).
+
+    Every table depends only on the connected component of records joined by one person
+    cluster or one roster of one wave (``CLOSED_UNDER``): a unit is rosters of one wave
+    sharing people, lineage links units through people, a household cluster chains units
+    so linked, and golden records and updates stay inside one person, unit or household
+    cluster. Every id is the smallest member id of its group. So the tables of a set of
+    whole components are the rows of those components in the tables of all records, and
+    the engine may run this on batches of components (``Engine.derive``).
     """
-    stages = stages or Stages(show=False)
     std = prepare(std)
-    order = std.groupby("wave_order")["wave"].first().sort_index()
-    with stages.stage("household lineage"):
-        std["unit"] = wave_units(std["wave"], std["roster_key"], std["cluster_id"],
-                                 overlap=config.clustering.household_overlap)
-        members = pd.DataFrame({"wave": std["wave_order"], "unit": std["unit"],
-                                "person": std["cluster_id"],
-                                "head": std["relation_std"] == "head"})
-        steps = []
-        for k in range(1, len(order)):
-            links = classify(members, order.index[k - 1], order.index[k],
-                             merge_share=config.lineage.merge_share)
-            steps.append(links.assign(wave_old=order.iloc[k - 1], wave_new=order.iloc[k]))
-        links = pd.concat(steps, ignore_index=True)
-        lineage = lineage_clusters(std["unit"], links)
-        std["household_cluster_id"] = std["unit"].map(lineage).to_numpy()
+    std["unit"] = wave_units(std["wave"], std["roster_key"], std["cluster_id"],
+                             overlap=config.clustering.household_overlap)
+    members = pd.DataFrame({"wave": std["wave_order"], "unit": std["unit"],
+                            "person": std["cluster_id"],
+                            "head": std["relation_std"] == "head"})
+    steps = []
+    for k in range(1, len(order)):
+        links = classify(members, order.index[k - 1], order.index[k],
+                         merge_share=config.lineage.merge_share)
+        steps.append(links.assign(wave_old=order.iloc[k - 1], wave_new=order.iloc[k]))
+    links = pd.concat(steps, ignore_index=True)
+    lineage = lineage_clusters(std["unit"], links)
+    std["household_cluster_id"] = std["unit"].map(lineage).to_numpy()
 
     g = config.golden
-    with stages.stage("golden records"):
-        units = unit_table(std, g.source_priority, g.household_rules)
-        people = golden_records(std, source_priority=g.source_priority, rules=g.rules,
-                                field_rules=g.field_rules)
-        latest = std.sort_values("wave_order", kind="mergesort") \
-            .drop_duplicates("cluster_id", keep="last").set_index("cluster_id")
-        people["household_cluster_id"] = people["cluster_id"].map(
-            latest["household_cluster_id"]).to_numpy()
-        households = household_golden_records(std, units, links, config)
+    units = unit_table(std, g.source_priority, g.household_rules)
+    people = golden_records(std, source_priority=g.source_priority, rules=g.rules,
+                            field_rules=g.field_rules)
+    latest = std.sort_values("wave_order", kind="mergesort") \
+        .drop_duplicates("cluster_id", keep="last").set_index("cluster_id")
+    people["household_cluster_id"] = people["cluster_id"].map(
+        latest["household_cluster_id"]).to_numpy()
+    households = household_golden_records(std, units, links, config)
 
-    with stages.stage("updates"):
-        primary = primary_records(std, g.source_priority)
-        parts = []
-        for k in range(1, len(order)):
-            old = primary[primary["wave_order"] == order.index[k - 1]]
-            new = primary[primary["wave_order"] == order.index[k]]
-            step = links[links["wave_new"] == order.iloc[k]]
-            parts += [household_updates(step, units, config.updates),
-                      person_updates(old, new, units, step, config.updates)]
-        updates = pd.concat(parts, ignore_index=True)
+    primary = primary_records(std, g.source_priority)
+    parts = []
+    for k in range(1, len(order)):
+        old = primary[primary["wave_order"] == order.index[k - 1]]
+        new = primary[primary["wave_order"] == order.index[k]]
+        step = links[links["wave_new"] == order.iloc[k]]
+        parts += [household_updates(step, units, config.updates),
+                  person_updates(old, new, units, step, config.updates)]
+    updates = pd.concat(parts, ignore_index=True)
 
-    household_links = _household_links(links, units, lineage)
     clusters = std.rename(columns={"unit": "household_unit"})[list(CLUSTER_COLUMNS)]
-    tables = {"clusters": clusters, "golden_records": people,
-              "household_golden_records": households, "household_links": household_links,
-              "updates": updates}
-    sizes = clusters["cluster_id"].value_counts()
-    waves_of = std.groupby("cluster_id")["wave"].nunique()
-    summary = {
-        **cluster_summary(len(std), len(sizes), int(sizes.max()) if len(sizes) else 0,
-                          int(std["household_cluster_id"].nunique())),
-        "people_in_several_waves": int((waves_of > 1).sum()),
-        "flags": flag_counts(std),
-        "lineage": {f"{o}->{n}": _lineage_counts(links[links["wave_new"] == n])
+    return {"clusters": clusters, "golden_records": people,
+            "household_golden_records": households,
+            "household_links": _household_links(links, units, lineage), "updates": updates}
+
+
+def derived_summary(engine: Engine, tables: dict[str, Frame], records: Frame,
+                    order: pd.Series, config: LinkWavesConfig) -> dict:
+    """The counts of ``summary.json``, from engine aggregates over the derived tables
+    (a few rows per wave, link type, flag or district come to the driver)."""
+    clusters = tables["clusters"]
+    n_people, largest = engine.group_sizes(clusters, "cluster_id")
+    n_households, _ = engine.group_sizes(clusters, "household_cluster_id")
+    waves_per_person = engine.size_counts(engine.distinct(clusters, ["cluster_id", "wave"]),
+                                          "cluster_id")
+    links = engine.grouped_counts(tables["household_links"],
+                                  ["wave_old", "wave_new", "link_type", "continues"])
+    updates = tables["updates"]
+    return {
+        **cluster_summary(engine.count(clusters), n_people, largest, n_households),
+        "people_in_several_waves": int(
+            waves_per_person.loc[waves_per_person["size"] > 1, "groups"].sum()),
+        "flags": engine_flag_counts(engine, records),
+        "lineage": {f"{o}->{n}": _lineage_counts(links, o, n)
                     for o, n in zip(order.iloc[:-1], order.iloc[1:], strict=True)},
-        "updates": flag_summary(updates),
+        "updates": flag_summary(engine.grouped_counts(updates, ["district", "flag"]),
+                                engine.grouped_counts(updates, ["field"])),
         "thresholds": {**thresholds(config), "merge_share": config.lineage.merge_share,
                        **config.updates.model_dump()},
     }
-    return tables, summary
+
+
+def link_waves_records(std: pd.DataFrame, config: LinkWavesConfig
+                       ) -> tuple[dict[str, pd.DataFrame], dict]:
+    """:func:`derive_tables` and :func:`derived_summary` of pandas records on DuckDB (the
+    waves in the order of ``wave_order``)."""
+    order = std.groupby("wave_order")["wave"].first().sort_index()
+    engine = engine_for(BackendConfig.model_validate({}))
+    tables = engine.derive(std, partial(derive_tables, config=config, order=order),
+                           closed_under=CLOSED_UNDER)
+    return tables, derived_summary(engine, tables, std, order, config)
 
 
 def household_golden_records(std: pd.DataFrame, units: pd.DataFrame, links: pd.DataFrame,
@@ -178,11 +217,18 @@ def _household_links(links: pd.DataFrame, units: pd.DataFrame, lineage: pd.Serie
     return out[list(LINK_COLUMNS)]
 
 
-def _lineage_counts(links: pd.DataFrame) -> dict[str, int]:
-    """Households of the older wave by type (a split counts once), and new households."""
-    per_old = links[links["unit_old"].notna()].drop_duplicates("unit_old")["link_type"]
-    counts = {t: int((per_old == t).sum()) for t in LINK_TYPES if t != "new"}
-    counts["new"] = int((links["link_type"] == "new").sum())
+def _lineage_counts(links: pd.DataFrame, old: str, new: str) -> dict[str, int]:
+    """Households of the older wave by type, and new households, from the rows of
+    ``household_links`` counted by wave, type and ``continues``: an older household has
+    one row, or one per part of a split, of which one continues it."""
+    def rows(mask: pd.Series) -> int:
+        return int(links.loc[mask.fillna(False).astype(bool), "count"].sum())
+
+    from_old = links["wave_old"] == old
+    counts = {t: rows(from_old & (links["link_type"] == t)
+                      & (links["continues"].astype("boolean") if t == "split" else True))
+              for t in LINK_TYPES if t != "new"}
+    counts["new"] = rows((links["wave_new"] == new) & (links["link_type"] == "new"))
     return counts
 
 
@@ -226,23 +272,24 @@ def link_waves(engine: Engine, paths: list[str], out: str | Path, config: LinkWa
     table = engine.register(engine.select(std, MODEL_COLUMNS), "records")
     scored = score_pairs(engine.db_api, table, n_records, config, model=model, stages=stages)
     people = resolve_people(engine, table, std, scored, config, stages, previous=previous)
-    # Lineage, golden records and updates are pandas functions over every record: on
-    # Spark this is where the records come to the driver (docs/architecture.md).
-    local = engine.collect(people.records)
+    records = people.records
     if previous is not None:  # person ids of the previous run (households: new lineage)
-        local = previous.carry_ids(local, households=False)
-    household_ids = local["household_id"].to_numpy() if "household_id" in local else None
-    tables, summary = link_waves_records(local, config, stages=stages)
+        records = previous.carry_ids(records, households=False)
+    order = pd.Series({i["wave_order"]: i["wave"] for i in waves.info}).sort_index()
+    with stages.stage("lineage, golden records and updates"):
+        # Run by the engine on groups of whole components (on Spark, batches on the
+        # executors): no record comes to the driver.
+        tables = engine.derive(records, partial(derive_tables, config=config, order=order),
+                               closed_under=CLOSED_UNDER)
+        summary = derived_summary(engine, tables, records, order, config)
     tables["pairs"] = people.pairs
     summary["pairs_written"] = engine.count(people.pairs)
-    by_id = tables["clusters"].set_index("record_id")
-    records = local[list(MODEL_COLUMNS)].copy(deep=False)
-    if household_ids is not None:
-        records["household_id"] = household_ids
-    records["cluster_id"] = records["record_id"].map(by_id["cluster_id"]).to_numpy()
-    records["household_cluster_id"] = records["record_id"].map(
-        by_id["household_cluster_id"]).to_numpy()
-    tables["records"] = records
+    household = ["household_id"] if "household_id" in records.columns else []
+    # The records as the model scored them, with their person and household clusters.
+    tables["records"] = engine.attach(
+        engine.select(records, [*MODEL_COLUMNS, *household, "cluster_id"]),
+        engine.select(tables["clusters"], ["record_id", "household_cluster_id"]),
+        "record_id", "household_cluster_id", default="cluster_id")
     tables["rejected"] = waves.rejected
     summary = job_summary("link-waves", engine, started, {
         "input": {

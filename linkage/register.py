@@ -20,6 +20,7 @@ for its lifetime and scores each lookup with it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 from collections import Counter
@@ -52,7 +53,7 @@ from linkage.resolve.households import household_clusters
 from linkage.resolve.keys import person_cnic, roster_keys
 from linkage.resolve.scoring import term_frequencies
 from linkage.run_folder import RunFolder, open_run, table_path
-from linkage.standardise import standardise
+from linkage.standardise import OUTPUT_DTYPES, standardise
 from models.settings import MODEL_COLUMNS
 from models.store import for_dialect
 
@@ -164,6 +165,21 @@ def run_clustering(run: RunFolder) -> ClusteringConfig:
     return cfg
 
 
+def added_columns(run: RunFolder, names) -> dict[str, str]:
+    """Model columns a run written by an earlier version lacks (e.g. ``address_signature``),
+    with the SQL type to add them as, empty. Its own model never reads them (a model is
+    trained with the records it is saved with); one that does is refused."""
+    missing = [c for c in MODEL_COLUMNS if c not in set(names)]
+    model_sql = json.dumps(run.model)
+    read = [c for c in missing if f"{c}_l" in model_sql]
+    if read:
+        raise ConfigError(f"{run.path}: its model compares {', '.join(read)}, which its "
+                          "records table does not have; re-run the job that wrote it.")
+    types = {"Int64": "BIGINT", "Float64": "DOUBLE", "boolean": "BOOLEAN"}
+    return {c: types.get(OUTPUT_DTYPES.get(c, ""), "STRING")
+            for c in missing}
+
+
 def load_registry(run: RunFolder, config: DedupeConfig) -> Registry:
     """Load ``run``'s records into the configured engine with its model and frequencies."""
     engine = engine_for(config.backend)
@@ -184,11 +200,15 @@ def load_registry(run: RunFolder, config: DedupeConfig) -> Registry:
             frame = from_pandas(db_api.spark, frame)
         if BATCH not in frame.columns:
             frame = frame.withColumn(BATCH, F.lit(0))
+        for column, sql_type in added_columns(run, frame.columns).items():
+            frame = frame.withColumn(column, F.lit(None).cast(sql_type))
         table = engine.register(frame, "registry")
     else:
         source = str(path / "*.parquet") if path.is_dir() else str(path)
         names = pq.read_schema(next(path.glob("*.parquet")) if path.is_dir() else path).names
         batch = "" if BATCH in names else f", 0 AS {BATCH}"
+        batch += "".join(f", CAST(NULL AS {sql_type}) AS {column}"
+                         for column, sql_type in added_columns(run, names).items())
         db_api._execute_sql_against_backend(  # DuckDB reads the Parquet itself: no pandas
             f"CREATE OR REPLACE TABLE {REGISTRY_TABLE} AS SELECT *{batch} "
             f"FROM read_parquet('{source}')")

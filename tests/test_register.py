@@ -187,3 +187,25 @@ def test_rerun_with_previous_keeps_ids_decisions_and_the_service_folder(split, g
     assert after.groupby(after).size().max() == people.groupby(people).size().max()
     assert TokenStore(run).authenticate(token) is not None  # service/ carried over
     assert (run / "clerical_decisions.csv").exists()
+
+
+def test_a_run_written_before_address_signature_takes_registrations(split, tmp_path):
+    """Runs of the previous release have no ``address_signature`` in ``records`` and a
+    model that never reads it: the column is added empty. A model that reads a column
+    its records lack is refused in one paragraph."""
+    base, batches, _ = split
+    run = tmp_path / "old"
+    shutil.copytree(base, run)
+    records = pd.read_parquet(run / "records.parquet").drop(columns=["address_signature"])
+    records.to_parquet(run / "records.parquet", index=False)
+    refused = run_cli("register", batches[0], "--into", run)
+    assert refused.code == 2 and "address_signature" in refused.err
+    assert "Traceback" not in refused.err
+    model = (run / "model.json").read_text()
+    signed = "(address_signature_l & address_signature_r) <> 0 AND "
+    assert signed in model
+    (run / "model.json").write_text(model.replace(signed, ""))
+    result = run_cli("register", batches[0], "--into", run)
+    assert result.code == 0, result.err
+    assert len(open_run(run).records) == len(records) + len(
+        pd.read_csv(batches[0], dtype=str, keep_default_na=False))

@@ -146,11 +146,21 @@ def typo(column: str) -> ComparisonLevelCreator:
     by more than two (the distance is at least the difference): scoring evaluates this
     for millions of pairs, several times per pair.
     """
+    return _sql(_typo_sql(f"{column}_l", f"{column}_r"))
+
+
+def _typo_sql(a: str, b: str) -> str:
+    """``typo``'s condition on two SQL expressions."""
+    return (f"abs(length({a}) - length({b})) <= 2 AND levenshtein({a}, {b}) <= "
+            f"CASE WHEN length({a}) >= 6 AND length({b}) >= 6 THEN 2 ELSE 1 END")
+
+
+def _begins_sql(column: str) -> str:
+    """One value (four letters at least) begins the other: "Abdul" for "Abdul Rehman", a
+    name cut short on a form, or a given name run together with the next word."""
     a, b = f"{column}_l", f"{column}_r"
-    return _sql(
-        f"abs(length({a}) - length({b})) <= 2 AND levenshtein({a}, {b}) <= "
-        f"CASE WHEN length({a}) >= 6 AND length({b}) >= 6 THEN 2 ELSE 1 END"
-    )
+    return (f"(length({a}) >= 4 AND substr({b}, 1, length({a})) = {a}) OR "
+            f"(length({b}) >= 4 AND substr({a}, 1, length({b})) = {b})")
 
 
 def one_edit_identifier(column: str) -> ComparisonLevelCreator:
@@ -232,10 +242,7 @@ def name() -> Field:
     g, f = "given_name", "family_name"
     gk, fk, tk = "given_name_key", "family_name_key", "name_tokens_key"
     compact = "name_compact"
-    # "Abdul" for "Abdul Rehman", a name cut short on a form: four letters at least
-    begins = ("(length(given_name_l) >= 4 AND substr(given_name_r, 1, length(given_name_l)) "
-              "= given_name_l) OR (length(given_name_r) >= 4 AND "
-              "substr(given_name_l, 1, length(given_name_r)) = given_name_r)")
+    begins = _begins_sql("given_name")
     return Field(
         "name", "Name: given and family name", (g, f),
         (
@@ -332,17 +339,12 @@ def _guardian() -> ComparisonLevelCreator:
     # is counted with spaces ignored: "Salmanawan" and "Salman Awan", or a compound
     # written apart ("Abdool Aziz", "Abdulaziz"), are one name.
     compact = "replace(guardian_std_{}, ' ', '')"
-    a, b = compact.format("l"), compact.format("r")
-    # a given name run together with the next word begins with it ("salmanawan")
-    begins = ("(length(guardian_given_l) >= 4 AND substr(guardian_given_r, 1, "
-              "length(guardian_given_l)) = guardian_given_l) OR (length(guardian_given_r) "
-              ">= 4 AND substr(guardian_given_l, 1, length(guardian_given_r)) = guardian_given_r)")
     return cll.Or(
         cll.ExactMatchLevel("guardian_tokens_key"),
         cll.And(cll.Or(cll.ExactMatchLevel("guardian_key"),
-                       cll.LevenshteinLevel("guardian_given", 1), _sql(begins)),
-                _sql(f"abs(length({a}) - length({b})) <= 2 AND levenshtein({a}, {b}) <= "
-                     f"CASE WHEN length({a}) >= 6 AND length({b}) >= 6 THEN 2 ELSE 1 END")),
+                       cll.LevenshteinLevel("guardian_given", 1),
+                       _sql(_begins_sql("guardian_given"))),  # "salmanawan" begins "salman"
+                _sql(_typo_sql(compact.format("l"), compact.format("r")))),
     )
 
 

@@ -156,6 +156,16 @@ def test_cli_reports_bad_input_without_a_traceback(generated, tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_cli_scores_people_and_lineage_against_the_truth(generated, tmp_path):
+    result = CliRunner().invoke(app, ["link-waves", str(generated / "wave_2011.csv"),
+                                      str(generated / "wave_2021.csv"), "--out",
+                                      str(tmp_path / "o"), "--truth",
+                                      str(generated / "truth.csv")])
+    assert result.exit_code == 0, result.output
+    assert "person F1, across waves" in result.output
+    assert "lineage right, wave_2011->wave_2021" in result.output
+
+
 # --- Spark gives DuckDB's answers --------------------------------------------------------
 
 

@@ -189,7 +189,7 @@ def link_waves(
 def _add_wave_scores(table: Table, result, waves: list[str], out, cfg, truth: Path) -> None:
     from evaluation.lineage_truth import score_lineage, score_people
     from linkage.intake.io import read_raw
-    from linkage.pipelines.link_waves import wave_names
+    from linkage.pipelines.waves import wave_names
 
     t = read_raw(truth)
     clusters, links = result.tables["clusters"], result.tables["household_links"]

@@ -134,13 +134,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(*args.child)))
+        print(json.dumps(child(VARIANTS[int(args.child[0])], args.child[1])))
         return
     results = []
     for seed in (int(s) for s in args.seeds.split(",")):
         folder = dataset(args.households, seed)
         for variant in VARIANTS:
-            done = subprocess.run([sys.executable, __file__, "--child", variant, str(folder)],
+            # the variant by its index: argparse reads "-households ..." as the -h option
+            done = subprocess.run([sys.executable, __file__, "--child",
+                                   str(VARIANTS.index(variant)), str(folder)],
                                   stdout=subprocess.PIPE, text=True, cwd=ROOT, check=True)
             row = json.loads(done.stdout.strip().splitlines()[-1]) | {"seed": seed}
             print(row, file=sys.stderr, flush=True)

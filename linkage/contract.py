@@ -69,6 +69,8 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "guardian_given": "first given name of the guardian",
     "guardian_key": "phonetic key of guardian_given",
     "guardian_tokens_key": "sorted phonetic keys of the guardian's core name tokens",
+    "guardian_compact": "the guardian's core name tokens run together (no leading title "
+                        "such as Muhammad): compared for typos with spaces ignored",
     "dob": "date of birth as a date; null when only the year is known",
     "dob_year": "year of birth (int); known even for year-only dates",
     "dob_precision": "'day', 'year' (year only) or 'jan1' (1 January, likely a default)",

@@ -14,7 +14,7 @@ MODEL_FIELDS = (
     "person_cnic", "id_other_std", "given_name", "given_name_key", "family_name",
     "family_name_key", "name_tokens_key", "name_compact", "name_letters",
     "guardian_std", "guardian_given",
-    "guardian_key", "guardian_tokens_key", "dob", "dob_year", "dob_precision", "gender_std",
+    "guardian_key", "guardian_tokens_key", "guardian_compact", "dob", "dob_year", "dob_precision", "gender_std",
     "district_std", "district_confidence", "tehsil_std", "uc_std", "postcode_std",
     "address_tokens", "address_signature", "address_numbers", "phone_std", "relation_std",
 )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from linkage.standardise import standardise
 from models.comparisons import household_context
 from models.settings import MODEL_FIELDS
 
 COLUMNS = ("guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key",
+           "guardian_compact",
            "district_std", "district_confidence", "tehsil_std", "postcode_std",
            "address_tokens", "address_signature", "phone_std", "relation_std")
 
@@ -30,19 +32,45 @@ def level(left: dict, right: dict) -> str:
 
 
 SALMAN = {"guardian_std": "salman awan", "guardian_given": "salman", "guardian_key": "slmn",
-          "guardian_tokens_key": "awn slmn", "district_std": "bahawalnagar",
-          "district_confidence": 1.0}
+          "guardian_tokens_key": "awn slmn", "guardian_compact": "salmanawan",
+          "district_std": "bahawalnagar", "district_confidence": 1.0}
 
 
 def test_a_guardian_written_as_one_word_is_the_same_guardian():
     joined = {**SALMAN, "guardian_std": "salmanawan", "guardian_given": "salmanawan",
-              "guardian_key": "slmnwn", "guardian_tokens_key": "slmnwn"}
+              "guardian_key": "slmnwn", "guardian_tokens_key": "slmnwn",
+              "guardian_compact": "salmanawan"}
     assert level(SALMAN, joined) == "Guardian and district"
 
 
 def test_another_guardian_with_the_same_given_name_is_not():
-    other = {**SALMAN, "guardian_std": "salman qureshi", "guardian_tokens_key": "krs slmn"}
+    other = {**SALMAN, "guardian_std": "salman qureshi", "guardian_tokens_key": "krs slmn",
+             "guardian_compact": "salmanqureshi"}
     assert level(SALMAN, other) == "Same district only"
+
+
+def standardised(full_name: str, guardian: str) -> dict:
+    """The model's columns of one raw record, as the standardiser writes them."""
+    row = standardise(pd.DataFrame({"full_name": [full_name], "guardian_name": [guardian],
+                                    "district": ["Upper Dir"]})).iloc[0]
+    return {c: (None if pd.isna(row[c]) else row[c]) for c in COLUMNS if c in row}
+
+
+def test_a_guardian_with_a_leading_title_and_a_typo_is_the_same_guardian():
+    # one form writes the title, the other leaves it out; one letter differs besides
+    titled = standardised("Fatima Begum", "MUHAMMAD GHAZANFAR ABDUL WASIT")
+    plain = standardised("Fatima Begum", "Ghazanfar Abdul Basit")
+    assert level(titled, plain) == "Guardian and district"
+    fused = standardised("Fatima Bibi", "W/O MUHAMMADUMAR BASHIR")  # the space lost
+    assert level(fused, standardised("Fatima Bibi", "Muhammad Umar Bashir")) \
+        == "Guardian and district"
+    # the title moved to the end, or the family name left off
+    assert level(standardised("Bismah", "CHAUDHRY MUHAMMAD SAQIB"),
+                 standardised("Bismah", "Muhammad Saqib Chaudhry")) == "Guardian and district"
+    # two fathers whose given names differ stay two, title or not
+    other = standardised("Fatima Begum", "Muhammad Ghazanfar Abdul Wasit")
+    assert level(other, standardised("Fatima Begum", "Sikandar Abdul Wasit")) \
+        == "Same district only"
 
 
 def test_a_district_that_could_not_be_resolved_is_not_a_different_district():

@@ -196,6 +196,30 @@ def test_mistyped_muhammad_is_still_skipped():
     assert parse_name("Mahmood Tahir").given_name == "mahmud"  # a name, not a typo
 
 
+def test_muhammad_cut_short_run_in_or_with_the_m_moved_is_still_skipped():
+    # shortened on a form: no list holds every such spelling
+    assert parse_name("Mohmd Farid Tauseef").given_name == "farid"
+    assert parse_name("MUHMD Bilal").given_name == "bilal"
+    assert parse_name("MUH. KHALID KHOSA")[1:] == parse_name("Khalid Khosa")[1:]
+    # the space after it lost: the given name is what follows
+    assert parse_name("MUHAMMADUMAR BASHIR")[:3] == parse_name("Muhammad Umar Bashir")[:3]
+    assert parse_name("Mohammadali Khan").given_name == "ali"
+    assert parse_name("uMhammad Asad Abid").given_name == "asad"
+    # names of their own stay whole
+    assert parse_name("Mohammadzai Khan").given_name == "mohammadzai"
+    assert parse_name("Muhammadi Begum").given_name == "muhammadi"
+    for name in ("Mohid Ali", "Mahdi Hasan", "Mahad Khan", "Mahmood Ali", "Uhmed Ali"):
+        assert parse_name(name).name_std.split()[0] != "muhammad", name
+
+
+def test_the_guardian_run_together_without_its_title_is_compared():
+    out = standardise_names(pd.Series(["Fatima Begum", "Fatima Begum"]),
+                            pd.Series(["MUHAMMAD GHAZANFAR ABDUL WASIT",
+                                       "Ghazanfar Abdul Wasit"]))
+    assert out["guardian_compact"].tolist() == ["ghazanfarabdulwasit"] * 2
+    assert out["guardian_std"].iloc[0] != out["guardian_std"].iloc[1]  # as written
+
+
 def test_family_name_needs_two_core_tokens():
     assert parse_name("Imran Khan Niazi").family_name == "niazi"
     assert parse_name("Muhammad Ali").family_name is None

@@ -44,7 +44,7 @@ _DERIVED = {"dob_precision": "dob_year", "given_name_key": "given_name",
             "family_name_key": "family_name", "name_tokens_key": "given_name",
             "name_compact": "given_name", "name_letters": "given_name", "district_confidence": "district_std",
             "guardian_given": "guardian_std", "guardian_key": "guardian_std",
-            "guardian_tokens_key": "guardian_std"}
+            "guardian_tokens_key": "guardian_std", "guardian_compact": "guardian_std"}
 
 
 @dataclass

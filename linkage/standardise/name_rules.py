@@ -170,6 +170,31 @@ def join_compounds(tokens: list[str]) -> list[str]:
     return out
 
 
+#: Spellings of Muhammad (four letters at least) that a form runs into the next word.
+_FUSED_MUHAMMAD = re.compile(
+    "^(" + "|".join(sorted((w for w, c in ABBREVIATIONS.items()
+                            if c == "muhammad" and len(w) >= 4), key=len, reverse=True)
+                    + ["muhammad"]) + ")([a-z]{3,})$")
+#: what follows Muhammad inside one word of a family or place name (Mohammadzai,
+#: Muhammadkhel, Muhammadpur): not a given name run in
+_AFTER_MUHAMMAD_IN_A_WORD = frozenset(words("zai khel zada zadah pur abad ani nagar"))
+
+
+def _unfused(token: str) -> list[str]:
+    """"muhammadumar" as "muhammad", "umar": the commonest leading title run into the
+    given name (a space lost on entry), which would otherwise hide the given name.
+
+    >>> _unfused("mohammadali"), _unfused("muhammadi"), _unfused("mohammadzai")
+    (['muhammad', 'ali'], ['muhammadi'], ['mohammadzai'])
+    """
+    if not token.startswith("m") or token in ABBREVIATIONS.values():
+        return [token]
+    fused = _FUSED_MUHAMMAD.match(token)
+    if fused is None or fused[2] in _AFTER_MUHAMMAD_IN_A_WORD:
+        return [token]
+    return ["muhammad", fused[2]]
+
+
 def latin_tokens(text: str) -> list[str]:
     """Lower-case Latin tokens, abbreviations folded, honorifics dropped, compounds joined.
 
@@ -184,6 +209,8 @@ def latin_tokens(text: str) -> list[str]:
     ['zainab', 'bibi']
     >>> latin_tokens("JALIL N0SHEEN")
     ['jalil', 'nsheen']
+    >>> latin_tokens("W/O MUHAMMADUMAR BASHIR")[-2:]
+    ['umar', 'bashir']
     """
     tokens: list[str] = []
     folded = _fold_latin(text)
@@ -193,7 +220,7 @@ def latin_tokens(text: str) -> list[str]:
         if tok == "bi" and tokens and tokens[-1] == "bi":
             tokens[-1] = "bibi"
         elif tok not in HONORIFICS:
-            tokens.append(ABBREVIATIONS.get(tok, tok))
+            tokens.extend(_unfused(ABBREVIATIONS.get(tok, tok)))
     if _COMPOUND_WORDS.isdisjoint(tokens):
         return tokens
     return join_compounds(tokens)

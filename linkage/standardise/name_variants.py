@@ -178,21 +178,43 @@ def canonical_map() -> dict[str, str]:
 
 
 def is_muhammad_typo(token: str) -> bool:
-    """A mistyped Muhammad (Muhammmad, Mhuammad, Muhamamd): within two edits
-    (transpositions count as one) of "muhammad", starting with m, not a known name.
+    """A mistyped Muhammad, not a known name:
+
+    * within two edits (transpositions count as one) of "muhammad", starting with m
+      (Muhammmad, Mhuammad, Muhamamd), or one edit when the m is what moved (Umhammad);
+    * cut short on a form (Mohmd, Muhmd, Mhmd): an m, an h and a final d, every letter in
+      the order some full spelling has it; or its first letters (Muh., Moham).
 
     Muhammad leads most male names, so a typo there would otherwise become the given
-    name. Mahmood and Mohsin stay themselves.
+    name. Mahmood (h before the a), Mohsin, Mohid and Mahdi stay themselves.
 
-    >>> [is_muhammad_typo(t) for t in ("muhammmad", "mhuammad", "muhamamd", "mahmood")]
-    [True, True, True, False]
+    >>> [is_muhammad_typo(t) for t in ("muhammmad", "mhuammad", "muhamamd", "umhammad")]
+    [True, True, True, True]
+    >>> [is_muhammad_typo(t) for t in ("mohmd", "muhmd", "muh", "mahmood", "mohid", "mahdi")]
+    [True, True, True, False, False, False]
     """
-    return (
-        token.startswith("m")
-        and 6 <= len(token) <= 10
-        and token not in _known_spellings()
-        and OSA.distance(token, "muhammad", score_cutoff=2) <= 2
-    )
+    if token in _known_spellings() or not 3 <= len(token) <= 10:
+        return False
+    if len(token) <= 6 and token[:3] in ("muh", "moh") and _prefix_of_a_spelling(token):
+        return True  # shortened at its end: Muh., Moham
+    if token[0] != "m":
+        return len(token) >= 7 and OSA.distance(token, "muhammad", score_cutoff=1) <= 1
+    if len(token) >= 6 and OSA.distance(token, "muhammad", score_cutoff=2) <= 2:
+        return True
+    return token[-1] == "d" and "h" in token and len(token) <= 8 and any(
+        _in_order(token, full) for full in _MUHAMMAD_SPELLINGS)
+
+
+def _prefix_of_a_spelling(token: str) -> bool:
+    return any(full.startswith(token) for full in _MUHAMMAD_SPELLINGS)
+
+
+_MUHAMMAD_SPELLINGS = ("muhammad", "mohammad", "mohammed", "muhammed")
+
+
+def _in_order(part: str, whole: str) -> bool:
+    rest = iter(whole)
+    return all(letter in rest for letter in part)
 
 
 @cache

@@ -59,7 +59,8 @@ __all__ = ["NAME_COLUMNS", "GUARDIAN_COLUMNS", "NameParts", "parse_name", "stand
 
 NAME_COLUMNS = ("name_std", "given_name", "family_name", "given_name_key", "family_name_key",
                 "name_tokens_key", "name_compact", "name_letters")
-GUARDIAN_COLUMNS = ("guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key")
+GUARDIAN_COLUMNS = ("guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key",
+                    "guardian_compact")
 
 _URDU_RUN = re.compile(
     r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"
@@ -273,4 +274,5 @@ def standardise_names(
     out["guardian_given"] = guardian["given_name"]
     out["guardian_key"] = guardian["given_name_key"]
     out["guardian_tokens_key"] = guardian["name_tokens_key"]
+    out["guardian_compact"] = guardian["name_compact"]
     return out

@@ -377,7 +377,9 @@ def component_batches(db_api, records, closed_under, *, rows_per_batch: int, pai
     batched = labelled.withColumn(_BATCH, F.pmod(F.xxhash64(_COMPONENT), F.lit(batches)))
     if pairs is None:
         return batched
-    of_record = batched.select(F.col(RECORD_ID).alias("record_id_l"), _BATCH)
+    # a new column (not the records' own), or Spark finds the cogroup's key ambiguous
+    of_record = batched.select(F.col(RECORD_ID).alias("record_id_l"),
+                               (F.col(_BATCH) + F.lit(0)).alias(_BATCH))
     return batched, pairs.join(of_record, "record_id_l")
 
 

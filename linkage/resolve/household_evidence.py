@@ -107,7 +107,7 @@ def roster_groups(records: pd.DataFrame, strong: pd.DataFrame, *, anchor: float,
         "groups": pd.DataFrame({
             "roster_key": groups.index.to_numpy(dtype=object),
             "household_group": groups.map(names).to_numpy(dtype=object),
-            "roster_size": sizes.reindex(groups.index).astype("Int64").to_numpy()}),
+            "roster_size": sizes.reindex(groups.index).astype("Int64").array}),
         "linked": linked.astype({"anchors": "int64"}),
     }
 
@@ -195,8 +195,8 @@ def aligned_pairs(cross: pd.DataFrame, *, prior: float) -> dict[str, pd.DataFram
     return {"aligned": pd.DataFrame({
         "record_id_l": chosen["record_id_l"].to_numpy(dtype=object),
         "record_id_r": chosen["record_id_r"].to_numpy(dtype=object),
-        "household_weight": weight.astype("Float64").to_numpy(),
-        "household_probability": _probability(weight).astype("Float64").to_numpy()})}
+        "household_weight": weight.astype("Float64").array,
+        "household_probability": _probability(weight).astype("Float64").array})}
 
 
 def household_pairs(cross: pd.DataFrame, aligned: pd.DataFrame) -> pd.DataFrame:

@@ -412,8 +412,9 @@ def derive(batched, fn, *, empty: pd.DataFrame, keep, pairs=None,
     from pyspark.sql import types as T
 
     input_columns = list(empty.columns)
-    pair_columns = list(empty_pairs.columns) if empty_pairs is not None else []
-    probe = fn(empty) if pairs is None else fn(empty, empty_pairs.copy())
+    no_pairs = empty_pairs if empty_pairs is not None else pd.DataFrame()
+    pair_columns = list(no_pairs.columns)
+    probe = fn(empty) if pairs is None else fn(empty, no_pairs.copy())
     # A column typed by the code (int64, Int64, Float64, bool, boolean) keeps its type; an
     # untyped one (object, or float64: pandas' type for an empty column of anything) is
     # text, as from_pandas makes objects text.
@@ -446,7 +447,7 @@ def derive(batched, fn, *, empty: pd.DataFrame, keep, pairs=None,
 
     def run_with_pairs(batch: pd.DataFrame, its_pairs: pd.DataFrame) -> pd.DataFrame:
         if its_pairs.empty:  # a batch without pairs: the typed empty frame, columns and all
-            its_pairs = empty_pairs.copy()
+            its_pairs = no_pairs.copy()
         return stack(fn(batch[input_columns].reset_index(drop=True),
                         its_pairs[pair_columns].reset_index(drop=True)))
 

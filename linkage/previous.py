@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -86,21 +87,10 @@ class Previous:
         self.households = clusters.set_index("record_id")["household_cluster_id"]
         self.decisions = read_decisions(run.path)
 
-    def decided_ids(self) -> list[str]:
-        """Record ids of every pair a clerk decided (they join the clustering)."""
-        if self.decisions.empty:
-            return []
-        return sorted(set(self.decisions["record_id_l"].astype(str))
-                      | set(self.decisions["record_id_r"].astype(str)))
-
-    def clustering_inputs(self, record_ids: pd.Series, conflicts: list, edges: pd.DataFrame):
-        """(conflicts with the rejected pairs, groups joining the confirmed ones, the
-        edges without the rejected pairs) for ``cluster_with_cannot_link``."""
-        ids = record_ids.astype(str).to_numpy()
-        rejected = rejected_conflict(ids, self.decisions)
-        conflicts = [*conflicts, rejected] if rejected is not None else conflicts
-        return conflicts, confirmed_groups(ids, decision_edges(self.decisions, False)), \
-            without_pairs(edges, decision_edges(self.decisions, True))
+    @property
+    def clerk(self) -> ClerkDecisions:
+        """The clerk's decisions alone (small: sent to the clustering wherever it runs)."""
+        return ClerkDecisions(self.decisions)
 
     def carry_ids(self, records: pd.DataFrame, *, households: bool = True) -> pd.DataFrame:
         """``records`` (pandas) with the previous run's ids where clusters overlap most;
@@ -120,6 +110,34 @@ class Previous:
         dst = Path(out) / DECISIONS
         if src.exists() and src.resolve() != dst.resolve():
             shutil.copy2(src, dst)
+
+
+@dataclass(frozen=True)
+class ClerkDecisions:
+    """The pairs a clerk decided, as the clustering uses them
+    (``linkage.resolve.people.people_of``)."""
+
+    decisions: pd.DataFrame
+
+    def decided_ids(self) -> list[str]:
+        """Record ids of every pair a clerk decided (they join the clustering)."""
+        if self.decisions.empty:
+            return []
+        return sorted(set(self.decisions["record_id_l"].astype(str))
+                      | set(self.decisions["record_id_r"].astype(str)))
+
+    def confirmed(self) -> pd.DataFrame:
+        """The confirmed pairs (``record_id_l``, ``record_id_r``): one person each."""
+        return decision_edges(self.decisions, False)
+
+    def clustering_inputs(self, record_ids: pd.Series, conflicts: list, edges: pd.DataFrame):
+        """(conflicts with the rejected pairs, groups joining the confirmed ones, the
+        edges without the rejected pairs) for ``cluster_with_cannot_link``."""
+        ids = record_ids.astype(str).to_numpy()
+        rejected = rejected_conflict(ids, self.decisions)
+        conflicts = [*conflicts, rejected] if rejected is not None else conflicts
+        return conflicts, confirmed_groups(ids, decision_edges(self.decisions, False)), \
+            without_pairs(edges, decision_edges(self.decisions, True))
 
 
 def confirmed_groups(ids: np.ndarray, confirmed: pd.DataFrame) -> pd.Series | None:

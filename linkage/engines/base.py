@@ -124,8 +124,13 @@ class Engine(Protocol):
         whether they are null), with ``count``."""
         ...
 
-    def derive(self, frame: Frame, fn: Callable[[pd.DataFrame], dict[str, pd.DataFrame]], *,
-               closed_under: Sequence[Sequence[str]]) -> dict[str, Frame]:
+    def where_at_least(self, frame: Frame, column: str, value: float) -> Frame:
+        """The rows of ``frame`` whose ``column`` is at least ``value``, as a frame."""
+        ...
+
+    def derive(self, frame: Frame, fn: Callable[..., dict[str, pd.DataFrame]], *,
+               closed_under: Sequence[Sequence[str]], pairs: Frame | None = None
+               ) -> dict[str, Frame]:
         """The tables ``fn`` (pure pandas) derives from the records of ``frame``, as frames
         of this engine.
 
@@ -134,13 +139,20 @@ class Engine(Protocol):
         in it), the rows of those records in its tables over all records. The engine may
         then run it on all records at once (DuckDB) or on batches of whole connected
         components on its workers (Spark): the driver never holds the records.
+
+        With ``pairs`` (``record_id_l``, ``record_id_r`` and any columns), two records a
+        pair joins are closed too, and ``fn(records, pairs)`` also receives the pairs
+        between the records it is given.
         """
         ...
 
-    def with_household_evidence(self, pairs: Frame, groups: pd.Series,
-                                picked: pd.DataFrame) -> Frame:
-        """``pairs`` with the pairs between two rosters of one household group replaced
-        by ``picked`` (``linkage.resolve.household_evidence``)."""
+    def with_household_evidence(self, pairs: Frame, groups: Frame | None = None,
+                                cross: Frame | None = None, aligned: Frame | None = None
+                                ) -> Frame:
+        """``pairs`` with ``person_match_probability``, ``person_match_weight`` and
+        ``household_evidence``, and the pairs between two rosters of one household group
+        (``groups``: ``roster_key``, ``household_group``) replaced by the ``aligned``
+        pairs of ``cross`` (``linkage.resolve.household_evidence``)."""
         ...
 
     def ordered(self, frame: Frame, by: Sequence[str]) -> Frame:

@@ -21,7 +21,7 @@ from linkage.engines.base import Intake
 from linkage.intake.io import read_table, write_outputs
 from linkage.intake.mapping import ColumnMapping
 from linkage.intake.validate import no_usable_rows, reason_counts, validate_rows
-from linkage.resolve.household_evidence import with_household_evidence
+from linkage.resolve.household_evidence import household_pairs, with_household_evidence
 from linkage.resolve.keys import with_person_keys
 from linkage.standardise import standardise
 
@@ -136,14 +136,24 @@ class DuckDBEngine:
                              for c in columns})
         return keys.value_counts(dropna=False).rename("count").reset_index()
 
-    def derive(self, frame: pd.DataFrame, fn: Callable[[pd.DataFrame], dict[str, pd.DataFrame]],
-               *, closed_under: Sequence[Sequence[str]]) -> dict[str, pd.DataFrame]:
-        # All records are one closed set: fn's tables as it gives them, no copy.
-        return fn(frame)
+    def where_at_least(self, frame: pd.DataFrame, column: str, value: float
+                       ) -> pd.DataFrame:
+        return frame[frame[column] >= value]
 
-    def with_household_evidence(self, pairs: pd.DataFrame, groups: pd.Series,
-                                picked: pd.DataFrame) -> pd.DataFrame:
-        return with_household_evidence(pairs, groups, picked)
+    def derive(self, frame: pd.DataFrame, fn: Callable[..., dict[str, pd.DataFrame]],
+               *, closed_under: Sequence[Sequence[str]], pairs: pd.DataFrame | None = None
+               ) -> dict[str, pd.DataFrame]:
+        # All records are one closed set: fn's tables as it gives them, no copy.
+        return fn(frame) if pairs is None else fn(frame, pairs)
+
+    def with_household_evidence(self, pairs: pd.DataFrame, groups: pd.DataFrame | None = None,
+                                cross: pd.DataFrame | None = None,
+                                aligned: pd.DataFrame | None = None) -> pd.DataFrame:
+        if groups is None:
+            return with_household_evidence(pairs, pd.Series(dtype=object), pairs.iloc[0:0])
+        return with_household_evidence(
+            pairs, groups.set_index("roster_key")["household_group"],
+            household_pairs(cross, aligned))
 
     def ordered(self, frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
         return frame.sort_values(list(by), kind="mergesort").reset_index(drop=True)

@@ -170,34 +170,48 @@ class SparkEngine:
         keys = [F.col(c).isNull().alias(c) if c in null_only else F.col(c) for c in columns]
         return frame.select(*keys).groupBy(*columns).count().toPandas()
 
-    def derive(self, frame, fn: Callable[[pd.DataFrame], dict[str, pd.DataFrame]], *,
-               closed_under: Sequence[Sequence[str]]) -> dict[str, Any]:
+    def where_at_least(self, frame, column: str, value: float):
+        return frame.where(self.F.col(column) >= value)
+
+    def derive(self, frame, fn: Callable[..., dict[str, pd.DataFrame]], *,
+               closed_under: Sequence[Sequence[str]], pairs=None) -> dict[str, Any]:
         """``fn`` per batch of whole components, on the executors (``sf.derive``)."""
         batched = sf.component_batches(self.db_api, frame, closed_under,
-                                       rows_per_batch=self._rows_per_batch)
-        return sf.derive(batched, fn, empty=frame.limit(0).toPandas(), keep=self._keep)
+                                       rows_per_batch=self._rows_per_batch, pairs=pairs)
+        if pairs is None:
+            return sf.derive(batched, fn, empty=frame.limit(0).toPandas(), keep=self._keep)
+        records, its_pairs = batched
+        return sf.derive(records, fn, empty=frame.limit(0).toPandas(), keep=self._keep,
+                         pairs=its_pairs, empty_pairs=pairs.limit(0).toPandas())
 
-    def with_household_evidence(self, pairs, groups: pd.Series, picked: pd.DataFrame):
+    def with_household_evidence(self, pairs, groups=None, cross=None, aligned=None):
+        """The replacement as joins: the aligned pairs with Splink's scores moved to
+        ``person_*`` and the household's in their place (``household_pairs`` on DuckDB)."""
         F = self.F
         base = pairs.withColumn("person_match_probability", F.col("match_probability")) \
             .withColumn("person_match_weight", F.col("match_weight")) \
             .withColumn("household_evidence", F.lit(False))
-        if groups.empty:
+        if groups is None:
             return base
-        g = sf.from_pandas(self.spark, groups.rename_axis("roster_key").reset_index())
-        left = g.toDF("roster_key_l", "_group_l")
-        right = g.toDF("roster_key_r", "_group_r")
-        joined = base.join(F.broadcast(left), "roster_key_l", "left") \
-            .join(F.broadcast(right), "roster_key_r", "left")
+        left = groups.select(F.col("roster_key").alias("roster_key_l"),
+                             F.col("household_group").alias("_group_l"))
+        right = groups.select(F.col("roster_key").alias("roster_key_r"),
+                              F.col("household_group").alias("_group_r"))
+        joined = base.join(left, "roster_key_l", "left").join(right, "roster_key_r", "left")
         kept = joined.where(F.col("_group_l").isNull() | F.col("_group_r").isNull()
                             | (F.col("_group_l") != F.col("_group_r")))
         kept = kept.select(*base.columns)
-        if picked.empty:
-            return kept
-        extra = sf.from_pandas(self.spark, picked[[c for c in base.columns if c in picked]])
-        extra = extra.select(*(F.col(c).cast(base.schema[c].dataType) if c in extra.columns
-                               else F.lit(None).cast(base.schema[c].dataType).alias(c)
-                               for c in base.columns))
+        picked = cross.drop(*(c for c in ("person_match_probability", "person_match_weight",
+                                          "household_evidence") if c in cross.columns)) \
+            .join(aligned, ["record_id_l", "record_id_r"], "inner") \
+            .withColumn("person_match_probability", F.col("match_probability")) \
+            .withColumn("person_match_weight", F.col("match_weight")) \
+            .withColumn("match_probability", F.col("household_probability")) \
+            .withColumn("match_weight", F.col("household_weight")) \
+            .withColumn("household_evidence", F.lit(True))
+        extra = picked.select(*(F.col(c).cast(base.schema[c].dataType) if c in picked.columns
+                                else F.lit(None).cast(base.schema[c].dataType).alias(c)
+                                for c in base.columns))
         return kept.unionByName(extra)
 
     def ordered(self, frame, by: Sequence[str]):

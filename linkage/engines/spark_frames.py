@@ -322,32 +322,48 @@ def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: 
 _COMPONENT, _BATCH, _TABLE = "_component", "_batch", "_table"
 
 
-def component_batches(db_api, records, closed_under, *, rows_per_batch: int):
+def component_batches(db_api, records, closed_under, *, rows_per_batch: int, pairs=None):
     """``records`` with ``_batch``: records joined by equal values of one column list of
-    ``closed_under`` are in one connected component, and each component in one batch of
-    about ``rows_per_batch`` records.
+    ``closed_under``, or by a pair of ``pairs`` (``record_id_l``, ``record_id_r``), are in
+    one connected component, and each component in one batch of about ``rows_per_batch``
+    records. With ``pairs``, returns ``(records, pairs)``, each pair with the batch of its
+    records (a pair whose left record is not among ``records`` is left out).
 
-    The graph has a node per value of each column list and an edge per record between
-    its first node and each other; Splink's connected components (SQL, in Spark) label
-    it. With one column list the components are its values, no graph needed."""
+    The graph has a node per value of each column list, an edge per record between its
+    first node and each other, and an edge per pair between its records' first nodes;
+    Splink's connected components (SQL, in Spark) label it. With one column list and no
+    pairs the components are its values, no graph needed."""
     from pyspark.sql import functions as F
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
+    has_id = RECORD_ID in records.columns
+
     def node(i: int, columns):
-        # a record with a null key is joined to no other record by it
+        # A record with a null key is joined to no other record by it; without record ids
+        # (a frame of pairs) such rows share one node: a larger closed set is still closed.
         key = F.concat_ws("\x1f", *(F.col(c).cast("string") for c in columns))
         missing = reduce(operator.or_, [F.col(c).isNull() for c in columns])
-        return F.when(missing, F.concat(F.lit(f"{i}\x1e-"), F.col(RECORD_ID).cast("string"))) \
-            .otherwise(F.concat(F.lit(f"{i}\x1e"), key))
+        alone = F.concat(F.lit(f"{i}\x1e-"), F.col(RECORD_ID).cast("string")) if has_id \
+            else F.lit(f"{i}\x1e-")
+        return F.when(missing, alone).otherwise(F.concat(F.lit(f"{i}\x1e"), key))
 
     first = node(0, closed_under[0])
     labelled = records.withColumn(_COMPONENT, first)
+    graph = []
     if len(closed_under) > 1:
-        edges = labelled.select(
+        graph.append(labelled.select(
             F.explode(F.array(*(F.struct(F.col(_COMPONENT).alias("node_l"),
                                          node(i, cs).alias("node_r"))
-                                for i, cs in enumerate(closed_under) if i))).alias("e")) \
-            .select("e.node_l", "e.node_r").distinct()
+                                for i, cs in enumerate(closed_under) if i))).alias("e"))
+            .select("e.node_l", "e.node_r"))
+    if pairs is not None:
+        ends = labelled.select(RECORD_ID, _COMPONENT)
+        graph.append(pairs.select("record_id_l", "record_id_r")
+                     .join(ends.toDF("record_id_l", "node_l"), "record_id_l")
+                     .join(ends.toDF("record_id_r", "node_r"), "record_id_r")
+                     .select("node_l", "node_r").where(F.col("node_l") != F.col("node_r")))
+    if graph:
+        edges = reduce(lambda a, b: a.union(b), graph).distinct()
         nodes = edges.select(F.col("node_l").alias("node")) \
             .union(edges.select(F.col("node_r").alias("node"))).distinct()
         cc = cluster_pairwise_predictions_at_threshold(
@@ -358,7 +374,13 @@ def component_batches(db_api, records, closed_under, *, rows_per_batch: int):
         labelled = labelled.join(labels, _COMPONENT, "left") \
             .withColumn(_COMPONENT, F.coalesce("_cc", _COMPONENT)).drop("_cc")
     batches = max(1, -(-int(records.count()) // rows_per_batch))
-    return labelled.withColumn(_BATCH, F.pmod(F.xxhash64(_COMPONENT), F.lit(batches)))
+    batched = labelled.withColumn(_BATCH, F.pmod(F.xxhash64(_COMPONENT), F.lit(batches)))
+    if pairs is None:
+        return batched
+    # a new column (not the records' own), or Spark finds the cogroup's key ambiguous
+    of_record = batched.select(F.col(RECORD_ID).alias("record_id_l"),
+                               (F.col(_BATCH) + F.lit(0)).alias(_BATCH))
+    return batched, pairs.join(of_record, "record_id_l")
 
 
 def _kind(spark_type) -> str:
@@ -374,10 +396,13 @@ def _as_python(values: pd.Series, kind: str) -> pd.Series:
                                      else to(v))
 
 
-def derive(batched, fn, *, empty: pd.DataFrame, keep):
+def derive(batched, fn, *, empty: pd.DataFrame, keep, pairs=None,
+           empty_pairs: pd.DataFrame | None = None):
     """The tables of ``fn`` (a pandas function over records closed under the keys the
     batches were made by, ``Engine.derive``) as Spark DataFrames, ``fn`` run once per
-    batch by ``applyInPandas`` on the executors.
+    batch by ``applyInPandas`` on the executors; with ``pairs`` (batched alike,
+    ``component_batches``), as ``fn(records, pairs)`` of each batch's records and pairs
+    (a cogroup).
 
     Every batch returns one frame holding the rows of all tables (``_table`` says which,
     and each table's columns are its own); it is kept (memory, then disk) and each table
@@ -387,12 +412,15 @@ def derive(batched, fn, *, empty: pd.DataFrame, keep):
     from pyspark.sql import types as T
 
     input_columns = list(empty.columns)
+    no_pairs = empty_pairs if empty_pairs is not None else pd.DataFrame()
+    pair_columns = list(no_pairs.columns)
+    probe = fn(empty) if pairs is None else fn(empty, no_pairs.copy())
     # A column typed by the code (int64, Int64, Float64, bool, boolean) keeps its type; an
     # untyped one (object, or float64: pandas' type for an empty column of anything) is
     # text, as from_pandas makes objects text.
     shapes = {name: _schema({c: "string" if str(t) in ("object", "float64") else t
                              for c, t in table.dtypes.items()})
-              for name, table in fn(empty).items()}
+              for name, table in probe.items()}
 
     def wide(name: str, column: str) -> str:
         return f"{name}__{column}"
@@ -403,8 +431,7 @@ def derive(batched, fn, *, empty: pd.DataFrame, keep):
     kinds = {name: {f.name: _kind(f.dataType) for f in schema.fields}
              for name, schema in shapes.items()}
 
-    def run(batch: pd.DataFrame) -> pd.DataFrame:
-        tables = fn(batch[input_columns].reset_index(drop=True))
+    def stack(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         sizes = {name: len(tables[name]) for name in shapes}
         out = {_TABLE: pd.Series(np.repeat(list(sizes), list(sizes.values())), dtype=object)}
         for name in shapes:
@@ -415,7 +442,22 @@ def derive(batched, fn, *, empty: pd.DataFrame, keep):
                     ignore_index=True)
         return pd.DataFrame(out)
 
-    stacked = batched.groupBy(_BATCH).applyInPandas(run, T.StructType(fields)).persist(keep)
+    def run(batch: pd.DataFrame) -> pd.DataFrame:
+        return stack(fn(batch[input_columns].reset_index(drop=True)))
+
+    def run_with_pairs(batch: pd.DataFrame, its_pairs: pd.DataFrame) -> pd.DataFrame:
+        if its_pairs.empty:  # a batch without pairs: the typed empty frame, columns and all
+            its_pairs = no_pairs.copy()
+        return stack(fn(batch[input_columns].reset_index(drop=True),
+                        its_pairs[pair_columns].reset_index(drop=True)))
+
+    stacked_schema = T.StructType(fields)
+    if pairs is None:
+        stacked = batched.groupBy(_BATCH).applyInPandas(run, stacked_schema)
+    else:
+        stacked = batched.groupBy(_BATCH).cogroup(pairs.groupBy(_BATCH)) \
+            .applyInPandas(run_with_pairs, stacked_schema)
+    stacked = stacked.persist(keep)
     return {name: stacked.where(F.col(_TABLE) == name).select(
         *(F.col(wide(name, f.name)).alias(f.name) for f in schema.fields))
         for name, schema in shapes.items()}

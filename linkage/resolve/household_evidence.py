@@ -24,7 +24,11 @@ So, for every pair of rosters joined by at least ``min_anchors`` matches at or a
 4. the assigned pairs replace every pair Splink scored between the two rosters.
 
 Everything else is left as scored. The pure steps work on pandas frames of pairs (a few
-per linked household); the one engine step is ``rescore``.
+per linked household); the one engine step is ``rescore``. A job runs them through
+``Engine.derive`` (``linkage.resolve.people``): :func:`roster_groups` per set of records
+closed under roster and strong pair, :func:`aligned_pairs` per set of household groups,
+so on Spark they run per batch on the executors; registering into a run calls
+:func:`household_evidence` on its pandas pairs.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from splink import Linker
+
+from linkage.resolve.clustering import group_min
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +91,38 @@ def household_groups(linked: pd.DataFrame) -> pd.Series:
     return pd.Series(group, index=pd.Index(keys, name="roster_key"), name="household_group")
 
 
-def rescore(engine, table, groups: pd.Series, model: dict, tf_tables: dict) -> pd.DataFrame:
+def roster_groups(records: pd.DataFrame, strong: pd.DataFrame, *, anchor: float,
+                  min_anchors: int) -> dict[str, pd.DataFrame]:
+    """The household group of each linked roster, named by its smallest roster key, with
+    its size (records of the roster in ``records``), and the linked roster pairs.
+
+    Per set of records closed under roster and strong pair (``Engine.derive``): a group's
+    rosters are joined by strong pairs, so they are all in the set, and so are all their
+    members; the name of a group does not depend on the set it was found in."""
+    linked = linked_rosters(strong, anchor=anchor, min_anchors=min_anchors)
+    groups = household_groups(linked)
+    names = group_min(pd.Series(groups.index.to_numpy(dtype=object)), groups.to_numpy())
+    sizes = records["roster_key"].value_counts()
+    return {
+        "groups": pd.DataFrame({
+            "roster_key": groups.index.to_numpy(dtype=object),
+            "household_group": groups.map(names).to_numpy(dtype=object),
+            "roster_size": sizes.reindex(groups.index).astype("Int64").array}),
+        "linked": linked.astype({"anchors": "int64"}),
+    }
+
+
+def rescore(engine, table, groups: pd.DataFrame, model: dict, tf_tables: dict):
     """Every cross-roster pair of records within each household group, scored by
-    ``model`` (Splink). ``table`` is the engine table of model columns; ``tf_tables``
-    are the term-frequency tables of the whole table (a group's own would mislead)."""
-    group_table = engine.register(groups.rename_axis("roster_key").reset_index(),
-                                  "household_groups")
+    ``model`` (Splink), as a Splink frame. ``table`` is the engine table of model
+    columns; ``groups`` (``roster_key``, ``household_group`` and any columns, such as
+    ``roster_size``, that the pairs should carry for each side) a frame of the engine or
+    pandas; ``tf_tables`` are the term-frequency tables of the whole table (a group's own
+    would mislead)."""
+    group_table = engine.register(groups, "household_groups")
+    carried = [c for c in groups.columns if c != "roster_key"]
     members = engine.db_api.query_sql(
-        f"SELECT r.*, g.household_group FROM {table.physical_name} r "
+        f"SELECT r.*, {', '.join(f'g.{c}' for c in carried)} FROM {table.physical_name} r "
         f"JOIN {group_table.physical_name} g ON r.roster_key = g.roster_key")
     settings = dict(model)
     settings["blocking_rules_to_generate_predictions"] = [{
@@ -101,12 +131,12 @@ def rescore(engine, table, groups: pd.Series, model: dict, tf_tables: dict) -> p
         "sql_dialect": "duckdb"}]
     settings["link_type"] = "dedupe_only"
     retained = list(dict.fromkeys([*settings.get("additional_columns_to_retain", []),
-                                   "roster_key"]))
+                                   "roster_key", *carried]))
     settings["additional_columns_to_retain"] = retained
     linker = Linker(members, settings, log_level=logging.ERROR, validate_settings=False)
     for column, tf in tf_tables.items():
         linker.table_management.register_term_frequency_lookup(tf, column)
-    return linker.inference.predict().as_pandas_dataframe()
+    return linker.inference.predict()
 
 
 def household_weights(cross: pd.DataFrame, sizes: pd.Series, prior: float) -> pd.Series:
@@ -152,15 +182,46 @@ def align(cross: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
     return out[["record_id_l", "record_id_r", "household_weight"]].reset_index(drop=True)
 
 
+def aligned_pairs(cross: pd.DataFrame, *, prior: float) -> dict[str, pd.DataFrame]:
+    """Steps 2 and 3 on the cross pairs of whole household groups (``rescore``, carrying
+    ``roster_size``): the aligned pairs with their household weight and probability.
+    Typed, so an engine writes the numbers as numbers."""
+    sides = [pd.Series(cross[f"roster_size_{s}"].to_numpy(), index=cross[f"roster_key_{s}"])
+             for s in ("l", "r")]
+    sizes = pd.concat(sides)
+    sizes = sizes[~sizes.index.duplicated()].astype(float)
+    chosen = align(cross, household_weights(cross, sizes, prior))
+    weight = chosen["household_weight"].astype(float)
+    return {"aligned": pd.DataFrame({
+        "record_id_l": chosen["record_id_l"].to_numpy(dtype=object),
+        "record_id_r": chosen["record_id_r"].to_numpy(dtype=object),
+        "household_weight": weight.astype("Float64").array,
+        "household_probability": _probability(weight).astype("Float64").array})}
+
+
+def household_pairs(cross: pd.DataFrame, aligned: pd.DataFrame) -> pd.DataFrame:
+    """The ``aligned`` pairs of ``cross`` as Splink scored them, with Splink's probability
+    and weight kept in ``person_match_*`` and the household's in their place."""
+    picked = cross.merge(aligned, on=["record_id_l", "record_id_r"], how="inner")
+    picked = picked.assign(
+        person_match_probability=picked["match_probability"],
+        person_match_weight=picked["match_weight"],
+        match_probability=picked["household_probability"].astype(float),
+        household_evidence=True,
+    )
+    picked["match_weight"] = picked["household_weight"].astype(float)
+    return picked.drop(columns=["household_weight", "household_probability"])
+
+
 def household_evidence(engine, table, strong: pd.DataFrame, model: dict,
                        roster_sizes, tf_tables: dict, *, anchor: float,
                        min_anchors: int) -> tuple[pd.Series, pd.DataFrame, dict]:
     """Steps 1-3 from the strong pairs (``strong``: at least the pairs at or above
-    ``anchor``): the household group of each linked roster, the aligned pairs (scored
-    as Splink scores them, with the household probability), and a summary.
+    ``anchor``), all on pandas: the household group of each linked roster, the aligned
+    pairs (scored as Splink scores them, with the household probability), and a summary.
 
     ``roster_sizes`` is a Series of records per roster key, or a function giving it
-    for a list of roster keys (on Spark, only the linked rosters are counted).
+    for a list of roster keys (registering into a run counts the run's and the new ones).
     """
     linked = linked_rosters(strong, anchor=anchor, min_anchors=min_anchors)
     summary = {"roster_pairs_linked": int(len(linked)), "household_groups": 0,
@@ -168,21 +229,17 @@ def household_evidence(engine, table, strong: pd.DataFrame, model: dict,
     groups = household_groups(linked)
     if linked.empty:
         return groups, strong.iloc[0:0], summary
-    cross = rescore(engine, table, groups, model, tf_tables)
     sizes = roster_sizes(list(groups.index)) if callable(roster_sizes) else roster_sizes
-    weights = household_weights(cross, sizes, model["probability_two_random_records_match"])
-    chosen = align(cross, weights)
-    picked = cross.merge(chosen, on=["record_id_l", "record_id_r"], how="inner")
-    picked = picked.assign(
-        person_match_probability=picked["match_probability"],
-        person_match_weight=picked["match_weight"],
-        match_probability=_probability(picked["household_weight"]),
-        household_evidence=True,
-    )
-    picked["match_weight"] = picked["household_weight"]
+    table_of_groups = pd.DataFrame({
+        "roster_key": groups.index.to_numpy(dtype=object),
+        "household_group": groups.to_numpy(),
+        "roster_size": sizes.reindex(groups.index).to_numpy(dtype=float)})
+    cross = rescore(engine, table, table_of_groups, model, tf_tables).as_pandas_dataframe()
+    aligned = aligned_pairs(cross, prior=model["probability_two_random_records_match"])
+    picked = household_pairs(cross, aligned["aligned"])
     summary.update(household_groups=int(groups.nunique()), pairs_rescored=int(len(cross)),
                    pairs_aligned=int(len(picked)))
-    return groups, picked.drop(columns=["household_weight"]), summary
+    return groups, picked, summary
 
 
 def with_household_evidence(predictions: pd.DataFrame, groups: pd.Series,

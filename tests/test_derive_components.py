@@ -11,6 +11,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pytest
+from graph_labels import component_labels
 
 from linkage.config import BackendConfig, LinkWavesConfig
 from linkage.engines.spark import java_major_version
@@ -43,21 +44,10 @@ def records(tmp_path_factory) -> pd.DataFrame:
 
 
 def components(std: pd.DataFrame) -> np.ndarray:
-    """A component label per record: union-find over person clusters and wave rosters."""
-    parent: dict = {}
-
-    def find(x):
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for person, wave, roster in zip(std["cluster_id"], std["wave"], std["roster_key"],
-                                     strict=True):
-        a, b = find(("p", person)), find(("r", wave, roster))
-        if a != b:
-            parent[b] = a
-    return np.array([repr(find(("p", p))) for p in std["cluster_id"]])
+    """A component label per record: connected through person clusters and wave rosters."""
+    edges = [(("p", person), ("r", wave, roster)) for person, wave, roster
+             in zip(std["cluster_id"], std["wave"], std["roster_key"], strict=True)]
+    return component_labels(edges, (("p", p) for p in std["cluster_id"]))
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:

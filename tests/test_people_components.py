@@ -12,6 +12,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pytest
+from graph_labels import component_labels
 
 from linkage.config import BackendConfig
 from linkage.engines.spark import java_major_version
@@ -61,25 +62,12 @@ def graph() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def components(records: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
-    """A component label per record: union-find over rosters and pairs."""
-    parent: dict = {}
-
-    def find(x):
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def join(a, b):
-        a, b = find(a), find(b)
-        if a != b:
-            parent[b] = a
-
-    for record, roster in zip(records["record_id"], records["roster_key"], strict=True):
-        join(("r", roster), ("i", record))
-    for a, b in zip(pairs["record_id_l"], pairs["record_id_r"], strict=True):
-        join(("i", a), ("i", b))
-    return np.array([repr(find(("i", r))) for r in records["record_id"]])
+    """A component label per record: connected through rosters and pairs."""
+    rosters = ((("r", roster), ("i", record)) for record, roster
+               in zip(records["record_id"], records["roster_key"], strict=True))
+    joined = ((("i", a), ("i", b)) for a, b
+              in zip(pairs["record_id_l"], pairs["record_id_r"], strict=True))
+    return component_labels([*rosters, *joined], (("i", r) for r in records["record_id"]))
 
 
 def per_batch(fn, records: pd.DataFrame, pairs: pd.DataFrame, batches: int = 7):

@@ -170,6 +170,9 @@ def join_compounds(tokens: list[str]) -> list[str]:
     return out
 
 
+#: Muhammad spelled out in full, as the typo and shortening rules compare with
+#: (``name_variants.is_muhammad_typo``).
+MUHAMMAD_SPELLINGS = ("muhammad", "mohammad", "mohammed", "muhammed")
 #: Spellings of Muhammad (four letters at least) that a form runs into the next word.
 _FUSED_MUHAMMAD = re.compile(
     "^(" + "|".join(sorted((w for w, c in ABBREVIATIONS.items()
@@ -187,9 +190,7 @@ def _unfused(token: str) -> list[str]:
     >>> _unfused("mohammadali"), _unfused("muhammadi"), _unfused("mohammadzai")
     (['muhammad', 'ali'], ['muhammadi'], ['mohammadzai'])
     """
-    if not token.startswith("m") or token in ABBREVIATIONS.values():
-        return [token]
-    fused = _FUSED_MUHAMMAD.match(token)
+    fused = _FUSED_MUHAMMAD.match(token) if token.startswith("m") else None
     if fused is None or fused[2] in _AFTER_MUHAMMAD_IN_A_WORD:
         return [token]
     return ["muhammad", fused[2]]

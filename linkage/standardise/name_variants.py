@@ -45,6 +45,7 @@ from linkage.reference.holdout import split_spellings
 from linkage.standardise.name_rules import (
     ABBREVIATIONS,
     FEMALE_FILLERS,
+    MUHAMMAD_SPELLINGS,
     TITLE_PREFIXES,
     URDU_WORDS,
     fold_urdu,
@@ -202,14 +203,12 @@ def is_muhammad_typo(token: str) -> bool:
     if len(token) >= 6 and OSA.distance(token, "muhammad", score_cutoff=2) <= 2:
         return True
     return token[-1] == "d" and "h" in token and len(token) <= 8 and any(
-        _in_order(token, full) for full in _MUHAMMAD_SPELLINGS)
+        _in_order(token, full) for full in MUHAMMAD_SPELLINGS)
 
 
 def _prefix_of_a_spelling(token: str) -> bool:
-    return any(full.startswith(token) for full in _MUHAMMAD_SPELLINGS)
+    return any(full.startswith(token) for full in MUHAMMAD_SPELLINGS)
 
-
-_MUHAMMAD_SPELLINGS = ("muhammad", "mohammad", "mohammed", "muhammed")
 
 
 def _in_order(part: str, whole: str) -> bool:

@@ -330,31 +330,25 @@ def _all(*makers: Callable[[], ComparisonLevelCreator]) -> ComparisonLevelCreato
     return makers[0]() if len(makers) == 1 else cll.And(*(m() for m in makers))
 
 
-def _guardian(present: frozenset[str]) -> ComparisonLevelCreator:
+def _guardian() -> ComparisonLevelCreator:
     # The whole guardian name: namesakes' fathers often share a first name (Yousuf
     # Rajput, Yousuf Abbasi). Sorted phonetic tokens make "Randhawa Muhammad Ali" and
     # "Muhammad Ali Randhawa", or "Zarar Anas" and "Mohammad Zarar Anas", one guardian.
     # A typo in the whole name counts only when the guardians' given names agree:
     # "Baqir Rajput" and "Basim Rajput" are two edits apart and two fathers. The typo
-    # is counted with spaces ignored: "Salmanawan" and "Salman Awan", or a compound
-    # written apart ("Abdool Aziz", "Abdulaziz"), are one name; and without a leading
-    # title (``guardian_compact``): "Muhammad Ghazanfar Abdul Wasit" and "Ghazanfar
-    # Abdul Basit" are one typo apart, not nine letters. (Runs written before that
-    # column compare the whole name with its spaces removed.)
-    if "guardian_compact" in present:
-        # or one begins the other: the guardian written in full on one form, his given
-        # name alone or a title moved to the end on the other ("Saqib", "Saqib Chaudhry")
-        typo_sql = (f"{_typo_sql('guardian_compact_l', 'guardian_compact_r')} OR "
-                    f"{_begins_sql('guardian_compact')}")
-    else:
-        compact = "replace(guardian_std_{}, ' ', '')"
-        typo_sql = _typo_sql(compact.format("l"), compact.format("r"))
+    # is counted on ``guardian_compact``: spaces ignored ("Salmanawan" and "Salman
+    # Awan", "Abdool Aziz" and "Abdulaziz" are one name) and no leading title ("Muhammad
+    # Ghazanfar Abdul Wasit" and "Ghazanfar Abdul Basit" are one typo apart, not nine
+    # letters); or one begins the other: the guardian in full on one form, his given
+    # name alone or a title moved to the end on the other ("Saqib", "Saqib Chaudhry").
+    compact = (f"{_typo_sql('guardian_compact_l', 'guardian_compact_r')} OR "
+               f"{_begins_sql('guardian_compact')}")
     return cll.Or(
         cll.ExactMatchLevel("guardian_tokens_key"),
         cll.And(cll.Or(cll.ExactMatchLevel("guardian_key"),
                        cll.LevenshteinLevel("guardian_given", 1),
                        _sql(_begins_sql("guardian_given"))),  # "salmanawan" begins "salman"
-                _sql(typo_sql)),
+                _sql(compact)),
     )
 
 
@@ -417,8 +411,7 @@ def _near_makers(present: frozenset[str]) -> list[Callable[[], ComparisonLevelCr
 def _part(part: str, present: frozenset[str]) -> Callable[[], ComparisonLevelCreator] | None:
     """One named part of a household-context level, or None when no column feeds it."""
     if part == "guardian":
-        return (lambda: _guardian(present)) \
-            if {"guardian_tokens_key", "guardian_std"} <= present else None
+        return _guardian if {"guardian_tokens_key", "guardian_compact"} <= present else None
     if part == "place":
         return (lambda: cll.ExactMatchLevel("district_std")) if "district_std" in present \
             else None

@@ -36,9 +36,8 @@ import linkage
 from linkage.config import ClusteringConfig, DedupeConfig
 from linkage.contract import CLUSTERS, MODEL, PAIRS, RECORDS, RUN_MARKER, SUMMARY
 from linkage.engines import Engine, engine_for
-from linkage.engines.duckdb import DuckDBEngine
 from linkage.errors import ConfigError
-from linkage.intake.io import read_table, write_outputs
+from linkage.intake.io import read_table
 from linkage.intake.validate import no_usable_rows, reason_counts, validate_rows
 from linkage.pipelines import JobResult
 from linkage.progress import Stages
@@ -71,8 +70,6 @@ REGISTRATION_COLUMNS = ("batch", "record_id", "status", "cluster_id", "household
                         "match_probability", "matched_record_id")
 #: Per record of ``records``: the batch that registered it (0: the run itself).
 BATCH = "registered_batch"
-#: The run's records in DuckDB.
-REGISTRY_TABLE = "nser_registry"
 #: What clustering and ids read of the run's records.
 CLUSTER_INPUT = ["record_id", "roster_key", "gender_std", "person_cnic", "cluster_id",
                  "household_cluster_id", BATCH]
@@ -106,10 +103,6 @@ class Registry:
 
     def register(self, frame: pd.DataFrame, stem: str):
         return self.engine.register(frame, self.name(stem))
-
-    @property
-    def on_duckdb(self) -> bool:
-        return isinstance(self.engine, DuckDBEngine)
 
     def fetch(self, columns: list[str], key: str, values) -> pd.DataFrame:
         """The run's records whose ``key`` is among ``values``, as pandas (a few thousand
@@ -188,31 +181,11 @@ def load_registry(run: RunFolder, config: DedupeConfig) -> Registry:
     if path.suffix == ".csv":
         raise ConfigError(f"{run.path}: register needs the run's records as Parquet "
                           "(the run was written with --format csv)")
-    if not isinstance(engine, DuckDBEngine):
-        from pyspark.sql import functions as F
-
-        from linkage.engines.spark_frames import from_pandas
-
-        if path.is_dir():  # written by Spark: Spark reads it
-            frame = db_api.spark.read.parquet(str(path))
-        else:  # written by pandas, whose nanosecond timestamps Spark refuses
-            frame = pd.read_parquet(path)
-            frame = from_pandas(db_api.spark, frame)
-        if BATCH not in frame.columns:
-            frame = frame.withColumn(BATCH, F.lit(0))
-        for column, sql_type in added_columns(run, frame.columns).items():
-            frame = frame.withColumn(column, F.lit(None).cast(sql_type))
-        table = engine.register(frame, "registry")
-    else:
-        source = str(path / "*.parquet") if path.is_dir() else str(path)
-        names = pq.read_schema(next(path.glob("*.parquet")) if path.is_dir() else path).names
-        batch = "" if BATCH in names else f", 0 AS {BATCH}"
-        batch += "".join(f", CAST(NULL AS {sql_type}) AS {column}"
-                         for column, sql_type in added_columns(run, names).items())
-        db_api._execute_sql_against_backend(  # DuckDB reads the Parquet itself: no pandas
-            f"CREATE OR REPLACE TABLE {REGISTRY_TABLE} AS SELECT *{batch} "
-            f"FROM read_parquet('{source}')")
-        table = db_api.register(REGISTRY_TABLE, table_name="registry")
+    names = pq.read_schema(next(path.glob("*.parquet")) if path.is_dir() else path).names
+    add = {} if BATCH in names else {BATCH: "0"}
+    add |= {column: f"CAST(NULL AS {sql_type})"
+            for column, sql_type in added_columns(run, names).items()}
+    table = engine.load_table(path, "registry", add)
     model = for_dialect(run.model, config.backend.name)
     # the run's model, checked when it was trained: Splink's column checks (a second
     # each, all SQL parsing) would only log
@@ -460,8 +433,6 @@ def union_table(registry: Registry, std: pd.DataFrame):
     registry.db_api._execute_sql_against_backend(
         f"CREATE OR REPLACE TEMPORARY VIEW {name} AS SELECT {cols} FROM "
         f"{registry.table.physical_name} UNION ALL SELECT {cols} FROM {new.physical_name}")
-    # household_evidence.rescore registers its groups under one fixed name
-    registry.db_api._registered_table_names.discard("household_groups")
     return _Named(name)
 
 
@@ -613,21 +584,15 @@ def register_into(registry: Registry, raw: pd.DataFrame, config: DedupeConfig, *
 
 
 def absorb(registry: Registry, done: Assigned) -> None:
-    """The batch into the engine's copy of the run's records (DuckDB; a Spark registry
-    serves one batch and is dropped)."""
-    if not registry.on_duckdb:
-        return
-    con = registry.db_api._con
-    table = registry.table.physical_name
-    new = registry.register(done.new_records, "absorbed")
-    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {new.physical_name}")
-    if len(done.changed):
-        changed = registry.register(pd.DataFrame({
-            "record_id": done.changed.index.astype(str),
-            "new_cluster_id": done.changed.to_numpy()}), "absorbed_moves")
-        con.execute(f"UPDATE {table} SET cluster_id = c.new_cluster_id FROM "
-                    f"{changed.physical_name} c WHERE CAST({table}.record_id AS VARCHAR) "
-                    f"= c.record_id")
+    """The batch into the engine's copy of the run's records (the desk service registers
+    one record after another into one loaded registry)."""
+    registry.table = registry.engine.absorb(registry.table, done.new_records,
+                                            _moves(done.changed), registry.name("registry"))
+
+
+def _moves(changed: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame({"record_id": changed.index.astype(str),
+                         "cluster_id": changed.to_numpy()})
 
 
 def write_batch(registry: Registry, done: Assigned, rejected: pd.DataFrame, entry: dict,
@@ -636,101 +601,43 @@ def write_batch(registry: Registry, done: Assigned, rejected: pd.DataFrame, entr
     moved ids and the new records, pairs, the batch tables and ``summary.json``; every
     other file of the run (golden records, rejected, the service's folder, the clerk's
     decisions) is carried over as it is."""
-    run, batch = registry.run, entry["batch"]
-    tables: dict = {}
-    if registry.on_duckdb:
-        tables[RECORDS] = duckdb_writer(registry, registry.table.physical_name, done,
-                                        done.new_records)
-        tables[CLUSTERS] = duckdb_writer(registry, _parquet_source(run, CLUSTERS), done,
-                                         done.new_records[list(CLUSTER_COLUMNS)])
-        counts = registry.db_api.query_sql(
-            f"SELECT count(*) AS n, count(DISTINCT cluster_id) AS p, "
-            f"count(DISTINCT household_cluster_id) AS h FROM {registry.table.physical_name}",
-            output_type="pandas").iloc[0]
-        n, people, households = (int(counts["n"]), int(counts["p"]), int(counts["h"]))
-    else:  # Spark: the run's tables are read and written through pandas
-        records = pd.read_parquet(table_path(run.path, RECORDS))
-        if BATCH not in records:
-            records[BATCH] = 0
-        tables[RECORDS] = pd.concat([moved_ids(records, done.changed), done.new_records],
-                                    ignore_index=True)
-        tables[CLUSTERS] = pd.concat([moved_ids(run.clusters, done.changed),
-                                      done.new_records[list(CLUSTER_COLUMNS)]],
-                                     ignore_index=True)
-        n, people, households = len(records), 0, 0
+    run, batch, engine = registry.run, entry["batch"], registry.engine
+    moves = _moves(done.changed)
+    tables: dict = {
+        RECORDS: engine.table_with(registry.table, done.new_records, moves=moves),
+        CLUSTERS: engine.table_with(registry.table, done.new_records, moves=moves,
+                                    columns=CLUSTER_COLUMNS)}
+    counts = registry.db_api.query_sql(
+        f"SELECT count(*) AS n, count(DISTINCT cluster_id) AS p, "
+        f"count(DISTINCT household_cluster_id) AS h FROM {registry.table.physical_name}",
+        output_type="pandas").iloc[0]
+    n, people, households = (int(counts["n"]), int(counts["p"]), int(counts["h"]))
     if len(done.pairs):
         old = table_path(run.path, PAIRS)
-        old_pairs = pd.read_parquet(old) if old is not None else None
-        new = done.pairs if old_pairs is None else done.pairs[
-            [c for c in done.pairs.columns if c in old_pairs.columns]]
-        tables[PAIRS] = pd.concat([old_pairs, new], ignore_index=True) \
-            if old_pairs is not None else new
+        tables[PAIRS] = done.pairs if old is None else engine.table_with(old, done.pairs)
     rej = rejected.assign(batch=batch)
     rej = rej[[c for c in ("batch", "input_row", "record_id", "reason") if c in rej]] \
         .astype({"record_id": str, "reason": str})
     for name, frame in ((REGISTRATIONS, done.registrations), (MERGED_CLUSTERS, done.merged),
                         (REGISTRATIONS_REJECTED, rej)):
         old = table_path(run.path, name)
-        tables[name] = pd.concat([pd.read_parquet(old), frame], ignore_index=True) \
-            if old is not None and len(frame) else (pd.read_parquet(old) if old is not None
-                                                    else frame)
+        tables[name] = frame if old is None else engine.table_with(old, frame)
     summary = dict(run.summary)
     new_people = int((done.registrations["status"] != "duplicate").sum())
     summary["records"] = n + len(done.new_records)
-    if people:
-        summary["person_clusters"] = people + new_people - len(done.merged)
-        hh = set(done.new_records["household_cluster_id"])
-        known = set(registry.fetch(["household_cluster_id"], "household_cluster_id", hh)
-                    ["household_cluster_id"])
-        summary["household_clusters"] = households + len(hh - known)
+    summary["person_clusters"] = people + new_people - len(done.merged)
+    hh = set(done.new_records["household_cluster_id"])
+    known = set(registry.fetch(["household_cluster_id"], "household_cluster_id", hh)
+                ["household_cluster_id"])
+    summary["household_clusters"] = households + len(hh - known)
     entry["timings_s"] = dict(stages.timings)
     summary["registrations"] = [*run.summary.get("registrations", []), entry]
     keep = [p.name for p in run.path.iterdir()
             if p.name not in (SUMMARY, MODEL, RUN_MARKER) and not p.name.startswith(".")
             and p.name.split(".")[0] not in tables]
-    write_outputs(run.path, tables, summary=summary,
-                  model_json=(run.path / MODEL).read_text("utf-8"), job="register",
-                  carry_over=keep)
+    engine.write(run.path, tables, summary=summary,
+                 model_json=(run.path / MODEL).read_text("utf-8"), fmt="parquet",
+                 job="register", carry_over=keep)
 
 
 CLUSTER_COLUMNS = ("record_id", "source", "cluster_id", "household_cluster_id")
-
-
-def moved_ids(frame: pd.DataFrame, changed: pd.Series) -> pd.DataFrame:
-    if len(changed):
-        moved = frame["record_id"].astype(str).isin(changed.index)
-        frame.loc[moved, "cluster_id"] = frame.loc[moved, "record_id"].astype(str).map(changed)
-    return frame
-
-
-def _parquet_source(run: RunFolder, name: str) -> str:
-    path = table_path(run.path, name)
-    if path is None or path.suffix == ".csv":
-        raise ConfigError(f"{run.path}: register needs the run's {name} as Parquet")
-    return f"read_parquet('{path / '*.parquet' if path.is_dir() else path}')"
-
-
-def duckdb_writer(registry: Registry, source: str, done: Assigned, new_rows: pd.DataFrame):
-    """A writer of ``source`` (a table or ``read_parquet(...)``) with the moved cluster ids
-    and ``new_rows`` appended, as DuckDB's own Parquet: no million-row pandas frame."""
-    changed = registry.register(pd.DataFrame({"record_id": done.changed.index.astype(str),
-                                              "new_cluster_id": done.changed.to_numpy()}),
-                                "changed_ids")
-    new = registry.register(new_rows, "new_rows")
-    con = registry.db_api._con
-
-    def write(path: Path) -> None:
-        types = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
-        old_cols = ", ".join(f'CASE WHEN c.new_cluster_id IS NULL THEN t."{n}" '
-                             f'ELSE c.new_cluster_id END AS "{n}"' if n == "cluster_id"
-                             else f't."{n}"' for n, *_ in types)
-        new_cols = ", ".join(f'CAST(n."{name}" AS {kind}) AS "{name}"'
-                             if name in new_rows.columns else f'NULL::{kind} AS "{name}"'
-                             for name, kind, *_ in types)
-        con.execute(
-            f"COPY (SELECT {old_cols} FROM {source} t LEFT JOIN {changed.physical_name} c "
-            f"ON CAST(t.record_id AS VARCHAR) = c.record_id "
-            f"UNION ALL SELECT {new_cols} FROM {new.physical_name} n) "
-            f"TO '{path}' (FORMAT parquet)")
-
-    return write

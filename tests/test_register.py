@@ -209,3 +209,27 @@ def test_a_run_written_before_address_signature_takes_registrations(split, tmp_p
     assert result.code == 0, result.err
     assert len(open_run(run).records) == len(records) + len(
         pd.read_csv(batches[0], dtype=str, keep_default_na=False))
+
+
+def test_batches_into_one_loaded_registry_match_batches_loaded_each_time(registered, split,
+                                                                         tmp_path):
+    """The desk service keeps one registry loaded and registers into it batch after batch
+    (each absorbed by the engine, households as evidence re-run each time): the same
+    registrations and people as loading the run again for every batch."""
+    from linkage.intake.io import read_table
+    from linkage.register import load_registry, register_into
+
+    base, batches, _ = split
+    run = tmp_path / "run"
+    shutil.copytree(base, run)
+    registry = load_registry(open_run(run), DedupeConfig())
+    for path in batches:
+        register_into(registry, read_table(path, kind="registry"), DedupeConfig(),
+                      label=str(path), stages=Stages(show=False))
+    cols = ["batch", "record_id", "status", "cluster_id", "matched_record_id"]
+    loaded_once, each_time = (
+        pd.read_parquet(r / "registrations.parquet")[cols].sort_values("record_id")
+        .reset_index(drop=True) for r in (run, registered[0]))
+    pd.testing.assert_frame_equal(loaded_once, each_time)
+    pd.testing.assert_series_equal(clusters_of(run).sort_index(),
+                                   clusters_of(registered[0]).sort_index())

@@ -168,8 +168,33 @@ class Engine(Protocol):
 
     def persist(self, frame: Frame) -> Frame: ...
 
+    def load_table(self, path: Path, name: str, add: Mapping[str, str]) -> Any:
+        """A table of a run (a Parquet file or a folder of part files) read by the engine
+        (not through the driver) and registered for Splink as ``name``, with the columns
+        ``add`` (name -> SQL expression) appended. It no longer reads ``path`` once
+        loaded: the run's files may be replaced while it is in use."""
+        ...
+
+    def table_with(self, source: Any, rows: pd.DataFrame, *,
+                   moves: pd.DataFrame | None = None, columns: Sequence[str] | None = None
+                   ) -> Any:
+        """A table for :meth:`write`: the rows of ``source`` (a table from
+        :meth:`load_table`, or the path of a Parquet table) with each ``cluster_id`` that
+        ``moves`` (``record_id``, ``cluster_id``) names replaced, then ``rows``, typed as
+        ``source`` (a column ``rows`` lacks is null, one ``source`` lacks is left out);
+        only ``columns`` when given. Computed in the engine: the driver holds ``rows``
+        and ``moves`` only."""
+        ...
+
+    def absorb(self, table: Any, rows: pd.DataFrame, moves: pd.DataFrame, name: str) -> Any:
+        """``table`` (from :meth:`load_table`) with ``rows`` added and ``moves`` applied,
+        as :meth:`table_with` gives it; the result replaces ``table``, which is not used
+        again (DuckDB changes it in place; Spark registers a new one as ``name``)."""
+        ...
+
     def write(self, out: str | Path, tables: dict[str, Frame], *, summary: dict,
-              model_json: str, fmt: str, job: str, texts: dict[str, str] | None = None
-              ) -> None:
-        """Every table and text file into ``out``, atomically."""
+              model_json: str, fmt: str, job: str, texts: dict[str, str] | None = None,
+              carry_over: Sequence[str] = ()) -> None:
+        """Every table and text file into ``out``, atomically; the entries ``carry_over``
+        of an existing ``out`` are kept in the new one."""
         ...

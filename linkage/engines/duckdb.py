@@ -86,6 +86,10 @@ class DuckDBEngine:
         return seen[seen[key].isin(shared)].reset_index(drop=True)
 
     def register(self, frame: pd.DataFrame, name: str) -> Any:
+        # Splink refuses a name registered before: the engine's contract is to replace it
+        self.db_api._registered_table_names.discard(name)
+        if self.db_api.table_exists_in_database(name):
+            self.db_api.delete_table_from_database(name)
         return self.db_api.register(frame, table_name=name)
 
     def pairs(self, splink_frame: Any) -> pd.DataFrame:
@@ -167,8 +171,72 @@ class DuckDBEngine:
     def persist(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame
 
+    def load_table(self, path: Path, name: str, add: Mapping[str, str]) -> Any:
+        extra = "".join(f", {expr} AS {column}" for column, expr in add.items())
+        physical = f"{name}_table"
+        self._sql(f"CREATE OR REPLACE TABLE {physical} AS SELECT *{extra} "
+                  f"FROM {_parquet(path)}")
+        return self.db_api.register(physical, table_name=name)
+
+    def table_with(self, source: Any, rows: pd.DataFrame, *,
+                   moves: pd.DataFrame | None = None, columns: Sequence[str] | None = None
+                   ) -> Callable[[Path], None]:
+        """A writer (``write`` takes one in place of a frame) of the table as DuckDB's own
+        Parquet: no million-row pandas frame."""
+        source_sql = _parquet(source) if isinstance(source, Path) else source.physical_name
+        con = self.db_api._con
+        moved = con.from_df(_moves(moves))  # kept alive with the writer
+        added = con.from_df(rows)
+        join = "" if moves is None else \
+            " LEFT JOIN moved m ON CAST(t.record_id AS VARCHAR) = m.record_id"
+
+        def write(path: Path) -> None:
+            types = con.execute(f"DESCRIBE SELECT * FROM {source_sql}").fetchall()
+            kept = [(n, kind) for n, kind, *_ in types if columns is None or n in columns]
+            old = ", ".join('coalesce(m.cluster_id, t."cluster_id") AS "cluster_id"'
+                            if n == "cluster_id" and join else f't."{n}"' for n, _ in kept)
+            new = ", ".join(f'CAST(n."{n}" AS {kind}) AS "{n}"' if n in rows.columns
+                            else f'NULL::{kind} AS "{n}"' for n, kind in kept)
+            con.execute(f"COPY (SELECT {old} FROM {source_sql} t{join} "
+                        f"UNION ALL SELECT {new} FROM added n) TO '{path}' (FORMAT parquet)")
+
+        def in_scope(path: Path) -> None:  # the relations by the names the SQL uses
+            moved.create_view("moved", replace=True)
+            added.create_view("added", replace=True)
+            write(path)
+
+        return in_scope
+
+    def absorb(self, table: Any, rows: pd.DataFrame, moves: pd.DataFrame, name: str) -> Any:
+        con = self.db_api._con
+        con.from_df(rows).create_view("absorbed", replace=True)
+        con.execute(f"INSERT INTO {table.physical_name} BY NAME SELECT * FROM absorbed")
+        if len(moves):
+            con.from_df(_moves(moves)).create_view("absorbed_moves", replace=True)
+            con.execute(f"UPDATE {table.physical_name} SET cluster_id = m.cluster_id "
+                        f"FROM absorbed_moves m WHERE CAST({table.physical_name}.record_id "
+                        f"AS VARCHAR) = m.record_id")
+        return table
+
+    def _sql(self, sql: str) -> None:
+        self.db_api._execute_sql_against_backend(sql)
+
     def write(self, out: str | Path, tables: dict[str, pd.DataFrame], *, summary: dict,
-              model_json: str, fmt: str, job: str, texts: dict[str, str] | None = None
-              ) -> None:
-        write_outputs(out, tables, summary=summary, model_json=model_json,
-                      fmt=fmt, texts=texts, job=job)  # type: ignore[arg-type]
+              model_json: str, fmt: str, job: str, texts: dict[str, str] | None = None,
+              carry_over: Sequence[str] = ()) -> None:
+        write_outputs(out, tables, summary=summary, model_json=model_json,  # type: ignore[arg-type]
+                      fmt=fmt, texts=texts, job=job, carry_over=carry_over)  # type: ignore[arg-type]
+
+
+def _parquet(path: Path) -> str:
+    """DuckDB's reader of a Parquet table: one file, or a folder of part files (Spark's)."""
+    return f"read_parquet('{path / '*.parquet' if path.is_dir() else path}')"
+
+
+def _moves(moves: pd.DataFrame | None) -> pd.DataFrame:
+    """``record_id`` -> new ``cluster_id`` as text (the run's ids may be numbers)."""
+    if moves is None or moves.empty:
+        return pd.DataFrame({"record_id": pd.Series(dtype=str),
+                             "cluster_id": pd.Series(dtype=str)})
+    return pd.DataFrame({"record_id": moves["record_id"].astype(str).to_numpy(),
+                         "cluster_id": moves["cluster_id"].astype(str).to_numpy()})

@@ -107,6 +107,7 @@ class SparkEngine:
 
     def register(self, frame, name: str) -> Any:
         self.spark.catalog.dropTempView(name)
+        self.db_api._registered_table_names.discard(name)
         if isinstance(frame, pd.DataFrame):
             frame = sf.from_pandas(self.spark, frame)
         return self.db_api.register(frame, table_name=name)
@@ -226,11 +227,54 @@ class SparkEngine:
     def persist(self, frame):
         return frame.persist(self._keep)
 
+    def load_table(self, path: Path, name: str, add: Mapping[str, str]) -> Any:
+        frame = self._parquet(path)
+        for column, expr in add.items():
+            frame = frame.withColumn(column, self.F.expr(expr))
+        # held by the executors: a batch replaces the files the frame was read from
+        return self.register(frame.localCheckpoint(), name)
+
+    def table_with(self, source: Any, rows: pd.DataFrame, *,
+                   moves: pd.DataFrame | None = None, columns: Sequence[str] | None = None):
+        F = self.F
+        frame = self._parquet(source) if isinstance(source, Path) \
+            else source.as_spark_dataframe()
+        if moves is not None and len(moves):
+            moved = sf.from_pandas(self.spark, pd.DataFrame({
+                "_moved_id": moves["record_id"].astype(str).to_numpy(),
+                "_moved_to": moves["cluster_id"].astype(str).to_numpy()}))
+            frame = frame.join(F.broadcast(moved),
+                               F.col("record_id").cast("string") == F.col("_moved_id"), "left")
+            kind = frame.schema["cluster_id"].dataType
+            frame = frame.withColumn("cluster_id", F.coalesce(
+                F.col("_moved_to").cast(kind), F.col("cluster_id"))).drop("_moved_id",
+                                                                           "_moved_to")
+        if columns is not None:
+            frame = frame.select(*(c for c in frame.columns if c in columns))
+        if rows.empty:
+            return frame
+        added = sf.from_pandas(self.spark, _textual(rows))
+        typed = [(F.col(f.name) if f.name in rows.columns else F.lit(None))
+                 .cast(f.dataType).alias(f.name) for f in frame.schema.fields]
+        return frame.unionByName(added.select(*typed))
+
+    def absorb(self, table: Any, rows: pd.DataFrame, moves: pd.DataFrame, name: str) -> Any:
+        return self.register(self.table_with(table, rows, moves=moves).localCheckpoint(),
+                             name)
+
+    def _parquet(self, path: Path):
+        if path.is_dir():  # written by Spark: Spark reads it
+            return self.spark.read.parquet(str(path))
+        # written by pandas, whose nanosecond timestamps Spark refuses: a run of a size
+        # that one machine wrote
+        return sf.from_pandas(self.spark, pd.read_parquet(path))
+
     def write(self, out: str | Path, tables: dict[str, Any], *, summary: dict,
-              model_json: str, fmt: str, job: str, texts: dict[str, str] | None = None
-              ) -> None:
+              model_json: str, fmt: str, job: str, texts: dict[str, str] | None = None,
+              carry_over: Sequence[str] = ()) -> None:
         spark_tables = {name: self.from_pandas(t) if isinstance(t, pd.DataFrame) else t
                         for name, t in tables.items()}
         sf.write_outputs(self.spark, str(out), spark_tables, fmt=fmt, job=job,
                          texts={"summary.json": summary_json(summary),
-                                "model.json": model_json, **(texts or {})})
+                                "model.json": model_json, **(texts or {})},
+                         carry_over=carry_over)

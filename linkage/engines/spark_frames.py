@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import operator
+from collections.abc import Sequence
 from functools import reduce
 from pathlib import Path
 
@@ -281,7 +282,7 @@ def standardised(records, extra, *, min_year: int = 1900):
 
 
 def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: str,
-                  job: str | None = None) -> None:
+                  job: str | None = None, carry_over: Sequence[str] = ()) -> None:
     """Write Spark tables (folders) and small text files into ``out`` atomically.
 
     The same rules as ``linkage.intake.io.write_outputs`` (:mod:`linkage.outputs`), through
@@ -306,7 +307,8 @@ def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: 
             (writer.option("header", True).csv(dest) if fmt == "csv" else writer.parquet(dest))
         for name, text in texts.items():
             fs.write_text(fs.child(tmp, name), text)
-        outputs.swap_into_place(fs, tmp, target, out)
+        outputs.swap_into_place(fs, tmp, target, out,
+                                keep=(*outputs.KEPT_ACROSS_RUNS, *carry_over))
     except OSError as exc:
         outputs.discard(fs, tmp)
         raise NserLinkError(f"could not move the outputs into place ({exc}).",

@@ -342,6 +342,27 @@ def test_date_dtypes():
     out = standardise_dob(S(["1987-03-14", None]))
     assert out["dob"].dtype == "datetime64[ns]"
     assert out["dob_year"].dtype == "Int64"
+    assert out["dob_precision"].dtype == "string"
+    assert out["dob_out_of_range"].dtype == "boolean"
+    empty = standardise_dob(S([], dtype=object))
+    assert empty.empty and list(empty.columns) == list(out.columns)
+    assert (empty.dtypes == out.dtypes).all()
+
+
+@pytest.mark.parametrize(("raw", "dob", "precision"), [
+    ("12/31/1990", "1990-12-31", "day"),  # month first only where day first is impossible
+    ("13/12/1990", "1990-12-13", "day"),
+    ("1990-12-31 10:20 pm", "1990-12-31", "day"),  # a time of day is dropped
+    ("  N/A ", None, None), ("0000-00-00", None, None),  # placeholders
+    ("3rd march 90", "1990-03-03", "day"), ("14 Foo 1987", None, None),  # not a month
+    ("12/1987", None, "year"), ("13/1987", None, None), ("1/26", None, None),
+    ("1/1/26", "2026-01-01", "jan1"), ("1/1/27", "1927-01-01", "jan1"),  # the pivot
+    ("29/02/2000", "2000-02-29", "day"), ("29/02/1900", None, None),
+])
+def test_date_edge_cases(raw, dob, precision):
+    out = standardise_dob(S([raw], dtype=object)).iloc[0]
+    assert (None if pd.isna(out["dob"]) else out["dob"].strftime("%Y-%m-%d")) == dob
+    assert (None if pd.isna(out["dob_precision"]) else out["dob_precision"]) == precision
 
 
 # --- phones -------------------------------------------------------------------------------

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from linkage.contract import CLUSTERS
 from linkage.errors import ConfigError
 from linkage.register import (
     DECISIONS,
@@ -27,7 +29,7 @@ from linkage.register import (
     rejected_conflict,
     without_pairs,
 )
-from linkage.run_folder import RunFolder, open_run, read_table
+from linkage.run_folder import RunFolder, open_run, table_path
 
 
 def carried_ids(record_ids: pd.Series, clusters: pd.Series, old: pd.Series) -> pd.Series:
@@ -59,6 +61,16 @@ def carried_ids(record_ids: pd.Series, clusters: pd.Series, old: pd.Series) -> p
     return pd.Series(out.to_numpy(), index=clusters.index, name=clusters.name)
 
 
+def _carried(records: pd.DataFrame, *, column: str) -> dict[str, pd.DataFrame]:
+    """``column``'s ids of ``records`` renamed to their previous ids (``carried_ids``);
+    whole clusters and whole previous clusters are given, so the renaming is the one over
+    all records."""
+    old = pd.Series(records[_PREVIOUS].to_numpy(), index=records["record_id"].astype(str))
+    ids = carried_ids(records["record_id"], records[column], old.dropna())
+    return {"ids": pd.DataFrame({"record_id": records["record_id"].to_numpy(),
+                                 column: ids.to_numpy()})}
+
+
 def _fresh(base: str, taken: set[str]) -> str:
     k = 2
     while f"{base}#{k}" in taken:
@@ -66,13 +78,15 @@ def _fresh(base: str, taken: set[str]) -> str:
     return f"{base}#{k}"
 
 
-def previous_run(path: str | Path | None, backend) -> Previous | None:
-    """``--previous``: the earlier run, checked; DuckDB only for now."""
+def previous_run(path: str | Path | None) -> Previous | None:
+    """``--previous``: the earlier run, checked."""
     if path is None:
         return None
-    if backend.name == "spark":
-        raise ConfigError("--previous is not supported on the Spark backend yet")
     return Previous(open_run(path, label="--previous"))
+
+
+#: The previous run's id of a record, beside the new one while ids are carried over.
+_PREVIOUS = "previous_id"
 
 
 class Previous:
@@ -80,11 +94,6 @@ class Previous:
 
     def __init__(self, run: RunFolder) -> None:
         self.run = run
-        clusters = read_table(run.path, "clusters",
-                              columns=["record_id", "cluster_id", "household_cluster_id"])
-        clusters["record_id"] = clusters["record_id"].astype(str)
-        self.people = clusters.set_index("record_id")["cluster_id"]
-        self.households = clusters.set_index("record_id")["household_cluster_id"]
         self.decisions = read_decisions(run.path)
 
     @property
@@ -92,17 +101,24 @@ class Previous:
         """The clerk's decisions alone (small: sent to the clustering wherever it runs)."""
         return ClerkDecisions(self.decisions)
 
-    def carry_ids(self, records: pd.DataFrame, *, households: bool = True) -> pd.DataFrame:
-        """``records`` (pandas) with the previous run's ids where clusters overlap most;
-        household ids too unless ``households`` is False (link-waves: new lineage)."""
-        people, homes = self.ids(records["record_id"], records["cluster_id"],
-                                 records["household_cluster_id"])
-        records = records.assign(cluster_id=people.to_numpy())
-        return records.assign(household_cluster_id=homes.to_numpy()) if households else records
-
-    def ids(self, record_ids: pd.Series, people: pd.Series, households: pd.Series):
-        return (carried_ids(record_ids, people, self.people),
-                carried_ids(record_ids, households, self.households))
+    def carry_ids(self, engine, records, *, households: bool = True):
+        """``records`` (a frame of ``engine``) with the previous run's ids where clusters
+        overlap most; household ids too unless ``households`` is False (link-waves: new
+        lineage). Run by the engine per set of clusters that share records with the same
+        old clusters (on Spark, on the executors): the driver holds no records."""
+        path = table_path(self.run.path, CLUSTERS)
+        if path is None:
+            raise ConfigError(f"{self.run.path}: the previous run has no clusters table")
+        columns = ["cluster_id", "household_cluster_id"] if households else ["cluster_id"]
+        old = engine.read_table(path, ["record_id", *columns])
+        for column in columns:
+            ids = engine.attach(engine.select(records, ["record_id", column]),
+                                engine.select(old, ["record_id", column]),
+                                "record_id", _PREVIOUS, default=None)
+            carried = engine.derive(ids, partial(_carried, column=column),
+                                    closed_under=[(column,), (_PREVIOUS,)])["ids"]
+            records = engine.attach(records, carried, "record_id", column, default=column)
+        return records
 
     def keep_decisions(self, out) -> None:
         """The clerk's decisions into the new run (when it is another folder)."""

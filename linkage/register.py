@@ -537,10 +537,13 @@ def run_register(new_path, into, config: DedupeConfig, *, mapping=None, encoding
         run = open_run(into, label="--into")
         with stages.stage("load the registry"):
             registry = load_registry(run, config)
-        with stages.stage("read"):
-            raw = read_table(new_path, mapping=mapping, kind="registry", encoding=encoding,
-                             sheet=sheet)
-        return register_into(registry, raw, config, label=str(new_path), stages=stages)
+        try:
+            with stages.stage("read"):
+                raw = read_table(new_path, mapping=mapping, kind="registry",
+                                 encoding=encoding, sheet=sheet)
+            return register_into(registry, raw, config, label=str(new_path), stages=stages)
+        finally:
+            registry.engine.release()
 
 
 def register_into(registry: Registry, raw: pd.DataFrame, config: DedupeConfig, *,

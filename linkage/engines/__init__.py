@@ -4,6 +4,9 @@ here, once, from the configuration."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from linkage.config import BackendConfig
 from linkage.engines.base import Engine, Intake
 
@@ -19,4 +22,15 @@ def engine_for(cfg: BackendConfig) -> Engine:
     return DuckDBEngine(cfg)
 
 
-__all__ = ["Engine", "Intake", "engine_for"]
+@contextmanager
+def job_engine(cfg: BackendConfig) -> Iterator[Engine]:
+    """The engine for one job: what the job kept in it is released when the job ends, so
+    a long-lived session (a notebook, the test suite) does not fill up job after job."""
+    engine = engine_for(cfg)
+    try:
+        yield engine
+    finally:
+        engine.release()
+
+
+__all__ = ["Engine", "Intake", "engine_for", "job_engine"]

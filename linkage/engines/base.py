@@ -103,10 +103,10 @@ class Engine(Protocol):
         ...
 
     def attach(self, frame: Frame, mapping: pd.DataFrame | Frame, key: str, column: str,
-               default: str) -> Frame:
+               default: str | None) -> Frame:
         """``frame`` plus ``column``: ``mapping``'s value for the row's ``key``, else
-        the row's own ``default`` column. ``mapping`` (key, value) is pandas (small) or a
-        frame of this engine (any size: joined in the engine)."""
+        the row's own ``default`` column (null without one). ``mapping`` (key, value) is
+        pandas (small) or a frame of this engine (any size: joined in the engine)."""
         ...
 
     def group_sizes(self, frame: Frame, key: str) -> tuple[int, int]:
@@ -168,6 +168,11 @@ class Engine(Protocol):
 
     def persist(self, frame: Frame) -> Frame: ...
 
+    def read_table(self, path: Path, columns: Sequence[str]) -> Frame:
+        """``columns`` of a run's table (Parquet or CSV, a file or a folder of part files)
+        as a frame, read by the engine, every column as text (ids)."""
+        ...
+
     def load_table(self, path: Path, name: str, add: Mapping[str, str]) -> Any:
         """A table of a run (a Parquet file or a folder of part files) read by the engine
         (not through the driver) and registered for Splink as ``name``, with the columns
@@ -190,6 +195,11 @@ class Engine(Protocol):
         """``table`` (from :meth:`load_table`) with ``rows`` added and ``moves`` applied,
         as :meth:`table_with` gives it; the result replaces ``table``, which is not used
         again (DuckDB changes it in place; Spark registers a new one as ``name``)."""
+        ...
+
+    def release(self) -> None:
+        """Free what the job kept in the engine (cached frames), once its outputs are
+        written; frames it returned are still read by recomputing them."""
         ...
 
     def write(self, out: str | Path, tables: dict[str, Frame], *, summary: dict,

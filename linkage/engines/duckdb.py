@@ -119,10 +119,11 @@ class DuckDBEngine:
         return frame.loc[frame[key].isin(values), list(columns)].reset_index(drop=True)
 
     def attach(self, frame: pd.DataFrame, mapping: pd.DataFrame, key: str, column: str,
-               default: str) -> pd.DataFrame:
+               default: str | None) -> pd.DataFrame:
         lookup = mapping.drop_duplicates(key).set_index(key).iloc[:, 0]
         mapped = frame[key].map(lookup)
-        frame[column] = mapped.where(mapped.notna(), frame[default]).to_numpy()
+        frame[column] = (mapped if default is None
+                         else mapped.where(mapped.notna(), frame[default])).to_numpy()
         return frame
 
     def group_sizes(self, frame: pd.DataFrame, key: str) -> tuple[int, int]:
@@ -171,6 +172,12 @@ class DuckDBEngine:
     def persist(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame
 
+    def read_table(self, path: Path, columns: Sequence[str]) -> pd.DataFrame:
+        source = f"read_csv('{path / '*.csv' if path.is_dir() else path}', header = true, " \
+            "all_varchar = true)" if path.suffix == ".csv" else _parquet(path)
+        cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
+        return self.db_api._con.sql(f"SELECT {cols} FROM {source}").df()
+
     def load_table(self, path: Path, name: str, add: Mapping[str, str]) -> Any:
         extra = "".join(f", {expr} AS {column}" for column, expr in add.items())
         physical = f"{name}_table"
@@ -217,6 +224,9 @@ class DuckDBEngine:
                         f"FROM absorbed_moves m WHERE CAST({table.physical_name}.record_id "
                         f"AS VARCHAR) = m.record_id")
         return table
+
+    def release(self) -> None:
+        """Nothing: the job's tables go with its connection."""
 
     def _sql(self, sql: str) -> None:
         self.db_api._execute_sql_against_backend(sql)

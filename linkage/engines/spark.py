@@ -7,6 +7,7 @@ join, filter and count in Spark and bring only their small results to the driver
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping, Sequence
 from functools import reduce
 from pathlib import Path
@@ -55,6 +56,21 @@ class SparkEngine:
         self.F = functions
         self._keep = StorageLevel.MEMORY_AND_DISK
         self._rows_per_batch = cfg.derive_batch_rows
+        self._cached_before = set(self._persistent_rdds())
+
+    def _persistent_rdds(self) -> dict:
+        return dict(self.spark.sparkContext._jsc.getPersistentRDDs())
+
+    def release(self) -> None:
+        """Unpersist every RDD cached since this engine was made: the job's frames,
+        Splink's tables and the derive steps' batches."""
+        for rdd_id, rdd in self._persistent_rdds().items():
+            if rdd_id not in self._cached_before:
+                rdd.unpersist(False)
+        # Broadcasts and shuffle files of the job's plans go when the JVM collects them
+        # (Spark's ContextCleaner): let Python drop its handles first, then ask.
+        gc.collect()
+        self.spark.sparkContext._jvm.System.gc()
 
     def read_records(self, path: str | Path, *, kind: str, mapping: ColumnMapping | None,
                      encoding: str | None = None, sheet: str | None = None) -> Intake:
@@ -141,7 +157,7 @@ class SparkEngine:
         wanted = sf.from_pandas(self.spark, values.rename(key).to_frame())
         return frame.join(wanted.hint("broadcast"), key, "inner").select(*columns).toPandas()
 
-    def attach(self, frame, mapping, key: str, column: str, default: str):
+    def attach(self, frame, mapping, key: str, column: str, default: str | None):
         F = self.F
         value = mapping.columns[1] if mapping.columns[0] == key else mapping.columns[0]
         if isinstance(mapping, pd.DataFrame):  # small: sent to every executor
@@ -149,10 +165,12 @@ class SparkEngine:
                 columns={value: "_mapped"}).drop_duplicates(key)))
         else:  # a frame of any size: joined
             lookup = mapping.select(key, F.col(value).alias("_mapped")).dropDuplicates([key])
+        joined = frame.join(lookup, key, "left")
+        if default is None:
+            return joined.withColumnRenamed("_mapped", column)
         # an empty mapping has no values to type its column by: take the default's type
         mapped = F.col("_mapped").cast(frame.schema[default].dataType)
-        return frame.join(lookup, key, "left").withColumn(
-            column, F.coalesce(mapped, F.col(default))).drop("_mapped")
+        return joined.withColumn(column, F.coalesce(mapped, F.col(default))).drop("_mapped")
 
     def group_sizes(self, frame, key: str) -> tuple[int, int]:
         F = self.F
@@ -226,6 +244,15 @@ class SparkEngine:
 
     def persist(self, frame):
         return frame.persist(self._keep)
+
+    def read_table(self, path: Path, columns: Sequence[str]):
+        if path.suffix == ".csv":
+            frame = self.spark.read.option("header", True).csv(str(path))
+        elif path.is_dir():
+            frame = self.spark.read.parquet(str(path))
+        else:  # one file, written by pandas (see _parquet): only the columns asked for
+            frame = sf.from_pandas(self.spark, pd.read_parquet(path, columns=list(columns)))
+        return frame.select(*(self.F.col(c).cast("string").alias(c) for c in columns))
 
     def load_table(self, path: Path, name: str, add: Mapping[str, str]) -> Any:
         frame = self._parquet(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from linkage.config import DedupeConfig
 from linkage.derive.golden import golden_records
-from linkage.engines import Engine, engine_for
+from linkage.engines import Engine, job_engine
 from linkage.intake.mapping import ColumnMapping
 from linkage.outputs import output_folder
 from linkage.pipelines import JobResult
@@ -59,10 +59,11 @@ def run_dedupe(
     """
     with output_folder(out, job="dedupe", inputs=[input_path, model_path],
                        backend=config.backend):
-        earlier = previous_run(previous, config.backend)
-        result = dedupe(engine_for(config.backend), input_path, out, config, mapping=mapping,
-                        model_path=model_path, stages=stages, encoding=encoding, sheet=sheet,
-                        previous=earlier)
+        earlier = previous_run(previous)
+        with job_engine(config.backend) as engine:
+            result = dedupe(engine, input_path, out, config, mapping=mapping,
+                            model_path=model_path, stages=stages, encoding=encoding,
+                            sheet=sheet, previous=earlier)
         if earlier is not None:
             earlier.keep_decisions(out)
         return result
@@ -89,7 +90,7 @@ def dedupe(engine: Engine, input_path: str | Path, out: str | Path, config: Dedu
     people = resolve_people(engine, table, std, scored, config, stages, previous=previous)
     records, pairs, cfg = people.records, people.pairs, config.clustering
     if previous is not None:  # each cluster takes the id of the old one it overlaps most
-        records = previous.carry_ids(records)
+        records = previous.carry_ids(engine, records)
     assert cfg.threshold is not None  # chosen by score_pairs when the config left it
 
     with stages.stage("golden records"):

@@ -31,7 +31,7 @@ from linkage.derive.updates import (
     primary_records,
     unit_table,
 )
-from linkage.engines import Engine, engine_for
+from linkage.engines import Engine, engine_for, job_engine
 from linkage.engines.base import Frame
 from linkage.errors import ConfigError
 from linkage.intake.mapping import ColumnMapping
@@ -246,10 +246,11 @@ def run_link_waves(paths: list[str], out: str | Path, config: LinkWavesConfig, *
                           f"{len(paths)}.")
     with output_folder(out, job="link-waves", inputs=[*paths, model_path],
                        backend=config.backend):
-        earlier = previous_run(previous, config.backend)
-        result = link_waves(engine_for(config.backend), [str(p) for p in paths], out, config,
-                            mapping=mapping, model_path=model_path, stages=stages,
-                            encoding=encoding, previous=earlier)
+        earlier = previous_run(previous)
+        with job_engine(config.backend) as engine:
+            result = link_waves(engine, [str(p) for p in paths], out, config,
+                                mapping=mapping, model_path=model_path, stages=stages,
+                                encoding=encoding, previous=earlier)
         if earlier is not None:
             earlier.keep_decisions(out)
         return result
@@ -274,7 +275,7 @@ def link_waves(engine: Engine, paths: list[str], out: str | Path, config: LinkWa
     people = resolve_people(engine, table, std, scored, config, stages, previous=previous)
     records = people.records
     if previous is not None:  # person ids of the previous run (households: new lineage)
-        records = previous.carry_ids(records, households=False)
+        records = previous.carry_ids(engine, records, households=False)
     order = pd.Series({i["wave_order"]: i["wave"] for i in waves.info}).sort_index()
     with stages.stage("lineage, golden records and updates"):
         # Run by the engine on groups of whole components (on Spark, batches on the

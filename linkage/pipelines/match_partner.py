@@ -54,7 +54,7 @@ from linkage.derive.partner_matching import (
     person_candidates,
     registry_people,
 )
-from linkage.engines import Engine, engine_for
+from linkage.engines import Engine, job_engine
 from linkage.errors import ConfigError, InputError
 from linkage.intake.io import read_table
 from linkage.intake.mapping import ColumnMapping
@@ -371,8 +371,8 @@ def run_match_partner(
         raise ConfigError("match-partner needs at least one registry wave (--registry).")
     with output_folder(out, job="match-partner",
                        inputs=[*registry_paths, partner_path, model_path],
-                       backend=config.backend):
-        return match_partner(engine_for(config.backend), [str(p) for p in registry_paths],
+                       backend=config.backend), job_engine(config.backend) as engine:
+        return match_partner(engine, [str(p) for p in registry_paths],
                              str(partner_path), out, config, mapping=mapping,
                              registry_mapping=registry_mapping, model_path=model_path,
                              stages=stages, encoding=encoding, sheet=sheet)

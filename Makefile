@@ -53,6 +53,7 @@ bench-jobs: $(VENV)/.installed-dev
 # ruff on everything; mypy on the engine seam and the job bodies ([tool.mypy] files).
 lint: $(VENV)/.installed-dev typecheck
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -34,14 +34,23 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 DATA = ROOT / "data" / "bench"
 
-VARIANTS = ("full", "-places by similarity", "-names by similarity",
-            "-households as evidence", "-chain stops")
+VARIANTS = (
+    "full",
+    "-places by similarity",
+    "-names by similarity",
+    "-households as evidence",
+    "-chain stops",
+)
 #: Name levels that read spelling rather than equality (models.comparisons.name).
 SPELLING_LEVELS = {
-    "Given and family name alike", "Same name, spaces ignored",
-    "Same letters, words in another order", "Given name alike, a family name missing",
-    "Given name alike, another family name", "One given name begins the other",
-    "Family name alike, a given name missing", "Family name alike, another given name",
+    "Given and family name alike",
+    "Same name, spaces ignored",
+    "Same letters, words in another order",
+    "Given name alike, a family name missing",
+    "Given name alike, another family name",
+    "One given name begins the other",
+    "Family name alike, a given name missing",
+    "Family name alike, another given name",
 }
 
 
@@ -98,8 +107,13 @@ def child(variant: str, folder: str) -> dict:
     truth = truth[truth["file"] == "wave_2021"].set_index("record_id")["person_id"]
     clusters = result.tables["clusters"].set_index("record_id")["cluster_id"]
     scores = score_clusters(clusters, truth)
-    return {"variant": variant, "seconds": round(seconds, 1), "f1": round(scores.f1, 4),
-            "precision": round(scores.precision, 4), "recall": round(scores.recall, 4)}
+    return {
+        "variant": variant,
+        "seconds": round(seconds, 1),
+        "f1": round(scores.f1, 4),
+        "precision": round(scores.precision, 4),
+        "recall": round(scores.recall, 4),
+    }
 
 
 def dataset(households: int, seed: int) -> Path:
@@ -113,11 +127,16 @@ def dataset(households: int, seed: int) -> Path:
 
 def table(results: list[dict]) -> str:
     seeds = sorted({r["seed"] for r in results})
-    head = "| variant | " + " | ".join(f"F1 (seed {s})" for s in seeds) + \
-        f" | mean F1 change | seconds (seed {seeds[0]}) |"
+    head = (
+        "| variant | "
+        + " | ".join(f"F1 (seed {s})" for s in seeds)
+        + f" | mean F1 change | seconds (seed {seeds[0]}) |"
+    )
     lines = [head, "|---" * (len(seeds) + 3) + "|"]
-    full = {s: next(r["f1"] for r in results if r["seed"] == s and r["variant"] == "full")
-            for s in seeds}
+    full = {
+        s: next(r["f1"] for r in results if r["seed"] == s and r["variant"] == "full")
+        for s in seeds
+    }
     for variant in VARIANTS:
         rows = {r["seed"]: r for r in results if r["variant"] == variant}
         change = sum(rows[s]["f1"] - full[s] for s in seeds) / len(seeds)
@@ -141,16 +160,21 @@ def main(argv: list[str] | None = None) -> None:
         folder = dataset(args.households, seed)
         for variant in VARIANTS:
             # the variant by its index: argparse reads "-households ..." as the -h option
-            done = subprocess.run([sys.executable, __file__, "--child",
-                                   str(VARIANTS.index(variant)), str(folder)],
-                                  stdout=subprocess.PIPE, text=True, cwd=ROOT, check=True)
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", str(VARIANTS.index(variant)), str(folder)],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+                check=True,
+            )
             row = json.loads(done.stdout.strip().splitlines()[-1]) | {"seed": seed}
             print(row, file=sys.stderr, flush=True)
             results.append(row)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.date.today().isoformat()
     (RESULTS / f"{stamp}-ablation-h{args.households}.json").write_text(
-        json.dumps({"households": args.households, "results": results}, indent=2) + "\n")
+        json.dumps({"households": args.households, "results": results}, indent=2) + "\n"
+    )
     print(table(results))
 
 

@@ -49,14 +49,18 @@ def run_timed(args: list[str], log: Path) -> dict:
     """Run a command; its wall time and peak RSS (from the kernel's rusage of the child)."""
     started = time.perf_counter()
     with open(log, "wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        )
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{args[3:]} failed: {log.read_text(errors='replace')[-3000:]}")
-    return {"wall_s": round(wall, 2), "peak_rss_gb": round(usage.ru_maxrss / 1e6, 2),
-            "cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}
+    return {
+        "wall_s": round(wall, 2),
+        "peak_rss_gb": round(usage.ru_maxrss / 1e6, 2),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+    }
 
 
 def split(wave: Path, n_new: int, work: Path) -> tuple[Path, Path]:
@@ -74,15 +78,17 @@ def registration_accuracy(run: Path, truth_csv: Path, new_ids: pd.Series) -> dic
     records = pd.read_parquet(run / "records.parquet", columns=["record_id", BATCH])
     in_run = set(truth.loc[records.loc[records[BATCH] == 0, "record_id"]])
     dup = reg[reg["status"] == "duplicate"]
-    right = truth.loc[dup["record_id"]].to_numpy() == truth.loc[dup["matched_record_id"]] \
-        .to_numpy()
+    right = truth.loc[dup["record_id"]].to_numpy() == truth.loc[dup["matched_record_id"]].to_numpy()
     known = truth.loc[reg["record_id"]].isin(in_run).to_numpy()
     found = (reg["status"] == "duplicate").to_numpy()
-    return {"duplicates_same_person": round(float(right.mean()), 4) if len(dup) else None,
-            "known_people_found": round(float((found & known).sum() / max(known.sum(), 1)), 4),
-            "new_people_kept_new": round(float((~found & ~known).sum() / (~known).sum()), 4)
-            if (~known).any() else None,
-            "held_out_already_in_run": int(known.sum())}
+    return {
+        "duplicates_same_person": round(float(right.mean()), 4) if len(dup) else None,
+        "known_people_found": round(float((found & known).sum() / max(known.sum(), 1)), 4),
+        "new_people_kept_new": round(float((~found & ~known).sum() / (~known).sum()), 4)
+        if (~known).any()
+        else None,
+        "held_out_already_in_run": int(known.sum()),
+    }
 
 
 BATCH = "registered_batch"
@@ -98,9 +104,12 @@ def free_port() -> int:
 def serving(run: Path, log: Path):
     port = free_port()
     with open(log, "wb") as out:
-        proc = subprocess.Popen([*CLI, "serve", "--registry", str(run), "--port", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        proc = subprocess.Popen(
+            [*CLI, "serve", "--registry", str(run), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
     try:
         yield f"http://127.0.0.1:{port}", proc
     finally:
@@ -117,10 +126,13 @@ def vm_hwm_gb(pid: int) -> float:
 
 def percentiles(ms: list[float]) -> dict:
     a = np.asarray(ms)
-    return {"requests": len(a), "p50_ms": round(float(np.percentile(a, 50)), 1),
-            "p95_ms": round(float(np.percentile(a, 95)), 1),
-            "p99_ms": round(float(np.percentile(a, 99)), 1),
-            "mean_ms": round(float(a.mean()), 1)}
+    return {
+        "requests": len(a),
+        "p50_ms": round(float(np.percentile(a, 50)), 1),
+        "p95_ms": round(float(np.percentile(a, 95)), 1),
+        "p99_ms": round(float(np.percentile(a, 99)), 1),
+        "mean_ms": round(float(a.mean()), 1),
+    }
 
 
 def load_test(base: str, token: str, records: list[dict], clients: int) -> dict:
@@ -128,13 +140,24 @@ def load_test(base: str, token: str, records: list[dict], clients: int) -> dict:
 
     def one(client, record):
         t = time.perf_counter()
-        r = client.post(base + "/api/desk/lookup", json={"record": record},
-                        headers={"Authorization": f"Bearer {token}"}, timeout=120)
+        r = client.post(
+            base + "/api/desk/lookup",
+            json={"record": record},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+        )
         r.raise_for_status()
-        timing = dict(part.split(";dur=") for part in
-                      r.headers.get("server-timing", "").replace(" ", "").split(",") if part)
-        return (1000 * (time.perf_counter() - t), r.json()["registered"],
-                float(timing.get("lookup", "nan")), float(timing.get("cpu", "nan")))
+        timing = dict(
+            part.split(";dur=")
+            for part in r.headers.get("server-timing", "").replace(" ", "").split(",")
+            if part
+        )
+        return (
+            1000 * (time.perf_counter() - t),
+            r.json()["registered"],
+            float(timing.get("lookup", "nan")),
+            float(timing.get("cpu", "nan")),
+        )
 
     per_client = [records[i::clients] for i in range(clients)]
     started = time.perf_counter()
@@ -148,16 +171,19 @@ def load_test(base: str, token: str, records: list[dict], clients: int) -> dict:
     elapsed = time.perf_counter() - started
     out = percentiles([ms for ms, *_ in results])
     server = np.array([(wall, cpu) for _, _, wall, cpu in results])
-    out.update(clients=clients, throughput_per_s=round(len(results) / elapsed, 1),
-               found_registered=round(float(np.mean([hit for _, hit, *_ in results])), 4),
-               # the service's own figures (Server-Timing): time in the handler, and the
-               # process's CPU time meanwhile (one client: the lookup's own CPU, whatever
-               # the machine's load; several: theirs together)
-               server_p50_ms=round(float(np.nanpercentile(server[:, 0], 50)), 1),
-               server_p95_ms=round(float(np.nanpercentile(server[:, 0], 95)), 1),
-               server_cpu_p50_ms=round(float(np.nanpercentile(server[:, 1], 50)), 1),
-               server_cpu_p95_ms=round(float(np.nanpercentile(server[:, 1], 95)), 1),
-               load_average=os.getloadavg())
+    out.update(
+        clients=clients,
+        throughput_per_s=round(len(results) / elapsed, 1),
+        found_registered=round(float(np.mean([hit for _, hit, *_ in results])), 4),
+        # the service's own figures (Server-Timing): time in the handler, and the
+        # process's CPU time meanwhile (one client: the lookup's own CPU, whatever
+        # the machine's load; several: theirs together)
+        server_p50_ms=round(float(np.nanpercentile(server[:, 0], 50)), 1),
+        server_p95_ms=round(float(np.nanpercentile(server[:, 0], 95)), 1),
+        server_cpu_p50_ms=round(float(np.nanpercentile(server[:, 1], 50)), 1),
+        server_cpu_p95_ms=round(float(np.nanpercentile(server[:, 1], 95)), 1),
+        load_average=os.getloadavg(),
+    )
     return out
 
 
@@ -197,22 +223,33 @@ def main() -> None:
     ap.add_argument("--new", type=int, default=10_000)
     ap.add_argument("--requests", type=int, default=500)
     ap.add_argument("--work", type=Path, default=Path("/tmp/nser-bench-desk"))
-    ap.add_argument("--skip-register", action="store_true",
-                    help="Lookups only, on the --work folder's registered copy.")
-    ap.add_argument("--label", default="",
-                    help="Written to results/<date>-desk-<label>.json (another run of the "
-                         "same day keeps its file).")
+    ap.add_argument(
+        "--skip-register",
+        action="store_true",
+        help="Lookups only, on the --work folder's registered copy.",
+    )
+    ap.add_argument(
+        "--label",
+        default="",
+        help="Written to results/<date>-desk-<label>.json (another run of the "
+        "same day keeps its file).",
+    )
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     base_csv, new_csv = split(args.wave, args.new, args.work)
-    result: dict = {"date": dt.date.today().isoformat(), "wave": str(args.wave),
-                    "new_records": args.new, "cores": os.cpu_count(),
-                    "load_average_at_start": os.getloadavg()}
+    result: dict = {
+        "date": dt.date.today().isoformat(),
+        "wave": str(args.wave),
+        "new_records": args.new,
+        "cores": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
+    }
     run = args.run
     if run is None:
         run = args.work / "run"
-        result["dedupe_base"] = run_timed([*CLI, "dedupe", str(base_csv), "--out", str(run)],
-                                          args.work / "dedupe.log")
+        result["dedupe_base"] = run_timed(
+            [*CLI, "dedupe", str(base_csv), "--out", str(run)], args.work / "dedupe.log"
+        )
     summary = json.loads((run / "summary.json").read_text())
     result["registry_records"] = summary["records"]
 
@@ -221,11 +258,15 @@ def main() -> None:
         return lookups(args, result, copy)
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(run, copy, copy_function=os.link)
-    result["register"] = run_timed([*CLI, "register", str(new_csv), "--into", str(copy)],
-                                   args.work / "register.log")
+    result["register"] = run_timed(
+        [*CLI, "register", str(new_csv), "--into", str(copy)], args.work / "register.log"
+    )
     batch = json.loads((copy / "summary.json").read_text())["registrations"][-1]
-    result["register"].update(status=batch["status"], merged_clusters=batch["merged_clusters"],
-                              stages_s=batch["timings_s"])
+    result["register"].update(
+        status=batch["status"],
+        merged_clusters=batch["merged_clusters"],
+        stages_s=batch["timings_s"],
+    )
     new_ids = pd.read_csv(new_csv, dtype=str, usecols=["record_id"])["record_id"]
     result["register"]["accuracy"] = registration_accuracy(copy, args.truth, new_ids)
     print(json.dumps(result["register"], indent=1), flush=True)
@@ -245,8 +286,12 @@ def lookups(args, result: dict, copy: Path) -> None:
         started = time.perf_counter()
         while True:  # the first lookup waits for the registry to load
             with contextlib.suppress(httpx.HTTPError):
-                r = httpx.post(base + "/api/desk/lookup", json={"record": records[0]},
-                               headers={"Authorization": f"Bearer {token}"}, timeout=600)
+                r = httpx.post(
+                    base + "/api/desk/lookup",
+                    json={"record": records[0]},
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=600,
+                )
                 if r.status_code == 200:
                     break
             if proc.poll() is not None:

@@ -60,33 +60,49 @@ def main() -> None:
     from linkage.pipelines.link_waves import run_link_waves
     from linkage.progress import Stages
 
-    backend = BackendConfig(name="spark", spark_master="local[2]",
-                            spark_shuffle_partitions=args.partitions)
+    backend = BackendConfig(
+        name="spark", spark_master="local[2]", spark_shuffle_partitions=args.partitions
+    )
     load_before = os.getloadavg()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     stages = Stages(show=False)
     if args.job == "dedupe":
-        result = run_dedupe(args.inputs[0], args.out, DedupeConfig(backend=backend),
-                            model_path=args.model, stages=stages)
+        result = run_dedupe(
+            args.inputs[0],
+            args.out,
+            DedupeConfig(backend=backend),
+            model_path=args.model,
+            stages=stages,
+        )
     else:
-        result = run_link_waves(args.inputs, args.out, LinkWavesConfig(backend=backend),
-                                model_path=args.model, stages=stages)
+        result = run_link_waves(
+            args.inputs,
+            args.out,
+            LinkWavesConfig(backend=backend),
+            model_path=args.model,
+            stages=stages,
+        )
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({
-        "job": args.job,
-        "inputs": args.inputs,
-        "records": result.summary["input"]["rows_used"],
-        "driver_peak_rss_mb": round(peak / 1024, 1),
-        "driver_rss_after_imports_mb": round(rss_before / 1024, 1),
-        "jvm_peak_rss_mb": _jvm_peak_mb(),
-        "wall_s": round(wall, 1),
-        "stages_s": {k: round(v, 1) for k, v in stages.timings.items()},
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "spark_submit_args": os.environ.get("PYSPARK_SUBMIT_ARGS"),
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "job": args.job,
+                "inputs": args.inputs,
+                "records": result.summary["input"]["rows_used"],
+                "driver_peak_rss_mb": round(peak / 1024, 1),
+                "driver_rss_after_imports_mb": round(rss_before / 1024, 1),
+                "jvm_peak_rss_mb": _jvm_peak_mb(),
+                "wall_s": round(wall, 1),
+                "stages_s": {k: round(v, 1) for k, v in stages.timings.items()},
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                "spark_submit_args": os.environ.get("PYSPARK_SUBMIT_ARGS"),
+            }
+        ),
+        flush=True,
+    )
     shutil.rmtree(args.out, ignore_errors=True)
 
 

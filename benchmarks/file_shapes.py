@@ -59,11 +59,20 @@ def measure(data: Path, work: Path) -> list[dict]:
         seconds = time.perf_counter() - started
         clusters = pd.read_parquet(out / "clusters.parquet")
         s = score_clusters(clusters.set_index("record_id")["cluster_id"], truth)
-        rows.append({"shape": name, "precision": s.precision, "recall": s.recall, "f1": s.f1,
-                     "seconds": round(seconds, 1),
-                     "threshold": result.summary.get("thresholds", {}).get("cluster")})
-        print(f"| {name} | {s.precision:.4f} | {s.recall:.4f} | **{s.f1:.4f}** | "
-              f"{seconds:.0f} s |", flush=True)
+        rows.append(
+            {
+                "shape": name,
+                "precision": s.precision,
+                "recall": s.recall,
+                "f1": s.f1,
+                "seconds": round(seconds, 1),
+                "threshold": result.summary.get("thresholds", {}).get("cluster"),
+            }
+        )
+        print(
+            f"| {name} | {s.precision:.4f} | {s.recall:.4f} | **{s.f1:.4f}** | {seconds:.0f} s |",
+            flush=True,
+        )
     return rows
 
 

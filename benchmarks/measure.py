@@ -63,8 +63,9 @@ class MeasuredStages(Stages):
         return {
             "wall_s": round(wall_s, 2),
             "peak_rss_mb": round(self.process_peak_mb, 1),
-            "stages": {n: {"wall_s": self.timings[n], "peak_rss_mb": self.peak_mb[n]}
-                       for n in self.timings},
+            "stages": {
+                n: {"wall_s": self.timings[n], "peak_rss_mb": self.peak_mb[n]} for n in self.timings
+            },
         }
 
 

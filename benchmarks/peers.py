@@ -53,8 +53,11 @@ def plain_splink(path: str, stages) -> tuple[pd.Series, int]:
 
     with stages.stage("read and clean"):
         df = read_lightly_cleaned(path)
-    rules = [block_on("cnic"), block_on("full_name", "district"),
-             block_on("date_of_birth", "district")]
+    rules = [
+        block_on("cnic"),
+        block_on("full_name", "district"),
+        block_on("date_of_birth", "district"),
+    ]
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_id",
@@ -72,24 +75,32 @@ def plain_splink(path: str, stages) -> tuple[pd.Series, int]:
     table = db_api.register(df, table_name="records")
     with stages.stage("count comparisons"):
         counts = count_comparisons_from_blocking_rules(
-            table, blocking_rules=rules, link_type="dedupe_only",
-            unique_id_column_name="record_id", record_sample_proportion=1.0)
+            table,
+            blocking_rules=rules,
+            link_type="dedupe_only",
+            unique_id_column_name="record_id",
+            record_sample_proportion=1.0,
+        )
         comparisons = int(counts[-1]["cumulative_comparison_count"])
     linker = Linker(table, settings, log_level=logging.ERROR)
     with stages.stage("train model (u sampling, EM)"):
         linker.training.estimate_probability_two_random_records_match(
-            [block_on("cnic"), block_on("full_name", "date_of_birth")], recall=0.7)
+            [block_on("cnic"), block_on("full_name", "date_of_birth")], recall=0.7
+        )
         linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
         linker.training.estimate_parameters_using_expectation_maximisation(block_on("cnic"))
         linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on("date_of_birth", "district"))
+            block_on("date_of_birth", "district")
+        )
     with stages.stage("score pairs"):
         predictions = linker.inference.predict(threshold_match_probability=0.2)
     with stages.stage("cluster"):
         clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-            predictions, threshold_match_probability=0.95).as_pandas_dataframe()
-    labels = pd.Series(clusters["cluster_id"].to_numpy(),
-                       index=clusters["record_id"].astype(str).to_numpy())
+            predictions, threshold_match_probability=0.95
+        ).as_pandas_dataframe()
+    labels = pd.Series(
+        clusters["cluster_id"].to_numpy(), index=clusters["record_id"].astype(str).to_numpy()
+    )
     return labels, comparisons
 
 
@@ -109,10 +120,12 @@ def recordlinkage_toolkit(path: str, stages) -> tuple[pd.Series, int]:
         pairs = indexer.index(df)
     with stages.stage("score pairs"):
         compare = rl.Compare()
-        compare.string("full_name", "full_name", method="jarowinkler", threshold=0.85,
-                       label="full_name")
-        compare.string("given_name", "given_name", method="jarowinkler", threshold=0.85,
-                       label="given_name")
+        compare.string(
+            "full_name", "full_name", method="jarowinkler", threshold=0.85, label="full_name"
+        )
+        compare.string(
+            "given_name", "given_name", method="jarowinkler", threshold=0.85, label="given_name"
+        )
         for col in ("date_of_birth", "cnic", "gender", "district"):
             compare.exact(col, col, label=col)
         features = compare.compute(pairs, df)
@@ -207,13 +220,11 @@ def _name_columns(prefix: str, series: pd.Series) -> dict[str, np.ndarray]:
 
     described = _per_value(pd.Series(words), describe)
     names = ("sorted", "tokens", "codes", "code_str", "code_first", "code_last")
-    return {f"{prefix}_{name}": _objects(d[i] for d in described)
-            for i, name in enumerate(names)}
+    return {f"{prefix}_{name}": _objects(d[i] for d in described) for i, name in enumerate(names)}
 
 
 #: Date layouts tried after ISO 8601, day before month as most of the world writes it.
-_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y%m%d", "%d %b %Y",
-                 "%d %B %Y")
+_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y%m%d", "%d %b %Y", "%d %B %Y")
 
 
 def _date(value) -> tuple:
@@ -264,8 +275,10 @@ def strong_features(frame: pd.DataFrame) -> pd.DataFrame:
     def get(column: str) -> pd.Series:
         return frame[column] if column in frame else pd.Series([None] * len(frame))
 
-    out = {"record_id": frame["record_id"].astype(str).to_numpy(),
-           "household_id": get("household_id").astype(object).to_numpy()}
+    out = {
+        "record_id": frame["record_id"].astype(str).to_numpy(),
+        "household_id": get("household_id").astype(object).to_numpy(),
+    }
     for prefix, column in (("name", "full_name"), ("guardian", "guardian_name")):
         out.update(_name_columns(prefix, get(column)))
     dates = _per_value(get("date_of_birth"), _date)
@@ -278,21 +291,25 @@ def strong_features(frame: pd.DataFrame) -> pd.DataFrame:
 
     # A CNIC has 13 digits; a phone number its last 10 (country and trunk prefixes vary).
     out["cnic"] = _per_value(get("cnic"), lambda v: d if len(d := digits(v)) == 13 else None)
-    out["phone"] = _per_value(get("phone"), lambda v: d[-10:] if len(d := digits(v)) >= 10
-                              else None)
-    out["gender"] = _per_value(get("gender"), lambda v: next(
-        (w[0] for w in _words(v) if w[0] in "mf"), None))
+    out["phone"] = _per_value(
+        get("phone"), lambda v: d[-10:] if len(d := digits(v)) >= 10 else None
+    )
+    out["gender"] = _per_value(
+        get("gender"), lambda v: next((w[0] for w in _words(v) if w[0] in "mf"), None)
+    )
     # The tehsil on its own, not under its district: a district spelt another way ("Fsd")
     # must not move a record out of its tehsil.
     out["district"] = _per_value(get("district"), _squeezed)
     out["tehsil"] = _per_value(get("tehsil"), _squeezed)
     council = _per_value(get("union_council"), _union_council)
-    out["locality"] = _objects(f"{t}|{c}" if t and c else None
-                               for t, c in zip(out["tehsil"], council, strict=True))
+    out["locality"] = _objects(
+        f"{t}|{c}" if t and c else None for t, c in zip(out["tehsil"], council, strict=True)
+    )
     words = _per_value(get("address"), _words)
     common = _frequent(words)
-    out["address_tokens"] = _per_value(pd.Series(words), lambda ws: sorted(
-        {w for w in ws or () if w not in common}) or None)
+    out["address_tokens"] = _per_value(
+        pd.Series(words), lambda ws: sorted({w for w in ws or () if w not in common}) or None
+    )
     return pd.DataFrame(out)
 
 
@@ -311,21 +328,22 @@ def _strong_comparisons() -> list:
 
     def shares_code(prefix: str) -> str:  # first or last code in common (cheap)
         first, last = f"{prefix}_code_first", f"{prefix}_code_last"
-        return (f"({first}_l IN ({first}_r, {last}_r) OR {last}_l IN ({first}_r, {last}_r))")
+        return f"({first}_l IN ({first}_r, {last}_r) OR {last}_l IN ({first}_r, {last}_r))"
 
     def all_codes_in_other(prefix: str) -> str:
         codes = f"{prefix}_codes"
-        return (f"len(list_intersect({codes}_l, {codes}_r)) = "
-                f"least(len({codes}_l), len({codes}_r))")
+        return f"len(list_intersect({codes}_l, {codes}_r)) = least(len({codes}_l), len({codes}_r))"
 
     def jaro_winkler(column: str, at_least: float) -> str:
         return f"jaro_winkler_similarity({column}_l, {column}_r) >= {at_least}"
 
     def tokens_matched(side: str, other: str) -> str:
         """Every token of one side is within a typo of a token of the other."""
-        return (f"list_bool_and(list_transform(name_tokens_{side}, lambda x: list_bool_or("
-                f"list_transform(name_tokens_{other}, lambda y: jaro_winkler_similarity(x, y) "
-                f">= 0.88))))")
+        return (
+            f"list_bool_and(list_transform(name_tokens_{side}, lambda x: list_bool_or("
+            f"list_transform(name_tokens_{other}, lambda y: jaro_winkler_similarity(x, y) "
+            f">= 0.88))))"
+        )
 
     # A cheap guard: random pairs seldom pass it, so the token lists are rarely walked.
     near = "jaro_winkler_similarity(name_sorted_l, name_sorted_r) >= 0.85"
@@ -335,67 +353,94 @@ def _strong_comparisons() -> list:
             cll.NullLevel("name_code_str"),
             cll.ExactMatchLevel("name_sorted").configure(tf_adjustment_column="name_sorted"),
             level("name_code_str_l = name_code_str_r", "same phonetic tokens, any order"),
-            level(f"{near} AND len(name_tokens_l) = len(name_tokens_r) AND "
-                  f"{tokens_matched('l', 'r')} AND {tokens_matched('r', 'l')}",
-                  "same tokens up to typos, any order"),
-            level(f"{shares_code('name')} AND {all_codes_in_other('name')}",
-                  "one name's phonetic tokens all in the other"),
+            level(
+                f"{near} AND len(name_tokens_l) = len(name_tokens_r) AND "
+                f"{tokens_matched('l', 'r')} AND {tokens_matched('r', 'l')}",
+                "same tokens up to typos, any order",
+            ),
+            level(
+                f"{shares_code('name')} AND {all_codes_in_other('name')}",
+                "one name's phonetic tokens all in the other",
+            ),
             level(shares_code("name"), "a phonetic token in common"),
             cll.ElseLevel(),
         ],
     )
     both_day = "(dob_precision_l = 'day' AND dob_precision_r = 'day')"
-    parts_equal = " + ".join(f"CAST(substr(dob_date_l, {i}, {n}) = substr(dob_date_r, {i}, {n}) "
-                             "AS INTEGER)" for i, n in ((1, 4), (6, 2), (9, 2)))
-    swapped = ("(dob_year_l = dob_year_r AND substr(dob_date_l, 6, 2) = substr(dob_date_r, 9, 2)"
-               " AND substr(dob_date_l, 9, 2) = substr(dob_date_r, 6, 2))")
+    parts_equal = " + ".join(
+        f"CAST(substr(dob_date_l, {i}, {n}) = substr(dob_date_r, {i}, {n}) AS INTEGER)"
+        for i, n in ((1, 4), (6, 2), (9, 2))
+    )
+    swapped = (
+        "(dob_year_l = dob_year_r AND substr(dob_date_l, 6, 2) = substr(dob_date_r, 9, 2)"
+        " AND substr(dob_date_l, 9, 2) = substr(dob_date_r, 6, 2))"
+    )
     dob = cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_levels=[
             cll.NullLevel("dob_year"),
             level(f"{both_day} AND dob_date_l = dob_date_r", "same day"),
-            level(f"{both_day} AND ({parts_equal} >= 2 OR {swapped})",
-                  "two of year, month and day agree, or day and month swapped"),
-            level(f"dob_year_l = dob_year_r AND NOT {both_day}",
-                  "same year, one known to the year only"),
+            level(
+                f"{both_day} AND ({parts_equal} >= 2 OR {swapped})",
+                "two of year, month and day agree, or day and month swapped",
+            ),
+            level(
+                f"dob_year_l = dob_year_r AND NOT {both_day}",
+                "same year, one known to the year only",
+            ),
             level("dob_year_l = dob_year_r", "same year, different days"),
             level("abs(dob_year_l - dob_year_r) <= 1", "years one apart"),
             level("abs(dob_year_l - dob_year_r) <= 3", "years up to three apart"),
             cll.ElseLevel(),
         ],
     )
-    guardian = (f"(guardian_code_str_l = guardian_code_str_r OR "
-                f"{jaro_winkler('guardian_sorted', 0.9)})")
+    guardian = (
+        f"(guardian_code_str_l = guardian_code_str_r OR {jaro_winkler('guardian_sorted', 0.9)})"
+    )
     shared_tokens = "len(list_intersect(address_tokens_l, address_tokens_r))"
-    address = (f"({shared_tokens} >= 2 AND {shared_tokens} * 2 >= "
-               "least(len(address_tokens_l), len(address_tokens_r)))")
+    address = (
+        f"({shared_tokens} >= 2 AND {shared_tokens} * 2 >= "
+        "least(len(address_tokens_l), len(address_tokens_r)))"
+    )
     same_council = "locality_l = locality_r"
     same_district = "district_l = district_r"
     household = cl.CustomComparison(
         output_column_name="household",
         comparison_levels=[
-            level(f"{same_council} AND {guardian} AND {address}",
-                  "union council, guardian and address"),
+            level(
+                f"{same_council} AND {guardian} AND {address}",
+                "union council, guardian and address",
+            ),
             level(f"{same_council} AND {guardian}", "union council and guardian"),
-            level(f"{same_district} AND {guardian} AND {address}",
-                  "district, guardian and address"),
+            level(
+                f"{same_district} AND {guardian} AND {address}", "district, guardian and address"
+            ),
             level(f"{same_council} AND {address}", "union council and address"),
             level(f"{same_district} AND {guardian}", "district and guardian"),
             level(guardian, "guardian only (moved?)"),
-            level(f"{same_council} AND {shares_code('guardian')}",
-                  "union council and part of the guardian's name"),
+            level(
+                f"{same_council} AND {shares_code('guardian')}",
+                "union council and part of the guardian's name",
+            ),
             level(same_council, "union council only"),
             level(f"tehsil_l = tehsil_r OR {same_district}", "tehsil or district only"),
             cll.ElseLevel(),
         ],
     )
     return [
-        name, dob, household,
-        cl.CustomComparison(output_column_name="cnic", comparison_levels=[
-            cll.NullLevel("cnic"), cll.ExactMatchLevel("cnic"),
-            # A typed digit wrong, or two swapped (hamming is cheap; CNICs are 13 digits).
-            level("hamming(cnic_l, cnic_r) <= 2", "one or two digits differ"),
-            cll.ElseLevel()]),
+        name,
+        dob,
+        household,
+        cl.CustomComparison(
+            output_column_name="cnic",
+            comparison_levels=[
+                cll.NullLevel("cnic"),
+                cll.ExactMatchLevel("cnic"),
+                # A typed digit wrong, or two swapped (hamming is cheap; CNICs are 13 digits).
+                level("hamming(cnic_l, cnic_r) <= 2", "one or two digits differ"),
+                cll.ElseLevel(),
+            ],
+        ),
         cl.ExactMatch("phone"),
         cl.ExactMatch("gender"),
     ]
@@ -414,7 +459,7 @@ def _strong_rules() -> list[str]:
         _equal("name_code_first", "dob_date"),
         _equal("name_code_last", "dob_date"),
         _equal("locality", "name_code_first"),  # first or last code of the sorted codes:
-        _equal("locality", "name_code_last"),   # word order free
+        _equal("locality", "name_code_last"),  # word order free
         _equal("tehsil", "name_code_str"),
         _equal("guardian_code_str", "name_code_str"),
         # Keys without the person's own name: a typo in its first letters, or a name in
@@ -469,26 +514,32 @@ def strong_trained_linker(table, settings, seed: int = 1):
     training = linker.training
     # The prior from rules that find almost only true pairs.
     training.estimate_probability_two_random_records_match(
-        [_other_roster(_equal("cnic", "dob_year")),
-         _other_roster(_equal("name_code_str", "dob_date", "tehsil"))], recall=0.7)
+        [
+            _other_roster(_equal("cnic", "dob_year")),
+            _other_roster(_equal("name_code_str", "dob_date", "tehsil")),
+        ],
+        recall=0.7,
+    )
     training.estimate_u_using_random_sampling(max_pairs=STRONG_U_MAX_PAIRS, seed=seed)
     # EM only on blocks that are nearly all one person; never on locality blocks, which
     # would learn "same household", not "same person".
-    for rule in (_equal("cnic"), _equal("phone", "name_code_first"),
-                 _equal("name_code_str", "dob_date", "tehsil")):
+    for rule in (
+        _equal("cnic"),
+        _equal("phone", "name_code_first"),
+        _equal("name_code_str", "dob_date", "tehsil"),
+    ):
         rule = _other_roster(rule)
         try:
             training.estimate_parameters_using_expectation_maximisation(
-                rule, max_pairs=STRONG_EM_MAX_PAIRS, record_sample_proportion=0.1)
+                rule, max_pairs=STRONG_EM_MAX_PAIRS, record_sample_proportion=0.1
+            )
         except EMTrainingException:  # a file without repeated CNICs or phones
             continue
-    model = _with_floors(linker.misc.save_model_to_json(), STRONG_M_FLOOR,
-                         1 / STRONG_U_MAX_PAIRS)
+    model = _with_floors(linker.misc.save_model_to_json(), STRONG_M_FLOOR, 1 / STRONG_U_MAX_PAIRS)
     return Linker(table, model, log_level=logging.ERROR)
 
 
-def strong_splink_dedupe(frame: pd.DataFrame, stages=None, seed: int = 1
-                         ) -> tuple[pd.Series, int]:
+def strong_splink_dedupe(frame: pd.DataFrame, stages=None, seed: int = 1) -> tuple[pd.Series, int]:
     """Cluster id per record_id of raw contract columns, and the comparisons scored."""
     from contextlib import nullcontext
 
@@ -504,20 +555,24 @@ def strong_splink_dedupe(frame: pd.DataFrame, stages=None, seed: int = 1
     table = db_api.register(features, table_name="records")
     with stage("count comparisons"):
         counts = count_comparisons_from_blocking_rules(
-            table, blocking_rules=rules, link_type="dedupe_only",
-            unique_id_column_name="record_id", record_sample_proportion=1.0)
+            table,
+            blocking_rules=rules,
+            link_type="dedupe_only",
+            unique_id_column_name="record_id",
+            record_sample_proportion=1.0,
+        )
         comparisons = int(counts[-1]["cumulative_comparison_count"])
     with stage("train model (prior, u sampling, EM)"):
         linker = strong_trained_linker(table, settings, seed)
     with stage("score pairs"):
-        predictions = linker.inference.predict(
-            threshold_match_probability=STRONG_PREDICT_THRESHOLD)
+        predictions = linker.inference.predict(threshold_match_probability=STRONG_PREDICT_THRESHOLD)
     with stage("cluster"):
         clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
             predictions, threshold_match_probability=STRONG_CLUSTER_THRESHOLD
         ).as_pandas_dataframe()
-    labels = pd.Series(clusters["cluster_id"].to_numpy(),
-                       index=clusters["record_id"].astype(str).to_numpy())
+    labels = pd.Series(
+        clusters["cluster_id"].to_numpy(), index=clusters["record_id"].astype(str).to_numpy()
+    )
     return labels, comparisons
 
 

@@ -90,19 +90,19 @@ def typo(name: str, rng: random.Random) -> str:
     i = rng.randrange(len(name))
     op = rng.choice(("substitute", "delete", "insert", "transpose", "double", "vowel"))
     if op == "substitute":
-        return name[:i] + rng.choice(letters) + name[i + 1:]
+        return name[:i] + rng.choice(letters) + name[i + 1 :]
     if op == "delete":
-        return name[:i] + name[i + 1:]
+        return name[:i] + name[i + 1 :]
     if op == "insert":
         return name[:i] + rng.choice(letters) + name[i:]
     if op == "transpose" and i < len(name) - 1:
-        return name[:i] + name[i + 1] + name[i] + name[i + 2:]
+        return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
     if op == "double":
         return name[:i] + name[i] + name[i:]
     vowels = [j for j, ch in enumerate(name) if ch in "aeiou"]
     if vowels:
         j = rng.choice(vowels)
-        return name[:j] + rng.choice("aeiou") + name[j + 1:]
+        return name[:j] + rng.choice("aeiou") + name[j + 1 :]
     return name
 
 
@@ -117,8 +117,11 @@ def distinct_pairs(names: list[str], rng: random.Random, n: int) -> list[Pair]:
 
 def near_miss_pairs(names: list[str]) -> list[Pair]:
     """Different canonical names within edit distance 2 (no reference group joins them)."""
-    return [(a, b) for a, b in itertools.combinations(sorted(set(names)), 2)
-            if Levenshtein.distance(a, b) <= 2]
+    return [
+        (a, b)
+        for a, b in itertools.combinations(sorted(set(names)), 2)
+        if Levenshtein.distance(a, b) <= 2
+    ]
 
 
 def share_agreeing(key: Callable[[str], str], pairs: list[Pair]) -> float:
@@ -133,8 +136,13 @@ def reference_suites(rng: random.Random) -> dict[str, tuple[str, list[Pair]]]:
     arabic = spelling_groups(reference.name_variants_arabic()["latin_variants"])
     mapping = canonical_map()
     canonicals = sorted({plainest(g) for g in urdu})
-    pk = sorted({mapping.get(t, t) for t in (_token(n) for n in reference.pk_names()["name"])
-                 if t and len(t) >= 3})
+    pk = sorted(
+        {
+            mapping.get(t, t)
+            for t in (_token(n) for n in reference.pk_names()["name"])
+            if t and len(t) >= 3
+        }
+    )
     typo_pool = sorted({n for n in canonicals + pk if len(n) >= 4})
     return {
         "urdu variants": ("same", variant_pairs(urdu, rng)),
@@ -145,7 +153,9 @@ def reference_suites(rng: random.Random) -> dict[str, tuple[str, list[Pair]]]:
     }
 
 
-def synthetic_suites(households: int, seed: int, rng: random.Random) -> dict[str, tuple[str, list[Pair]]]:
+def synthetic_suites(
+    households: int, seed: int, rng: random.Random
+) -> dict[str, tuple[str, list[Pair]]]:
     """Pairs of standardised given names from the synthetic generator's truth."""
     import pandas as pd
 
@@ -153,11 +163,13 @@ def synthetic_suites(households: int, seed: int, rng: random.Random) -> dict[str
     from linkage.standardise import standardise
 
     frames = generate_frames(households, seed)
-    records = pd.concat([frames["wave_2011"], frames["wave_2021"], frames["partner_flood_2022"]],
-                        ignore_index=True)
+    records = pd.concat(
+        [frames["wave_2011"], frames["wave_2021"], frames["partner_flood_2022"]], ignore_index=True
+    )
     std = standardise(records)[["record_id", "household_id", "given_name"]]
-    std = std.merge(frames["truth"][["record_id", "person_id", "household_true_id"]],
-                    on="record_id").dropna(subset=["given_name"])
+    std = std.merge(
+        frames["truth"][["record_id", "person_id", "household_true_id"]], on="record_id"
+    ).dropna(subset=["given_name"])
     by_person = std.groupby("person_id")["given_name"].agg(list)
     same = [(a, b) for names in by_person for a, b in itertools.combinations(names, 2)]
     people = std.drop_duplicates("person_id")
@@ -181,10 +193,14 @@ def measure(suites: dict[str, tuple[str, list[Pair]]]) -> dict[str, dict[str, fl
 
 def table(results: dict[str, dict[str, float]], suites: dict[str, tuple[str, list[Pair]]]) -> str:
     names = list(suites)
-    head = "| key | " + " | ".join(
-        f"{n} ({'agree' if suites[n][0] == 'same' else 'collide'}, n={len(suites[n][1])})"
-        for n in names
-    ) + " |"
+    head = (
+        "| key | "
+        + " | ".join(
+            f"{n} ({'agree' if suites[n][0] == 'same' else 'collide'}, n={len(suites[n][1])})"
+            for n in names
+        )
+        + " |"
+    )
     rule = "|---|" + "---:|" * len(names)
     rows = [
         f"| {key} | " + " | ".join(f"{100 * results[key][n]:.1f}%" for n in names) + " |"
@@ -196,8 +212,12 @@ def table(results: dict[str, dict[str, float]], suites: dict[str, tuple[str, lis
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--synthetic-households", type=int, default=0,
-                        help="also measure on evaluation.synthetic truth (0 = skip)")
+    parser.add_argument(
+        "--synthetic-households",
+        type=int,
+        default=0,
+        help="also measure on evaluation.synthetic truth (0 = skip)",
+    )
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     args = parser.parse_args(argv)
 

@@ -37,8 +37,15 @@ from linkage.standardise.places import standardise_places  # noqa: E402
 
 def written(name: str, rng: random.Random) -> list[str]:
     """A name as lists carry it: as is, in capitals, with district words, one typo."""
-    out = [name, name.upper(), name.lower(), name + " District", "Distt. " + name,
-           " " + name + "  ", name.replace(" ", "")]
+    out = [
+        name,
+        name.upper(),
+        name.lower(),
+        name + " District",
+        "Distt. " + name,
+        " " + name + "  ",
+        name.replace(" ", ""),
+    ]
     for _ in range(8):
         letters = list(name)
         i = rng.randrange(1, max(2, len(letters) - 1))
@@ -61,13 +68,19 @@ def place_frame(rows: int, seed: int = 1) -> pd.DataFrame:
     tehsils = reference.tehsils().groupby("district_pbs2017")["tehsil_name"].apply(list)
     pool = []
     for code, name, province in districts[["district", "district_name", "province"]].itertuples(
-            index=False):
+        index=False
+    ):
         names = written(name, rng)
-        tehsil_names = [t for tehsil in tehsils.get(code, [name])
-                        for t in written(tehsil, rng)[:6]]
+        tehsil_names = [t for tehsil in tehsils.get(code, [name]) for t in written(tehsil, rng)[:6]]
         for _ in range(60):
-            pool.append((rng.choice([province, province.upper(), None]), rng.choice(names),
-                         rng.choice([*tehsil_names, None]), f"UC-{rng.randrange(1, 120):03d}"))
+            pool.append(
+                (
+                    rng.choice([province, province.upper(), None]),
+                    rng.choice(names),
+                    rng.choice([*tehsil_names, None]),
+                    f"UC-{rng.randrange(1, 120):03d}",
+                )
+            )
     picks = np.random.default_rng(seed).integers(0, len(pool), rows)
     frame = pd.DataFrame(pool, columns=["province", "district", "tehsil", "union_council"])
     return frame.iloc[picks].reset_index(drop=True).astype(object)

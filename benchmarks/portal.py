@@ -32,8 +32,19 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 REPORT = ROOT / "BENCHMARKS.md"
-PARTNER_COLUMNS = ["record_id", "source", "full_name", "guardian_name", "cnic", "gender",
-                   "date_of_birth", "district", "address", "phone", "poverty_flag"]
+PARTNER_COLUMNS = [
+    "record_id",
+    "source",
+    "full_name",
+    "guardian_name",
+    "cnic",
+    "gender",
+    "date_of_birth",
+    "district",
+    "address",
+    "phone",
+    "poverty_flag",
+]
 
 
 def make_list(wave: Path, partner: Path | None, rows: int, seed: int, out: Path) -> Path:
@@ -44,13 +55,17 @@ def make_list(wave: Path, partner: Path | None, rows: int, seed: int, out: Path)
         parts.append(pd.read_csv(partner, dtype=str, keep_default_na=False).head(rows))
     need = rows - sum(len(p) for p in parts)
     if need > 0:
-        sample = pd.read_csv(wave, dtype=str, keep_default_na=False).sample(
-            n=need, random_state=seed).reset_index(drop=True)
+        sample = (
+            pd.read_csv(wave, dtype=str, keep_default_na=False)
+            .sample(n=need, random_state=seed)
+            .reset_index(drop=True)
+        )
         sample["record_id"] = [f"bench-{i:07d}" for i in range(need)]
         sample["source"] = "partner_bench"
         dob = pd.to_datetime(sample["date_of_birth"], errors="coerce", format="ISO8601")
-        sample["date_of_birth"] = dob.dt.strftime("%d/%m/%Y").where(dob.notna(),
-                                                                    sample["date_of_birth"])
+        sample["date_of_birth"] = dob.dt.strftime("%d/%m/%Y").where(
+            dob.notna(), sample["date_of_birth"]
+        )
         names = sample["full_name"].to_numpy(dtype=object)
         typo = rng.random(need) < 0.2
         names[typo] = [n[:-1] if len(n) > 4 else n for n in names[typo]]
@@ -58,8 +73,7 @@ def make_list(wave: Path, partner: Path | None, rows: int, seed: int, out: Path)
         sample.loc[rng.random(need) < 0.3, "guardian_name"] = ""
         sample["poverty_flag"] = (rng.random(need) < 0.4).astype(int).astype(str)
         parts.append(sample.reindex(columns=PARTNER_COLUMNS, fill_value=""))
-    frame = pd.concat(parts, ignore_index=True).reindex(columns=PARTNER_COLUMNS,
-                                                        fill_value="")
+    frame = pd.concat(parts, ignore_index=True).reindex(columns=PARTNER_COLUMNS, fill_value="")
     frame.to_csv(out, index=False)
     return out
 
@@ -75,9 +89,20 @@ def serving(registry: Path, log: Path):
     port = free_port()
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from linkage.cli import main; main()", "serve",
-             "--registry", str(registry), "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            [
+                sys.executable,
+                "-c",
+                "from linkage.cli import main; main()",
+                "serve",
+                "--registry",
+                str(registry),
+                "--port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         while True:
@@ -105,28 +130,39 @@ def run(registry: Path, listing: Path, work: Path) -> dict:
             cpu_before = cpu_seconds(pid)
             started = time.perf_counter()
             with open(listing, "rb") as fh:
-                answer = httpx.post(f"{base}/api/partner/lists", headers=auth,
-                                    files={"file": (listing.name, fh, "text/csv")},
-                                    timeout=300)
+                answer = httpx.post(
+                    f"{base}/api/partner/lists",
+                    headers=auth,
+                    files={"file": (listing.name, fh, "text/csv")},
+                    timeout=300,
+                )
             answer.raise_for_status()
             uploaded = time.perf_counter() - started
             list_id = answer.json()["id"]
             steps, last = [], None
             while True:
-                state = httpx.get(f"{base}/api/partner/lists/{list_id}", headers=auth,
-                                  timeout=30).json()
+                state = httpx.get(
+                    f"{base}/api/partner/lists/{list_id}", headers=auth, timeout=30
+                ).json()
                 progress = state.get("progress") or {}
                 step = (state["status"], progress.get("stage"), progress.get("fraction"))
                 if step != last:
-                    steps.append({"t_s": round(time.perf_counter() - started, 2),
-                                  "status": step[0], "stage": step[1], "fraction": step[2]})
+                    steps.append(
+                        {
+                            "t_s": round(time.perf_counter() - started, 2),
+                            "status": step[0],
+                            "stage": step[1],
+                            "fraction": step[2],
+                        }
+                    )
                     last = step
                 if state["status"] not in ("queued", "matching", "uploaded"):
                     break
                 time.sleep(0.25)
             done = time.perf_counter() - started
-            feedback = httpx.get(f"{base}/api/partner/lists/{list_id}/feedback.csv",
-                                 headers=auth, timeout=120)
+            feedback = httpx.get(
+                f"{base}/api/partner/lists/{list_id}/feedback.csv", headers=auth, timeout=120
+            )
             total = time.perf_counter() - started
             cpu = cpu_seconds(pid) - cpu_before
             load = os.getloadavg()[0]
@@ -137,13 +173,21 @@ def run(registry: Path, listing: Path, work: Path) -> dict:
     finally:
         TokenStore(registry).revoke(name)
     rows = len(pd.read_csv(work / "feedback.csv", dtype=str, encoding="utf-8-sig"))
-    return {"status": state["status"], "error": state.get("error"), "rows": rows,
-            "upload_s": round(uploaded, 2), "to_done_s": round(done, 2),
-            "upload_to_feedback_s": round(total, 2), "service_cpu_s": round(cpu, 1),
-            "load_average_1min_at_end": round(load, 1), "progress_steps": steps,
-            "match": state.get("match"), "stage_timings_s": summary.get("timings_s"),
-            "registry_records": summary["registry"]["records_used"],
-            "comparisons": summary.get("comparisons")}
+    return {
+        "status": state["status"],
+        "error": state.get("error"),
+        "rows": rows,
+        "upload_s": round(uploaded, 2),
+        "to_done_s": round(done, 2),
+        "upload_to_feedback_s": round(total, 2),
+        "service_cpu_s": round(cpu, 1),
+        "load_average_1min_at_end": round(load, 1),
+        "progress_steps": steps,
+        "match": state.get("match"),
+        "stage_timings_s": summary.get("timings_s"),
+        "registry_records": summary["registry"]["records_used"],
+        "comparisons": summary.get("comparisons"),
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -154,32 +198,41 @@ def cpu_seconds(pid: int) -> float:
 
 
 def write_report(result: dict) -> None:
-    line = (f"| {result['date']} | {result['rows']:,} | {result['registry_records']:,} | "
-            f"{result['upload_s']:.1f} | {result['upload_to_feedback_s']:.1f} | "
-            f"{result['service_cpu_s']:.0f} | {result['load_average_1min_at_end']:.1f} | "
-            f"{len(result['progress_steps'])} | {result['match']['matched']:,} / "
-            f"{result['match']['review']:,} / {result['match']['unmatched']:,} |")
+    line = (
+        f"| {result['date']} | {result['rows']:,} | {result['registry_records']:,} | "
+        f"{result['upload_s']:.1f} | {result['upload_to_feedback_s']:.1f} | "
+        f"{result['service_cpu_s']:.0f} | {result['load_average_1min_at_end']:.1f} | "
+        f"{len(result['progress_steps'])} | {result['match']['matched']:,} / "
+        f"{result['match']['review']:,} / {result['match']['unmatched']:,} |"
+    )
     text = REPORT.read_text() if REPORT.exists() else ""
     begin, end = "<!-- bench-portal: begin -->", "<!-- bench-portal: end -->"
-    header = ("| date | list rows | registry records | upload s | upload → feedback s | "
-              "service CPU s | load (1 min) | progress steps seen | "
-              "matched / review / unmatched |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    header = (
+        "| date | list rows | registry records | upload s | upload → feedback s | "
+        "service CPU s | load (1 min) | progress steps seen | "
+        "matched / review / unmatched |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+    )
     block = f"{begin}\n{header}\n{line}\n{end}"
     if begin in text:
-        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
     else:
-        text += ("\n## Partner portal: upload to feedback (`benchmarks/portal.py`)\n\n"
-                 "A partner list sent to `POST /api/partner/lists` of `nser-link serve`, "
-                 "polled until matched, and `feedback.csv` downloaded; 2 cores.\n\n"
-                 + block + "\n")
+        text += (
+            "\n## Partner portal: upload to feedback (`benchmarks/portal.py`)\n\n"
+            "A partner list sent to `POST /api/partner/lists` of `nser-link serve`, "
+            "polled until matched, and `feedback.csv` downloaded; 2 cores.\n\n" + block + "\n"
+        )
     REPORT.write_text(text)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--registry", type=Path, required=True,
-                        help="A dedupe run folder (made from --wave when absent).")
+    parser.add_argument(
+        "--registry",
+        type=Path,
+        required=True,
+        help="A dedupe run folder (made from --wave when absent).",
+    )
     parser.add_argument("--wave", type=Path, help="The registry wave (to sample rows from).")
     parser.add_argument("--partner", type=Path, help="A generated partner list to start from.")
     parser.add_argument("--rows", type=int, default=50_000)
@@ -190,15 +243,30 @@ def main() -> None:
     if not (args.registry / "records.parquet").exists():
         if not args.wave:
             raise SystemExit(f"{args.registry} is not a run; give --wave to make it")
-        subprocess.run([sys.executable, "-c", "from linkage.cli import main; main()",
-                        "dedupe", str(args.wave), "--out", str(args.registry)], check=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from linkage.cli import main; main()",
+                "dedupe",
+                str(args.wave),
+                "--out",
+                str(args.registry),
+            ],
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
     if not args.wave:
         raise SystemExit("give --wave: the list is made from the registry's rows")
-    listing = make_list(args.wave, args.partner, args.rows, args.seed,
-                        args.work / f"partner_{args.rows}.csv")
-    result = {"date": dt.date.today().isoformat(), "cores": os.cpu_count(),
-              "registry": str(args.registry), **run(args.registry, listing, args.work)}
+    listing = make_list(
+        args.wave, args.partner, args.rows, args.seed, args.work / f"partner_{args.rows}.csv"
+    )
+    result = {
+        "date": dt.date.today().isoformat(),
+        "cores": os.cpu_count(),
+        "registry": str(args.registry),
+        **run(args.registry, listing, args.work),
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{result['date']}-portal-{args.rows}.json"
     out.write_text(json.dumps(result, indent=1))

@@ -65,8 +65,17 @@ RESULTS = ROOT / "benchmarks" / "results"
 REPORT = ROOT / "BENCHMARKS.md"
 
 #: FEBRL's columns, bar the identifier left out on purpose (soc_sec_id).
-FIELDS = ("given_name", "surname", "street_number", "address_1", "address_2", "suburb",
-          "postcode", "state", "date_of_birth")
+FIELDS = (
+    "given_name",
+    "surname",
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+    "state",
+    "date_of_birth",
+)
 DATASETS = ("febrl3", "febrl4")
 NSER, SPLINK, RECORDLINKAGE = "nser-link", "splink (docs settings)", "recordlinkage (ECM)"
 SYSTEMS = (NSER, SPLINK, RECORDLINKAGE)
@@ -79,6 +88,7 @@ SPLINK_FEBRL4_LINK_THRESHOLD = 0.99
 
 
 # --- data and truth -------------------------------------------------------------------
+
 
 def load(dataset: str, n: int | None = None) -> dict[str, pd.DataFrame]:
     """The FEBRL file(s) of ``dataset`` as text, ``rec_id`` first, no ``soc_sec_id``.
@@ -106,8 +116,10 @@ def load(dataset: str, n: int | None = None) -> dict[str, pd.DataFrame]:
             out["febrl3"] = out["febrl3"].head(n)
         else:
             keep = set(person_of(out["febrl4a"]["rec_id"]).head(n))
-            out = {k: f[person_of(f["rec_id"]).isin(keep)].reset_index(drop=True)
-                   for k, f in out.items()}
+            out = {
+                k: f[person_of(f["rec_id"]).isin(keep)].reset_index(drop=True)
+                for k, f in out.items()
+            }
     return out
 
 
@@ -132,8 +144,9 @@ def labels_from_links(links: pd.DataFrame, record_ids: pd.Index) -> pd.Series:
     a link's pairwise scores are only the link's precision and recall when one-to-one."""
     used = pd.concat([links["id_l"], links["id_r"]], ignore_index=True).astype(str)
     if used.duplicated().any():
-        raise ValueError(f"links are not one-to-one: record {used[used.duplicated()].iloc[0]!r} "
-                         "is in two links")
+        raise ValueError(
+            f"links are not one-to-one: record {used[used.duplicated()].iloc[0]!r} is in two links"
+        )
     labels = pd.Series(record_ids.astype(str), index=record_ids.astype(str))
     labels.loc[links["id_r"].astype(str).to_numpy()] = links["id_l"].astype(str).to_numpy()
     return labels
@@ -146,10 +159,15 @@ def score(labels: pd.Series, true: pd.Series) -> dict:
     from evaluation.metrics import score_clusters
 
     s = score_clusters(labels.reindex(true.index), true)
-    return {"precision": round(s.precision, 4), "recall": round(s.recall, 4),
-            "f1": round(s.f1, 4), "true_pairs": s.true_pairs,
-            "predicted_pairs": s.predicted_pairs, "correct_pairs": s.correct_pairs,
-            "records": s.records}
+    return {
+        "precision": round(s.precision, 4),
+        "recall": round(s.recall, 4),
+        "f1": round(s.f1, 4),
+        "true_pairs": s.true_pairs,
+        "predicted_pairs": s.predicted_pairs,
+        "correct_pairs": s.correct_pairs,
+        "records": s.records,
+    }
 
 
 def true_pairs_among(pairs: pd.DataFrame, true: pd.Series) -> int:
@@ -172,11 +190,13 @@ def write_inputs(dataset: str, folder: Path, n: int | None = None) -> dict[str, 
     true = truth(frames)
     paths["truth"] = folder / "truth.csv"
     pd.DataFrame({"record_id": true.index, "person_id": true.to_numpy()}).to_csv(
-        paths["truth"], index=False)
+        paths["truth"], index=False
+    )
     return paths
 
 
 # --- running one system in a process of its own ---------------------------------------
+
 
 def run_process(cmd: list[str], env: dict | None = None) -> dict:
     """Run ``cmd`` to the end: return code, stdout, stderr, wall seconds, peak RSS (MB)."""
@@ -188,9 +208,13 @@ def run_process(cmd: list[str], env: dict | None = None) -> dict:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return {"returncode": proc.returncode, "stdout": out.read().decode(errors="replace"),
-                "stderr": err.read().decode(errors="replace"), "process_s": round(wall, 2),
-                "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+        return {
+            "returncode": proc.returncode,
+            "stdout": out.read().decode(errors="replace"),
+            "stderr": err.read().decode(errors="replace"),
+            "process_s": round(wall, 2),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        }
 
 
 def first_error_line(stderr: str) -> str:
@@ -199,7 +223,7 @@ def first_error_line(stderr: str) -> str:
     lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
     tracebacks = [i for i, line in enumerate(lines) if line.startswith("Traceback")]
     if tracebacks:
-        after = lines[tracebacks[-1] + 1:]
+        after = lines[tracebacks[-1] + 1 :]
         exception = next((line for line in after if not line.startswith((" ", "\t"))), None)
         if exception:
             return exception
@@ -211,8 +235,11 @@ def failure(proc: dict) -> dict:
     """A run that exited non-zero, as a result row rather than a crash of the harness."""
     line = first_error_line(proc["stderr"])
     training = re.search(r"train|expectation maximisation|EMTraining|no record pairs", line, re.I)
-    return {"status": "cannot train" if training else "failed", "error": line[:400],
-            "returncode": proc["returncode"]}
+    return {
+        "status": "cannot train" if training else "failed",
+        "error": line[:400],
+        "returncode": proc["returncode"],
+    }
 
 
 def _cli() -> list[str]:
@@ -229,43 +256,72 @@ def _env() -> dict:
 
 
 def _cli_has_option(command: str, option: str) -> bool:
-    done = subprocess.run([*_cli(), command, "--help"], capture_output=True, text=True,
-                          cwd=ROOT, env=_env())
+    done = subprocess.run(
+        [*_cli(), command, "--help"], capture_output=True, text=True, cwd=ROOT, env=_env()
+    )
     return option in done.stdout
 
 
-def run_nser(dataset: str, paths: dict[str, Path], work: Path,
-             model: Path | None = None) -> dict:
+def run_nser(dataset: str, paths: dict[str, Path], work: Path, model: Path | None = None) -> dict:
     """nser-link through its CLI; the run's outputs read back into labels. ``model``: a
     model.json trained elsewhere (``--model``) instead of training on the file."""
     mapping = MAPPINGS / f"{dataset}.yaml"
     out = work / f"nser-{dataset}"
     if dataset == "febrl3":
-        cmd = [*_cli(), "dedupe", str(paths["febrl3"]), "--out", str(out),
-               "--mapping", str(mapping), "--truth", str(paths["truth"])]
+        cmd = [
+            *_cli(),
+            "dedupe",
+            str(paths["febrl3"]),
+            "--out",
+            str(out),
+            "--mapping",
+            str(mapping),
+            "--truth",
+            str(paths["truth"]),
+        ]
     else:
         try:
             registry, how = _registry(paths["febrl4a"], mapping, work)
         except Exception as exc:  # e.g. a mapping the engine's own check now refuses
-            return {"status": "failed", "process_s": 0.0, "peak_rss_mb": 0.0,
-                    "error": f"converting the registry: {type(exc).__name__}: {exc}"[:400]}
-        cmd = [*_cli(), "match-partner", "--registry", str(registry),
-               "--partner", str(paths["febrl4b"]), "--out", str(out), "--mapping", str(mapping),
-               *how]
+            return {
+                "status": "failed",
+                "process_s": 0.0,
+                "peak_rss_mb": 0.0,
+                "error": f"converting the registry: {type(exc).__name__}: {exc}"[:400],
+            }
+        cmd = [
+            *_cli(),
+            "match-partner",
+            "--registry",
+            str(registry),
+            "--partner",
+            str(paths["febrl4b"]),
+            "--out",
+            str(out),
+            "--mapping",
+            str(mapping),
+            *how,
+        ]
     if model is not None:
         cmd += ["--model", str(model)]
     proc = run_process(cmd, env=_env())
-    shown = " ".join(["nser-link", *cmd[len(_cli()):]])
-    result = {"process_s": proc["process_s"], "peak_rss_mb": proc["peak_rss_mb"],
-              "model": f"borrowed: {model.name}" if model else "trained on the file",
-              "command": shown.replace(str(work), "…").replace(f"{ROOT}/", "")}
+    shown = " ".join(["nser-link", *cmd[len(_cli()) :]])
+    result = {
+        "process_s": proc["process_s"],
+        "peak_rss_mb": proc["peak_rss_mb"],
+        "model": f"borrowed: {model.name}" if model else "trained on the file",
+        "command": shown.replace(str(work), "…").replace(f"{ROOT}/", ""),
+    }
     if proc["returncode"]:
         return {**result, **failure(proc)}
     try:
         return {**result, **_read_nser_outputs(dataset, paths, out), "status": "ok"}
     except Exception as exc:  # outputs the harness cannot read: a finding, not a crash
-        return {**result, "status": "failed",
-                "error": f"reading the run's outputs: {type(exc).__name__}: {exc}"[:400]}
+        return {
+            **result,
+            "status": "failed",
+            "error": f"reading the run's outputs: {type(exc).__name__}: {exc}"[:400],
+        }
 
 
 def _read_nser_outputs(dataset: str, paths: dict[str, Path], out: Path) -> dict:
@@ -280,16 +336,22 @@ def _read_nser_outputs(dataset: str, paths: dict[str, Path], out: Path) -> dict:
         result["comparisons"] = int(total)
     if dataset == "febrl3":
         clusters = pd.read_parquet(out / "clusters.parquet", columns=["record_id", "cluster_id"])
-        labels = pd.Series(clusters["cluster_id"].astype(str).to_numpy(),
-                           index=clusters["record_id"].astype(str).to_numpy())
+        labels = pd.Series(
+            clusters["cluster_id"].astype(str).to_numpy(),
+            index=clusters["record_id"].astype(str).to_numpy(),
+        )
         pairs = pd.read_parquet(out / "pairs.parquet", columns=["record_id_l", "record_id_r"])
         links = pairs.rename(columns={"record_id_l": "id_l", "record_id_r": "id_r"})
         result["blocking"] = blocking_recall_figures(summary, links, truth_of(paths))
     else:
         matches = pd.read_parquet(out / "matches.parquet")
         matched = matches[matches["status"] == "matched"]
-        links = pd.DataFrame({"id_l": _unqualified(matched["registry_record_id"]),
-                              "id_r": matched["record_id"].astype(str)})
+        links = pd.DataFrame(
+            {
+                "id_l": _unqualified(matched["registry_record_id"]),
+                "id_r": matched["record_id"].astype(str),
+            }
+        )
         labels = labels_from_links(links, truth_of(paths).index)
         result["statuses"] = matches["status"].value_counts().to_dict()
     return {**result, "labels": labels}
@@ -325,15 +387,19 @@ def blocking_recall_figures(summary: dict, scored: pd.DataFrame, true: pd.Series
     is not there)."""
     true_pairs = int((true.value_counts() * (true.value_counts() - 1) // 2).sum())
     found = true_pairs_among(scored, true)
-    figures = {"true_pairs": true_pairs,
-               "true_pairs_in_pairs_output": found,
-               "lower_bound_from_pairs_output": round(found / true_pairs, 4)}
+    figures = {
+        "true_pairs": true_pairs,
+        "true_pairs_in_pairs_output": found,
+        "lower_bound_from_pairs_output": round(found / true_pairs, 4),
+    }
     engine = find_blocking_recall(summary)
     if engine is not None:
         figures["engine"] = engine
     else:
-        figures["todo"] = ("the engine reports no blocking recall (summary.json); only the "
-                           "lower bound from pairs.parquet is known")
+        figures["todo"] = (
+            "the engine reports no blocking recall (summary.json); only the "
+            "lower bound from pairs.parquet is known"
+        )
     return figures
 
 
@@ -344,8 +410,11 @@ def find_blocking_recall(node, path: tuple[str, ...] = ()) -> float | None:
         for key, value in node.items():
             here = (*path, str(key))
             joined = "/".join(here).lower()
-            if isinstance(value, int | float) and not isinstance(value, bool) and (
-                    "blocking_recall" in joined or ("blocking" in joined and key == "recall")):
+            if (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and ("blocking_recall" in joined or ("blocking" in joined and key == "recall"))
+            ):
                 return float(value) / (100 if value > 1 else 1)
             found = find_blocking_recall(value, here)
             if found is not None:
@@ -356,8 +425,15 @@ def find_blocking_recall(node, path: tuple[str, ...] = ()) -> float | None:
 def run_peer(system: str, dataset: str, paths: dict[str, Path], work: Path) -> dict:
     """A peer in a child process (``--child``), which writes its labels or links."""
     out = work / f"{'splink' if system == SPLINK else 'rl'}-{dataset}.csv"
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", system, dataset,
-           str(paths["truth"].parent), str(out)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        system,
+        dataset,
+        str(paths["truth"].parent),
+        str(out),
+    ]
     proc = run_process(cmd, env=_env())
     result = {"process_s": proc["process_s"], "peak_rss_mb": proc["peak_rss_mb"]}
     if proc["returncode"]:
@@ -373,6 +449,7 @@ def run_peer(system: str, dataset: str, paths: dict[str, Path], work: Path) -> d
 
 # --- the peers (run inside the child process) -----------------------------------------
 
+
 def splink_febrl3(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
     """Splink's febrl3 example (DuckDB), soc_sec_id left out; clusters at 0.5."""
     import splink.comparison_library as cl
@@ -381,8 +458,12 @@ def splink_febrl3(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
 
     db_api = DuckDBAPI()
     sdf = db_api.register(frames["febrl3"])
-    blocking_rules = [block_on("given_name"), block_on("surname"),
-                      block_on("date_of_birth"), block_on("postcode")]
+    blocking_rules = [
+        block_on("given_name"),
+        block_on("surname"),
+        block_on("date_of_birth"),
+        block_on("postcode"),
+    ]
     settings = SettingsCreator(
         unique_id_column_name="rec_id",
         link_type="dedupe_only",
@@ -390,8 +471,9 @@ def splink_febrl3(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
         comparisons=[
             cl.NameComparison("given_name"),
             cl.NameComparison("surname"),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True,
-                                     datetime_format="%Y%m%d"),
+            cl.DateOfBirthComparison(
+                "date_of_birth", input_is_string=True, datetime_format="%Y%m%d"
+            ),
             cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
             cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
         ],
@@ -402,21 +484,25 @@ def splink_febrl3(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
         "l.given_name = r.surname and l.surname = r.given_name "
         "and l.date_of_birth = r.date_of_birth",
     ]
-    linker.training.estimate_probability_two_random_records_match(deterministic_rules,
-                                                                  recall=0.9)
+    linker.training.estimate_probability_two_random_records_match(deterministic_rules, recall=0.9)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=2)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("date_of_birth"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
     predictions = linker.inference.predict(threshold_match_probability=0.2)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=SPLINK_FEBRL3_CLUSTER_THRESHOLD
     ).as_pandas_dataframe()
     counts = count_comparisons_from_blocking_rules(
-        sdf, blocking_rules=blocking_rules, link_type="dedupe_only",
-        unique_id_column_name="rec_id", record_sample_proportion=1.0)
-    return (clusters.rename(columns={"rec_id": "record_id"})[["record_id", "cluster_id"]],
-            int(counts[-1]["cumulative_comparison_count"]) if counts else -1)
+        sdf,
+        blocking_rules=blocking_rules,
+        link_type="dedupe_only",
+        unique_id_column_name="rec_id",
+        record_sample_proportion=1.0,
+    )
+    return (
+        clusters.rename(columns={"rec_id": "record_id"})[["record_id", "cluster_id"]],
+        int(counts[-1]["cumulative_comparison_count"]) if counts else -1,
+    )
 
 
 def splink_febrl4(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
@@ -426,8 +512,10 @@ def splink_febrl4(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     db_api = DuckDBAPI()
-    sdfs = [db_api.register(frames["febrl4a"], dataset_display_name="a"),
-            db_api.register(frames["febrl4b"], dataset_display_name="b")]
+    sdfs = [
+        db_api.register(frames["febrl4a"], dataset_display_name="a"),
+        db_api.register(frames["febrl4b"], dataset_display_name="b"),
+    ]
     blocking_rules = [
         block_on("given_name", "surname"),
         "l.given_name = r.surname and l.surname = r.given_name",
@@ -443,33 +531,48 @@ def splink_febrl4(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
         comparisons=[
             cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
             cl.NameComparison("surname").configure(term_frequency_adjustments=True),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True,
-                                     datetime_format="%Y%m%d", invalid_dates_as_null=True),
+            cl.DateOfBirthComparison(
+                "date_of_birth",
+                input_is_string=True,
+                datetime_format="%Y%m%d",
+                invalid_dates_as_null=True,
+            ),
             cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
             cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]).configure(
-                term_frequency_adjustments=True),
+                term_frequency_adjustments=True
+            ),
         ],
     )
     linker = Linker(sdfs, settings, log_level=40)
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("given_name", "surname", "date_of_birth")], recall=0.8)
+        [block_on("given_name", "surname", "date_of_birth")], recall=0.8
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("date_of_birth"), estimate_without_term_frequencies=True)
+        block_on("date_of_birth"), estimate_without_term_frequencies=True
+    )
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("postcode"), estimate_without_term_frequencies=True)
+        block_on("postcode"), estimate_without_term_frequencies=True
+    )
     predictions = linker.inference.predict(threshold_match_probability=0.2)
     clusters = linker.clustering.cluster_using_single_best_links(
-        predictions, duplicate_free_datasets=["a", "b"],
-        threshold_match_probability=SPLINK_FEBRL4_LINK_THRESHOLD).as_pandas_dataframe()
+        predictions,
+        duplicate_free_datasets=["a", "b"],
+        threshold_match_probability=SPLINK_FEBRL4_LINK_THRESHOLD,
+    ).as_pandas_dataframe()
     counts = count_comparisons_from_blocking_rules(
-        sdfs, blocking_rules=blocking_rules, link_type="link_only",
-        unique_id_column_name="rec_id", record_sample_proportion=1.0)
+        sdfs,
+        blocking_rules=blocking_rules,
+        link_type="link_only",
+        unique_id_column_name="rec_id",
+        record_sample_proportion=1.0,
+    )
     pairs = clusters.groupby("cluster_id")["rec_id"].agg(list)
     pairs = pairs[pairs.map(len) == 2]
     in_a = set(frames["febrl4a"]["rec_id"])
-    links = pd.DataFrame([(p[0], p[1]) if p[0] in in_a else (p[1], p[0]) for p in pairs],
-                         columns=["id_l", "id_r"])
+    links = pd.DataFrame(
+        [(p[0], p[1]) if p[0] in in_a else (p[1], p[0]) for p in pairs], columns=["id_l", "id_r"]
+    )
     return links, int(counts[-1]["cumulative_comparison_count"]) if counts else -1
 
 
@@ -478,10 +581,10 @@ def _rl_features(pairs, left: pd.DataFrame, right: pd.DataFrame | None = None):
     import recordlinkage as rl
 
     compare = rl.Compare()
-    compare.string("given_name", "given_name", method="jarowinkler", threshold=0.85,
-                   label="given_name")
-    compare.string("surname", "surname", method="jarowinkler", threshold=0.85,
-                   label="surname")
+    compare.string(
+        "given_name", "given_name", method="jarowinkler", threshold=0.85, label="given_name"
+    )
+    compare.string("surname", "surname", method="jarowinkler", threshold=0.85, label="surname")
     compare.exact("date_of_birth", "date_of_birth", label="date_of_birth")
     compare.exact("suburb", "suburb", label="suburb")
     compare.exact("state", "state", label="state")
@@ -528,22 +631,31 @@ def recordlinkage_febrl4(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame,
     ecm = rl.ECMClassifier()
     matches = ecm.fit_predict(features)
     prob = pd.Series(ecm.prob(features.loc[matches]), index=matches).sort_values(
-        ascending=False, kind="stable")
+        ascending=False, kind="stable"
+    )
     links = rl.OneToOneLinking().compute(prob.index)
-    return pd.DataFrame({"id_l": links.get_level_values(0), "id_r": links.get_level_values(1)}
-                        ), len(pairs)
+    return pd.DataFrame(
+        {"id_l": links.get_level_values(0), "id_r": links.get_level_values(1)}
+    ), len(pairs)
 
 
-PEERS = {(SPLINK, "febrl3"): splink_febrl3, (SPLINK, "febrl4"): splink_febrl4,
-         (RECORDLINKAGE, "febrl3"): recordlinkage_febrl3,
-         (RECORDLINKAGE, "febrl4"): recordlinkage_febrl4}
+PEERS = {
+    (SPLINK, "febrl3"): splink_febrl3,
+    (SPLINK, "febrl4"): splink_febrl4,
+    (RECORDLINKAGE, "febrl3"): recordlinkage_febrl3,
+    (RECORDLINKAGE, "febrl4"): recordlinkage_febrl4,
+}
 
 
 def child(system: str, dataset: str, folder: str, out: str) -> dict:
     """Run one peer on the CSVs in ``folder``; write its labels or links to ``out``."""
     names = ("febrl3",) if dataset == "febrl3" else ("febrl4a", "febrl4b")
-    frames = {n: pd.read_csv(Path(folder) / f"{n}.csv", dtype=str, keep_default_na=False,
-                             na_values=[""]).astype(object) for n in names}
+    frames = {
+        n: pd.read_csv(
+            Path(folder) / f"{n}.csv", dtype=str, keep_default_na=False, na_values=[""]
+        ).astype(object)
+        for n in names
+    }
     frames = {n: f.where(f.notna(), None) for n, f in frames.items()}
     start = time.perf_counter()
     result, comparisons = PEERS[(system, dataset)](frames)
@@ -554,8 +666,14 @@ def child(system: str, dataset: str, folder: str, out: str) -> dict:
 
 # --- parent: run, write results and BENCHMARKS.md -------------------------------------
 
-def bench(datasets: list[str], systems: list[str], when: str, n: int | None = None,
-          nser_model: Path | None = None) -> dict:
+
+def bench(
+    datasets: list[str],
+    systems: list[str],
+    when: str,
+    n: int | None = None,
+    nser_model: Path | None = None,
+) -> dict:
     from run import machine
 
     results = {"date": when, "machine": machine(), "without": ["soc_sec_id"], "datasets": {}}
@@ -565,12 +683,19 @@ def bench(datasets: list[str], systems: list[str], when: str, n: int | None = No
             paths = write_inputs(dataset, work / dataset, n)
             true = truth_of(paths)
             sizes = true.value_counts()
-            entry = {"records": int(len(true)), "people": int(len(sizes)),
-                     "true_pairs": int((sizes * (sizes - 1) // 2).sum()), "runs": {}}
+            entry = {
+                "records": int(len(true)),
+                "people": int(len(sizes)),
+                "true_pairs": int((sizes * (sizes - 1) // 2).sum()),
+                "runs": {},
+            }
             for system in systems:
                 print(f"[{dataset}] {system}…", file=sys.stderr, flush=True)
-                run = run_nser(dataset, paths, work, nser_model) if system == NSER else \
-                    run_peer(system, dataset, paths, work)
+                run = (
+                    run_nser(dataset, paths, work, nser_model)
+                    if system == NSER
+                    else run_peer(system, dataset, paths, work)
+                )
                 labels = run.pop("labels", None)
                 if labels is not None:
                     run.update(score(labels, true))
@@ -584,8 +709,9 @@ def bench(datasets: list[str], systems: list[str], when: str, n: int | None = No
 def _said(run: dict) -> str:
     if run["status"] != "ok":
         return f"{run['status']}: {run['error']}"
-    return (f"P {run['precision']:.4f} R {run['recall']:.4f} F1 {run['f1']:.4f}, "
-            f"{run['process_s']} s")
+    return (
+        f"P {run['precision']:.4f} R {run['recall']:.4f} F1 {run['f1']:.4f}, {run['process_s']} s"
+    )
 
 
 def table(results: dict) -> str:
@@ -596,26 +722,36 @@ def table(results: dict) -> str:
         f"Machine: {m['cores']} cores ({m['cpu']}{busy}), {m['memory_gb']} GB RAM; splink "
         f"{m['splink']}, duckdb {m['duckdb']}. Measured {results['date']}. No `soc_sec_id`. "
         "Wall: the system's process from start to exit (imports included); work: inside it "
-        "after imports.", "",
+        "after imports.",
+        "",
         "| data | system | precision | recall | F1 | target | wall | work | peak RSS | "
         "comparisons |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for dataset, entry in results["datasets"].items():
-        label = (f"{dataset.upper()} dedupe ({entry['records']:,} records)" if dataset ==
-                 "febrl3" else f"FEBRL4 link ({entry['records'] // 2:,} × 2)")
+        label = (
+            f"{dataset.upper()} dedupe ({entry['records']:,} records)"
+            if dataset == "febrl3"
+            else f"FEBRL4 link ({entry['records'] // 2:,} × 2)"
+        )
         for system, r in entry["runs"].items():
             target = f"≥ {TARGETS[dataset]}" if system == NSER else ""
             borrowed = system == NSER and r.get("model", "").startswith("borrowed")
             head = f"| {label} | {system}{' (borrowed model)' if borrowed else ''} |"
-            tail = (f" {r['process_s']:.1f} s | {_fmt_s(r.get('work_s'))} | "
-                    f"{r['peak_rss_mb'] / 1024:.2f} GB | {_fmt_n(r.get('comparisons'))} |")
+            tail = (
+                f" {r['process_s']:.1f} s | {_fmt_s(r.get('work_s'))} | "
+                f"{r['peak_rss_mb'] / 1024:.2f} GB | {_fmt_n(r.get('comparisons'))} |"
+            )
             if r["status"] != "ok":
-                lines.append(f"{head} {r['status']}: `{_md(_first_sentence(r['error']))}` | | | "
-                             f"{target} |{tail}")
+                lines.append(
+                    f"{head} {r['status']}: `{_md(_first_sentence(r['error']))}` | | | "
+                    f"{target} |{tail}"
+                )
             else:
-                lines.append(f"{head} {r['precision']:.4f} | {r['recall']:.4f} | "
-                             f"**{r['f1']:.4f}** | {target} |{tail}")
+                lines.append(
+                    f"{head} {r['precision']:.4f} | {r['recall']:.4f} | "
+                    f"**{r['f1']:.4f}** | {target} |{tail}"
+                )
     lines += ["", *checks(results)]
     return "\n".join(lines)
 
@@ -628,18 +764,28 @@ def checks(results: dict) -> list[str]:
             continue
         measured = f"{r['f1']:.4f}" if r["status"] == "ok" else r["status"]
         met = r["status"] == "ok" and r["f1"] >= TARGETS[dataset]
-        rows.append(f"| {dataset.upper()} F1 ≥ {TARGETS[dataset]} (nser-link) | {measured} | "
-                    f"{'met' if met else '**not met**'} |")
+        rows.append(
+            f"| {dataset.upper()} F1 ≥ {TARGETS[dataset]} (nser-link) | {measured} | "
+            f"{'met' if met else '**not met**'} |"
+        )
         blocking = r.get("blocking")
         if dataset == "febrl3":
             if blocking and "engine" in blocking:
                 ok = blocking["engine"] >= BLOCKING_RECALL_TARGET
-                rows.append(f"| FEBRL3 blocking recall ≥ 99% | {blocking['engine']:.2%} | "
-                            f"{'met' if ok else '**not met**'} |")
+                rows.append(
+                    f"| FEBRL3 blocking recall ≥ 99% | {blocking['engine']:.2%} | "
+                    f"{'met' if ok else '**not met**'} |"
+                )
             else:
-                bound = "run stopped" if not blocking else (
-                    "not reported by the engine; ≥ "
-                    f"{blocking['lower_bound_from_pairs_output']:.2%} (true pairs in pairs.parquet)")
+                bound = (
+                    "run stopped"
+                    if not blocking
+                    else (
+                        "not reported by the engine; ≥ "
+                        f"{blocking['lower_bound_from_pairs_output']:.2%} "
+                        "(true pairs in pairs.parquet)"
+                    )
+                )
                 rows.append(f"| FEBRL3 blocking recall ≥ 99% | {bound} | **not measured** |")
     return ["| target | measured | |", "|---|---:|---|", *rows] if rows else []
 
@@ -662,8 +808,10 @@ def _md(text: str) -> str:
 
 
 def write_report(results: dict) -> None:
-    start, end = "<!-- bench-public:start (generated by benchmarks/public.py) -->", \
-        "<!-- bench-public:end -->"
+    start, end = (
+        "<!-- bench-public:start (generated by benchmarks/public.py) -->",
+        "<!-- bench-public:end -->",
+    )
     text = REPORT.read_text()
     if start not in text:
         text = f"{text.rstrip()}\n\n## Public benchmarks (FEBRL)\n\n{start}\n{end}\n"
@@ -674,17 +822,28 @@ def write_report(results: dict) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", default=",".join(DATASETS),
-                        help=f"comma-separated, of {', '.join(DATASETS)}")
-    parser.add_argument("--systems", default=",".join(SYSTEMS),
-                        help=f"comma-separated, of {', '.join(SYSTEMS)}")
-    parser.add_argument("--nser-model", type=Path,
-                        help="score with this model.json (trained elsewhere) instead of "
-                             "training on the file: issue 12's borrowed-model figure")
-    parser.add_argument("--no-report", action="store_true",
-                        help="print the results; write neither results/ nor BENCHMARKS.md")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite BENCHMARKS.md from the newest results/*-public.json")
+    parser.add_argument(
+        "--datasets", default=",".join(DATASETS), help=f"comma-separated, of {', '.join(DATASETS)}"
+    )
+    parser.add_argument(
+        "--systems", default=",".join(SYSTEMS), help=f"comma-separated, of {', '.join(SYSTEMS)}"
+    )
+    parser.add_argument(
+        "--nser-model",
+        type=Path,
+        help="score with this model.json (trained elsewhere) instead of "
+        "training on the file: issue 12's borrowed-model figure",
+    )
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="print the results; write neither results/ nor BENCHMARKS.md",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite BENCHMARKS.md from the newest results/*-public.json",
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

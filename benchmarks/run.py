@@ -47,8 +47,15 @@ REPORT = ROOT / "BENCHMARKS.md"
 
 #: wave_2021 person rows per generated household (141,825 rows from 20,000 households).
 ROWS_PER_HOUSEHOLD = 7.09
-SIZES = {"10k": 10_000, "20k": 20_000, "20kh": 141_800, "100k": 100_000, "200k": 200_000,
-         "1M": 1_000_000, "5M": 5_000_000}
+SIZES = {
+    "10k": 10_000,
+    "20k": 20_000,
+    "20kh": 141_800,
+    "100k": 100_000,
+    "200k": 200_000,
+    "1M": 1_000_000,
+    "5M": 5_000_000,
+}
 #: Sizes given in households: "20kh" is the README's 20,000-household wave (``make demo``).
 HOUSEHOLDS = {"20kh": 20_000}
 #: Settings of runs over 2M rows (a user deduping a large province would set the same).
@@ -63,6 +70,7 @@ SPARK_TOOLS = ("nser-linkage", SPARK)
 
 
 # --- child processes: one run each, JSON on the last stdout line ------------------------
+
 
 def _score(labels, truth_path: str) -> dict:
     """Pairwise and B-cubed scores of cluster labels (indexed by record id) on wave_2021."""
@@ -95,8 +103,9 @@ def child(tool: str, input_path: str, truth_path: str, size: str = "") -> dict:
             config.blocking.max_comparisons = LARGE["max_comparisons"]
             config.backend.memory_limit = LARGE["memory_limit"]
         if tool == SPARK:
-            config.backend = BackendConfig(name="spark", spark_master="local[2]",
-                                           spark_shuffle_partitions=8)
+            config.backend = BackendConfig(
+                name="spark", spark_master="local[2]", spark_shuffle_partitions=8
+            )
         out = Path(tempfile.mkdtemp(prefix="nser-bench-")) / "run"
         try:
             with stopwatch() as wall:
@@ -113,8 +122,11 @@ def child(tool: str, input_path: str, truth_path: str, size: str = "") -> dict:
     else:
         import peers
 
-        run = {"plain splink": peers.plain_splink, "recordlinkage": peers.recordlinkage_toolkit,
-               STRONG: peers.strong_splink}[tool]
+        run = {
+            "plain splink": peers.plain_splink,
+            "recordlinkage": peers.recordlinkage_toolkit,
+            STRONG: peers.strong_splink,
+        }[tool]
         try:
             with stopwatch() as wall:
                 labels, comparisons = run(input_path, stages)
@@ -125,8 +137,12 @@ def child(tool: str, input_path: str, truth_path: str, size: str = "") -> dict:
     if jvm_peak_mb:  # Spark's JVM is a process of its own: its peak counts too
         report["peak_rss_mb"] = round(report["peak_rss_mb"] + jvm_peak_mb, 1)
         report["jvm_peak_rss_mb"] = round(jvm_peak_mb, 1)
-    return {**report, "comparisons": int(comparisons), "rows": int(len(labels)),
-            **_score(labels, truth_path)}
+    return {
+        **report,
+        "comparisons": int(comparisons),
+        "rows": int(len(labels)),
+        **_score(labels, truth_path),
+    }
 
 
 def _jvm_peak_mb() -> float:
@@ -161,18 +177,23 @@ def _in_child(*args: str, script: str = __file__) -> dict:
 
 # --- parent ---------------------------------------------------------------------------
 
+
 def machine() -> dict:
     mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1])
     cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
     import duckdb
     import splink
 
-    return {"cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024**2, 1),
-            "cpu": cpu[1].strip() if cpu else platform.processor(),
-            "python": platform.python_version(), "splink": splink.__version__,
-            "duckdb": duckdb.__version__,
-            # Other work on a shared machine inflates wall times: say how busy it was.
-            "load_average_1m": round(os.getloadavg()[0], 1)}
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024**2, 1),
+        "cpu": cpu[1].strip() if cpu else platform.processor(),
+        "python": platform.python_version(),
+        "splink": splink.__version__,
+        "duckdb": duckdb.__version__,
+        # Other work on a shared machine inflates wall times: say how busy it was.
+        "load_average_1m": round(os.getloadavg()[0], 1),
+    }
 
 
 def dataset(size: str, seed: int) -> tuple[Path, int]:
@@ -201,11 +222,22 @@ def bench_size(size: str, seed: int, skip_peers: bool, when: str, spark: bool = 
         print(f"[{size}] {tool}…", file=sys.stderr, flush=True)
         runs[tool] = _in_child("run", tool, wave, truth, size)
         r = runs[tool]
-        print(f"[{size}] {tool}: {r['wall_s']} s, {r['peak_rss_mb'] / 1024:.2f} GB, "
-              f"F1 {r.get('f1')} {r.get('error', '')}", file=sys.stderr, flush=True)
+        print(
+            f"[{size}] {tool}: {r['wall_s']} s, {r['peak_rss_mb'] / 1024:.2f} GB, "
+            f"F1 {r.get('f1')} {r.get('error', '')}",
+            file=sys.stderr,
+            flush=True,
+        )
     rows = next((r["rows"] for r in runs.values() if "rows" in r), SIZES[size])
-    result = {"date": when, "size": size, "households": households, "seed": seed,
-              "rows": rows, "machine": machine(), "runs": runs}
+    result = {
+        "date": when,
+        "size": size,
+        "households": households,
+        "seed": seed,
+        "rows": rows,
+        "machine": machine(),
+        "runs": runs,
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{when}-{'spark-' if spark else ''}{size}.json"
     path.write_text(json.dumps(result, indent=1) + "\n")
@@ -215,12 +247,16 @@ def bench_size(size: str, seed: int, skip_peers: bool, when: str, spark: bool = 
 
 # --- BENCHMARKS.md --------------------------------------------------------------------
 
+
 def latest_results(spark: bool = False) -> list[dict]:
     """The newest result file per size, smallest size first."""
     newest: dict[str, dict] = {}
     for path in sorted(RESULTS.glob("*.json")):
-        if ("-spark-" in path.name) != spark or "-jobs-" in path.name or \
-                path.name.endswith("-public.json"):
+        if (
+            ("-spark-" in path.name) != spark
+            or "-jobs-" in path.name
+            or path.name.endswith("-public.json")
+        ):
             continue  # bench-spark's, bench-jobs' and bench-public's have tables of their own
         res = json.loads(path.read_text())
         if "size" not in res:
@@ -235,8 +271,10 @@ def spark_table(results: list[dict]) -> str:
     lines = [
         f"Machine: {m['cores']} cores, {m['memory_gb']} GB RAM. Measured "
         f"{', '.join(sorted({r['date'] for r in results}))}. Peak RSS of the Spark run "
-        "includes its JVM.", "",
-        "| rows | backend | wall | × DuckDB | peak RSS | F1 |", "|---:|---|---:|---:|---:|---:|",
+        "includes its JVM.",
+        "",
+        "| rows | backend | wall | × DuckDB | peak RSS | F1 |",
+        "|---:|---|---:|---:|---:|---:|",
     ]
     for res in results:
         duck = res["runs"]["nser-linkage"]
@@ -244,9 +282,11 @@ def spark_table(results: list[dict]) -> str:
             r = res["runs"].get(tool)
             if not r or "error" in r:
                 continue
-            lines.append(f"| {res['rows']:,} | {'DuckDB' if tool == 'nser-linkage' else tool} "
-                         f"| {r['wall_s']:.1f} s | {r['wall_s'] / duck['wall_s']:.1f} | "
-                         f"{r['peak_rss_mb'] / 1024:.2f} GB | {r['f1']:.4f} |")
+            lines.append(
+                f"| {res['rows']:,} | {'DuckDB' if tool == 'nser-linkage' else tool} "
+                f"| {r['wall_s']:.1f} s | {r['wall_s'] / duck['wall_s']:.1f} | "
+                f"{r['peak_rss_mb'] / 1024:.2f} GB | {r['f1']:.4f} |"
+            )
     return "\n".join(lines)
 
 
@@ -268,8 +308,10 @@ def tables(results: list[dict]) -> str:
     lines = [
         f"Machine: {m['cores']} cores, {m['memory_gb']} GB RAM; Python "
         f"{m['python']}, splink {m['splink']}, duckdb {m['duckdb']}. "
-        f"Measured {measured_on(results)}.", "",
-        "| rows | tool | wall | × nser-linkage | peak RSS | comparisons | precision | recall | F1 |",
+        f"Measured {measured_on(results)}.",
+        "",
+        "| rows | tool | wall | × nser-linkage | peak RSS | comparisons "
+        "| precision | recall | F1 |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for res in results:
@@ -279,16 +321,21 @@ def tables(results: list[dict]) -> str:
             if not r:
                 continue
             ratio = "" if "error" in nser else f"{r['wall_s'] / nser['wall_s']:.2f}"
-            head = f"| {res['rows']:,} | {tool} | {r['wall_s']:.1f} s | {ratio} | " \
-                   f"{r['peak_rss_mb'] / 1024:.2f} GB |"
+            head = (
+                f"| {res['rows']:,} | {tool} | {r['wall_s']:.1f} s | {ratio} | "
+                f"{r['peak_rss_mb'] / 1024:.2f} GB |"
+            )
             if "error" in r:
                 lines.append(f"{head} stopped: {r['error'][:120]}… | | | |")
             else:
-                lines.append(f"{head} {r['comparisons']:,} | {r['precision']:.4f} | "
-                             f"{r['recall']:.4f} | **{r['f1']:.4f}** |")
+                lines.append(
+                    f"{head} {r['comparisons']:,} | {r['precision']:.4f} | "
+                    f"{r['recall']:.4f} | **{r['f1']:.4f}** |"
+                )
     lines += ["", "nser-linkage per stage (wall s / peak RSS GB):", ""]
-    stage_names = list(dict.fromkeys(
-        name for r in results for name in r["runs"]["nser-linkage"]["stages"]))
+    stage_names = list(
+        dict.fromkeys(name for r in results for name in r["runs"]["nser-linkage"]["stages"])
+    )
     lines.append("| stage | " + " | ".join(f"{r['rows']:,}" for r in results) + " |")
     lines.append("|---|" + "---:|" * len(results))
     for name in stage_names:
@@ -309,37 +356,54 @@ def target_checks(results: list[dict]) -> list[str]:
         checks.append(f"| {name} | {measured} | {'met' if ok else '**not met**'} |")
 
     if "1M" in by and "error" in by["1M"]["nser-linkage"]:
-        check("1M rows with the default configuration", False,
-              by["1M"]["nser-linkage"]["error"][:90] + "…")
+        check(
+            "1M rows with the default configuration",
+            False,
+            by["1M"]["nser-linkage"]["error"][:90] + "…",
+        )
     elif "1M" in by:
         n = by["1M"]["nser-linkage"]
         check("1M rows end to end ≤ 60 s", n["wall_s"] <= 60, f"{n['wall_s']:.1f} s")
-        check("1M rows peak RSS ≤ 6 GB", n["peak_rss_mb"] <= 6 * 1024,
-              f"{n['peak_rss_mb'] / 1024:.2f} GB")
+        check(
+            "1M rows peak RSS ≤ 6 GB",
+            n["peak_rss_mb"] <= 6 * 1024,
+            f"{n['peak_rss_mb'] / 1024:.2f} GB",
+        )
         check("1M rows F1 ≥ 0.98", n["f1"] >= 0.98, f"{n['f1']:.4f}")
         if "100k" in by:
             ratio = n["wall_s"] / by["100k"]["nser-linkage"]["wall_s"]
             check("time(1M) / time(100k) ≤ 11", ratio <= 11, f"{ratio:.1f}")
         s = by["1M"].get("plain splink")
         if s:
-            check("faster than plain Splink at 1M, higher F1",
-                  n["wall_s"] < s["wall_s"] and n["f1"] > s["f1"],
-                  f"{s['wall_s'] / n['wall_s']:.2f}× faster, F1 {n['f1']:.4f} vs {s['f1']:.4f}")
+            check(
+                "faster than plain Splink at 1M, higher F1",
+                n["wall_s"] < s["wall_s"] and n["f1"] > s["f1"],
+                f"{s['wall_s'] / n['wall_s']:.2f}× faster, F1 {n['f1']:.4f} vs {s['f1']:.4f}",
+            )
         s = by["1M"].get(STRONG)
         if s and "error" not in s:
-            check("no slower than the strong generic Splink peer at 1M",
-                  n["wall_s"] <= s["wall_s"], f"{n['wall_s']:.1f} s vs {s['wall_s']:.1f} s")
+            check(
+                "no slower than the strong generic Splink peer at 1M",
+                n["wall_s"] <= s["wall_s"],
+                f"{n['wall_s']:.1f} s vs {s['wall_s']:.1f} s",
+            )
     for res in results:  # issue 13: ahead of the strong generic peer in F1 at every size
         n, s = res["runs"].get("nser-linkage", {}), res["runs"].get(STRONG)
         if s and "error" not in s and "error" not in n:
-            check(f"F1 above the strong generic Splink peer at {res['rows']:,} rows",
-                  n["f1"] > s["f1"], f"{n['f1']:.4f} vs {s['f1']:.4f}")
+            check(
+                f"F1 above the strong generic Splink peer at {res['rows']:,} rows",
+                n["f1"] > s["f1"],
+                f"{n['f1']:.4f} vs {s['f1']:.4f}",
+            )
     if "5M" in by and "error" not in by["5M"]["nser-linkage"]:
         n = by["5M"]["nser-linkage"]
-        check("5M rows complete under 12 GB", n["peak_rss_mb"] <= 12 * 1024,
-              f"{n['peak_rss_mb'] / 1024:.2f} GB, {n['wall_s'] / 60:.1f} min (comparison "
-              f"budget {LARGE['max_comparisons'] // 1_000_000}M, DuckDB memory limit "
-              f"{LARGE['memory_limit']})")
+        check(
+            "5M rows complete under 12 GB",
+            n["peak_rss_mb"] <= 12 * 1024,
+            f"{n['peak_rss_mb'] / 1024:.2f} GB, {n['wall_s'] / 60:.1f} min (comparison "
+            f"budget {LARGE['max_comparisons'] // 1_000_000}M, DuckDB memory limit "
+            f"{LARGE['memory_limit']})",
+        )
     rl = by.get("100k", {}).get("recordlinkage")
     if rl:
         speedup = rl["wall_s"] / by["100k"]["nser-linkage"]["wall_s"]
@@ -366,22 +430,34 @@ def write_report(results: list[dict], *, spark: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", help=f"comma-separated, of {', '.join(SIZES)} "
-                        "(default 10k,20kh,100k,1M, 20kh being 20,000 households; with --spark "
-                        "20k,200k)")
+    parser.add_argument(
+        "--sizes",
+        help=f"comma-separated, of {', '.join(SIZES)} "
+        "(default 10k,20kh,100k,1M, 20kh being 20,000 households; with --spark "
+        "20k,200k)",
+    )
     parser.add_argument("--skip-peers", action="store_true", help="nser-linkage only")
-    parser.add_argument("--skip-public", action="store_true",
-                        help="leave out the public FEBRL benchmarks (benchmarks/public.py)")
+    parser.add_argument(
+        "--skip-public",
+        action="store_true",
+        help="leave out the public FEBRL benchmarks (benchmarks/public.py)",
+    )
     parser.add_argument("--quick", action="store_true", help="10k only: a smoke run")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--spark", action="store_true",
-                        help="DuckDB against Spark local[2] (default sizes 20k,200k)")
+    parser.add_argument(
+        "--spark",
+        action="store_true",
+        help="DuckDB against Spark local[2] (default sizes 20k,200k)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         kind, *rest = args.child
-        out = generate_child(int(rest[0]), int(rest[1]), rest[2]) if kind == "generate" \
+        out = (
+            generate_child(int(rest[0]), int(rest[1]), rest[2])
+            if kind == "generate"
             else child(*rest)
+        )
         print(json.dumps(out))
         return
     chosen = args.sizes or ("20k,200k" if args.spark else "10k,20kh,100k,1M")

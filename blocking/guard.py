@@ -34,7 +34,10 @@ def _splink(rule: Rule | dict | str) -> dict | str:
 
 
 def count_comparisons(
-    table, rules: Sequence[Rule | dict | str], *, link_type: str = "dedupe_only",
+    table,
+    rules: Sequence[Rule | dict | str],
+    *,
+    link_type: str = "dedupe_only",
     sample: float = 1.0,
 ) -> list[RuleCount]:
     """Comparisons each rule adds beyond the rules before it (exact when sample=1).
@@ -53,8 +56,11 @@ def count_comparisons(
             record_sample_proportion=sample,
         )
     return [
-        RuleCount(_name(rule), int(rec["marginal_comparison_count"]),
-                  int(rec["cumulative_comparison_count"]))
+        RuleCount(
+            _name(rule),
+            int(rec["marginal_comparison_count"]),
+            int(rec["cumulative_comparison_count"]),
+        )
         for rule, rec in zip(rules, records, strict=True)
     ]
 

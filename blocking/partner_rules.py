@@ -16,10 +16,14 @@ from blocking.rules import PERSON_RULES, Rule
 #: Rules for scoring partner rows against registry records, most selective first.
 PARTNER_RULES: tuple[Rule, ...] = (
     *PERSON_RULES,
-    Rule("given name and guardian's given name, district",
-         ("given_name_key", "guardian_key", "district_std")),
-    Rule("given name, birth year and guardian's given name",
-         ("given_name_key", "dob_year", "guardian_key")),
+    Rule(
+        "given name and guardian's given name, district",
+        ("given_name_key", "guardian_key", "district_std"),
+    ),
+    Rule(
+        "given name, birth year and guardian's given name",
+        ("given_name_key", "dob_year", "guardian_key"),
+    ),
     # Broad rules a registry-wide dedupe cannot afford; here each costs at most the
     # partner rows times one registry block. A woman listed under her husband's name,
     # with a new address and a mistyped year, keeps only her name and district.

@@ -63,12 +63,19 @@ PERSON_RULES: tuple[Rule, ...] = (
     Rule("given name, birth year and district", ("given_name_key", "dob_year", "district_std")),
     Rule("given name and guardian's whole name", ("given_name_key", "guardian_tokens_key")),
     # Alone, a one-word name such as "Fatima" would pair every Fatima in the district.
-    Rule("all name tokens in any order, and district", ("name_tokens_key", "district_std"),
-         multi_token=("name_tokens_key",)),
-    Rule("guardian, birth year, gender and district",
-         ("guardian_key", "dob_year", "gender_std", "district_std")),
-    Rule("guardian's whole name, district and gender",
-         ("guardian_tokens_key", "district_std", "gender_std")),
+    Rule(
+        "all name tokens in any order, and district",
+        ("name_tokens_key", "district_std"),
+        multi_token=("name_tokens_key",),
+    ),
+    Rule(
+        "guardian, birth year, gender and district",
+        ("guardian_key", "dob_year", "gender_std", "district_std"),
+    ),
+    Rule(
+        "guardian's whole name, district and gender",
+        ("guardian_tokens_key", "district_std", "gender_std"),
+    ),
     Rule("phone and birth year", ("phone_std", "dob_year")),
     Rule("all name tokens in any order, and birth year", ("name_tokens_key", "dob_year")),
     Rule("the name's letters, any order, and district", ("name_letters", "district_std")),
@@ -99,17 +106,27 @@ TRAINING_RULES: tuple[Rule, ...] = (
     Rule("cnic", ("person_cnic",)),
     Rule("other identifier", ("id_other_std",)),
     Rule("given name, birth date and district", ("given_name_key", "dob", "district_std")),
-    Rule("all name tokens and birth date", ("name_tokens_key", "dob"),
-         multi_token=("name_tokens_key",)),
+    Rule(
+        "all name tokens and birth date",
+        ("name_tokens_key", "dob"),
+        multi_token=("name_tokens_key",),
+    ),
     Rule("phone, given name and birth year", ("phone_std", "given_name_key", "dob_year")),
     Rule("birth date and postcode", ("dob", "postcode_std")),
     Rule("birth date and guardian's whole name", ("dob", "guardian_tokens_key")),
-    Rule("all name tokens and postcode", ("name_tokens_key", "postcode_std"),
-         multi_token=("name_tokens_key",)),
-    Rule("all name tokens, guardian and district", ("name_tokens_key", "guardian_tokens_key",
-                                                   "district_std")),
-    Rule("all name tokens, tehsil and address numbers", ("name_tokens_key", "tehsil_std",
-                                                        "address_numbers")),
+    Rule(
+        "all name tokens and postcode",
+        ("name_tokens_key", "postcode_std"),
+        multi_token=("name_tokens_key",),
+    ),
+    Rule(
+        "all name tokens, guardian and district",
+        ("name_tokens_key", "guardian_tokens_key", "district_std"),
+    ),
+    Rule(
+        "all name tokens, tehsil and address numbers",
+        ("name_tokens_key", "tehsil_std", "address_numbers"),
+    ),
 )
 
 #: Rules so strict that nearly every pair they find is a match: they estimate the
@@ -118,6 +135,9 @@ DETERMINISTIC_RULES: tuple[Rule, ...] = (
     Rule("cnic and birth year", ("person_cnic", "dob_year")),
     Rule("other identifier and birth year", ("id_other_std", "dob_year")),
     Rule("name, birth year and guardian", ("name_tokens_key", "dob_year", "guardian_key")),
-    Rule("all name tokens and birth date", ("name_tokens_key", "dob"),
-         multi_token=("name_tokens_key",)),
+    Rule(
+        "all name tokens and birth date",
+        ("name_tokens_key", "dob"),
+        multi_token=("name_tokens_key",),
+    ),
 )

@@ -27,8 +27,9 @@ class Selection:
     def summary(self) -> dict:
         return {
             "budget": self.budget,
-            "chosen": [{"rule": r.name, "comparisons": self.counts.get(r.name, 0)}
-                       for r in self.rules],
+            "chosen": [
+                {"rule": r.name, "comparisons": self.counts.get(r.name, 0)} for r in self.rules
+            ],
             "skipped": self.skipped,
         }
 
@@ -41,26 +42,35 @@ def _filters(rule: Rule) -> str:
 
 def block_sizes_sql(rule: Rule, table: str) -> str:
     keys = ", ".join(rule.keys)
-    return (f"SELECT {keys}, count(*) AS n FROM {table} WHERE {_filters(rule)} "
-            f"GROUP BY {keys}")
+    return f"SELECT {keys}, count(*) AS n FROM {table} WHERE {_filters(rule)} GROUP BY {keys}"
 
 
 def own_count(db_api, rule: Rule, tables: Sequence[str]) -> int:
     """Comparisons ``rule`` generates on its own: within one table, or across two."""
     if len(tables) == 1:
-        sql = (f"SELECT coalesce(sum(n * (n - 1) / 2), 0) AS c FROM "
-               f"({block_sizes_sql(rule, tables[0])}) b")
+        sql = (
+            f"SELECT coalesce(sum(n * (n - 1) / 2), 0) AS c FROM "
+            f"({block_sizes_sql(rule, tables[0])}) b"
+        )
     else:
         on = " AND ".join(f"a.{k} = b.{k}" for k in rule.keys)
-        sql = (f"SELECT coalesce(sum(a.n * b.n), 0) AS c FROM "
-               f"({block_sizes_sql(rule, tables[0])}) a JOIN "
-               f"({block_sizes_sql(rule, tables[1])}) b ON {on}")
+        sql = (
+            f"SELECT coalesce(sum(a.n * b.n), 0) AS c FROM "
+            f"({block_sizes_sql(rule, tables[0])}) a JOIN "
+            f"({block_sizes_sql(rule, tables[1])}) b ON {on}"
+        )
     return int(db_api.query_sql(sql, output_type="pandas").iloc[0]["c"] or 0)
 
 
-def choose_rules(db_api, candidates: Sequence[Rule], present: frozenset[str],
-                 tables: Sequence[str], budget: int, *,
-                 always: Sequence[str] = ("cnic", "other identifier")) -> Selection:
+def choose_rules(
+    db_api,
+    candidates: Sequence[Rule],
+    present: frozenset[str],
+    tables: Sequence[str],
+    budget: int,
+    *,
+    always: Sequence[str] = ("cnic", "other identifier"),
+) -> Selection:
     """The candidates whose keys are ``present``, in order, while their counts fit
     ``budget``; identifier rules (``always``) are kept whatever they cost, since a
     shared identifier is the best evidence there is and its blocks are small."""
@@ -79,8 +89,13 @@ def choose_rules(db_api, candidates: Sequence[Rule], present: frozenset[str],
             skipped.append({"rule": rule.name, "why": "pairs no records"})
             continue
         if rule.name not in always and spent + n > budget:
-            skipped.append({"rule": rule.name, "why": f"{n:,} comparisons would exceed the "
-                            f"budget of {budget:,} ({spent:,} already chosen)"})
+            skipped.append(
+                {
+                    "rule": rule.name,
+                    "why": f"{n:,} comparisons would exceed the "
+                    f"budget of {budget:,} ({spent:,} already chosen)",
+                }
+            )
             continue
         chosen.append(rule)
         spent += n

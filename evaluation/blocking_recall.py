@@ -40,8 +40,11 @@ def blocking_recall(std: pd.DataFrame, truth: pd.Series, rules: Sequence[Rule]) 
     """``std`` has ``record_id``, ``roster_key`` and the rules' keys; ``truth`` maps
     record id to true person id."""
     person = std["record_id"].map(truth)
-    groups = [idx for idx in pd.Series(np.arange(len(std))).groupby(person.to_numpy()).indices
-              .values() if len(idx) > 1]
+    groups = [
+        idx
+        for idx in pd.Series(np.arange(len(std))).groupby(person.to_numpy()).indices.values()
+        if len(idx) > 1
+    ]
     pairs = np.array([p for idx in groups for p in combinations(idx, 2)], dtype=np.int64)
     if len(pairs) == 0:
         return BlockingRecall(0, 0, {r.name: 0 for r in rules})
@@ -55,16 +58,28 @@ def blocking_recall(std: pd.DataFrame, truth: pd.Series, rules: Sequence[Rule]) 
             lv, rv = _values(left[key]), _values(right[key])
             hit &= pd.notna(lv) & (lv == rv)
         for key in rule.multi_token:
-            hit &= left[key].astype("string").str.contains(" ", regex=False) \
-                .fillna(False).to_numpy(dtype=bool)
+            hit &= (
+                left[key]
+                .astype("string")
+                .str.contains(" ", regex=False)
+                .fillna(False)
+                .to_numpy(dtype=bool)
+            )
         by_rule[rule.name] = int((hit & ~covered).sum())
         covered |= hit
     return BlockingRecall(len(pairs), int(covered.sum()), by_rule)
 
 
-def recall_of_run(input_path: str, summary: dict, truth: pd.Series, *, mapping=None,
-                  encoding: str | None = None, sheet: str | None = None,
-                  min_year: int = 1900) -> BlockingRecall | None:
+def recall_of_run(
+    input_path: str,
+    summary: dict,
+    truth: pd.Series,
+    *,
+    mapping=None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    min_year: int = 1900,
+) -> BlockingRecall | None:
     """Blocking recall of the rules a dedupe run chose (``summary.json``) on its input,
     or None when the run used a loaded model's rules (they have no names here)."""
     from blocking.rules import PERSON_RULES
@@ -78,10 +93,10 @@ def recall_of_run(input_path: str, summary: dict, truth: pd.Series, *, mapping=N
         return None
     by_name = {r.name: r for r in PERSON_RULES}
     rules = [by_name[c["rule"]] for c in plan["blocking"]["chosen"] if c["rule"] in by_name]
-    raw = read_table(input_path, mapping=mapping, kind="registry", encoding=encoding,
-                     sheet=sheet)
-    std = standardise(validate_rows(raw, kind="registry", file=str(input_path)).rows,
-                      min_year=min_year)
+    raw = read_table(input_path, mapping=mapping, kind="registry", encoding=encoding, sheet=sheet)
+    std = standardise(
+        validate_rows(raw, kind="registry", file=str(input_path)).rows, min_year=min_year
+    )
     std["roster_key"] = roster_keys(std)
     std["person_cnic"] = person_cnic(std)
     return blocking_recall(std, truth, rules)

@@ -77,8 +77,7 @@ def score_clusters(predicted: pd.Series, truth: pd.Series) -> Scores:
         raise ValueError("predicted and truth have no record id in common")
     dropped = len(predicted) + len(truth) - 2 * len(common)
     if dropped:
-        log.info("scoring %d records; %d known to only one side are ignored", len(common),
-                 dropped)
+        log.info("scoring %d records; %d known to only one side are ignored", len(common), dropped)
     pred_codes = _group_codes(predicted.loc[common])
     true_codes = _group_codes(truth.loc[common])
     return _scores_from_codes(pred_codes, true_codes)
@@ -144,8 +143,9 @@ def score_files(clusters_path: str | Path, truth_path: str | Path) -> Scores:
     try:
         return score_clusters(predicted, truth)
     except ValueError as exc:
-        raise InputError(f"cannot be scored against {truth_path}: {exc}.",
-                         file=str(clusters_path)) from None
+        raise InputError(
+            f"cannot be scored against {truth_path}: {exc}.", file=str(clusters_path)
+        ) from None
 
 
 def read_clusters(path: str | Path) -> pd.Series:
@@ -171,12 +171,18 @@ def _read_labels(path: str | Path, label: str) -> pd.Series:
     blank = is_blank(df["record_id"])
     if blank.any():
         rows = [int(i) + 2 for i in df.index[blank.to_numpy()]]
-        raise InputError("column record_id is empty on some rows.", file=str(path),
-                         column="record_id", rows=rows)
+        raise InputError(
+            "column record_id is empty on some rows.", file=str(path), column="record_id", rows=rows
+        )
     dup = df["record_id"].duplicated(keep=False)
     if dup.any():
         rows = [int(i) + 2 for i in df.index[dup.to_numpy()]]
-        raise InputError("column record_id has duplicates; each record needs one label.",
-                         file=str(path), column="record_id", rows=rows)
-    return pd.Series(df[label].to_numpy(), index=pd.Index(df["record_id"], name="record_id"),
-                     name=label)
+        raise InputError(
+            "column record_id has duplicates; each record needs one label.",
+            file=str(path),
+            column="record_id",
+            rows=rows,
+        )
+    return pd.Series(
+        df[label].to_numpy(), index=pd.Index(df["record_id"], name="record_id"), name=label
+    )

@@ -45,14 +45,21 @@ class PartnerScores:
         return asdict(self)
 
 
-def score_matches(matches: pd.DataFrame, truth: pd.DataFrame, *,
-                  partner_file: str = PARTNER_FILE,
-                  registry_files: tuple[str, ...] | None = None) -> PartnerScores:
+def score_matches(
+    matches: pd.DataFrame,
+    truth: pd.DataFrame,
+    *,
+    partner_file: str = PARTNER_FILE,
+    registry_files: tuple[str, ...] | None = None,
+) -> PartnerScores:
     """Scores of ``matches`` (the job's table) against ``truth`` (``record_id``,
     ``file``, ``person_id``); the registry is every other file unless named."""
     truth = truth.astype({"record_id": str, "file": str, "person_id": str})
-    in_registry = truth["file"] != partner_file if registry_files is None \
+    in_registry = (
+        truth["file"] != partner_file
+        if registry_files is None
         else truth["file"].isin(registry_files)
+    )
     registry = truth[in_registry]
     person = truth.drop_duplicates("record_id").set_index("record_id")["person_id"]
     rows = matches.astype({"record_id": str}).copy()
@@ -62,8 +69,12 @@ def score_matches(matches: pd.DataFrame, truth: pd.DataFrame, *,
     rows = rows[rows["person"].notna()]
     registered = rows["person"].isin(set(registry["person_id"]))
     matched = rows["status"].eq("matched")
-    target = rows["registry_record_id"].astype(object).where(
-        rows["registry_record_id"].notna(), None).map(person)
+    target = (
+        rows["registry_record_id"]
+        .astype(object)
+        .where(rows["registry_record_id"].notna(), None)
+        .map(person)
+    )
     own = matched & target.eq(rows["person"]).fillna(False).astype(bool)
     right = own | (~matched & ~registered)
 
@@ -102,10 +113,14 @@ def _ratio(num: float, den: float) -> float:
 def score_files(run_dir: str | Path, truth_path: str | Path) -> PartnerScores:
     """Scores of a run folder's ``matches`` (Parquet or CSV) against a truth CSV."""
     run_dir = Path(run_dir)
-    path = next((p for p in (run_dir / "matches.parquet", run_dir / "matches.csv")
-                 if p.exists()), None)
+    path = next(
+        (p for p in (run_dir / "matches.parquet", run_dir / "matches.csv") if p.exists()), None
+    )
     if path is None:
         raise InputError("has no matches.parquet or matches.csv.", file=str(run_dir))
-    matches = pd.read_parquet(path) if path.suffix == ".parquet" else \
-        pd.read_csv(path, dtype={"record_id": str, "registry_record_id": str})
+    matches = (
+        pd.read_parquet(path)
+        if path.suffix == ".parquet"
+        else pd.read_csv(path, dtype={"record_id": str, "registry_record_id": str})
+    )
     return score_matches(matches, read_raw(truth_path))

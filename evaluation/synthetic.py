@@ -69,13 +69,30 @@ from linkage.contract import PERSON_COLUMNS
 FILES = ("wave_2011", "wave_2021", "partner_flood_2022", "truth")
 PARTNER_SOURCE = "partner_flood_2022"
 PARTNER_COLUMNS: tuple[str, ...] = (
-    "record_id", "source", "full_name", "guardian_name", "cnic", "gender", "date_of_birth",
-    "district", "address", "phone", "poverty_flag",
+    "record_id",
+    "source",
+    "full_name",
+    "guardian_name",
+    "cnic",
+    "gender",
+    "date_of_birth",
+    "district",
+    "address",
+    "phone",
+    "poverty_flag",
 )
-TRUTH_COLUMNS: tuple[str, ...] = ("record_id", "file", "person_id", "household_true_id",
-                                   "household_head")
+TRUTH_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "file",
+    "person_id",
+    "household_true_id",
+    "household_head",
+)
 REF_PARTNER = np.datetime64("2022-09-15")
-DYNAMIC_DATES = {"dynamic_2023": np.datetime64("2023-06-01"), "dynamic_2024": np.datetime64("2024-06-01")}
+DYNAMIC_DATES = {
+    "dynamic_2023": np.datetime64("2023-06-01"),
+    "dynamic_2024": np.datetime64("2024-06-01"),
+}
 #: share of 2021 survey households registered again, and of single people registered again
 DYNAMIC_HOUSEHOLD_SHARE = 0.04
 DYNAMIC_PERSON_SHARE = 0.001
@@ -84,11 +101,26 @@ DYNAMIC_OTHER_REGISTRANT = 0.25
 PARTNER_SHARE = 0.03  # partner rows per wave-2021 row
 PARTNER_UNREGISTERED = 0.2
 
-RELATIONS = np.array([
-    "Head", "Spouse", "Son", "Daughter", "Father", "Mother", "Son-in-law", "Daughter-in-law",
-    "Grandson", "Granddaughter", "Brother", "Sister", "Father-in-law", "Mother-in-law",
-    "Other relative",
-], dtype=object)
+RELATIONS = np.array(
+    [
+        "Head",
+        "Spouse",
+        "Son",
+        "Daughter",
+        "Father",
+        "Mother",
+        "Son-in-law",
+        "Daughter-in-law",
+        "Grandson",
+        "Granddaughter",
+        "Brother",
+        "Sister",
+        "Father-in-law",
+        "Mother-in-law",
+        "Other relative",
+    ],
+    dtype=object,
+)
 #: listing order of relations in a household roster
 _RELATION_RANK = np.array([0, 1, 2, 2, 5, 5, 3, 3, 4, 4, 6, 6, 7, 7, 8])
 
@@ -119,10 +151,21 @@ def compose_names(P: People, pids: np.ndarray, when: np.datetime64) -> np.ndarra
     style, second = P["style"][pids], P["second"][pids]
     father_given = take(P["given"], P["father"][pids], "")
     tail_f = np.select(
-        [style == F_FAMILY, style == F_BIBI, style == F_BEGUM, style == F_KHATOON, style == F_SECOND],
-        [family, "Bibi", "Begum", "Khatoon", second], "")
-    tail_m = np.select([style == M_FAMILY, style == M_SECOND, style == M_FATHER_GIVEN],
-                       [family, second, father_given], "")
+        [
+            style == F_FAMILY,
+            style == F_BIBI,
+            style == F_BEGUM,
+            style == F_KHATOON,
+            style == F_SECOND,
+        ],
+        [family, "Bibi", "Begum", "Khatoon", second],
+        "",
+    )
+    tail_m = np.select(
+        [style == M_FAMILY, style == M_SECOND, style == M_FATHER_GIVEN],
+        [family, second, father_given],
+        "",
+    )
     tail = np.where(female, tail_f, tail_m)
     return np.where(tail != "", core + " " + tail, core).astype(object)
 
@@ -181,8 +224,15 @@ def _household_columns(world: World, table: pd.DataFrame, hh: np.ndarray) -> dic
     }
 
 
-def clean_records(world: World, pids: np.ndarray, hh: np.ndarray, table: pd.DataFrame,
-                  when: np.datetime64, cnic_when: np.datetime64, phone_col: str) -> dict[str, np.ndarray]:
+def clean_records(
+    world: World,
+    pids: np.ndarray,
+    hh: np.ndarray,
+    table: pd.DataFrame,
+    when: np.datetime64,
+    cnic_when: np.datetime64,
+    phone_col: str,
+) -> dict[str, np.ndarray]:
     """Correct structured values of the given people as a source would see them on ``when``."""
     P = world.people
     female = P["female"][pids]
@@ -190,7 +240,9 @@ def clean_records(world: World, pids: np.ndarray, hh: np.ndarray, table: pd.Data
     birth = pd.DatetimeIndex(P["birth"][pids])
     has_card = P["cnic_date"][pids] <= cnic_when
     husband = np.where(female & married, P["spouse"][pids], -1)
-    husband_cnic = np.where(take(P["cnic_date"], husband, NEVER) <= cnic_when, take(P["cnic"], husband, ""), "")
+    husband_cnic = np.where(
+        take(P["cnic_date"], husband, NEVER) <= cnic_when, take(P["cnic"], husband, ""), ""
+    )
     guardian = guardians(P, pids, when)
     guardian_name = np.full(len(pids), "", dtype=object)
     known = guardian >= 0  # always true for simulated residents; guards P[-1]
@@ -219,7 +271,9 @@ def clean_records(world: World, pids: np.ndarray, hh: np.ndarray, table: pd.Data
 # --- formatting ------------------------------------------------------------------------------
 
 
-def format_dates(y: np.ndarray, m: np.ndarray, d: np.ndarray, prec: np.ndarray, dmy: bool) -> np.ndarray:
+def format_dates(
+    y: np.ndarray, m: np.ndarray, d: np.ndarray, prec: np.ndarray, dmy: bool
+) -> np.ndarray:
     """ISO dates (registry) or dd/mm/yyyy (partners); "1987" when only the year is known."""
     leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
     d = np.where((m == 2) & (d == 29) & ~leap, 28, d)  # a year shifted off a 29 February
@@ -241,13 +295,20 @@ def format_phones(phone: np.ndarray, fmt: np.ndarray) -> np.ndarray:
     """Mobile numbers in the format chosen per record (see ``errors.PHONE_FORMATS``)."""
     s = pd.Series(phone, dtype=object)
     op, rest = s.str[:3].to_numpy(dtype=object), s.str[3:].to_numpy(dtype=object)
-    forms = ["0" + op + "-" + rest, "0" + phone, "+92 " + op + " " + rest, "92" + phone,
-             "+92" + phone, "0" + op + " " + rest]
+    forms = [
+        "0" + op + "-" + rest,
+        "0" + phone,
+        "+92 " + op + " " + rest,
+        "92" + phone,
+        "+92" + phone,
+        "0" + op + " " + rest,
+    ]
     return np.where(phone == "", "", np.choose(fmt, forms)).astype(object)
 
 
-def _relabel_households(rng: np.random.Generator, hh: np.ndarray, prefix: str,
-                        shuffle: bool) -> tuple[np.ndarray, np.ndarray]:
+def _relabel_households(
+    rng: np.random.Generator, hh: np.ndarray, prefix: str, shuffle: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Household ids as written (``H21-000001``) and 0..k-1 codes, optionally in random order.
 
     Shuffling keeps the 2021 numbering from mirroring the 2011 numbering.
@@ -258,9 +319,16 @@ def _relabel_households(rng: np.random.Generator, hh: np.ndarray, prefix: str,
     return labels[order][code], order[code]
 
 
-def _frame(rec: dict[str, np.ndarray], source: np.ndarray, household_id: np.ndarray,
-           record_prefix: str, gender_labels: tuple[str, str], dmy: bool, dashed: np.ndarray,
-           upper: bool) -> pd.DataFrame:
+def _frame(
+    rec: dict[str, np.ndarray],
+    source: np.ndarray,
+    household_id: np.ndarray,
+    record_prefix: str,
+    gender_labels: tuple[str, str],
+    dmy: bool,
+    dashed: np.ndarray,
+    upper: bool,
+) -> pd.DataFrame:
     """Assemble formatted contract columns from (noisy) structured record values."""
     n = len(source)
     names = rec["full_name"]
@@ -269,51 +337,73 @@ def _frame(rec: dict[str, np.ndarray], source: np.ndarray, household_id: np.ndar
         names = pd.Series(names, dtype=object).str.upper().to_numpy(dtype=object)
         guardian = pd.Series(guardian, dtype=object).str.upper().to_numpy(dtype=object)
     marker = rec["gender"]  # "_M"/"_F" unless an error rewrote it
-    gender = np.where(marker == "_F", gender_labels[1], np.where(marker == "_M", gender_labels[0], marker))
-    return pd.DataFrame({
-        "record_id": [f"{record_prefix}{i + 1:06d}" for i in range(n)],
-        "household_id": household_id,
-        "source": source,
-        "full_name": names,
-        "guardian_name": guardian,
-        "cnic": format_cnic(rec["cnic"], dashed),
-        "gender": gender,
-        "date_of_birth": format_dates(rec["year"], rec["month"], rec["day"], rec["precision"], dmy),
-        "relation_to_head": RELATIONS[rec["relation"]],
-        "province": rec["province"],
-        "district": rec["district"],
-        "tehsil": rec["tehsil"],
-        "union_council": rec["union_council"],
-        "address": rec["address"],
-        "phone": format_phones(rec["phone"], rec["phone_fmt"]),
-        "household_size": rec["household_size"],
-        "pmt_score": rec["pmt_score"],
-        "urban_rural": rec["urban_rural"],
-    })
+    gender = np.where(
+        marker == "_F", gender_labels[1], np.where(marker == "_M", gender_labels[0], marker)
+    )
+    return pd.DataFrame(
+        {
+            "record_id": [f"{record_prefix}{i + 1:06d}" for i in range(n)],
+            "household_id": household_id,
+            "source": source,
+            "full_name": names,
+            "guardian_name": guardian,
+            "cnic": format_cnic(rec["cnic"], dashed),
+            "gender": gender,
+            "date_of_birth": format_dates(
+                rec["year"], rec["month"], rec["day"], rec["precision"], dmy
+            ),
+            "relation_to_head": RELATIONS[rec["relation"]],
+            "province": rec["province"],
+            "district": rec["district"],
+            "tehsil": rec["tehsil"],
+            "union_council": rec["union_council"],
+            "address": rec["address"],
+            "phone": format_phones(rec["phone"], rec["phone_fmt"]),
+            "household_size": rec["household_size"],
+            "pmt_score": rec["pmt_score"],
+            "urban_rural": rec["urban_rural"],
+        }
+    )
 
 
 # --- the files -------------------------------------------------------------------------------
 
 
-def _roster_order(world: World, pids: np.ndarray, household: np.ndarray, head: np.ndarray,
-                  when: np.datetime64) -> np.ndarray:
+def _roster_order(
+    world: World, pids: np.ndarray, household: np.ndarray, head: np.ndarray, when: np.datetime64
+) -> np.ndarray:
     """Row order of a wave: by household, then head, spouse, children, ... oldest first."""
     rel = relations(world.people, pids, head, when)
     return np.lexsort((pids, world.people["birth"][pids], _RELATION_RANK[rel], household))
 
 
-def _noisy(world: World, rec: dict[str, np.ndarray], household: np.ndarray, rates: ErrorRates,
-           seed: int, source: str, log: dict | None) -> dict[str, np.ndarray]:
+def _noisy(
+    world: World,
+    rec: dict[str, np.ndarray],
+    household: np.ndarray,
+    rates: ErrorRates,
+    seed: int,
+    source: str,
+    log: dict | None,
+) -> dict[str, np.ndarray]:
     """Apply the source's errors.  Gender enters as the markers "_M"/"_F" so ``_frame`` can
     write untouched values in the source's own labels (M/F or Male/Female)."""
-    rec = rec | {"household": household,
-                 "gender": np.where(rec["female"], "_F", "_M").astype(object)}
+    rec = rec | {
+        "household": household,
+        "gender": np.where(rec["female"], "_F", "_M").astype(object),
+    }
     pools = world.pools
     return apply_errors(rec, rates, seed, source, pools.variants, urdu_spelling, log)
 
 
-def _wave(world: World, rng: np.random.Generator, year: int, rates: ErrorRates, seed: int,
-          log: dict | None) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def _wave(
+    world: World,
+    rng: np.random.Generator,
+    year: int,
+    rates: ErrorRates,
+    seed: int,
+    log: dict | None,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """One survey wave: every member of every surveyed household on the reference date."""
     P = world.people
     col, when = f"hh_{year}", (REF_2011 if year == 2011 else REF_2021)
@@ -328,13 +418,27 @@ def _wave(world: World, rng: np.random.Generator, year: int, rates: ErrorRates, 
     clean = clean_records(world, pids, hh, table, when, when, f"phone_{year}")
     source = f"survey_{year}"
     rec = _noisy(world, clean, code, rates, seed, source, log)
-    frame = _frame(rec, np.full(len(pids), source, dtype=object), label, f"w{year % 100}-",
-                   ("M", "F"), dmy=False, dashed=np.zeros(len(pids), bool), upper=False)
+    frame = _frame(
+        rec,
+        np.full(len(pids), source, dtype=object),
+        label,
+        f"w{year % 100}-",
+        ("M", "F"),
+        dmy=False,
+        dashed=np.zeros(len(pids), bool),
+        upper=False,
+    )
     return frame, clean
 
 
-def _registrant_relations(world: World, rng: np.random.Generator, pids: np.ndarray,
-                          code: np.ndarray, lone: np.ndarray, relation: np.ndarray) -> np.ndarray:
+def _registrant_relations(
+    world: World,
+    rng: np.random.Generator,
+    pids: np.ndarray,
+    code: np.ndarray,
+    lone: np.ndarray,
+    relation: np.ndarray,
+) -> np.ndarray:
     """Relations as a desk records them: in ``DYNAMIC_OTHER_REGISTRANT`` of re-registered
     households another adult (the wife, a grown son) comes to the desk and is written
     as head, and everyone is listed relative to them (the old head becomes Father or
@@ -358,8 +462,14 @@ def _registrant_relations(world: World, rng: np.random.Generator, pids: np.ndarr
     return out
 
 
-def _dynamic(world: World, rng: np.random.Generator, wave21: dict[str, np.ndarray],
-             rates: ErrorRates, seed: int, log: dict | None) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def _dynamic(
+    world: World,
+    rng: np.random.Generator,
+    wave21: dict[str, np.ndarray],
+    rates: ErrorRates,
+    seed: int,
+    log: dict | None,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Second registrations through dynamic registration desks (2023-24).
 
     ~4% of surveyed 2021 households again (all members, or some left out), plus a few
@@ -382,12 +492,24 @@ def _dynamic(world: World, rng: np.random.Generator, wave21: dict[str, np.ndarra
     rows = np.flatnonzero(keep | alone)
     pids, hh = wave21["person"][rows], hh_all[rows]
 
-    group = np.where(alone[rows], -1 - np.arange(len(rows)), hh)  # a lone registrant is his own household
+    group = np.where(
+        alone[rows], -1 - np.arange(len(rows)), hh
+    )  # a lone registrant is his own household
     label, code = _relabel_households(rng, group, "D-", shuffle=True)
     order = np.lexsort((np.arange(len(rows)), code))
-    pids, hh, label, code, lone = pids[order], hh[order], label[order], code[order], alone[rows][order]
-    year_of = np.where(rng.random(int(code.max()) + 1 if len(code) else 0) < 0.5, "dynamic_2023", "dynamic_2024")[code]
-    cnic_when = np.where(year_of == "dynamic_2023", DYNAMIC_DATES["dynamic_2023"], DYNAMIC_DATES["dynamic_2024"])
+    pids, hh, label, code, lone = (
+        pids[order],
+        hh[order],
+        label[order],
+        code[order],
+        alone[rows][order],
+    )
+    year_of = np.where(
+        rng.random(int(code.max()) + 1 if len(code) else 0) < 0.5, "dynamic_2023", "dynamic_2024"
+    )[code]
+    cnic_when = np.where(
+        year_of == "dynamic_2023", DYNAMIC_DATES["dynamic_2023"], DYNAMIC_DATES["dynamic_2024"]
+    )
     clean = clean_records(world, pids, hh, world.hh21, REF_2021, REF_2021, "phone_2021")
     clean["cnic"] = np.where(P["cnic_date"][pids] <= cnic_when, P["cnic"][pids], "").astype(object)
     clean["relation"] = _registrant_relations(world, rng, pids, code, lone, clean["relation"])
@@ -395,24 +517,42 @@ def _dynamic(world: World, rng: np.random.Generator, wave21: dict[str, np.ndarra
     # a poorer PMT, lone registrants as heads of a one-person household
     registrant = (clean["relation"] == 0) | lone
     new_phone = registrant & ((rng.random(len(pids)) < 0.25) | (clean["phone"] == ""))
-    clean["phone"] = np.where(new_phone, phone_numbers(rng, len(pids)), clean["phone"]).astype(object)
+    clean["phone"] = np.where(new_phone, phone_numbers(rng, len(pids)), clean["phone"]).astype(
+        object
+    )
     understated = rng.uniform(0, 10, int(code.max()) + 1)[code]  # one answer per household
     clean["pmt_score"] = np.round(np.clip(clean["pmt_score"] - understated, 0.5, 99.5), 2)
     clean["relation"] = np.where(lone, 0, clean["relation"])
     clean["household_size"] = np.where(lone, 1, clean["household_size"])
     rec = _noisy(world, clean, code, rates, seed, "dynamic", log)
-    frame = _frame(rec, year_of.astype(object), label, "dyn-", ("M", "F"), dmy=False,
-                   dashed=rng.random(len(pids)) < 0.4, upper=False)
+    frame = _frame(
+        rec,
+        year_of.astype(object),
+        label,
+        "dyn-",
+        ("M", "F"),
+        dmy=False,
+        dashed=rng.random(len(pids)) < 0.4,
+        upper=False,
+    )
     return frame, clean
 
 
-def _partner(world: World, rng: np.random.Generator, registered: np.ndarray, n_rows: int,
-             rates: ErrorRates, seed: int, log: dict | None) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def _partner(
+    world: World,
+    rng: np.random.Generator,
+    registered: np.ndarray,
+    n_rows: int,
+    rates: ErrorRates,
+    seed: int,
+    log: dict | None,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """A flood-relief beneficiary list: mostly poor adult registrants, women first, plus
     ~20% people in no registry wave; formatted the partner's way."""
     P = world.people
-    live = np.flatnonzero((P["hh_2021"] >= 0) & (P["death"] > REF_PARTNER)
-                          & (age_at(P["birth"], REF_PARTNER) >= 18))
+    live = np.flatnonzero(
+        (P["hh_2021"] >= 0) & (P["death"] > REF_PARTNER) & (age_at(P["birth"], REF_PARTNER) >= 18)
+    )
     pmt = world.hh21["pmt"].to_numpy()[P["hh_2021"][live]]
     weight = np.exp(-pmt / 15.0) * np.where(P["female"][live], 1.8, 1.0)
     known = np.isin(live, registered)
@@ -432,34 +572,50 @@ def _partner(world: World, rng: np.random.Generator, registered: np.ndarray, n_r
     clean["address"] = parts.str[-2:].str.join(", ").to_numpy(dtype=object)  # short address
     clean["phone_fmt"] = np.zeros(len(pids), dtype=np.int64)
     rec = _noisy(world, clean, np.arange(len(pids)), rates, seed, "partner", log)
-    frame = _frame(rec, np.full(len(pids), PARTNER_SOURCE, dtype=object), np.full(len(pids), ""),
-                   "p-", ("Male", "Female"), dmy=True, dashed=rng.random(len(pids)) < 0.9, upper=True)
+    frame = _frame(
+        rec,
+        np.full(len(pids), PARTNER_SOURCE, dtype=object),
+        np.full(len(pids), ""),
+        "p-",
+        ("Male", "Female"),
+        dmy=True,
+        dashed=rng.random(len(pids)) < 0.9,
+        upper=True,
+    )
     poor = (clean["pmt_score"] + rng.normal(0, 6, len(pids))) < 35
     frame["poverty_flag"] = poor.astype(np.int64)
     return frame[list(PARTNER_COLUMNS)], clean
 
 
-def _truth(frame: pd.DataFrame, file: str, clean: dict[str, np.ndarray],
-           table: pd.DataFrame) -> pd.DataFrame:
+def _truth(
+    frame: pd.DataFrame, file: str, clean: dict[str, np.ndarray], table: pd.DataFrame
+) -> pd.DataFrame:
     """``household_head`` is 1 for the true head of the true household (whatever the
     record says): the anchor of household lineage (``evaluation.lineage_truth``)."""
     head = table["head"].to_numpy()[clean["true_household"]] == clean["person"]
-    return pd.DataFrame({
-        "record_id": frame["record_id"].to_numpy(),
-        "file": file,
-        "person_id": [f"P{p:08d}" for p in clean["person"]],
-        "household_true_id": [f"T{h:07d}" for h in clean["true_household"]],
-        "household_head": head.astype(np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "record_id": frame["record_id"].to_numpy(),
+            "file": file,
+            "person_id": [f"P{p:08d}" for p in clean["person"]],
+            "household_true_id": [f"T{h:07d}" for h in clean["true_household"]],
+            "household_head": head.astype(np.int64),
+        }
+    )
 
 
-def generate_frames(households: int, seed: int, *,
-                    error_rates: Mapping[str, ErrorRates] | None = None,
-                    error_log: dict[str, dict[str, int]] | None = None) -> dict[str, pd.DataFrame]:
+def generate_frames(
+    households: int,
+    seed: int,
+    *,
+    error_rates: Mapping[str, ErrorRates] | None = None,
+    error_log: dict[str, dict[str, int]] | None = None,
+) -> dict[str, pd.DataFrame]:
     """Simulate ``households`` households from 2011 to 2022 and return the four tables.
 
     ``error_rates`` maps ``survey_2011``/``survey_2021``/``dynamic``/``partner`` to
-    :class:`~evaluation.synthetic_errors.ErrorRates` (default :data:`~evaluation.synthetic_errors.DEFAULT_RATES`;
+    :class:`~evaluation.synthetic_errors.ErrorRates` (default
+    :data:`~evaluation.synthetic_errors.DEFAULT_RATES`;
     ``ErrorRates.none()`` gives clean views of the same world).  If ``error_log`` is a
     dict, it receives per source the number of records each error changed (and
     ``records``); see :func:`realised_error_rates`.
@@ -480,10 +636,15 @@ def generate_frames(households: int, seed: int, *,
     part, cpart = _partner(world, rng, registered, partner_rows, rates["partner"], seed, error_log)
 
     wave_2021 = pd.concat([w21, dyn], ignore_index=True)[list(PERSON_COLUMNS)]
-    truth = pd.concat([
-        _truth(w11, "wave_2011", c11, world.hh11), _truth(w21, "wave_2021", c21, world.hh21),
-        _truth(dyn, "wave_2021", cdyn, world.hh21), _truth(part, PARTNER_SOURCE, cpart, world.hh21),
-    ], ignore_index=True)
+    truth = pd.concat(
+        [
+            _truth(w11, "wave_2011", c11, world.hh11),
+            _truth(w21, "wave_2021", c21, world.hh21),
+            _truth(dyn, "wave_2021", cdyn, world.hh21),
+            _truth(part, PARTNER_SOURCE, cpart, world.hh21),
+        ],
+        ignore_index=True,
+    )
     return {
         "wave_2011": w11[list(PERSON_COLUMNS)],
         "wave_2021": wave_2021,
@@ -494,8 +655,10 @@ def generate_frames(households: int, seed: int, *,
 
 def realised_error_rates(error_log: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, float]]:
     """Share of each source's records that each error actually changed."""
-    return {src: {k: v / max(c["records"], 1) for k, v in c.items() if k != "records"}
-            for src, c in error_log.items()}
+    return {
+        src: {k: v / max(c["records"], 1) for k, v in c.items() if k != "records"}
+        for src, c in error_log.items()
+    }
 
 
 def generate(households: int, seed: int, out: Path) -> dict[str, int]:

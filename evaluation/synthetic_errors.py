@@ -45,10 +45,15 @@ from evaluation.synthetic_vocab import DISTRICT_VARIANTS, MUHAMMAD_FORMS, PROVIN
 
 # precision codes of a date of birth
 DAY, YEAR_ONLY, JAN1 = 0, 1, 2
-#: phone formats: 0300-1234567, 03001234567, +92 300 1234567, 923001234567, +923001234567, 0300 1234567
+#: phone formats: 0300-1234567, 03001234567, +92 300 1234567, 923001234567, +923001234567,
+#: 0300 1234567
 PHONE_FORMATS = 6
 GENDER_LABELS: tuple[tuple[str, str], ...] = (
-    ("M", "F"), ("Male", "Female"), ("m", "f"), ("MALE", "FEMALE"), ("مرد", "عورت"),
+    ("M", "F"),
+    ("Male", "Female"),
+    ("m", "f"),
+    ("MALE", "FEMALE"),
+    ("مرد", "عورت"),
 )
 
 
@@ -108,57 +113,167 @@ class ErrorRates:
 DEFAULT_RATES: dict[str, ErrorRates] = {
     # paper questionnaires keyed in afterwards
     "survey_2011": ErrorRates(
-        name_variant=0.03, name_muhammad=0.04, name_honorific=0.04, name_honorific_form=0.02,
-        name_phonetic=0.05, name_typo=0.025, name_keyboard=0.01, name_abbreviation=0.01,
-        name_join_split=0.02, name_drop=0.01, name_given_only=0.01, name_order=0.01,
-        name_ocr=0.004, name_case=0.01, name_urdu=0.005, guardian_missing=0.01,
-        guardian_prefix=0.02, cnic_missing=0.02, cnic_digit=0.012, cnic_transpose=0.006,
-        dob_year_only=0.05, dob_year_only_household=0.12, dob_jan1=0.05, dob_year_off=0.04,
-        dob_day_month=0.015, address_reword=0.15, district_variant=0.03,
-        district_join_split=0.01, district_abbreviation=0.01, district_typo=0.01,
-        district_as_tehsil=0.005, tehsil_variant=0.03, tehsil_join_split=0.01,
-        tehsil_typo=0.01, province_variant=0.05, uc_variant=0.05, phone_format=0.08,
-        phone_missing=0.05, gender_variant=0.01,
+        name_variant=0.03,
+        name_muhammad=0.04,
+        name_honorific=0.04,
+        name_honorific_form=0.02,
+        name_phonetic=0.05,
+        name_typo=0.025,
+        name_keyboard=0.01,
+        name_abbreviation=0.01,
+        name_join_split=0.02,
+        name_drop=0.01,
+        name_given_only=0.01,
+        name_order=0.01,
+        name_ocr=0.004,
+        name_case=0.01,
+        name_urdu=0.005,
+        guardian_missing=0.01,
+        guardian_prefix=0.02,
+        cnic_missing=0.02,
+        cnic_digit=0.012,
+        cnic_transpose=0.006,
+        dob_year_only=0.05,
+        dob_year_only_household=0.12,
+        dob_jan1=0.05,
+        dob_year_off=0.04,
+        dob_day_month=0.015,
+        address_reword=0.15,
+        district_variant=0.03,
+        district_join_split=0.01,
+        district_abbreviation=0.01,
+        district_typo=0.01,
+        district_as_tehsil=0.005,
+        tehsil_variant=0.03,
+        tehsil_join_split=0.01,
+        tehsil_typo=0.01,
+        province_variant=0.05,
+        uc_variant=0.05,
+        phone_format=0.08,
+        phone_missing=0.05,
+        gender_variant=0.01,
     ),
     # tablets: fewer illegible hands, more keying slips
     "survey_2021": ErrorRates(
-        name_variant=0.025, name_muhammad=0.03, name_honorific=0.03, name_honorific_form=0.02,
-        name_phonetic=0.04, name_typo=0.02, name_keyboard=0.015, name_abbreviation=0.008,
-        name_join_split=0.015, name_drop=0.008, name_given_only=0.008, name_order=0.01,
-        name_case=0.01, name_urdu=0.005, guardian_missing=0.01, guardian_prefix=0.02,
-        cnic_missing=0.015, cnic_digit=0.008, cnic_transpose=0.004,
-        dob_year_only=0.04, dob_year_only_household=0.08, dob_jan1=0.04, dob_year_off=0.03,
-        dob_day_month=0.01, address_reword=0.12, district_variant=0.02,
-        district_join_split=0.008, district_abbreviation=0.008, district_typo=0.008,
-        district_as_tehsil=0.004, tehsil_variant=0.02, tehsil_join_split=0.008,
-        tehsil_typo=0.008, province_variant=0.04, uc_variant=0.04, phone_format=0.06,
-        phone_missing=0.04, gender_variant=0.01,
+        name_variant=0.025,
+        name_muhammad=0.03,
+        name_honorific=0.03,
+        name_honorific_form=0.02,
+        name_phonetic=0.04,
+        name_typo=0.02,
+        name_keyboard=0.015,
+        name_abbreviation=0.008,
+        name_join_split=0.015,
+        name_drop=0.008,
+        name_given_only=0.008,
+        name_order=0.01,
+        name_case=0.01,
+        name_urdu=0.005,
+        guardian_missing=0.01,
+        guardian_prefix=0.02,
+        cnic_missing=0.015,
+        cnic_digit=0.008,
+        cnic_transpose=0.004,
+        dob_year_only=0.04,
+        dob_year_only_household=0.08,
+        dob_jan1=0.04,
+        dob_year_off=0.03,
+        dob_day_month=0.01,
+        address_reword=0.12,
+        district_variant=0.02,
+        district_join_split=0.008,
+        district_abbreviation=0.008,
+        district_typo=0.008,
+        district_as_tehsil=0.004,
+        tehsil_variant=0.02,
+        tehsil_join_split=0.008,
+        tehsil_typo=0.008,
+        province_variant=0.04,
+        uc_variant=0.04,
+        phone_format=0.06,
+        phone_missing=0.04,
+        gender_variant=0.01,
     ),
     # self-reported at a desk, typed by a clerk from speech
     "dynamic": ErrorRates(
-        name_variant=0.06, name_muhammad=0.08, name_honorific=0.08, name_honorific_form=0.05,
-        name_phonetic=0.08, name_typo=0.04, name_keyboard=0.03, name_abbreviation=0.03,
-        name_join_split=0.04, name_drop=0.03, name_given_only=0.03, name_order=0.03,
-        name_case=0.06, name_urdu=0.02, guardian_missing=0.08, guardian_prefix=0.08,
-        cnic_missing=0.05, cnic_missing_female=3.0, cnic_digit=0.03, cnic_transpose=0.015,
-        cnic_husband=0.02, dob_year_only=0.15, dob_year_only_household=0.15, dob_jan1=0.08,
-        dob_year_off=0.08, dob_day_month=0.03, address_reword=0.7, district_variant=0.12,
-        district_join_split=0.05, district_abbreviation=0.05, district_typo=0.05,
-        district_as_tehsil=0.03, tehsil_variant=0.1, tehsil_join_split=0.05, tehsil_typo=0.05,
-        province_variant=0.2, uc_variant=0.3, phone_format=0.4, phone_missing=0.12,
+        name_variant=0.06,
+        name_muhammad=0.08,
+        name_honorific=0.08,
+        name_honorific_form=0.05,
+        name_phonetic=0.08,
+        name_typo=0.04,
+        name_keyboard=0.03,
+        name_abbreviation=0.03,
+        name_join_split=0.04,
+        name_drop=0.03,
+        name_given_only=0.03,
+        name_order=0.03,
+        name_case=0.06,
+        name_urdu=0.02,
+        guardian_missing=0.08,
+        guardian_prefix=0.08,
+        cnic_missing=0.05,
+        cnic_missing_female=3.0,
+        cnic_digit=0.03,
+        cnic_transpose=0.015,
+        cnic_husband=0.02,
+        dob_year_only=0.15,
+        dob_year_only_household=0.15,
+        dob_jan1=0.08,
+        dob_year_off=0.08,
+        dob_day_month=0.03,
+        address_reword=0.7,
+        district_variant=0.12,
+        district_join_split=0.05,
+        district_abbreviation=0.05,
+        district_typo=0.05,
+        district_as_tehsil=0.03,
+        tehsil_variant=0.1,
+        tehsil_join_split=0.05,
+        tehsil_typo=0.05,
+        province_variant=0.2,
+        uc_variant=0.3,
+        phone_format=0.4,
+        phone_missing=0.12,
         gender_variant=0.05,
     ),
     # another organisation's spreadsheet, sometimes re-typed from scans
     "partner": ErrorRates(
-        name_variant=0.08, name_muhammad=0.10, name_honorific=0.10, name_honorific_form=0.05,
-        name_phonetic=0.10, name_typo=0.05, name_keyboard=0.04, name_abbreviation=0.05,
-        name_join_split=0.05, name_drop=0.04, name_given_only=0.03, name_order=0.05,
-        name_ocr=0.02, name_case=0.0, name_urdu=0.0, guardian_factor=0.9,
-        guardian_missing=0.06, guardian_prefix=0.15, cnic_missing=0.06, cnic_missing_female=2.0,
-        cnic_digit=0.04, cnic_transpose=0.03, cnic_husband=0.12, dob_year_only=0.08,
-        dob_jan1=0.12, dob_year_off=0.10, dob_day_month=0.05, address_reword=0.6,
-        district_variant=0.14, district_join_split=0.06, district_abbreviation=0.06,
-        district_typo=0.06, district_as_tehsil=0.03, phone_format=0.3, phone_missing=0.25,
+        name_variant=0.08,
+        name_muhammad=0.10,
+        name_honorific=0.10,
+        name_honorific_form=0.05,
+        name_phonetic=0.10,
+        name_typo=0.05,
+        name_keyboard=0.04,
+        name_abbreviation=0.05,
+        name_join_split=0.05,
+        name_drop=0.04,
+        name_given_only=0.03,
+        name_order=0.05,
+        name_ocr=0.02,
+        name_case=0.0,
+        name_urdu=0.0,
+        guardian_factor=0.9,
+        guardian_missing=0.06,
+        guardian_prefix=0.15,
+        cnic_missing=0.06,
+        cnic_missing_female=2.0,
+        cnic_digit=0.04,
+        cnic_transpose=0.03,
+        cnic_husband=0.12,
+        dob_year_only=0.08,
+        dob_jan1=0.12,
+        dob_year_off=0.10,
+        dob_day_month=0.05,
+        address_reword=0.6,
+        district_variant=0.14,
+        district_join_split=0.06,
+        district_abbreviation=0.06,
+        district_typo=0.06,
+        district_as_tehsil=0.03,
+        phone_format=0.3,
+        phone_missing=0.25,
         gender_variant=0.03,
     ),
 }
@@ -192,8 +307,14 @@ def _like(src: str, new: str) -> str:
     return new[:1].upper() + new[1:].lower()
 
 
-def _each(names: np.ndarray, rng: np.random.Generator, rate: float, draws: int,
-          edit: Callable[[str, np.ndarray], str], among: np.ndarray | None = None) -> np.ndarray:
+def _each(
+    names: np.ndarray,
+    rng: np.random.Generator,
+    rate: float,
+    draws: int,
+    edit: Callable[[str, np.ndarray], str],
+    among: np.ndarray | None = None,
+) -> np.ndarray:
     """Apply ``edit(name, uniforms)`` to each record picked at ``rate`` (within ``among``)."""
     out = names.copy()
     pick = _pick(rng, len(names), rate)
@@ -206,8 +327,12 @@ def _each(names: np.ndarray, rng: np.random.Generator, rate: float, draws: int,
     return out
 
 
-def _on_token(name: str, u: float, edit: Callable[[str], str | None],
-              ok: Callable[[str], bool] = lambda t: len(t) >= 3 and t.isalpha()) -> str:
+def _on_token(
+    name: str,
+    u: float,
+    edit: Callable[[str], str | None],
+    ok: Callable[[str], bool] = lambda t: len(t) >= 3 and t.isalpha(),
+) -> str:
     """Replace one token (chosen by ``u`` among those ``ok`` accepts) by ``edit(token)``."""
     toks = name.split(" ")
     cand = [k for k, t in enumerate(toks) if ok(t)]
@@ -221,8 +346,9 @@ def _on_token(name: str, u: float, edit: Callable[[str], str | None],
     return " ".join(toks)
 
 
-def name_variant(names: np.ndarray, rng: np.random.Generator, rate: float,
-                 variants: dict[str, tuple[str, ...]]) -> np.ndarray:
+def name_variant(
+    names: np.ndarray, rng: np.random.Generator, rate: float, variants: dict[str, tuple[str, ...]]
+) -> np.ndarray:
     """Replace one token by an attested spelling the engine does not know (held out)."""
     out = names.copy()
     idx = np.flatnonzero(_pick(rng, len(names), rate))
@@ -238,8 +364,9 @@ def name_variant(names: np.ndarray, rng: np.random.Generator, rate: float,
     return out
 
 
-def toggle_muhammad(names: np.ndarray, male: np.ndarray, rng: np.random.Generator,
-                    rate: float) -> np.ndarray:
+def toggle_muhammad(
+    names: np.ndarray, male: np.ndarray, rng: np.random.Generator, rate: float
+) -> np.ndarray:
     """Drop a leading Muhammad (in any form) or add one: both happen between registrations."""
     out = names.copy()
     idx = np.flatnonzero(_pick(rng, len(names), rate) & male)
@@ -255,9 +382,11 @@ def toggle_muhammad(names: np.ndarray, male: np.ndarray, rng: np.random.Generato
     return out
 
 
-def toggle_honorific(names: np.ndarray, female: np.ndarray, rng: np.random.Generator,
-                     rate: float) -> np.ndarray:
-    """Drop a trailing Bibi/Begum/Khatoon, or add Bibi/Begum (replacing a family name half the time)."""
+def toggle_honorific(
+    names: np.ndarray, female: np.ndarray, rng: np.random.Generator, rate: float
+) -> np.ndarray:
+    """Drop a trailing Bibi/Begum/Khatoon, or add Bibi/Begum (replacing a family name half
+    the time)."""
     out = names.copy()
     idx = np.flatnonzero(_pick(rng, len(names), rate) & female)
     add = rng.choice(np.array(["Bibi", "Bibi", "Begum"], dtype=object), len(idx))
@@ -282,7 +411,7 @@ def _honorific_form(name: str, u: np.ndarray) -> str:
     word = toks[k]
     how = int(u[0] * 3)
     if how == 0 and len(toks) > 1:  # placed first: "Bibi Zainab"
-        return " ".join([word, *toks[:k], *toks[k + 1:]])
+        return " ".join([word, *toks[:k], *toks[k + 1 :]])
     if how == 1 and word.lower() == "bibi":  # split: "Bi Bi"
         toks[k] = _like(word, "bi") + " " + _like(word, "bi")
         return " ".join(toks)
@@ -290,8 +419,9 @@ def _honorific_form(name: str, u: np.ndarray) -> str:
     return " ".join(toks)
 
 
-def honorific_form(names: np.ndarray, female: np.ndarray, rng: np.random.Generator,
-                   rate: float) -> np.ndarray:
+def honorific_form(
+    names: np.ndarray, female: np.ndarray, rng: np.random.Generator, rate: float
+) -> np.ndarray:
     """A woman's honorific written first ("Bibi Zainab"), split ("Bi Bi") or misspelt
     by ear ("Bibbi", "Beebi", "Begam"); names without one are left alone."""
     return _each(names, rng, rate, 3, _honorific_form, among=female)
@@ -314,36 +444,56 @@ def swap_name_order(names: np.ndarray, rng: np.random.Generator, rate: float) ->
 def _typo_token(tok: str, op: int, u: float, v: float) -> str:
     k = int(u * (len(tok) - 1))  # never the last position for swaps
     if op == 0:  # dropped letter
-        return tok[:k] + tok[k + 1:]
+        return tok[:k] + tok[k + 1 :]
     if op == 1:  # doubled letter
-        return tok[: k + 1] + tok[k] + tok[k + 1:]
+        return tok[: k + 1] + tok[k] + tok[k + 1 :]
     if op == 2:  # adjacent letters swapped
-        return tok[:k] + tok[k + 1] + tok[k] + tok[k + 2:]
+        return tok[:k] + tok[k + 1] + tok[k] + tok[k + 2 :]
     pool = _VOWELS if tok[k].lower() in _VOWELS else _CONSONANTS  # a/e, s/z style slips
     c = pool[int(v * len(pool))]
-    return tok[:k] + (c.upper() if tok[k].isupper() else c) + tok[k + 1:]
+    return tok[:k] + (c.upper() if tok[k].isupper() else c) + tok[k + 1 :]
 
 
 def typo(names: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
     """One keying slip in one token of at least three letters."""
-    return _each(names, rng, rate, 4, lambda s, u: _on_token(
-        s, u[0], lambda t: _typo_token(t, int(u[1] * 4), u[2], u[3])))
+    return _each(
+        names,
+        rng,
+        rate,
+        4,
+        lambda s, u: _on_token(s, u[0], lambda t: _typo_token(t, int(u[1] * 4), u[2], u[3])),
+    )
 
 
 # Phonetic respellings: how one sound gets written by different hands (regex, replacement).
 _PHONETIC: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), r) for p, r in (
-        ("ee", "i"), ("(?<=[^aeiou])i(?=[^aeiou])", "ee"),  # Naveed / Navid
-        ("oo", "u"), ("(?<=[^aeiou])u(?=[^aeiou])", "oo"),  # Noor / Nur
-        ("ou", "u"), ("(?<=.)o(?=[^aeiou])", "u"), ("^u", "o"), ("^o", "u"),  # Yousaf, Usman
-        ("ai", "e"), ("(?<=[^aeiou])e(?=[^aeiou])", "ai"),  # Zainab / Zenab, Rehana / Raihana
-        ("(?<=[^aeiou])a(?=h[^aeiou])", "e"), ("(?<=[^aeiou])e(?=h[^aeiou])", "a"),  # Rahman
-        (r"([bdfgjklmnprstz])\1", r"\1"), (r"(?<=[aeiou])([bdjklmnrst])(?=[aeiou])", r"\1\1"),
-        ("q(?!u)", "k"), ("qu", "q"), ("k(?!h)", "q"),  # Qasim / Kasim, Siddiqui / Siddiqi
-        ("(?<=.)z", "s"), ("(?<=[aeiou])s(?=[aeiou])", "z"),  # Aziz / Azis, Nasir / Nazir
-        ("w", "v"), ("v", "w"),  # Waqas / Vaqas, Naveed / Naweed
-        ("(?<=[aeiou])h$", ""), ("a$", "ah"),  # Sarah / Sara, Ayesha / Ayeshah
-        ("iya", "ia"), ("(?<=[^aeiou])ia", "iya"),  # Riyaz / Riaz, Zakia / Zakiya
+    (re.compile(p), r)
+    for p, r in (
+        ("ee", "i"),
+        ("(?<=[^aeiou])i(?=[^aeiou])", "ee"),  # Naveed / Navid
+        ("oo", "u"),
+        ("(?<=[^aeiou])u(?=[^aeiou])", "oo"),  # Noor / Nur
+        ("ou", "u"),
+        ("(?<=.)o(?=[^aeiou])", "u"),
+        ("^u", "o"),
+        ("^o", "u"),  # Yousaf, Usman
+        ("ai", "e"),
+        ("(?<=[^aeiou])e(?=[^aeiou])", "ai"),  # Zainab / Zenab, Rehana / Raihana
+        ("(?<=[^aeiou])a(?=h[^aeiou])", "e"),
+        ("(?<=[^aeiou])e(?=h[^aeiou])", "a"),  # Rahman
+        (r"([bdfgjklmnprstz])\1", r"\1"),
+        (r"(?<=[aeiou])([bdjklmnrst])(?=[aeiou])", r"\1\1"),
+        ("q(?!u)", "k"),
+        ("qu", "q"),
+        ("k(?!h)", "q"),  # Qasim / Kasim, Siddiqui / Siddiqi
+        ("(?<=.)z", "s"),
+        ("(?<=[aeiou])s(?=[aeiou])", "z"),  # Aziz / Azis, Nasir / Nazir
+        ("w", "v"),
+        ("v", "w"),  # Waqas / Vaqas, Naveed / Naweed
+        ("(?<=[aeiou])h$", ""),
+        ("a$", "ah"),  # Sarah / Sara, Ayesha / Ayeshah
+        ("iya", "ia"),
+        ("(?<=[^aeiou])ia", "iya"),  # Riyaz / Riaz, Zakia / Zakiya
     )
 )
 
@@ -354,7 +504,7 @@ def _respellings(low: str) -> tuple[str, ...]:
     out = []
     for pattern, repl in _PHONETIC:
         for m in pattern.finditer(low):
-            out.append(low[: m.start()] + m.expand(repl) + low[m.end():])
+            out.append(low[: m.start()] + m.expand(repl) + low[m.end() :])
     return tuple(x for x in out if x and x != low)
 
 
@@ -366,7 +516,7 @@ def _respell(tok: str, u: float) -> str:
 
 def _double_letter(tok: str, u: float) -> str:
     k = int(u * len(tok))
-    return tok[: k + 1] + tok[k].lower() + tok[k + 1:]
+    return tok[: k + 1] + tok[k].lower() + tok[k + 1 :]
 
 
 def phonetic_respelling(names: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
@@ -381,9 +531,12 @@ _QWERTY = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 def _qwerty_neighbours() -> dict[str, str]:
     """Keys next to each letter on a QWERTY keyboard (rows staggered by half a key)."""
     pos = {c: (r, i + 0.5 * r) for r, row in enumerate(_QWERTY) for i, c in enumerate(row)}
-    return {c: "".join(d for d, (r2, x2) in pos.items()
-                       if d != c and abs(r2 - r) <= 1 and abs(x2 - x) <= 1.0)
-            for c, (r, x) in pos.items()}
+    return {
+        c: "".join(
+            d for d, (r2, x2) in pos.items() if d != c and abs(r2 - r) <= 1 and abs(x2 - x) <= 1.0
+        )
+        for c, (r, x) in pos.items()
+    }
 
 
 _NEIGHBOURS = _qwerty_neighbours()
@@ -396,20 +549,30 @@ def _keyboard_token(tok: str, u: np.ndarray) -> str:
         return tok
     c = near[int(u[1] * len(near))]
     if u[2] < 0.65:  # the neighbour instead of the letter
-        return tok[:k] + (c.upper() if tok[k].isupper() else c) + tok[k + 1:]
-    return tok[: k + 1] + (c.upper() if tok.isupper() else c) + tok[k + 1:]  # and as well
+        return tok[:k] + (c.upper() if tok[k].isupper() else c) + tok[k + 1 :]
+    return tok[: k + 1] + (c.upper() if tok.isupper() else c) + tok[k + 1 :]  # and as well
 
 
 def keyboard_typo(names: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
     """A neighbouring key hit instead of a letter, or as well ("Zubaida" -> "Xubaida",
     "Zubaisda"): keying slips no variant list holds."""
-    return _each(names, rng, rate, 4,
-                 lambda s, u: _on_token(s, u[0], lambda t: _keyboard_token(t, u[1:])))
+    return _each(
+        names, rng, rate, 4, lambda s, u: _on_token(s, u[0], lambda t: _keyboard_token(t, u[1:]))
+    )
 
 
 _OCR: tuple[tuple[str, str], ...] = (
-    ("rn", "m"), ("m", "rn"), ("cl", "d"), ("d", "cl"), ("vv", "w"), ("w", "vv"),
-    ("l", "1"), ("l", "I"), ("I", "l"), ("O", "0"), ("o", "0"),
+    ("rn", "m"),
+    ("m", "rn"),
+    ("cl", "d"),
+    ("d", "cl"),
+    ("vv", "w"),
+    ("w", "vv"),
+    ("l", "1"),
+    ("l", "I"),
+    ("I", "l"),
+    ("O", "0"),
+    ("o", "0"),
 )
 
 
@@ -418,18 +581,39 @@ def _ocr_token(tok: str, u: float) -> str:
     if not spots:
         return tok
     a, b, at = spots[int(u * len(spots))]
-    return tok[:at] + b + tok[at + len(a):]
+    return tok[:at] + b + tok[at + len(a) :]
 
 
 def ocr_confusion(names: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
     """A scanned list read by OCR: rn/m, cl/d, vv/w, l/1/I, O/0 confused in one token."""
-    return _each(names, rng, rate, 2, lambda s, u: _on_token(
-        s, u[0], lambda t: _ocr_token(t, u[1]), ok=lambda t: len(t) >= 2))
+    return _each(
+        names,
+        rng,
+        rate,
+        2,
+        lambda s, u: _on_token(s, u[0], lambda t: _ocr_token(t, u[1]), ok=lambda t: len(t) >= 2),
+    )
 
 
 #: Leading words that get shortened on forms (Muhammad -> M., Ghulam -> Gh.).
-_SHORTENED_LEADS = {"muhammad", "ghulam", "abdul", "syed", "syeda", "malik", "mian", "hafiz",
-                    "chaudhry", "sheikh", "allah", "noor", "mir", "rana", "raja", "sardar"}
+_SHORTENED_LEADS = {
+    "muhammad",
+    "ghulam",
+    "abdul",
+    "syed",
+    "syeda",
+    "malik",
+    "mian",
+    "hafiz",
+    "chaudhry",
+    "sheikh",
+    "allah",
+    "noor",
+    "mir",
+    "rana",
+    "raja",
+    "sardar",
+}
 
 
 def _abbreviate(name: str, u: np.ndarray) -> str:
@@ -464,13 +648,58 @@ def abbreviate(names: np.ndarray, rng: np.random.Generator, rate: float) -> np.n
 
 #: Where names come apart when written as two words (Saif Ullah, Gul Naz, Gujran Wala).
 _SPLIT_SUFFIXES = (
-    "ullah", "uddin", "uddeen", "ud", "ur", "ul", "bakhsh", "bux", "nawaz", "naz", "jan",
-    "gul", "bano", "khan", "deen", "din", "zada", "zadi", "abad", "pur", "wala", "wali",
-    "garh", "kot", "nagar", "pura", "khel", "shah", "pindi", "gram", "ara", "zeb", "yar",
-    "sher", "bibi", "begum", "noor", "ali",
+    "ullah",
+    "uddin",
+    "uddeen",
+    "ud",
+    "ur",
+    "ul",
+    "bakhsh",
+    "bux",
+    "nawaz",
+    "naz",
+    "jan",
+    "gul",
+    "bano",
+    "khan",
+    "deen",
+    "din",
+    "zada",
+    "zadi",
+    "abad",
+    "pur",
+    "wala",
+    "wali",
+    "garh",
+    "kot",
+    "nagar",
+    "pura",
+    "khel",
+    "shah",
+    "pindi",
+    "gram",
+    "ara",
+    "zeb",
+    "yar",
+    "sher",
+    "bibi",
+    "begum",
+    "noor",
+    "ali",
 )
-_SPLIT_PREFIXES = ("abdul", "abdur", "abdus", "ghulam", "allah", "khuda", "muhammad", "noor",
-                   "gul", "shah", "mir")
+_SPLIT_PREFIXES = (
+    "abdul",
+    "abdur",
+    "abdus",
+    "ghulam",
+    "allah",
+    "khuda",
+    "muhammad",
+    "noor",
+    "gul",
+    "shah",
+    "mir",
+)
 
 
 def _split_points(tok: str) -> list[int]:
@@ -482,9 +711,14 @@ def _split_points(tok: str) -> list[int]:
         return cuts
     if len(low) < 7:
         return []
-    return [k for k in range(3, len(low) - 2)  # between two consonants, not inside kh/sh...
-            if low[k - 1] not in _VOWELS and low[k] not in _VOWELS and low[k - 1] != low[k]
-            and low[k - 1:k + 1] not in _DIGRAPHS]
+    return [
+        k
+        for k in range(3, len(low) - 2)  # between two consonants, not inside kh/sh...
+        if low[k - 1] not in _VOWELS
+        and low[k] not in _VOWELS
+        and low[k - 1] != low[k]
+        and low[k - 1 : k + 1] not in _DIGRAPHS
+    ]
 
 
 def _split_token(tok: str, u: float) -> str | None:
@@ -500,9 +734,10 @@ def _join_split(value: str, u: np.ndarray) -> str:
     if len(toks) >= 2 and (u[0] < 0.5 or not any(_split_points(t) for t in toks)):
         k = int(u[1] * (len(toks) - 1))
         second = toks[k + 1] if toks[k + 1].isupper() else toks[k + 1].lower()
-        return " ".join([*toks[:k], toks[k] + second, *toks[k + 2:]])
-    return _on_token(value, u[1], lambda t: _split_token(t, u[2]),
-                     ok=lambda t: t.isalpha() and len(t) >= 6)
+        return " ".join([*toks[:k], toks[k] + second, *toks[k + 2 :]])
+    return _on_token(
+        value, u[1], lambda t: _split_token(t, u[2]), ok=lambda t: t.isalpha() and len(t) >= 6
+    )
 
 
 def join_split(names: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
@@ -516,7 +751,7 @@ def _drop_token(name: str, u: np.ndarray) -> str:
     if len(toks) < 3:
         return name
     k = 1 + int(u[0] * (len(toks) - 1))
-    return " ".join(toks[:k] + toks[k + 1:])
+    return " ".join(toks[:k] + toks[k + 1 :])
 
 
 def drop_token(names: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
@@ -546,8 +781,9 @@ def change_case(names: np.ndarray, rng: np.random.Generator, rate: float) -> np.
     return out
 
 
-def to_urdu_script(names: np.ndarray, rng: np.random.Generator, rate: float,
-                   write: Callable[[str], str]) -> np.ndarray:
+def to_urdu_script(
+    names: np.ndarray, rng: np.random.Generator, rate: float, write: Callable[[str], str]
+) -> np.ndarray:
     """Whole name in Urdu script, written by ear (``write`` spells one Latin word)."""
     out = names.copy()
     for i in np.flatnonzero(_pick(rng, len(names), rate)):
@@ -562,13 +798,20 @@ def guardian_missing(guardians: np.ndarray, rng: np.random.Generator, rate: floa
     return np.where(_pick(rng, len(guardians), rate), "", guardians).astype(object)
 
 
-def guardian_prefix(guardians: np.ndarray, female: np.ndarray, married: np.ndarray,
-                    rng: np.random.Generator, rate: float) -> np.ndarray:
+def guardian_prefix(
+    guardians: np.ndarray,
+    female: np.ndarray,
+    married: np.ndarray,
+    rng: np.random.Generator,
+    rate: float,
+) -> np.ndarray:
     """The relation written into the guardian field: "S/O ...", "D/O ...", "W/O ..."."""
     pick = _pick(rng, len(guardians), rate) & (guardians != "")
     kind = np.where(female, np.where(married, 2, 1), 0)
     lower = rng.random(len(guardians)) < 0.3
-    rel = np.array([["S/O ", "s/o "], ["D/O ", "d/o "], ["W/O ", "w/o "]], dtype=object)[kind, lower.astype(int)]
+    rel = np.array([["S/O ", "s/o "], ["D/O ", "d/o "], ["W/O ", "w/o "]], dtype=object)[
+        kind, lower.astype(int)
+    ]
     return np.where(pick, rel + guardians, guardians).astype(object)
 
 
@@ -583,8 +826,13 @@ def _undigits(mat: np.ndarray) -> np.ndarray:
     return np.array([bytes(r).decode("ascii") for r in mat], dtype=object)
 
 
-def cnic_missing(cnic: np.ndarray, female: np.ndarray, rng: np.random.Generator, rate: float,
-                 female_factor: float) -> np.ndarray:
+def cnic_missing(
+    cnic: np.ndarray,
+    female: np.ndarray,
+    rng: np.random.Generator,
+    rate: float,
+    female_factor: float,
+) -> np.ndarray:
     """Blank CNIC; women's are left out more often (card at home, held by husband)."""
     pick = _pick(rng, len(cnic), np.where(female, rate * female_factor, rate))
     return np.where(pick, "", cnic).astype(object)
@@ -617,8 +865,13 @@ def cnic_transpose(cnic: np.ndarray, rng: np.random.Generator, rate: float) -> n
     return out
 
 
-def cnic_of_husband(cnic: np.ndarray, husband_cnic: np.ndarray, married_female: np.ndarray,
-                    rng: np.random.Generator, rate: float) -> np.ndarray:
+def cnic_of_husband(
+    cnic: np.ndarray,
+    husband_cnic: np.ndarray,
+    married_female: np.ndarray,
+    rng: np.random.Generator,
+    rate: float,
+) -> np.ndarray:
     """A wife listed under her husband's CNIC (common in beneficiary lists)."""
     pick = _pick(rng, len(cnic), rate) & married_female & (husband_cnic != "")
     return np.where(pick, husband_cnic, cnic).astype(object)
@@ -627,8 +880,13 @@ def cnic_of_husband(cnic: np.ndarray, husband_cnic: np.ndarray, married_female: 
 # --- dates of birth --------------------------------------------------------------------------
 
 
-def dob_year_only(prec: np.ndarray, household: np.ndarray, rng: np.random.Generator,
-                  rate: float, household_rate: float) -> np.ndarray:
+def dob_year_only(
+    prec: np.ndarray,
+    household: np.ndarray,
+    rng: np.random.Generator,
+    rate: float,
+    household_rate: float,
+) -> np.ndarray:
     """Only the year is known: for single people, or for a whole household at once."""
     per_hh = rng.random(int(household.max()) + 1 if len(household) else 0) < household_rate
     pick = _pick(rng, len(prec), rate) | per_hh[household]
@@ -646,8 +904,9 @@ def dob_year_off(year: np.ndarray, rng: np.random.Generator, rate: float) -> np.
     return np.where(_pick(rng, len(year), rate), year + shift, year)
 
 
-def dob_day_month(month: np.ndarray, day: np.ndarray, rng: np.random.Generator,
-                  rate: float) -> tuple[np.ndarray, np.ndarray]:
+def dob_day_month(
+    month: np.ndarray, day: np.ndarray, rng: np.random.Generator, rate: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Day and month swapped (only possible when the day is 12 or less)."""
     pick = _pick(rng, len(day), rate) & (day <= 12) & (day != month)
     return np.where(pick, day, month), np.where(pick, month, day)
@@ -669,13 +928,23 @@ _ADDRESS_WORDS: dict[str, tuple[str, ...]] = {
     "Chak": ("Chak No.", "Ch."),
     "Basti": ("Basti", "Bsti"),
 }
-_WORD_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(_ADDRESS_WORDS, key=len, reverse=True)) + r")(?=[\s,]|$)")
+_WORD_RE = re.compile(
+    r"\b("
+    + "|".join(re.escape(w) for w in sorted(_ADDRESS_WORDS, key=len, reverse=True))
+    + r")(?=[\s,]|$)"
+)
 
 
 def _reword(addr: str, u: np.ndarray) -> str:
     """Apply 1-3 rephrasings to one address; ``u`` holds the random numbers to use."""
-    out = _WORD_RE.sub(lambda m: _ADDRESS_WORDS[m.group(1)][int(u[0] * len(_ADDRESS_WORDS[m.group(1)]))]
-                       if u[1] < 0.8 else m.group(1), addr)
+    out = _WORD_RE.sub(
+        lambda m: (
+            _ADDRESS_WORDS[m.group(1)][int(u[0] * len(_ADDRESS_WORDS[m.group(1)]))]
+            if u[1] < 0.8
+            else m.group(1)
+        ),
+        addr,
+    )
     parts = [p.strip() for p in out.split(",") if p.strip()]
     if len(parts) > 1 and u[2] < 0.35:  # token order
         parts = parts[::-1] if u[3] < 0.5 else parts[1:] + parts[:1]
@@ -699,8 +968,13 @@ def _respell_place(value: str, table: dict[str, tuple[str, ...]], u: np.ndarray)
     if options and u[0] < 0.7:
         return options[int(u[1] * len(options))]
     k = int(u[2] * 5)
-    return (value.upper(), value.lower(), value.replace(" ", "  ") + " ",
-            "Distt. " + value, value + " District")[k]
+    return (
+        value.upper(),
+        value.lower(),
+        value.replace(" ", "  ") + " ",
+        "Distt. " + value,
+        value + " District",
+    )[k]
 
 
 def district_variant(districts: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
@@ -741,8 +1015,12 @@ def place_abbreviation(values: np.ndarray, rng: np.random.Generator, rate: float
 
 
 def _place_typo(value: str, u: np.ndarray) -> str:
-    return _on_token(value, u[0], lambda t: _typo_token(t, int(u[1] * 3), u[2], u[3]),
-                     ok=lambda t: len(t) >= 4 and t.isalpha())
+    return _on_token(
+        value,
+        u[0],
+        lambda t: _typo_token(t, int(u[1] * 3), u[2], u[3]),
+        ok=lambda t: len(t) >= 4 and t.isalpha(),
+    )
 
 
 def place_typo(values: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
@@ -750,8 +1028,9 @@ def place_typo(values: np.ndarray, rng: np.random.Generator, rate: float) -> np.
     return _each(values, rng, rate, 4, _place_typo)
 
 
-def district_as_tehsil(districts: np.ndarray, tehsils: np.ndarray, rng: np.random.Generator,
-                       rate: float) -> np.ndarray:
+def district_as_tehsil(
+    districts: np.ndarray, tehsils: np.ndarray, rng: np.random.Generator, rate: float
+) -> np.ndarray:
     """The tehsil (the town people name) written where the district should be."""
     return np.where(_pick(rng, len(districts), rate), tehsils, districts).astype(object)
 
@@ -805,8 +1084,9 @@ def uc_variant(ucs: np.ndarray, rng: np.random.Generator, rate: float) -> np.nda
 # --- phone and gender ------------------------------------------------------------------------
 
 
-def phone_format(fmt: np.ndarray, phone: np.ndarray, rng: np.random.Generator,
-                 rate: float) -> np.ndarray:
+def phone_format(
+    fmt: np.ndarray, phone: np.ndarray, rng: np.random.Generator, rate: float
+) -> np.ndarray:
     """Another of the six ways a mobile number gets written (for records with a number)."""
     other = (fmt + rng.integers(1, PHONE_FORMATS, len(fmt))) % PHONE_FORMATS
     return np.where(_pick(rng, len(fmt), rate) & (phone != ""), other, fmt)
@@ -817,8 +1097,9 @@ def phone_missing(phone: np.ndarray, rng: np.random.Generator, rate: float) -> n
     return np.where(_pick(rng, len(phone), rate), "", phone).astype(object)
 
 
-def gender_variant(gender: np.ndarray, female: np.ndarray, rng: np.random.Generator,
-                   rate: float) -> np.ndarray:
+def gender_variant(
+    gender: np.ndarray, female: np.ndarray, rng: np.random.Generator, rate: float
+) -> np.ndarray:
     """Gender blank (a third of cases) or written in another convention, incl. Urdu."""
     pick = _pick(rng, len(gender), rate)
     style = rng.integers(0, len(GENDER_LABELS), len(gender))
@@ -830,17 +1111,24 @@ def gender_variant(gender: np.ndarray, female: np.ndarray, rng: np.random.Genera
 # --- orchestration ---------------------------------------------------------------------------
 
 
-def _per_household(fn: Callable[..., np.ndarray], values: np.ndarray,
-                   household: np.ndarray, *others: np.ndarray) -> np.ndarray:
+def _per_household(
+    fn: Callable[..., np.ndarray], values: np.ndarray, household: np.ndarray, *others: np.ndarray
+) -> np.ndarray:
     """Apply ``fn`` to one value per household (and the household's ``others``) and copy
     the result to all members."""
     _, first, inverse = np.unique(household, return_index=True, return_inverse=True)
     return fn(values[first], *(o[first] for o in others))[inverse]
 
 
-def apply_errors(rec: dict[str, np.ndarray], rates: ErrorRates, seed: int, source: str,
-                 variants: dict[str, tuple[str, ...]], urdu: Callable[[str], str],
-                 log: dict[str, dict[str, int]] | None = None) -> dict[str, np.ndarray]:
+def apply_errors(
+    rec: dict[str, np.ndarray],
+    rates: ErrorRates,
+    seed: int,
+    source: str,
+    variants: dict[str, tuple[str, ...]],
+    urdu: Callable[[str], str],
+    log: dict[str, dict[str, int]] | None = None,
+) -> dict[str, np.ndarray]:
     """Return a copy of the record columns ``rec`` with this source's errors applied.
 
     ``rec`` holds clean structured values: ``full_name``, ``guardian_name``, ``cnic``
@@ -857,7 +1145,9 @@ def apply_errors(rec: dict[str, np.ndarray], rates: ErrorRates, seed: int, sourc
     female, married, hh = rec["female"], rec["married"], rec["household"]
     r = rates
 
-    def run(error: str, column: str, fn: Callable[[np.ndarray, np.random.Generator], np.ndarray]) -> None:
+    def run(
+        error: str, column: str, fn: Callable[[np.ndarray, np.random.Generator], np.ndarray]
+    ) -> None:
         new = fn(out[column], rng_for(seed, source, error))
         counts[error] = counts.get(error, 0) + int((new != out[column]).sum())
         out[column] = new
@@ -867,8 +1157,10 @@ def apply_errors(rec: dict[str, np.ndarray], rates: ErrorRates, seed: int, sourc
             ("name_variant", lambda v, g: name_variant(v, g, r.name_variant * scale, variants)),
             ("name_muhammad", lambda v, g: toggle_muhammad(v, male, g, r.name_muhammad * scale)),
             ("name_honorific", lambda v, g: toggle_honorific(v, fem, g, r.name_honorific * scale)),
-            ("name_honorific_form",
-             lambda v, g: honorific_form(v, fem, g, r.name_honorific_form * scale)),
+            (
+                "name_honorific_form",
+                lambda v, g: honorific_form(v, fem, g, r.name_honorific_form * scale),
+            ),
             ("name_phonetic", lambda v, g: phonetic_respelling(v, g, r.name_phonetic * scale)),
             ("name_typo", lambda v, g: typo(v, g, r.name_typo * scale)),
             ("name_keyboard", lambda v, g: keyboard_typo(v, g, r.name_keyboard * scale)),
@@ -885,22 +1177,41 @@ def apply_errors(rec: dict[str, np.ndarray], rates: ErrorRates, seed: int, sourc
     for error, fn in name_errors(1.0, ~female, female):
         run(error, "full_name", fn)
     everyone, nobody = np.ones(len(female), bool), np.zeros(len(female), bool)
-    run("guardian_missing", "guardian_name",
-        lambda v, g: guardian_missing(v, g, r.guardian_missing))
+    run(
+        "guardian_missing", "guardian_name", lambda v, g: guardian_missing(v, g, r.guardian_missing)
+    )
     for error, fn in name_errors(r.guardian_factor, everyone, nobody):
         if "honorific" not in error:  # guardians are men
             run("guardian_" + error, "guardian_name", fn)
-    run("guardian_prefix", "guardian_name", lambda v, g: guardian_prefix(v, female, married, g, r.guardian_prefix))
+    run(
+        "guardian_prefix",
+        "guardian_name",
+        lambda v, g: guardian_prefix(v, female, married, g, r.guardian_prefix),
+    )
 
-    run("cnic_husband", "cnic", lambda v, g: cnic_of_husband(v, rec["husband_cnic"], female & married, g, r.cnic_husband))
-    run("cnic_missing", "cnic", lambda v, g: cnic_missing(v, female, g, r.cnic_missing, r.cnic_missing_female))
+    run(
+        "cnic_husband",
+        "cnic",
+        lambda v, g: cnic_of_husband(v, rec["husband_cnic"], female & married, g, r.cnic_husband),
+    )
+    run(
+        "cnic_missing",
+        "cnic",
+        lambda v, g: cnic_missing(v, female, g, r.cnic_missing, r.cnic_missing_female),
+    )
     run("cnic_digit", "cnic", lambda v, g: cnic_wrong_digit(v, g, r.cnic_digit))
     run("cnic_transpose", "cnic", lambda v, g: cnic_transpose(v, g, r.cnic_transpose))
 
-    run("dob_year_only", "precision", lambda v, g: dob_year_only(v, hh, g, r.dob_year_only, r.dob_year_only_household))
+    run(
+        "dob_year_only",
+        "precision",
+        lambda v, g: dob_year_only(v, hh, g, r.dob_year_only, r.dob_year_only_household),
+    )
     run("dob_jan1", "precision", lambda v, g: dob_jan1(v, g, r.dob_jan1))
     run("dob_year_off", "year", lambda v, g: dob_year_off(v, g, r.dob_year_off))
-    month, day = dob_day_month(out["month"], out["day"], rng_for(seed, source, "dob_day_month"), r.dob_day_month)
+    month, day = dob_day_month(
+        out["month"], out["day"], rng_for(seed, source, "dob_day_month"), r.dob_day_month
+    )
     counts["dob_day_month"] = counts.get("dob_day_month", 0) + int((day != out["day"]).sum())
     out["month"], out["day"] = month, day
 
@@ -908,9 +1219,16 @@ def apply_errors(rec: dict[str, np.ndarray], rates: ErrorRates, seed: int, sourc
     household_errors = (
         ("address", "address_reword", lambda v, g: reword_address(v, g, r.address_reword)),
         ("district", "district_variant", lambda v, g: district_variant(v, g, r.district_variant)),
-        ("district", "district_join_split", lambda v, g: place_join_split(v, g, r.district_join_split)),
-        ("district", "district_abbreviation",
-         lambda v, g: place_abbreviation(v, g, r.district_abbreviation)),
+        (
+            "district",
+            "district_join_split",
+            lambda v, g: place_join_split(v, g, r.district_join_split),
+        ),
+        (
+            "district",
+            "district_abbreviation",
+            lambda v, g: place_abbreviation(v, g, r.district_abbreviation),
+        ),
         ("district", "district_typo", lambda v, g: place_typo(v, g, r.district_typo)),
         ("tehsil", "tehsil_variant", lambda v, g: tehsil_variant(v, g, r.tehsil_variant)),
         ("tehsil", "tehsil_join_split", lambda v, g: place_join_split(v, g, r.tehsil_join_split)),
@@ -919,8 +1237,13 @@ def apply_errors(rec: dict[str, np.ndarray], rates: ErrorRates, seed: int, sourc
         ("union_council", "uc_variant", lambda v, g: uc_variant(v, g, r.uc_variant)),
     )
     if tehsil is not None:  # before the district's own errors: the clean tehsil, as said
-        run("district_as_tehsil", "district", lambda v, g: _per_household(
-            lambda d, t: district_as_tehsil(d, t, g, r.district_as_tehsil), v, hh, tehsil))
+        run(
+            "district_as_tehsil",
+            "district",
+            lambda v, g: _per_household(
+                lambda d, t: district_as_tehsil(d, t, g, r.district_as_tehsil), v, hh, tehsil
+            ),
+        )
     for col, error, fn in household_errors:
         if col in out:
             run(error, col, lambda v, g, f=fn: _per_household(lambda x: f(x, g), v, hh))

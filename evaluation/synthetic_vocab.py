@@ -149,29 +149,105 @@ DISTRICT_VARIANTS: dict[str, tuple[str, ...]] = {
 #: Province misspellings (the engine's alias table holds the abbreviations and old names
 #: such as NWFP, KPK, Sind; initials are also made procedurally).
 PROVINCE_VARIANTS: dict[str, tuple[str, ...]] = {
-    "Khyber Pakhtunkhwa": ("Khyber Pakhtunkhuwa", "Khaiber Pakhtunkhwa", "Kyber Pakhtunkhwa",
-                           "Khyber Pukhtoonkhuwa"),
+    "Khyber Pakhtunkhwa": (
+        "Khyber Pakhtunkhuwa",
+        "Khaiber Pakhtunkhwa",
+        "Kyber Pakhtunkhwa",
+        "Khyber Pukhtoonkhuwa",
+    ),
     "Sindh": ("Sindhh", "Sinndh", "Sndh"),
     "Punjab": ("Punjaab", "Punajb", "Panjaab"),
     "Balochistan": ("Balochsitan", "Balouchistan", "Baloochistan"),
     "FATA": ("F A T A Merged", "Fatta", "Tribal Area"),
-    "Islamabad Capital Territory": ("Islamabad Capital Teritory", "Islamabad Capitel Territory",
-                                    "Islambad Capital Territory"),
+    "Islamabad Capital Territory": (
+        "Islamabad Capital Teritory",
+        "Islamabad Capitel Territory",
+        "Islambad Capital Territory",
+    ),
 }
 
 # Surnames the reference list holds that are strongly regional; boosted in that
 # province so that, e.g., Khan dominates KP and Soomro/Memon appear in Sindh.
 REGIONAL_FAMILY: dict[int, tuple[str, ...]] = {
-    1: ("Khan", "Khattak", "Yousafzai", "Yusufzai", "Bangash", "Marwat", "Durrani", "Orakzai",
-        "Mashwani", "Tanoli", "Gandapur", "Hoti", "Shah", "Gul", "Wazir", "Awan"),
+    1: (
+        "Khan",
+        "Khattak",
+        "Yousafzai",
+        "Yusufzai",
+        "Bangash",
+        "Marwat",
+        "Durrani",
+        "Orakzai",
+        "Mashwani",
+        "Tanoli",
+        "Gandapur",
+        "Hoti",
+        "Shah",
+        "Gul",
+        "Wazir",
+        "Awan",
+    ),
     2: ("Khan", "Wazir", "Mahsud", "Orakzai", "Bangash", "Shah", "Gul", "Afridi"),
-    3: ("Jutt", "Rajput", "Awan", "Malik", "Chaudhry", "Butt", "Bhatti", "Gill", "Sandhu",
-        "Cheema", "Bajwa", "Randhawa", "Ghuman", "Khokhar", "Dogar", "Mughal", "Sial",
-        "Tiwana", "Qureshi", "Sheikh", "Rana", "Dasti", "Khosa", "Langah"),
-    4: ("Soomro", "Memon", "Sheikh", "Jatoi", "Junejo", "Kalhoro", "Laghari", "Talpur", "Khoso",
-        "Hingoro", "Jakhrani", "Mirani", "Shah", "Siddiqui", "Qureshi", "Mahar", "Rajput"),
-    5: ("Baloch", "Mengal", "Kakar", "Rind", "Magsi", "Zehri", "Jamali", "Shahwani",
-        "Mandokhel", "Tarin", "Mirwani", "Khan", "Langah"),
+    3: (
+        "Jutt",
+        "Rajput",
+        "Awan",
+        "Malik",
+        "Chaudhry",
+        "Butt",
+        "Bhatti",
+        "Gill",
+        "Sandhu",
+        "Cheema",
+        "Bajwa",
+        "Randhawa",
+        "Ghuman",
+        "Khokhar",
+        "Dogar",
+        "Mughal",
+        "Sial",
+        "Tiwana",
+        "Qureshi",
+        "Sheikh",
+        "Rana",
+        "Dasti",
+        "Khosa",
+        "Langah",
+    ),
+    4: (
+        "Soomro",
+        "Memon",
+        "Sheikh",
+        "Jatoi",
+        "Junejo",
+        "Kalhoro",
+        "Laghari",
+        "Talpur",
+        "Khoso",
+        "Hingoro",
+        "Jakhrani",
+        "Mirani",
+        "Shah",
+        "Siddiqui",
+        "Qureshi",
+        "Mahar",
+        "Rajput",
+    ),
+    5: (
+        "Baloch",
+        "Mengal",
+        "Kakar",
+        "Rind",
+        "Magsi",
+        "Zehri",
+        "Jamali",
+        "Shahwani",
+        "Mandokhel",
+        "Tarin",
+        "Mirwani",
+        "Khan",
+        "Langah",
+    ),
     6: ("Abbasi", "Kiani", "Raja", "Awan", "Malik", "Chaudhry", "Qureshi", "Khan", "Butt"),
 }
 
@@ -179,23 +255,86 @@ REGIONAL_FAMILY: dict[int, tuple[str, ...]] = {
 #: holds the common ones: Mohd, Md, Mohammad, Muhammed...). "M." and truncations come from
 #: the procedural abbreviation error.
 MUHAMMAD_FORMS: tuple[str, ...] = (
-    "Mohammud", "Muhamaad", "Muhammd", "Mohmed", "Mahomed", "Muhummad", "Mohmd", "Muhmd",
+    "Mohammud",
+    "Muhamaad",
+    "Muhammd",
+    "Mohmed",
+    "Mahomed",
+    "Muhummad",
+    "Mohmd",
+    "Muhmd",
 )
 
 # Locality words for addresses (common Pakistani mohalla/colony stems and landmarks).
 MOHALLA_NAMES: tuple[str, ...] = (
-    "Islampura", "Gulshan", "Rehmanabad", "Farooqabad", "Madina", "Ghousia", "Usmania",
-    "Nishatabad", "Model Town", "Iqbal Town", "Gulberg", "Samanabad", "Mustafaabad",
-    "Faisal", "Bilal", "Haideri", "Jinnah", "Qasimabad", "Noorpur", "Rasoolpura",
-    "Hussainabad", "Sadiqabad", "Muslim", "Gulzar", "Shah Faisal", "Ziaabad", "Baghbanpura",
-    "Christian", "Sheikhan", "Arain", "Chishtia", "Qadirabad", "Darbar", "Mian", "Awan",
-    "Pathan", "Rajput", "Masjid", "Bazar", "Purana", "Naya", "Kumharan", "Lohar",
-    "Mochi", "Kashmiri", "Ansar", "Gharibabad", "Mehmoodabad", "Ahmadabad", "Raheemabad",
+    "Islampura",
+    "Gulshan",
+    "Rehmanabad",
+    "Farooqabad",
+    "Madina",
+    "Ghousia",
+    "Usmania",
+    "Nishatabad",
+    "Model Town",
+    "Iqbal Town",
+    "Gulberg",
+    "Samanabad",
+    "Mustafaabad",
+    "Faisal",
+    "Bilal",
+    "Haideri",
+    "Jinnah",
+    "Qasimabad",
+    "Noorpur",
+    "Rasoolpura",
+    "Hussainabad",
+    "Sadiqabad",
+    "Muslim",
+    "Gulzar",
+    "Shah Faisal",
+    "Ziaabad",
+    "Baghbanpura",
+    "Christian",
+    "Sheikhan",
+    "Arain",
+    "Chishtia",
+    "Qadirabad",
+    "Darbar",
+    "Mian",
+    "Awan",
+    "Pathan",
+    "Rajput",
+    "Masjid",
+    "Bazar",
+    "Purana",
+    "Naya",
+    "Kumharan",
+    "Lohar",
+    "Mochi",
+    "Kashmiri",
+    "Ansar",
+    "Gharibabad",
+    "Mehmoodabad",
+    "Ahmadabad",
+    "Raheemabad",
 )
 LANDMARKS: tuple[str, ...] = (
-    "Jamia Masjid", "Markazi Masjid", "Govt Primary School", "Govt Girls High School", "BHU",
-    "Imam Bargah", "Railway Phatak", "Bus Stand", "Chowk", "Darbar", "Police Chowki",
-    "Water Tank", "Post Office", "Eidgah", "Qabristan", "Union Council Office",
+    "Jamia Masjid",
+    "Markazi Masjid",
+    "Govt Primary School",
+    "Govt Girls High School",
+    "BHU",
+    "Imam Bargah",
+    "Railway Phatak",
+    "Bus Stand",
+    "Chowk",
+    "Darbar",
+    "Police Chowki",
+    "Water Tank",
+    "Post Office",
+    "Eidgah",
+    "Qabristan",
+    "Union Council Office",
 )
 #: Village-name prefixes by CNIC province code: Punjab chaks/bastis, Sindh goths,
 #: Balochistan killis, KP/FATA kalay and bandas.
@@ -248,7 +387,9 @@ class Geography:
 
     def sample_cnic_prefix(self, rng: np.random.Generator, district: np.ndarray) -> np.ndarray:
         """A real 5-digit locality prefix for each birth district."""
-        pick = self.cnic_start[district] + (rng.random(len(district)) * self.cnic_count[district]).astype(np.int64)
+        pick = self.cnic_start[district] + (
+            rng.random(len(district)) * self.cnic_count[district]
+        ).astype(np.int64)
         return self.cnic_prefix[pick]
 
 
@@ -282,7 +423,9 @@ def geography() -> Geography:
     t = reference.tehsils()
     loc = reference.cnic_localities()
     d_index = {name: i for i, name in enumerate(d["district"])}
-    t = t.assign(d=t["district_pbs2017"].map(d_index)).sort_values(["d", "tehsil_name"], kind="stable")
+    t = t.assign(d=t["district_pbs2017"].map(d_index)).sort_values(
+        ["d", "tehsil_name"], kind="stable"
+    )
     tpop = t["population_2017"].to_numpy(dtype=float)
     td = t["d"].to_numpy(dtype=np.int64)
     share = tpop / np.bincount(td, weights=tpop, minlength=len(d))[td]
@@ -371,9 +514,12 @@ def generator_may_write(spelling: str) -> bool:
     raw = re.findall(r"[a-z]+", spelling.lower())
     tokens = latin_tokens(spelling)
     known = engine_spellings()
-    return (is_held_out(spelling) and bool(tokens)
-            and not any(t in ABBREVIATIONS and ABBREVIATIONS[t] != t for t in raw)
-            and not any(t in known for t in tokens))
+    return (
+        is_held_out(spelling)
+        and bool(tokens)
+        and not any(t in ABBREVIATIONS and ABBREVIATIONS[t] != t for t in raw)
+        and not any(t in known for t in tokens)
+    )
 
 
 def _variant_map(vocab_tokens: set[str]) -> dict[str, tuple[str, ...]]:
@@ -399,8 +545,11 @@ def _variant_map(vocab_tokens: set[str]) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for tok in sorted(vocab_tokens):
         own = latin_tokens(tok)
-        cand = {v for v in groups.get(tok, set())
-                if v.lower() != tok and latin_tokens(v) != own and generator_may_write(v)}
+        cand = {
+            v
+            for v in groups.get(tok, set())
+            if v.lower() != tok and latin_tokens(v) != own and generator_may_write(v)
+        }
         if cand:
             out[tok] = tuple(sorted(cand))
     out["muhammad"] = MUHAMMAD_FORMS
@@ -408,13 +557,49 @@ def _variant_map(vocab_tokens: set[str]) -> dict[str, tuple[str, ...]]:
 
 
 # Latin -> Urdu letters for ``urdu_spelling``: digraphs first, then single letters.
-_URDU_DIGRAPHS = {"kh": "خ", "gh": "غ", "sh": "ش", "ch": "چ", "th": "تھ", "ph": "پھ",
-                  "bh": "بھ", "dh": "دھ", "jh": "جھ", "zh": "ژ", "aa": "ا", "ee": "ی",
-                  "oo": "و", "ou": "و", "ai": "ی", "ay": "ے", "ey": "ی"}
-_URDU_LETTERS = {"b": "ب", "p": "پ", "t": "ت", "j": "ج", "d": "د", "r": "ر", "z": "ز",
-                 "s": "س", "f": "ف", "q": "ق", "k": "ک", "g": "گ", "l": "ل", "m": "م",
-                 "n": "ن", "v": "و", "w": "و", "h": "ح", "y": "ی", "c": "ک", "x": "کس",
-                 "o": "و"}
+_URDU_DIGRAPHS = {
+    "kh": "خ",
+    "gh": "غ",
+    "sh": "ش",
+    "ch": "چ",
+    "th": "تھ",
+    "ph": "پھ",
+    "bh": "بھ",
+    "dh": "دھ",
+    "jh": "جھ",
+    "zh": "ژ",
+    "aa": "ا",
+    "ee": "ی",
+    "oo": "و",
+    "ou": "و",
+    "ai": "ی",
+    "ay": "ے",
+    "ey": "ی",
+}
+_URDU_LETTERS = {
+    "b": "ب",
+    "p": "پ",
+    "t": "ت",
+    "j": "ج",
+    "d": "د",
+    "r": "ر",
+    "z": "ز",
+    "s": "س",
+    "f": "ف",
+    "q": "ق",
+    "k": "ک",
+    "g": "گ",
+    "l": "ل",
+    "m": "م",
+    "n": "ن",
+    "v": "و",
+    "w": "و",
+    "h": "ح",
+    "y": "ی",
+    "c": "ک",
+    "x": "کس",
+    "o": "و",
+}
 
 
 @cache
@@ -435,7 +620,7 @@ def urdu_spelling(token: str) -> str:
     out: list[str] = []
     i = 0
     while i < len(word):
-        two, ch = word[i:i + 2], word[i]
+        two, ch = word[i : i + 2], word[i]
         last = i == len(word) - 1
         if i > 0 and ch == word[i - 1] and ch not in "aeiou":  # doubled consonant: one letter
             i += 1
@@ -465,8 +650,14 @@ def name_pools() -> NamePools:
     n = reference.pk_names()
     top = reference.top_forenames()
     prefix_like = {"Muhammad", "Mohammad"}
-    male_top = [x for x in top[top["gender"] == "M"].sort_values("rank", key=lambda s: s.astype(int))["name"] if x not in prefix_like]
-    female_top = list(top[top["gender"] == "F"].sort_values("rank", key=lambda s: s.astype(int))["name"])
+    male_top = [
+        x
+        for x in top[top["gender"] == "M"].sort_values("rank", key=lambda s: s.astype(int))["name"]
+        if x not in prefix_like
+    ]
+    female_top = list(
+        top[top["gender"] == "F"].sort_values("rank", key=lambda s: s.astype(int))["name"]
+    )
     male_names = [x for x in n.loc[n["name_type"] == "male", "name"] if x not in prefix_like]
     female_names = list(n.loc[n["name_type"] == "female", "name"])
     male, male_p = _given_pool(male_names, male_top)
@@ -486,10 +677,17 @@ def name_pools() -> NamePools:
             family_p[code, fam.index(name)] *= boost
     family_p /= family_p.sum(axis=1, keepdims=True)
 
-    tokens = {t for x in [*male, *female, *fam, "Muhammad", "Bibi", "Begum", "Khatoon"]
-              for t in x.lower().replace("-", " ").split()}
+    tokens = {
+        t
+        for x in [*male, *female, *fam, "Muhammad", "Bibi", "Begum", "Khatoon"]
+        for t in x.lower().replace("-", " ").split()
+    }
     return NamePools(
-        male=male, male_p=male_p, female=female, female_p=female_p,
-        family=np.array(fam, dtype=object), family_p=family_p,
+        male=male,
+        male_p=male_p,
+        female=female,
+        female_p=female_p,
+        family=np.array(fam, dtype=object),
+        family_p=family_p,
         variants=_variant_map(tokens),
     )

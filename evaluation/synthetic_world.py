@@ -171,8 +171,12 @@ class UnionCouncils:
             rng.choice(pools.male, len(tehsil), p=pools.male_p),
             rng.choice(pools.family, len(tehsil)),
         )
-        chak = ("No. " + rng.integers(1, 600, len(tehsil)).astype(str).astype(object) + "/"
-                + rng.choice(np.array(CHAK_SUFFIX, dtype=object), len(tehsil)))
+        chak = (
+            "No. "
+            + rng.integers(1, 600, len(tehsil)).astype(str).astype(object)
+            + "/"
+            + rng.choice(np.array(CHAK_SUFFIX, dtype=object), len(tehsil))
+        )
         village = prefix + " " + np.where(prefix == "Chak", chak, stem)
         return cls(start=start, count=count, label=label, village=village)
 
@@ -181,8 +185,14 @@ class UnionCouncils:
         return self.start[tehsil] + (rng.random(len(tehsil)) * self.count[tehsil]).astype(np.int64)
 
 
-def addresses(rng: np.random.Generator, ucs: UnionCouncils, geo: Geography, uc: np.ndarray,
-              tehsil: np.ndarray, urban: np.ndarray) -> np.ndarray:
+def addresses(
+    rng: np.random.Generator,
+    ucs: UnionCouncils,
+    geo: Geography,
+    uc: np.ndarray,
+    tehsil: np.ndarray,
+    urban: np.ndarray,
+) -> np.ndarray:
     """Free-text addresses in the styles enumerators write, from precise to vague.
 
     Urban: "House 12, Street 4, Mohalla Gulshan, <town>"; rural often only
@@ -192,7 +202,9 @@ def addresses(rng: np.random.Generator, ucs: UnionCouncils, geo: Geography, uc: 
     n = len(uc)
     house = rng.integers(1, 400, n).astype(str).astype(object)
     street = rng.integers(1, 30, n).astype(str).astype(object)
-    mohalla = np.array(MOHALLA_NAMES, dtype=object)[(uc * 7 + rng.integers(0, 3, n)) % len(MOHALLA_NAMES)]
+    mohalla = np.array(MOHALLA_NAMES, dtype=object)[
+        (uc * 7 + rng.integers(0, 3, n)) % len(MOHALLA_NAMES)
+    ]
     landmark = rng.choice(np.array(LANDMARKS, dtype=object), n)
     town = geo.tehsil[tehsil]
     place = np.where(urban, town, ucs.village[uc])
@@ -210,8 +222,9 @@ def addresses(rng: np.random.Generator, ucs: UnionCouncils, geo: Geography, uc: 
 # --- people -------------------------------------------------------------------------------
 
 
-def draw_names(rng: np.random.Generator, pools: NamePools, female: np.ndarray,
-               birth: np.ndarray) -> dict[str, np.ndarray]:
+def draw_names(
+    rng: np.random.Generator, pools: NamePools, female: np.ndarray, birth: np.ndarray
+) -> dict[str, np.ndarray]:
     """Given name, optional second name, Muhammad prefix and name style per person.
 
     Older women are more often written "<given> Bibi/Begum/Khatoon"; younger ones
@@ -219,7 +232,9 @@ def draw_names(rng: np.random.Generator, pools: NamePools, female: np.ndarray,
     """
     n = len(female)
     old = birth < np.datetime64("1975-01-01")
-    f_p = np.where(old[:, None], [0.20, 0.24, 0.12, 0.12, 0.22, 0.10], [0.42, 0.10, 0.05, 0.03, 0.22, 0.18])
+    f_p = np.where(
+        old[:, None], [0.20, 0.24, 0.12, 0.12, 0.22, 0.10], [0.42, 0.10, 0.05, 0.03, 0.22, 0.18]
+    )
     m_p = np.tile([0.55, 0.15, 0.15, 0.15], (n, 1))
     p = np.where(female[:, None], f_p, np.pad(m_p, ((0, 0), (0, 2))))
     style = (rng.random(n)[:, None] > np.cumsum(p, axis=1)).sum(axis=1).astype(np.int8)
@@ -227,21 +242,44 @@ def draw_names(rng: np.random.Generator, pools: NamePools, female: np.ndarray,
     same = given == second  # "Ali Ali": write the family name instead
     second_style = np.where(female, style == F_SECOND, style == M_SECOND)
     style[same & second_style] = F_FAMILY
-    return {"given": given, "second": second, "muhammad": ~female & (rng.random(n) < 0.35), "style": style}
+    return {
+        "given": given,
+        "second": second,
+        "muhammad": ~female & (rng.random(n) < 0.35),
+        "style": style,
+    }
 
 
-def add_people(P: People, rng: np.random.Generator, pools: NamePools, *, female, birth, family,
-               birth_district, **extra) -> np.ndarray:
+def add_people(
+    P: People,
+    rng: np.random.Generator,
+    pools: NamePools,
+    *,
+    female,
+    birth,
+    family,
+    birth_district,
+    **extra,
+) -> np.ndarray:
     """Append people with freshly drawn names; ``extra`` sets kinship/household fields."""
     female = np.asarray(female, dtype=bool)
     names = draw_names(rng, pools, female, birth)
     wives_take = female & (rng.random(len(female)) < 0.4)
-    return P.add(len(female), female=female, birth=birth, family=family,
-                 birth_district=birth_district, takes_husband_family=wives_take, **names, **extra)
+    return P.add(
+        len(female),
+        female=female,
+        birth=birth,
+        family=family,
+        birth_district=birth_district,
+        takes_husband_family=wives_take,
+        **names,
+        **extra,
+    )
 
 
-def add_virtual_fathers(P: People, rng: np.random.Generator, pools: NamePools,
-                        children: np.ndarray) -> None:
+def add_virtual_fathers(
+    P: People, rng: np.random.Generator, pools: NamePools, children: np.ndarray
+) -> None:
     """Give every listed person without a father a (non-resident) father.
 
     The father carries the child's birth family name and is 22-45 years older; he
@@ -252,9 +290,16 @@ def add_virtual_fathers(P: People, rng: np.random.Generator, pools: NamePools,
         return
     gap = 22 + rng.gamma(3.0, 3.0, len(kids))
     birth = after(P["birth"][kids], -gap)
-    fathers = add_people(P, rng, pools, female=np.zeros(len(kids), bool), birth=birth,
-                         family=P["family"][kids], birth_district=P["birth_district"][kids],
-                         death=after(P["birth"][kids], rng.uniform(0, 30, len(kids))))
+    fathers = add_people(
+        P,
+        rng,
+        pools,
+        female=np.zeros(len(kids), bool),
+        birth=birth,
+        family=P["family"][kids],
+        birth_district=P["birth_district"][kids],
+        death=after(P["birth"][kids], rng.uniform(0, 30, len(kids))),
+    )
     P["father"][kids] = fathers
 
 
@@ -266,8 +311,13 @@ def link_couple(P: People, husband: np.ndarray, wife: np.ndarray, marriage: np.n
     P["marriage"][wife] = marriage
 
 
-def nearby_birth_districts(rng: np.random.Generator, geo: Geography, district: np.ndarray,
-                           same: float = 0.7, same_province: float = 0.2) -> np.ndarray:
+def nearby_birth_districts(
+    rng: np.random.Generator,
+    geo: Geography,
+    district: np.ndarray,
+    same: float = 0.7,
+    same_province: float = 0.2,
+) -> np.ndarray:
     """Birth districts of people who married into or moved to ``district``.
 
     Most come from the same district, some from the same province, a few from anywhere;
@@ -298,8 +348,9 @@ def _stay_probability(female: np.ndarray, age: np.ndarray) -> np.ndarray:
     return np.where(female, daughters, sons)
 
 
-def _births(rng: np.random.Generator, mother_age: np.ndarray, start_age: np.ndarray,
-            rate: float, cap: int) -> tuple[np.ndarray, np.ndarray]:
+def _births(
+    rng: np.random.Generator, mother_age: np.ndarray, start_age: np.ndarray, rate: float, cap: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Children per mother and their ages, for births between ``start_age`` and min(age, 44).
 
     Returns (index of the mother for each child, child age).  The mother is therefore
@@ -313,7 +364,10 @@ def _births(rng: np.random.Generator, mother_age: np.ndarray, start_age: np.ndar
     owner = np.repeat(np.arange(len(mother_age)), k)
     at_birth = lo[owner] + rng.random(len(owner)) * span[owner]
     twin = rng.random(len(owner)) < TWIN_SHARE  # a second child born the same day
-    owner, at_birth = np.concatenate([owner, owner[twin]]), np.concatenate([at_birth, at_birth[twin]])
+    owner, at_birth = (
+        np.concatenate([owner, owner[twin]]),
+        np.concatenate([at_birth, at_birth[twin]]),
+    )
     return owner, mother_age[owner] - at_birth
 
 
@@ -332,7 +386,9 @@ class _Batch:
     code: np.ndarray  # CNIC province code of the district
     family: np.ndarray  # the household's lineage family name
 
-    def add(self, households: np.ndarray, *, resident: np.ndarray | bool = True, **fields) -> np.ndarray:
+    def add(
+        self, households: np.ndarray, *, resident: np.ndarray | bool = True, **fields
+    ) -> np.ndarray:
         """Add people for the given household rows (resident ones get the household id)."""
         hh = np.where(resident, self.hid[households], -1)
         return add_people(self.P, self.rng, self.pools, **{self.hh_col: hh}, **fields)
@@ -348,18 +404,31 @@ def _couples(b: _Batch, head_age: np.ndarray, female_head: np.ndarray, head: np.
     mother id, mother's age, mother's age at marriage).
     """
     rng, n = b.rng, len(head)
-    married = ~female_head & (rng.random(n) < np.interp(head_age, [20, 25, 30, 40, 60, 80], [0.5, 0.8, 0.93, 0.95, 0.88, 0.7]))
+    married = ~female_head & (
+        rng.random(n)
+        < np.interp(head_age, [20, 25, 30, 40, 60, 80], [0.5, 0.8, 0.93, 0.95, 0.88, 0.7])
+    )
     wh = np.flatnonzero(married | (~female_head & (head_age >= 35)))  # + widowers
     wife_age = (head_age[wh] - 1 - rng.gamma(2.0, 2.5, len(wh))).clip(min=16.5)
-    wives = b.add(wh, resident=married[wh], female=np.ones(len(wh), bool), birth=b.born(wife_age),
-                  family=b.pools.family_names(rng, b.code[wh]),
-                  birth_district=nearby_birth_districts(rng, b.geo, b.district[wh]),
-                  death=np.where(married[wh], NEVER, years_before(b.ref, rng.uniform(0, 8, len(wh)))))
+    wives = b.add(
+        wh,
+        resident=married[wh],
+        female=np.ones(len(wh), bool),
+        birth=b.born(wife_age),
+        family=b.pools.family_names(rng, b.code[wh]),
+        birth_district=nearby_birth_districts(rng, b.geo, b.district[wh]),
+        death=np.where(married[wh], NEVER, years_before(b.ref, rng.uniform(0, 8, len(wh)))),
+    )
     fh = np.flatnonzero(female_head)
-    late = b.add(fh, resident=False, female=np.zeros(len(fh), bool),
-                 birth=b.born(head_age[fh] + 1 + rng.gamma(2.0, 2.5, len(fh))),
-                 family=b.family[fh], birth_district=b.district[fh],
-                 death=years_before(b.ref, rng.uniform(0, 10, len(fh))))
+    late = b.add(
+        fh,
+        resident=False,
+        female=np.zeros(len(fh), bool),
+        birth=b.born(head_age[fh] + 1 + rng.gamma(2.0, 2.5, len(fh))),
+        family=b.family[fh],
+        birth_district=b.district[fh],
+        death=years_before(b.ref, rng.uniform(0, 10, len(fh))),
+    )
     mh = np.concatenate([wh, fh])
     husband = np.concatenate([head[wh], late])
     mother = np.concatenate([wives, head[fh]])
@@ -385,26 +454,48 @@ def _children(b: _Batch, mh, husband, mother, mother_age, wed_age, female_head) 
     keep = stays | married_son
     owner, age, female, married_son = owner[keep], age[keep], female[keep], married_son[keep]
     h = mh[owner]
-    kids = b.add(h, female=female, birth=b.born(age), family=b.family[h], birth_district=b.district[h],
-                 father=husband[owner], mother=mother[owner])
+    kids = b.add(
+        h,
+        female=female,
+        birth=b.born(age),
+        family=b.family[h],
+        birth_district=b.district[h],
+        father=husband[owner],
+        mother=mother[owner],
+    )
 
     sons, hs = kids[married_son], h[married_son]
     dil_age = (age[married_son] - 1 - rng.gamma(2.0, 1.5, len(sons))).clip(min=16.5)
     dil_wed = dil_age - rng.uniform(0, np.minimum(15, dil_age - 16), len(sons))
-    dils = b.add(hs, female=np.ones(len(sons), bool), birth=b.born(dil_age),
-                 family=b.pools.family_names(rng, b.code[hs]),
-                 birth_district=nearby_birth_districts(rng, b.geo, b.district[hs]))
+    dils = b.add(
+        hs,
+        female=np.ones(len(sons), bool),
+        birth=b.born(dil_age),
+        family=b.pools.family_names(rng, b.code[hs]),
+        birth_district=nearby_birth_districts(rng, b.geo, b.district[hs]),
+    )
     link_couple(b.P, sons, dils, years_before(b.ref, dil_age - dil_wed))
     g_owner, g_age = _births(rng, dil_age, dil_wed, 0.32, 7)
     g_hh = hs[g_owner]
-    grandchildren = b.add(g_hh, female=rng.random(len(g_owner)) < 0.49, birth=b.born(g_age),
-                          family=b.family[g_hh], birth_district=b.district[g_hh],
-                          father=sons[g_owner], mother=dils[g_owner])
+    grandchildren = b.add(
+        g_hh,
+        female=rng.random(len(g_owner)) < 0.49,
+        birth=b.born(g_age),
+        family=b.family[g_hh],
+        birth_district=b.district[g_hh],
+        father=sons[g_owner],
+        mother=dils[g_owner],
+    )
     name_after_grandfather(b.P, rng, grandchildren)
 
 
-def _head_parents(b: _Batch, head: np.ndarray, head_age: np.ndarray, female_head: np.ndarray,
-                  head_birth_d: np.ndarray) -> None:
+def _head_parents(
+    b: _Batch,
+    head: np.ndarray,
+    head_age: np.ndarray,
+    female_head: np.ndarray,
+    head_birth_d: np.ndarray,
+) -> None:
     """The head's father (always: his name is the head's guardian) and, for some male
     heads, the elderly mother and father living in the household."""
     rng, n = b.rng, len(head)
@@ -414,20 +505,42 @@ def _head_parents(b: _Batch, head: np.ndarray, head_age: np.ndarray, female_head
     gf_age = gm_age + 1 + rng.gamma(2.0, 2.5, n)
     father_here = mother_here & (rng.random(n) < 0.45) & (gf_age < 95)
     rows = np.arange(n)
-    gf = b.add(rows, resident=father_here, female=np.zeros(n, bool), birth=b.born(gf_age),
-               family=b.family, birth_district=head_birth_d,
-               death=np.where(father_here, NEVER, years_before(b.ref, rng.uniform(0, 25, n))))
+    gf = b.add(
+        rows,
+        resident=father_here,
+        female=np.zeros(n, bool),
+        birth=b.born(gf_age),
+        family=b.family,
+        birth_district=head_birth_d,
+        death=np.where(father_here, NEVER, years_before(b.ref, rng.uniform(0, 25, n))),
+    )
     b.P["father"][head] = gf
     gm_h = np.flatnonzero(mother_here)
-    gm = b.add(gm_h, female=np.ones(len(gm_h), bool), birth=b.born(gm_age[gm_h]),
-               family=b.pools.family_names(rng, b.code[gm_h]), birth_district=head_birth_d[gm_h])
+    gm = b.add(
+        gm_h,
+        female=np.ones(len(gm_h), bool),
+        birth=b.born(gm_age[gm_h]),
+        family=b.pools.family_names(rng, b.code[gm_h]),
+        birth_district=head_birth_d[gm_h],
+    )
     b.P["mother"][head[gm_h]] = gm
-    link_couple(b.P, gf[gm_h], gm, years_before(b.ref, gm_age[gm_h] - rng.uniform(16, 22, len(gm_h))))
+    link_couple(
+        b.P, gf[gm_h], gm, years_before(b.ref, gm_age[gm_h] - rng.uniform(16, 22, len(gm_h)))
+    )
 
 
-def new_households(P: People, rng: np.random.Generator, geo: Geography, pools: NamePools,
-                   ucs: UnionCouncils, n: int, ref: np.datetime64, first_id: int,
-                   hh_col: str, poverty_shift: float = 0.0) -> pd.DataFrame:
+def new_households(
+    P: People,
+    rng: np.random.Generator,
+    geo: Geography,
+    pools: NamePools,
+    ucs: UnionCouncils,
+    n: int,
+    ref: np.datetime64,
+    first_id: int,
+    hh_col: str,
+    poverty_shift: float = 0.0,
+) -> pd.DataFrame:
     """Create ``n`` households as they are on ``ref`` and return their household table.
 
     Composition: a head (9% widowed women), his wife, their children still at home
@@ -447,10 +560,17 @@ def new_households(P: People, rng: np.random.Generator, geo: Geography, pools: N
     head_birth_d = np.where(migrant, nearby_birth_districts(rng, geo, district, 0, 0.6), district)
 
     female_head = rng.random(n) < 0.09
-    head_age = np.where(female_head, 30 + rng.gamma(3.0, 6.0, n), 20 + rng.gamma(3.5, 6.0, n)).clip(max=88)
+    head_age = np.where(female_head, 30 + rng.gamma(3.0, 6.0, n), 20 + rng.gamma(3.5, 6.0, n)).clip(
+        max=88
+    )
     head_family = np.where(female_head, pools.family_names(rng, code), b.family)
-    head = b.add(np.arange(n), female=female_head, birth=b.born(head_age), family=head_family,
-                 birth_district=head_birth_d)
+    head = b.add(
+        np.arange(n),
+        female=female_head,
+        birth=b.born(head_age),
+        family=head_family,
+        birth_district=head_birth_d,
+    )
     _children(b, *_couples(b, head_age, female_head, head), female_head)
     _head_parents(b, head, head_age, female_head, head_birth_d)
 
@@ -459,11 +579,18 @@ def new_households(P: People, rng: np.random.Generator, geo: Geography, pools: N
     add_virtual_fathers(P, rng, pools, members)
     size = np.bincount(P[hh_col][members] - first_id, minlength=n)
     pmt = 100 * rng.beta(2.2, 3.2, n) + 8 * urban - 1.2 * (size - 5.75) + poverty_shift
-    return pd.DataFrame({
-        "district": district, "tehsil": tehsil, "uc": uc, "urban": urban,
-        "address": addresses(rng, ucs, geo, uc, tehsil, urban),
-        "pmt": np.round(np.clip(pmt, 0.5, 99.5), 2), "head": head,
-    }, index=pd.Index(hid, name="hh"))
+    return pd.DataFrame(
+        {
+            "district": district,
+            "tehsil": tehsil,
+            "uc": uc,
+            "urban": urban,
+            "address": addresses(rng, ucs, geo, uc, tehsil, urban),
+            "pmt": np.round(np.clip(pmt, 0.5, 99.5), 2),
+            "head": head,
+        },
+        index=pd.Index(hid, name="hh"),
+    )
 
 
 # --- ten years of change ----------------------------------------------------------------------
@@ -495,7 +622,9 @@ def _die(P: People, rng: np.random.Generator, members: np.ndarray) -> None:
     """Deaths between the waves, far likelier among the old."""
     age = age_at(P["birth"][members], REF_2011)
     dies = rng.random(len(members)) < np.interp(age, _MORTALITY_AGE, _MORTALITY_P)
-    P["death"][members[dies]] = REF_2011 + rng.integers(1, 3650, int(dies.sum())).astype("timedelta64[D]")
+    P["death"][members[dies]] = REF_2011 + rng.integers(1, 3650, int(dies.sum())).astype(
+        "timedelta64[D]"
+    )
 
 
 def _pair_by_age(brides: pd.DataFrame, grooms: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -510,8 +639,9 @@ def _pair_by_age(brides: pd.DataFrame, grooms: pd.DataFrame, key: str) -> pd.Dat
     return pairs[pairs["hh_b"] != pairs["hh_g"]]  # never within one household
 
 
-def _marry(P: People, rng: np.random.Generator, geo: Geography, pools: NamePools,
-           hh_district: np.ndarray) -> None:
+def _marry(
+    P: People, rng: np.random.Generator, geo: Geography, pools: NamePools, hh_district: np.ndarray
+) -> None:
     """Marriages 2011-2021: daughters move to their husband's household.
 
     Unmarried women 18-40 and men 20-45 in 2021 marry with an age-dependent chance;
@@ -523,14 +653,31 @@ def _marry(P: People, rng: np.random.Generator, geo: Geography, pools: NamePools
     age = age_at(P["birth"][live], REF_2021)
     fem = P["female"][live]
     u = rng.random(len(live))
-    is_bride = fem & (age >= 18) & (age < 40) & (u < np.interp(age, [18, 20, 23, 27, 35], [0.3, 0.55, 0.8, 0.85, 0.6]))
-    is_groom = ~fem & (age >= 20) & (age < 45) & (u < np.interp(age, [20, 23, 26, 30, 40], [0.2, 0.5, 0.75, 0.85, 0.6]))
+    is_bride = (
+        fem
+        & (age >= 18)
+        & (age < 40)
+        & (u < np.interp(age, [18, 20, 23, 27, 35], [0.3, 0.55, 0.8, 0.85, 0.6]))
+    )
+    is_groom = (
+        ~fem
+        & (age >= 20)
+        & (age < 45)
+        & (u < np.interp(age, [20, 23, 26, 30, 40], [0.2, 0.5, 0.75, 0.85, 0.6]))
+    )
 
     def table(sel: np.ndarray) -> pd.DataFrame:
         pid = live[sel]
         hh = P["hh_2021"][pid]
-        return pd.DataFrame({"pid": pid, "hh": hh, "birth": P["birth"][pid],
-                             "district": hh_district[hh], "anywhere": 0})
+        return pd.DataFrame(
+            {
+                "pid": pid,
+                "hh": hh,
+                "birth": P["birth"][pid],
+                "district": hh_district[hh],
+                "anywhere": 0,
+            }
+        )
 
     brides, grooms = table(is_bride), table(is_groom)
     local = _pair_by_age(brides, grooms, "district")
@@ -554,11 +701,20 @@ def _marry(P: People, rng: np.random.Generator, geo: Geography, pools: NamePools
     g_age = age_at(P["birth"][single], REF_2021)
     w_age = (g_age - 1 - rng.gamma(2.0, 2.0, len(single))).clip(min=18)
     home = hh_district[P["hh_2021"][single]]
-    wives = add_people(P, rng, pools, female=np.ones(len(single), bool), birth=years_before(REF_2021, w_age),
-                       family=pools.family_names(rng, geo.province_code[home]),
-                       birth_district=nearby_birth_districts(rng, geo, home), hh_2021=P["hh_2021"][single])
+    wives = add_people(
+        P,
+        rng,
+        pools,
+        female=np.ones(len(single), bool),
+        birth=years_before(REF_2021, w_age),
+        family=pools.family_names(rng, geo.province_code[home]),
+        birth_district=nearby_birth_districts(rng, geo, home),
+        hh_2021=P["hh_2021"][single],
+    )
     add_virtual_fathers(P, rng, pools, wives)
-    lo = np.maximum(REF_2011, np.maximum(after(P["birth"][wives], 18), after(P["birth"][single], 20)))
+    lo = np.maximum(
+        REF_2011, np.maximum(after(P["birth"][wives], 18), after(P["birth"][single], 20))
+    )
     span = np.clip((REF_2021 - lo).astype(np.int64) - 30, 1, None)
     link_couple(P, single, wives, lo + (rng.random(len(single)) * span).astype("timedelta64[D]"))
 
@@ -595,8 +751,13 @@ def _split(P: People, rng: np.random.Generator, hh21: pd.DataFrame, first_id: in
 
     Returns the new households' rows (geography still to be filled by the caller).
     """
-    pid = np.flatnonzero((P["hh_2021"] >= 0) & (P["death"] > REF_2021) & ~P["female"]
-                         & (P["spouse"] >= 0) & (P["marriage"] < REF_2021))
+    pid = np.flatnonzero(
+        (P["hh_2021"] >= 0)
+        & (P["death"] > REF_2021)
+        & ~P["female"]
+        & (P["spouse"] >= 0)
+        & (P["marriage"] < REF_2021)
+    )
     not_head = hh21["head"].to_numpy()[P["hh_2021"][pid]] != pid
     p = np.where(P["marriage"][pid] < REF_2011, 0.35, 0.3)
     leaving = pid[not_head & (rng.random(len(pid)) < p)]
@@ -622,7 +783,9 @@ def _split(P: People, rng: np.random.Generator, hh21: pd.DataFrame, first_id: in
 def _bear(P: People, rng: np.random.Generator, pools: NamePools, hh_district: np.ndarray) -> None:
     """Births 2011-2021 to every couple while the wife is 18-44 and both are alive
     (``TWIN_SHARE`` of them twins; some boys named after their grandfather)."""
-    wife = np.flatnonzero(P["female"] & (P["spouse"] >= 0) & (P["hh_2021"] >= 0) & (P["death"] > REF_2021))
+    wife = np.flatnonzero(
+        P["female"] & (P["spouse"] >= 0) & (P["hh_2021"] >= 0) & (P["death"] > REF_2021)
+    )
     husband = P["spouse"][wife]
     start = np.maximum(np.maximum(REF_2011, P["marriage"][wife]), after(P["birth"][wife], 18))
     end = np.minimum(np.minimum(REF_2021, after(P["birth"][wife], 44)), P["death"][husband])
@@ -636,14 +799,30 @@ def _bear(P: People, rng: np.random.Generator, pools: NamePools, hh_district: np
     hh = P["hh_2021"][mo]
     dies = rng.random(len(owner)) < 0.03
     death = np.where(dies, born + rng.integers(1, 700, len(owner)).astype("timedelta64[D]"), NEVER)
-    kids = add_people(P, rng, pools, female=rng.random(len(owner)) < 0.49, birth=born,
-                      family=P["family"][fa], birth_district=hh_district[hh], father=fa,
-                      mother=mo, death=death, hh_2021=np.where(death > REF_2021, hh, -1))
+    kids = add_people(
+        P,
+        rng,
+        pools,
+        female=rng.random(len(owner)) < 0.49,
+        birth=born,
+        family=P["family"][fa],
+        birth_district=hh_district[hh],
+        father=fa,
+        mother=mo,
+        death=death,
+        hh_2021=np.where(death > REF_2021, hh, -1),
+    )
     name_after_grandfather(P, rng, kids)
 
 
-def _relocate(rng: np.random.Generator, geo: Geography, ucs: UnionCouncils, district: np.ndarray,
-              move: np.ndarray, table: pd.DataFrame) -> None:
+def _relocate(
+    rng: np.random.Generator,
+    geo: Geography,
+    ucs: UnionCouncils,
+    district: np.ndarray,
+    move: np.ndarray,
+    table: pd.DataFrame,
+) -> None:
     """Give the rows of ``table`` selected by ``move`` a new district (or the given one).
 
     Movers go where people are, with a pull towards urban districts; they get a new
@@ -667,8 +846,11 @@ def choose_heads(P: People, hh_col: str, designated: np.ndarray) -> np.ndarray:
     want = designated[hh]
     spouse_of = take(P["spouse"], want, -1)
     age = age_at(P["birth"][members], REF_2021)
-    score = (4.0 * (members == want) + 3.0 * (members == spouse_of)
-             + 2.0 * (~P["female"][members] & (age >= 18))) * 1000 + age
+    score = (
+        4.0 * (members == want)
+        + 3.0 * (members == spouse_of)
+        + 2.0 * (~P["female"][members] & (age >= 18))
+    ) * 1000 + age
     order = np.lexsort((-score, hh))
     first = np.ones(len(order), bool)
     first[1:] = hh[order][1:] != hh[order][:-1]
@@ -692,8 +874,14 @@ def _rhyming_siblings(P: People, rng: np.random.Generator, pools: NamePools) -> 
     (Shahid and Zahid, Imran and Kamran, Nazia and Fozia): brothers sharing guardian,
     address and nearly a birth year, with names a string comparison finds close."""
     kids = np.flatnonzero((P["father"] >= 0) & ((P["hh_2011"] >= 0) | (P["hh_2021"] >= 0)))
-    df = pd.DataFrame({"pid": kids, "father": P["father"][kids], "female": P["female"][kids],
-                       "birth": P["birth"][kids]}).sort_values(["father", "female", "birth", "pid"])
+    df = pd.DataFrame(
+        {
+            "pid": kids,
+            "father": P["father"][kids],
+            "female": P["female"][kids],
+            "birth": P["birth"][kids],
+        }
+    ).sort_values(["father", "female", "birth", "pid"])
     elder = df.groupby(["father", "female"])["pid"].shift(1)
     pick = elder.notna().to_numpy() & (rng.random(len(df)) < RHYMING_SIBLINGS)
     if not pick.any():
@@ -708,8 +896,9 @@ def _rhyming_siblings(P: People, rng: np.random.Generator, pools: NamePools) -> 
     elders = elder.to_numpy()[pick].astype(np.int64)
     for j, (pid, old) in enumerate(zip(younger, elders, strict=True)):
         name = P["given"][old]
-        options = [x for x in by_ending.get((bool(P["female"][pid]), name[-3:].lower()), ())
-                   if x != name]
+        options = [
+            x for x in by_ending.get((bool(P["female"][pid]), name[-3:].lower()), ()) if x != name
+        ]
         if options:
             P["given"][pid] = options[int(u[j] * len(options))]
 
@@ -723,7 +912,14 @@ def _distinct_sibling_names(P: People, rng: np.random.Generator, pools: NamePool
     """
     for _ in range(10):
         kids = np.flatnonzero((P["father"] >= 0) & ((P["hh_2011"] >= 0) | (P["hh_2021"] >= 0)))
-        df = pd.DataFrame({"father": P["father"][kids], "given": P["given"][kids], "birth": P["birth"][kids], "pid": kids})
+        df = pd.DataFrame(
+            {
+                "father": P["father"][kids],
+                "given": P["given"][kids],
+                "birth": P["birth"][kids],
+                "pid": kids,
+            }
+        )
         dup = df.sort_values(["birth", "pid"]).duplicated(["father", "given"])
         again = df.loc[dup[dup].index, "pid"].to_numpy()
         if len(again) == 0:
@@ -744,14 +940,20 @@ def _cnic_numbers(P: People, rng: np.random.Generator, geo: Geography) -> None:
     last = np.where(fem, rng.choice([2, 4, 6, 8], n), rng.choice([1, 3, 5, 7, 9], n))
     serial = rng.integers(0, 10**7, n)
     while True:
-        key = pd.Series(prefix.astype(str)) + pd.Series(serial).astype(str).str.zfill(7) + pd.Series(last).astype(str)
+        key = (
+            pd.Series(prefix.astype(str))
+            + pd.Series(serial).astype(str).str.zfill(7)
+            + pd.Series(last).astype(str)
+        )
         dup = key.duplicated().to_numpy()
         if not dup.any():
             break
         serial[dup] = rng.integers(0, 10**7, int(dup.sum()))
     P["cnic"][:] = key.to_numpy(dtype=object)
     at18 = after(P["birth"], 18 + rng.exponential(np.where(fem, 3.0, 1.0)))
-    rollout = after(np.full(n, np.datetime64("2001-01-01")), rng.exponential(np.where(fem, 9.0, 3.0)))
+    rollout = after(
+        np.full(n, np.datetime64("2001-01-01")), rng.exponential(np.where(fem, 9.0, 3.0))
+    )
     date = np.maximum(at18, np.where(fem, rollout + np.timedelta64(730, "D"), rollout))
     never = rng.random(n) < np.where(fem, 0.17, 0.02)
     P["cnic_date"][:] = np.where(never, NEVER, date)
@@ -759,13 +961,34 @@ def _cnic_numbers(P: People, rng: np.random.Generator, geo: Geography) -> None:
 
 def phone_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     """Pakistani mobile numbers as 10 digits after the 0 (e.g. '3001234567')."""
-    ops = np.array([f"3{x:02d}" for x in [*range(0, 10), *range(10, 19), *range(20, 26), *range(30, 38), *range(40, 48), 55]], dtype=object)
+    ops = np.array(
+        [
+            f"3{x:02d}"
+            for x in [
+                *range(0, 10),
+                *range(10, 19),
+                *range(20, 26),
+                *range(30, 38),
+                *range(40, 48),
+                55,
+            ]
+        ],
+        dtype=object,
+    )
     rest = pd.Series(rng.integers(0, 10**7, n)).astype(str).str.zfill(7).to_numpy(dtype=object)
     return rng.choice(ops, n) + rest
 
 
-def _phones(P: People, rng: np.random.Generator, heads: np.ndarray, year: int,
-            p_head: float, p_man: float, p_woman: float, keep: np.ndarray | None = None) -> None:
+def _phones(
+    P: People,
+    rng: np.random.Generator,
+    heads: np.ndarray,
+    year: int,
+    p_head: float,
+    p_man: float,
+    p_woman: float,
+    keep: np.ndarray | None = None,
+) -> None:
     """Mobile numbers at one wave: usually only the head has one.
 
     ``keep`` (2021) is the previous number, kept by 60% of those who had one.
@@ -783,10 +1006,13 @@ def _phones(P: People, rng: np.random.Generator, heads: np.ndarray, year: int,
     P[f"phone_{year}"][members] = np.where(has, number, "")
 
 
-def _carry_over(rng: np.random.Generator, geo: Geography, ucs: UnionCouncils,
-                hh11: pd.DataFrame) -> pd.DataFrame:
+def _carry_over(
+    rng: np.random.Generator, geo: Geography, ucs: UnionCouncils, hh11: pd.DataFrame
+) -> pd.DataFrame:
     """2011 households as they are in 2021: 5% moved district, PMT re-assessed."""
-    base = hh11[["district", "tehsil", "uc", "urban", "address", "pmt", "head"]].assign(origin="base", parent=-1)
+    base = hh11[["district", "tehsil", "uc", "urban", "address", "pmt", "head"]].assign(
+        origin="base", parent=-1
+    )
     moves = rng.random(len(base)) < 0.05
     moved = base.copy()
     _relocate(rng, geo, ucs, base["district"].to_numpy(), moves, moved)
@@ -796,8 +1022,13 @@ def _carry_over(rng: np.random.Generator, geo: Geography, ucs: UnionCouncils,
     return base
 
 
-def _place_splits(rng: np.random.Generator, geo: Geography, ucs: UnionCouncils, split: pd.DataFrame,
-                  base: pd.DataFrame) -> pd.DataFrame:
+def _place_splits(
+    rng: np.random.Generator,
+    geo: Geography,
+    ucs: UnionCouncils,
+    split: pd.DataFrame,
+    base: pd.DataFrame,
+) -> pd.DataFrame:
     """Where split-off households live: 80% the parents' union council (a new house),
     10% elsewhere in the district, 10% another district (pull to cities)."""
     parent = base.loc[split["parent"]]
@@ -809,13 +1040,24 @@ def _place_splits(rng: np.random.Generator, geo: Geography, ucs: UnionCouncils, 
     sp["tehsil"] = np.where(same_uc, p_tehsil, sp["tehsil"])
     sp["uc"] = np.where(same_uc, p_uc, sp["uc"])
     sp["urban"] = np.where(same_uc, p_urban, sp["urban"])
-    sp["address"] = np.where(same_uc, addresses(rng, ucs, geo, p_uc, p_tehsil, p_urban), sp["address"])
-    sp["pmt"] = np.round(np.clip(parent["pmt"].to_numpy() + rng.normal(0, 6, len(sp)), 0.5, 99.5), 2)
+    sp["address"] = np.where(
+        same_uc, addresses(rng, ucs, geo, p_uc, p_tehsil, p_urban), sp["address"]
+    )
+    sp["pmt"] = np.round(
+        np.clip(parent["pmt"].to_numpy() + rng.normal(0, 6, len(sp)), 0.5, 99.5), 2
+    )
     return sp.assign(head=split["head"], origin="split", parent=split["parent"])
 
 
-def simulate(households: int, rng: np.random.Generator, geo: Geography, pools: NamePools,
-             new_share: float = 0.12, unregistered: int = 0, merge_share: float = 0.3) -> World:
+def simulate(
+    households: int,
+    rng: np.random.Generator,
+    geo: Geography,
+    pools: NamePools,
+    new_share: float = 0.12,
+    unregistered: int = 0,
+    merge_share: float = 0.3,
+) -> World:
     """Simulate ``households`` households in 2011 and the same population in 2021.
 
     2011 -> 2021: deaths, small elderly households merging into another, marriages
@@ -840,14 +1082,34 @@ def simulate(households: int, rng: np.random.Generator, geo: Geography, pools: N
     base = _carry_over(rng, geo, ucs, hh11)
     split = _place_splits(rng, geo, ucs, _split(P, rng, base, households), base)
     first = households + len(split)
-    new = new_households(P, rng, geo, pools, ucs, int(round(new_share * households)), REF_2021, first, "hh_2021")
-    unreg = new_households(P, rng, geo, pools, ucs, unregistered, REF_2021, first + len(new), "hh_2021",
-                           poverty_shift=-12)
-    hh21 = pd.concat([base, split, new.assign(origin="new", parent=-1),
-                      unreg.assign(origin="unregistered", parent=-1)])
+    new = new_households(
+        P, rng, geo, pools, ucs, int(round(new_share * households)), REF_2021, first, "hh_2021"
+    )
+    unreg = new_households(
+        P,
+        rng,
+        geo,
+        pools,
+        ucs,
+        unregistered,
+        REF_2021,
+        first + len(new),
+        "hh_2021",
+        poverty_shift=-12,
+    )
+    hh21 = pd.concat(
+        [
+            base,
+            split,
+            new.assign(origin="new", parent=-1),
+            unreg.assign(origin="unregistered", parent=-1),
+        ]
+    )
     hh21["head"] = choose_heads(P, "hh_2021", hh21["head"].to_numpy())
     size = np.bincount(P["hh_2021"][P["hh_2021"] >= 0], minlength=len(hh21))
-    survey_p = hh21["origin"].map({"base": 0.9, "split": 0.9, "new": 1.0, "unregistered": 0.0}).to_numpy()
+    survey_p = (
+        hh21["origin"].map({"base": 0.9, "split": 0.9, "new": 1.0, "unregistered": 0.0}).to_numpy()
+    )
     hh21["surveyed"] = (rng.random(len(hh21)) < survey_p) & (size > 0)
     hh21["size"] = size
     hh11["surveyed"] = True

@@ -60,8 +60,13 @@ _SPACES = re.compile(r"\s+")
 
 def _fold(values: pd.Series) -> pd.Series:
     """Lower case, single spaces: differences these remove are not spelling variants."""
-    return values.fillna("").astype(str).str.casefold().str.replace(_SPACES, " ", regex=True) \
+    return (
+        values.fillna("")
+        .astype(str)
+        .str.casefold()
+        .str.replace(_SPACES, " ", regex=True)
         .str.strip()
+    )
 
 
 def _std_tokens(memo: dict[str, tuple[str, ...]], text: str) -> tuple[str, ...]:
@@ -99,14 +104,20 @@ def _district_path(value: str, province: str | None, clean_std: str) -> str:
 def district_resolution(noisy: pd.DataFrame, clean: pd.DataFrame) -> dict[str, float | int]:
     """Changed district values (per record) by how the engine resolves them."""
     changed = (noisy["district"] != clean["district"]).to_numpy()
-    province = standardise_province(noisy["province"]) if "province" in noisy else \
-        pd.Series(None, index=noisy.index, dtype=object)
+    province = (
+        standardise_province(noisy["province"])
+        if "province" in noisy
+        else pd.Series(None, index=noisy.index, dtype=object)
+    )
     clean_std = standardise_district(clean["district"]).to_numpy()
     memo: dict[tuple, str] = {}
     counts: Counter[str] = Counter()
-    for value, prov, target in zip(noisy["district"].to_numpy()[changed],
-                                   province.astype(object).to_numpy()[changed],
-                                   clean_std[changed], strict=True):
+    for value, prov, target in zip(
+        noisy["district"].to_numpy()[changed],
+        province.astype(object).to_numpy()[changed],
+        clean_std[changed],
+        strict=True,
+    ):
         prov = None if pd.isna(prov) else prov
         k = (value, prov, target)
         if k not in memo:
@@ -139,8 +150,9 @@ def variant_pair_collapse(variants: dict[str, Iterable[str]]) -> dict[str, float
     """Share of the generator's (token, attested variant) pairs that the engine's
     tokenising and canonical table turn into the same tokens."""
     pairs = [(tok, v) for tok, vs in variants.items() for v in vs]
-    same = sum(canonical_tokens(latin_tokens(t)) == canonical_tokens(latin_tokens(v))
-               for t, v in pairs)
+    same = sum(
+        canonical_tokens(latin_tokens(t)) == canonical_tokens(latin_tokens(v)) for t, v in pairs
+    )
     return {"pairs": len(pairs), "collapsed": same, "share": same / len(pairs) if pairs else 0.0}
 
 
@@ -149,14 +161,20 @@ def district_list_overlap() -> dict[str, float | int]:
     keys = {place_keys.place_key(a) for a in gazetteer.all_aliases()}
     keys |= {k.replace(" ", "") for k in keys}
     spellings = [v for vs in DISTRICT_VARIANTS.values() for v in vs]
-    hits = sum(place_keys.place_key(v) in keys or
-               place_keys.place_key(v).replace(" ", "") in keys for v in spellings)
-    return {"spellings": len(spellings), "alias_keys": hits,
-            "share": hits / len(spellings) if spellings else 0.0}
+    hits = sum(
+        place_keys.place_key(v) in keys or place_keys.place_key(v).replace(" ", "") in keys
+        for v in spellings
+    )
+    return {
+        "spellings": len(spellings),
+        "alias_keys": hits,
+        "share": hits / len(spellings) if spellings else 0.0,
+    }
 
 
-def audit_frames(noisy: dict[str, pd.DataFrame], clean: dict[str, pd.DataFrame],
-                 files: Iterable[str] = FILES) -> dict[str, dict]:
+def audit_frames(
+    noisy: dict[str, pd.DataFrame], clean: dict[str, pd.DataFrame], files: Iterable[str] = FILES
+) -> dict[str, dict]:
     """Data-level figures per file (names, guardians, districts, tehsils)."""
     out = {}
     for name in files:
@@ -175,12 +193,14 @@ def audit_frames(noisy: dict[str, pd.DataFrame], clean: dict[str, pd.DataFrame],
 def _only(error: str) -> dict[str, ErrorRates]:
     """Every source with all errors off except ``error`` (at its default rate)."""
     none = ErrorRates.none()
-    return {s: dataclasses.replace(none, **{error: getattr(DEFAULT_RATES[s], error)})
-            for s in SOURCES}
+    return {
+        s: dataclasses.replace(none, **{error: getattr(DEFAULT_RATES[s], error)}) for s in SOURCES
+    }
 
 
-def by_error(households: int, seed: int, clean: dict[str, pd.DataFrame],
-             file: str = "wave_2021") -> dict[str, dict]:
+def by_error(
+    households: int, seed: int, clean: dict[str, pd.DataFrame], file: str = "wave_2021"
+) -> dict[str, dict]:
     """Collapse share of ``full_name`` under each name error alone, in ``file``."""
     out = {}
     for field in dataclasses.fields(ErrorRates):
@@ -194,11 +214,12 @@ def by_error(households: int, seed: int, clean: dict[str, pd.DataFrame],
 def audit(households: int, seed: int, with_errors: bool = False) -> dict[str, dict]:
     """All figures for one generated world (``households``, ``seed``)."""
     noisy = generate_frames(households, seed)
-    clean = generate_frames(households, seed,
-                            error_rates={s: ErrorRates.none() for s in SOURCES})
+    clean = generate_frames(households, seed, error_rates={s: ErrorRates.none() for s in SOURCES})
     report = {
-        "tables": {"name_variant_pairs": variant_pair_collapse(name_pools().variants),
-                   "district_spellings": district_list_overlap()},
+        "tables": {
+            "name_variant_pairs": variant_pair_collapse(name_pools().variants),
+            "district_spellings": district_list_overlap(),
+        },
         "data": audit_frames(noisy, clean),
     }
     if with_errors:
@@ -209,18 +230,26 @@ def audit(households: int, seed: int, with_errors: bool = False) -> dict[str, di
 def _print(report: dict[str, dict]) -> None:
     t = report["tables"]
     p, d = t["name_variant_pairs"], t["district_spellings"]
-    print(f"generator's attested name-variant pairs collapsing in the engine: "
-          f"{p['collapsed']}/{p['pairs']} = {p['share']:.1%}")
-    print(f"generator's hand district spellings that are engine alias keys: "
-          f"{d['alias_keys']}/{d['spellings']} = {d['share']:.1%}")
+    print(
+        f"generator's attested name-variant pairs collapsing in the engine: "
+        f"{p['collapsed']}/{p['pairs']} = {p['share']:.1%}"
+    )
+    print(
+        f"generator's hand district spellings that are engine alias keys: "
+        f"{d['alias_keys']}/{d['spellings']} = {d['share']:.1%}"
+    )
     for name, f in report["data"].items():
         fn, gn, di, te = f["full_name"], f["guardian_name"], f["district"], f["tehsil"]
-        print(f"{name}: names changed {fn['changed']}, collapsed {fn['share']:.1%}; "
-              f"guardians changed {gn['changed']}, collapsed {gn['share']:.1%}")
-        print(f"  districts changed {di['changed']}: alias {di['alias']:.1%}, exact "
-              f"{di['exact']:.1%}, similarity {di['similarity']:.1%}, wrong {di['wrong']:.1%}, "
-              f"unresolved {di['unresolved']:.1%}; tehsils changed {te['changed']}, "
-              f"resolved {te['resolved']:.1%}")
+        print(
+            f"{name}: names changed {fn['changed']}, collapsed {fn['share']:.1%}; "
+            f"guardians changed {gn['changed']}, collapsed {gn['share']:.1%}"
+        )
+        print(
+            f"  districts changed {di['changed']}: alias {di['alias']:.1%}, exact "
+            f"{di['exact']:.1%}, similarity {di['similarity']:.1%}, wrong {di['wrong']:.1%}, "
+            f"unresolved {di['unresolved']:.1%}; tehsils changed {te['changed']}, "
+            f"resolved {te['resolved']:.1%}"
+        )
     for error, f in report.get("by_error", {}).items():
         print(f"  {error:<24} changed {f['changed']:>6}, collapsed {f['share']:.1%}")
 
@@ -229,8 +258,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--by-error", action="store_true",
-                        help="also the collapse share of each name error alone")
+    parser.add_argument(
+        "--by-error", action="store_true", help="also the collapse share of each name error alone"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args(argv)
     report = audit(args.households, args.seed, args.by_error)

@@ -27,8 +27,11 @@ class _Strict(BaseModel):
 
 
 #: A size as DuckDB reads one: a number and a unit, "6GB", "500MiB", "1.5 GB", "512M".
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(b|bytes?|[kmgt]b?|[kmgt]ib|"
-                   r"(?:kilo|mega|giga|tera)bytes?)\s*", re.IGNORECASE)
+_SIZE = re.compile(
+    r"\s*(\d+(?:\.\d+)?)\s*(b|bytes?|[kmgt]b?|[kmgt]ib|"
+    r"(?:kilo|mega|giga|tera)bytes?)\s*",
+    re.IGNORECASE,
+)
 
 
 def size_in_bytes(text: str) -> int:
@@ -36,8 +39,9 @@ def size_in_bytes(text: str) -> int:
     not one. Checked here so that a typo is a config error, not a DuckDB parser error."""
     match = _SIZE.fullmatch(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a size: write a number and a unit, such as 6GB, "
-                         "500MB or 2GiB")
+        raise ValueError(
+            f"{text!r} is not a size: write a number and a unit, such as 6GB, 500MB or 2GiB"
+        )
     number, unit = float(match.group(1)), match.group(2).lower()
     base = 1024 if unit.endswith("ib") else 1000
     power = "bkmgt".index(unit[0]) if unit not in ("b", "byte", "bytes") else 0
@@ -176,10 +180,15 @@ class GoldenConfig(_Strict):
 
         unknown = sorted(set(self.field_rules) - set(FIELDS) - set(HOUSEHOLD_FIELDS))
         if unknown:
-            raise ValueError(f"field_rules names unknown fields {unknown}; known: "
-                             f"{sorted({*FIELDS, *HOUSEHOLD_FIELDS})}")
-        for name, rules in {"rules": self.rules, "household_rules": self.household_rules,
-                            **self.field_rules}.items():
+            raise ValueError(
+                f"field_rules names unknown fields {unknown}; known: "
+                f"{sorted({*FIELDS, *HOUSEHOLD_FIELDS})}"
+            )
+        for name, rules in {
+            "rules": self.rules,
+            "household_rules": self.household_rules,
+            **self.field_rules,
+        }.items():
             if len(set(rules)) != len(rules):
                 raise ValueError(f"{name} lists a rule twice: {rules}")
         return self
@@ -228,8 +237,10 @@ FLAG_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 #: Settings a flag lowers with it, so that a lower threshold keeps its pairs in order:
 #: (flag, setting lowered to at most the flag's value).
-_LOWERED_WITH = (("threshold", ("clustering", "pairs_threshold")),
-                 ("review_threshold", ("matching", "pairs_threshold")))
+_LOWERED_WITH = (
+    ("threshold", ("clustering", "pairs_threshold")),
+    ("review_threshold", ("matching", "pairs_threshold")),
+)
 
 
 def override(cfg: C, **flags: object) -> C:
@@ -266,15 +277,20 @@ def _put(data: dict, path: tuple[str, ...], value: object) -> None:
 def _flag_problems(exc: ValidationError, given: dict[str, object]) -> str:
     """The problems as the flags that caused them: a problem with a setting a flag sets
     (or lowers, or with the section holding it) belongs to that flag."""
-    owners = {FLAG_SETTINGS[f]: f for f in given} | \
-        {path: f for f, path in _LOWERED_WITH if f in given}
+    owners = {FLAG_SETTINGS[f]: f for f in given} | {
+        path: f for f, path in _LOWERED_WITH if f in given
+    }
     problems: dict[str, str] = {}
     for err in exc.errors():
         loc = tuple(str(p) for p in err["loc"])
         flag = owners.get(loc) or next(
-            (f for f in given if FLAG_SETTINGS[f][:len(loc)] == loc), None)
-        name = (f"--{flag.replace('_', '-')} {given[flag]} ({'.'.join(FLAG_SETTINGS[flag])})"
-                if flag else ".".join(loc))
+            (f for f in given if FLAG_SETTINGS[f][: len(loc)] == loc), None
+        )
+        name = (
+            f"--{flag.replace('_', '-')} {given[flag]} ({'.'.join(FLAG_SETTINGS[flag])})"
+            if flag
+            else ".".join(loc)
+        )
         problems.setdefault(name, _message(err))
     return "invalid option: " + "; ".join(f"{k}: {v}" for k, v in problems.items()) + "."
 
@@ -285,8 +301,9 @@ def _message(err) -> str:
 
 def validation_problems(exc: ValidationError) -> str:
     """One ``setting.path: problem`` per error, as a config file's errors are shown."""
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {_message(err)}"
-                     for err in exc.errors())
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {_message(err)}" for err in exc.errors()
+    )
 
 
 def load_config(path: str | Path | None, model: type[_Strict] = DedupeConfig) -> _Strict:
@@ -298,8 +315,9 @@ def load_config(path: str | Path | None, model: type[_Strict] = DedupeConfig) ->
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"invalid settings: {validation_problems(exc)}.",
-                          file=str(path)) from None
+        raise ConfigError(
+            f"invalid settings: {validation_problems(exc)}.", file=str(path)
+        ) from None
 
 
 def yaml_settings(path: Path, what: str) -> dict:
@@ -312,15 +330,17 @@ def yaml_settings(path: Path, what: str) -> dict:
     except IsADirectoryError:
         raise ConfigError(f"is a folder, not a {what}.", file=str(path)) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read the {what} ({exc.strerror or exc}).",
-                          file=str(path)) from None
+        raise ConfigError(
+            f"cannot read the {what} ({exc.strerror or exc}).", file=str(path)
+        ) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ConfigError(f"is UTF-16 text; save the {what} as UTF-8.", file=str(path))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ConfigError(f"is not UTF-8 text (a binary file?); a {what} is YAML saved as "
-                          "UTF-8.", file=str(path)) from None
+        raise ConfigError(
+            f"is not UTF-8 text (a binary file?); a {what} is YAML saved as UTF-8.", file=str(path)
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -328,8 +348,9 @@ def yaml_settings(path: Path, what: str) -> dict:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or getattr(exc, "reason", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"is not valid YAML{where}" + (f" ({problem})" if problem else "")
-                          + ".", file=str(path)) from None
+        raise ConfigError(
+            f"is not valid YAML{where}" + (f" ({problem})" if problem else "") + ".", file=str(path)
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

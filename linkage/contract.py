@@ -70,7 +70,7 @@ STANDARDISED_COLUMNS: dict[str, str] = {
     "guardian_key": "phonetic key of guardian_given",
     "guardian_tokens_key": "sorted phonetic keys of the guardian's core name tokens",
     "guardian_compact": "the guardian's core name tokens run together (no leading title "
-                        "such as Muhammad): compared for typos with spaces ignored",
+    "such as Muhammad): compared for typos with spaces ignored",
     "dob": "date of birth as a date; null when only the year is known",
     "dob_year": "year of birth (int); known even for year-only dates",
     "dob_precision": "'day', 'year' (year only) or 'jan1' (1 January, likely a default)",
@@ -132,8 +132,15 @@ UPDATES = "updates"
 LINK_TYPES: tuple[str, ...] = ("same", "split", "merged", "dissolved", "new")
 #: ``household_links`` carries these first, then members counts and all roster ids.
 HOUSEHOLD_LINK_COLUMNS: tuple[str, ...] = ("household_id_old", "household_id_new", "link_type")
-UPDATE_COLUMNS: tuple[str, ...] = ("household_id", "record_id", "field", "old_value",
-                                   "new_value", "source", "flag")
+UPDATE_COLUMNS: tuple[str, ...] = (
+    "household_id",
+    "record_id",
+    "field",
+    "old_value",
+    "new_value",
+    "source",
+    "flag",
+)
 
 # --- match-partner outputs -------------------------------------------------------------
 
@@ -143,5 +150,10 @@ UNREGISTERED_BY_PLACE = "unregistered_by_place"
 #: The partner-facing file (always also a CSV): their ids and our answer, no registry PII.
 PARTNER_FEEDBACK = "partner_feedback"
 MATCH_STATUSES: tuple[str, ...] = ("matched", "review", "unmatched")
-MATCH_COLUMNS: tuple[str, ...] = ("record_id", "registry_record_id", "registry_household_id",
-                                  "match_probability", "status")
+MATCH_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "registry_record_id",
+    "registry_household_id",
+    "match_probability",
+    "status",
+)

@@ -12,8 +12,14 @@ class NserLinkError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, file: str | None = None, column: str | None = None,
-                 rows: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        column: str | None = None,
+        rows: list[int] | None = None,
+    ) -> None:
         """``rows``: the rows at fault as Excel numbers them (header = row 1)."""
         self.file = file
         self.column = column

@@ -35,7 +35,7 @@ def neutralise(cell: object) -> str:
 def restore(cell: object) -> object:
     """The value :func:`neutralise` was given (for text; anything else unchanged)."""
     if isinstance(cell, str) and cell.startswith(QUOTE):
-        return cell[len(QUOTE):]
+        return cell[len(QUOTE) :]
     return cell
 
 

@@ -61,27 +61,32 @@ def _resources(e: BaseException) -> ResourceError | None:
             return ResourceError(
                 f"DuckDB ran out of room to spill to disk{size}. Point backend.temp_directory "
                 "at a disk with more free space or raise backend.max_temp_directory_size; a "
-                "higher --memory-limit (backend.memory_limit) spills less, " + _FEWER_PAIRS + ".")
+                "higher --memory-limit (backend.memory_limit) spills less, " + _FEWER_PAIRS + "."
+            )
         limit = f" (its limit is {used.group(2)})" if used else ""
         return ResourceError(
             f"DuckDB ran out of memory{limit}. Raise --memory-limit (backend.memory_limit), "
-            "use fewer threads (backend.threads), " + _FEWER_PAIRS + ".")
+            "use fewer threads (backend.threads), " + _FEWER_PAIRS + "."
+        )
     if _disk_full(e):
         where = f" ({e.filename})" if isinstance(e, OSError) and e.filename else ""
         return ResourceError(
             f"the disk is full{where}. Free some space; DuckDB spills to "
             "backend.temp_directory (set it to a disk with room, or cap what it uses with "
-            "backend.max_temp_directory_size).")
+            "backend.max_temp_directory_size)."
+        )
     if isinstance(e, MemoryError):
         return ResourceError(
             "Python ran out of memory. Lower --memory-limit (backend.memory_limit: DuckDB's "
             "share of the machine) to leave Python room, " + _FEWER_PAIRS + "; or run "
-            "on a larger machine or on Spark.")
+            "on a larger machine or on Spark."
+        )
     if "java.lang.OutOfMemoryError" in text:
         return ResourceError(
             "Spark ran out of memory. Give the driver and executors more "
             "(spark.driver.memory, spark.executor.memory) or more partitions "
-            "(backend.spark_shuffle_partitions), " + _FEWER_PAIRS + ".")
+            "(backend.spark_shuffle_partitions), " + _FEWER_PAIRS + "."
+        )
     return None
 
 

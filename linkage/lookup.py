@@ -63,8 +63,11 @@ def key_hashes(frame: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray, 
     joined = parts[0][known]
     for p in parts[1:]:
         joined = joined + "\x1f" + p[known]
-    hashes = pd.util.hash_array(joined.to_numpy(dtype=object)) if len(joined) else \
-        np.empty(0, dtype=np.uint64)
+    hashes = (
+        pd.util.hash_array(joined.to_numpy(dtype=object))
+        if len(joined)
+        else np.empty(0, dtype=np.uint64)
+    )
     return hashes, np.flatnonzero(known)
 
 
@@ -117,23 +120,27 @@ class DeskLookup:
     """A registry held in memory for lookups: its records (Arrow), one index per blocking
     rule, and Splink's scoring SQL. Thread-safe: one lookup at a time on the engine."""
 
-    def __init__(self, registry: Registry, config: DedupeConfig | None = None,
-                 max_candidates: int = 500):
+    def __init__(
+        self, registry: Registry, config: DedupeConfig | None = None, max_candidates: int = 500
+    ):
         self.registry = registry
         self.config = config or DedupeConfig()
         self.max_candidates = max_candidates
         self.lock = threading.Lock()
         con = registry.db_api._con
         self.records: pa.Table = con.sql(
-            f"SELECT * FROM {registry.table.physical_name}").to_arrow_table()
+            f"SELECT * FROM {registry.table.physical_name}"
+        ).to_arrow_table()
         keys = rule_keys(registry.model)
         needed = sorted({c for cols in keys for c in cols} | set(registry.tf_tables))
         frame = self.records.select(needed).to_pandas()
         self.indexes = [RuleIndex.build(frame, cols) for cols in keys]
         # The run's term frequencies as columns (Splink's hardcoded ``tf_*``), so the
         # scoring SQL joins no frequency table per lookup.
-        self.tf = {col: tf.as_pandas_dataframe().set_index(col)[f"tf_{col}"]
-                   for col, tf in registry.tf_tables.items()}
+        self.tf = {
+            col: tf.as_pandas_dataframe().set_index(col)[f"tf_{col}"]
+            for col, tf in registry.tf_tables.items()
+        }
         for col, freq in self.tf.items():
             values = frame[col].map(freq).astype("float64")
             self.records = self.records.append_column(f"tf_{col}", pa.array(values))
@@ -179,8 +186,14 @@ class DeskLookup:
         return captured[-1]
 
     def standardise(self, record: dict) -> pd.DataFrame:
-        frame = pd.DataFrame([{k: (None if v in ("", None) else str(v))
-                               for k, v in {"record_id": "lookup", **record}.items()}])
+        frame = pd.DataFrame(
+            [
+                {
+                    k: (None if v in ("", None) else str(v))
+                    for k, v in {"record_id": "lookup", **record}.items()
+                }
+            ]
+        )
         std = standardise_new(frame, self.config)
         for col, freq in self.tf.items():
             std[f"tf_{col}"] = std[col].map(freq).astype("float64")
@@ -202,15 +215,17 @@ class DeskLookup:
         if not len(rows):
             return pd.DataFrame()
         cands = self.records.take(pa.array(rows)).select(self.columns)
-        record = pa.Table.from_pandas(std[self.columns], preserve_index=False) \
-            .cast(cands.schema, safe=False)
+        record = pa.Table.from_pandas(std[self.columns], preserve_index=False).cast(
+            cands.schema, safe=False
+        )
         with self.lock:
             self._desk.register(CANDIDATES, cands)
             self._desk.register(RECORD, record)
             return self._desk.execute(f"EXECUTE {PREPARED}").df()
 
-    def lookup(self, record: dict, *, limit: int = 5, min_probability: float = 0.01
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def lookup(
+        self, record: dict, *, limit: int = 5, min_probability: float = 0.01
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(the best candidates with their scores and comparison weights, the registry rows
         they are), best first."""
         std = self.standardise(record)
@@ -219,11 +234,16 @@ class DeskLookup:
         if scored.empty:
             return scored, scored
         scored = scored[scored["match_probability"] >= min_probability]
-        scored = scored.sort_values(["match_probability", "record_id_l"],
-                                    ascending=[False, True]).head(limit)
+        scored = scored.sort_values(
+            ["match_probability", "record_id_l"], ascending=[False, True]
+        ).head(limit)
         ids = set(scored["record_id_l"].astype(str))
-        mask = pd.Series(self.records.column("record_id").take(pa.array(rows)).to_pylist()) \
-            .astype(str).isin(ids).to_numpy()
+        mask = (
+            pd.Series(self.records.column("record_id").take(pa.array(rows)).to_pylist())
+            .astype(str)
+            .isin(ids)
+            .to_numpy()
+        )
         found = self.records.take(pa.array(rows[mask])).to_pandas()
         return scored.reset_index(drop=True), found
 
@@ -232,12 +252,14 @@ class DeskLookup:
         rows = rows.copy()
         for col, freq in self.tf.items():
             rows[f"tf_{col}"] = rows[col].map(freq).astype("float64")
-        table = pa.Table.from_pandas(rows[[c for c in self.records.column_names
-                                           if c in rows.columns]], preserve_index=False)
+        table = pa.Table.from_pandas(
+            rows[[c for c in self.records.column_names if c in rows.columns]], preserve_index=False
+        )
         for name in self.records.column_names:
             if name not in table.column_names:
-                table = table.append_column(name, pa.nulls(len(table),
-                                                           self.records.schema.field(name).type))
+                table = table.append_column(
+                    name, pa.nulls(len(table), self.records.schema.field(name).type)
+                )
         table = table.select(self.records.column_names).cast(self.records.schema, safe=False)
         offset = self.records.num_rows
         with self.lock:
@@ -254,4 +276,5 @@ class DeskLookup:
             clusters = ids.map(changed).fillna(clusters)
             i = self.records.column_names.index("cluster_id")
             self.records = self.records.set_column(
-                i, "cluster_id", pa.array(clusters.to_numpy(), type=pa.string()))
+                i, "cluster_id", pa.array(clusters.to_numpy(), type=pa.string())
+            )

@@ -58,9 +58,18 @@ _MARKER_BYTES = 1 << 16
 
 def marker_text(job: str | None) -> str:
     """The marker's content: enough to recognise a run and say what made it, no data."""
-    return json.dumps({"tool": TOOL, "version": linkage.__version__, "job": job,
-                       "created_at": datetime.now(UTC).isoformat(timespec="seconds")},
-                      sort_keys=True) + "\n"
+    return (
+        json.dumps(
+            {
+                "tool": TOOL,
+                "version": linkage.__version__,
+                "job": job,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+            sort_keys=True,
+        )
+        + "\n"
+    )
 
 
 def is_marker(text: str | None) -> bool:
@@ -84,7 +93,7 @@ class LocalFS:
     def qualify(self, given) -> str:
         text = str(given)
         if text.startswith("file://"):
-            text = text[len("file://"):]
+            text = text[len("file://") :]
         elif re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text):
             return text  # another file system (a Spark input): never inside a local folder
         return str(Path(text).resolve())
@@ -255,8 +264,7 @@ def check_replaceable(fs, out, label: str) -> None:
     if not fs.exists(out):
         return
     if not fs.is_dir(out):
-        raise ConfigError("exists and is not a folder; choose another output path.",
-                          file=label)
+        raise ConfigError("exists and is not a folder; choose another output path.", file=label)
     names = fs.names(out)
     if not names or is_run(fs, out):
         return
@@ -284,16 +292,22 @@ def check_inputs(fs, out, inputs: Iterable, label: str) -> None:
             continue
         path = fs.qualify(given)
         if path == at:
-            raise ConfigError(f"is {given}, an input of this job; write the outputs to a "
-                              "new folder.", file=label)
+            raise ConfigError(
+                f"is {given}, an input of this job; write the outputs to a new folder.", file=label
+            )
         if _inside(path, at):
             raise ConfigError(
                 f"holds {given}, an input of this job. A job replaces its whole output "
                 "folder, so this would delete its own input: write the outputs to a new "
-                "folder outside the inputs' folders (e.g. runs/NAME).", file=label)
+                "folder outside the inputs' folders (e.g. runs/NAME).",
+                file=label,
+            )
         if _inside(at, path):
-            raise ConfigError(f"lies inside {given}, an input of this job; write the "
-                              "outputs to a new folder outside it.", file=label)
+            raise ConfigError(
+                f"lies inside {given}, an input of this job; write the "
+                "outputs to a new folder outside it.",
+                file=label,
+            )
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -341,8 +355,7 @@ def carry_over(fs, out, tmp, names: Iterable[str]) -> None:
             have.add(name)
 
 
-def swap_into_place(fs, tmp, out, label: str, *,
-                    keep: Sequence[str] = KEPT_ACROSS_RUNS) -> None:
+def swap_into_place(fs, tmp, out, label: str, *, keep: Sequence[str] = KEPT_ACROSS_RUNS) -> None:
     """Rename the finished ``tmp`` to ``out``; an old ``out`` is moved aside, then deleted.
 
     The entries ``keep`` of the old ``out`` are carried into the new one first
@@ -381,8 +394,12 @@ def discard(fs, folder) -> None:
         if fs.exists(folder):
             remove_ours(fs, folder)
     except Exception as exc:  # a second error here would hide the first
-        log.warning("could not remove the temporary folder %s (%s); the next job for the "
-                    "same output folder removes it", folder, exc)
+        log.warning(
+            "could not remove the temporary folder %s (%s); the next job for the "
+            "same output folder removes it",
+            folder,
+            exc,
+        )
 
 
 def recover(fs, out, label: str) -> None:
@@ -401,13 +418,15 @@ def recover(fs, out, label: str) -> None:
     if not fs.is_dir(parent):
         return
     pattern = re.compile(rf"\.{re.escape(name)}\.(tmp|old)-[0-9a-f]{{32}}")
-    found = [(m.group(1), fs.child(parent, n)) for n in fs.names(parent)
-             if (m := pattern.fullmatch(n)) and fs.is_dir(fs.child(parent, n))]
+    found = [
+        (m.group(1), fs.child(parent, n))
+        for n in fs.names(parent)
+        if (m := pattern.fullmatch(n)) and fs.is_dir(fs.child(parent, n))
+    ]
     olds = sorted((p for kind, p in found if kind == "old"), key=fs.mtime, reverse=True)
     if olds and not fs.exists(out):
         fs.rename(olds[0], out)
-        log.warning("%s: put back the previous run, which a crashed job had moved aside",
-                    label)
+        log.warning("%s: put back the previous run, which a crashed job had moved aside", label)
         found = [(kind, p) for kind, p in found if fs.name(p) != fs.name(olds[0])]
     out_is_run = is_run(fs, out)
     for kind, p in found:
@@ -424,8 +443,17 @@ def recover(fs, out, label: str) -> None:
 
 
 def _holder_text() -> str:
-    return json.dumps({"tool": TOOL, "pid": os.getpid(), "host": socket.gethostname(),
-                       "since": datetime.now(UTC).isoformat(timespec="seconds")}) + "\n"
+    return (
+        json.dumps(
+            {
+                "tool": TOOL,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        )
+        + "\n"
+    )
 
 
 def _busy(label: str, holder: str | None, lock: str) -> ConfigError:
@@ -437,7 +465,9 @@ def _busy(label: str, holder: str | None, lock: str) -> ConfigError:
     return ConfigError(
         f"another nser-link job{who} is writing to this output folder, and the later of "
         f"the two would silently replace the other's results. Wait for it to finish, or "
-        f"choose another --out. (Lock file: {lock}.)", file=label)
+        f"choose another --out. (Lock file: {lock}.)",
+        file=label,
+    )
 
 
 @contextlib.contextmanager
@@ -451,8 +481,7 @@ def _local_lock(lock: Path, label: str) -> Iterator[None]:
     try:
         import fcntl
     except ImportError:  # Windows: no flock; the folder rules still hold
-        log.warning("%s: no file locking on this system; run one job per output folder",
-                    label)
+        log.warning("%s: no file locking on this system; run one job per output folder", label)
         yield
         return
     while True:
@@ -461,8 +490,9 @@ def _local_lock(lock: Path, label: str) -> Iterator[None]:
         except PermissionError:  # another user's lock file: locking needs no write access
             fd = _open_or_refuse(lock, os.O_RDONLY, label)
         except OSError as exc:
-            raise ConfigError(f"cannot create the lock file {lock} ({exc.strerror}).",
-                              file=label) from None
+            raise ConfigError(
+                f"cannot create the lock file {lock} ({exc.strerror}).", file=label
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -491,8 +521,9 @@ def _open_or_refuse(lock: Path, flags: int, label: str) -> int:
     try:
         return os.open(lock, flags)
     except OSError as exc:
-        raise ConfigError(f"cannot open the lock file {lock} ({exc.strerror}).",
-                          file=label) from None
+        raise ConfigError(
+            f"cannot open the lock file {lock} ({exc.strerror}).", file=label
+        ) from None
 
 
 @contextlib.contextmanager
@@ -513,8 +544,9 @@ def _hadoop_lock(fs: HadoopFS, lock, label: str) -> Iterator[None]:
             break
         except Py4JJavaError:
             if not fs.exists(lock):
-                raise ConfigError(f"cannot create the lock file {lock.toString()}.",
-                                  file=label) from None
+                raise ConfigError(
+                    f"cannot create the lock file {lock.toString()}.", file=label
+                ) from None
             holder = fs.read_small(lock)
             if attempt == 1 and _dead_here(holder):
                 fs.remove(lock)
@@ -562,11 +594,11 @@ def output_folder(out, *, job: str, inputs: Iterable = (), backend=None) -> Iter
     try:
         fs.mkdirs(parent)
     except OSError as exc:
-        raise ConfigError(f"cannot create the output folder's parent ({exc}).",
-                          file=label) from None
+        raise ConfigError(
+            f"cannot create the output folder's parent ({exc}).", file=label
+        ) from None
     lock = fs.child(parent, f".{fs.name(target)}.lock")
-    held = _hadoop_lock(fs, lock, label) if isinstance(fs, HadoopFS) \
-        else _local_lock(lock, label)
+    held = _hadoop_lock(fs, lock, label) if isinstance(fs, HadoopFS) else _local_lock(lock, label)
     with held:
         recover(fs, target, label)
         check_replaceable(fs, target, label)
@@ -599,13 +631,14 @@ def check_report_replaceable(path: str | Path, header: Sequence[str]) -> None:
     if not os.path.lexists(path):
         return
     if path.is_dir():
-        raise ConfigError("is a folder; --out names the report file to write.",
-                          file=str(path))
+        raise ConfigError("is a folder; --out names the report file to write.", file=str(path))
     if _first_row(path) != [str(h) for h in header]:
         raise ConfigError(
             "exists and is not a report of this command (its first row is not the "
             "report's header), so it is not overwritten. Choose another --out, or move "
-            "the file away.", file=str(path))
+            "the file away.",
+            file=str(path),
+        )
 
 
 def _first_row(path: Path) -> list[str] | None:

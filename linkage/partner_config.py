@@ -49,8 +49,9 @@ class MatchingConfig(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> MatchingConfig:
         if not self.pairs_threshold <= self.review_threshold <= self.match_threshold:
-            raise ValueError("thresholds must satisfy pairs_threshold <= review_threshold "
-                             "<= match_threshold")
+            raise ValueError(
+                "thresholds must satisfy pairs_threshold <= review_threshold <= match_threshold"
+            )
         return self
 
 

@@ -35,12 +35,18 @@ from linkage.run_folder import RunFolder, open_run, table_path
 def carried_ids(record_ids: pd.Series, clusters: pd.Series, old: pd.Series) -> pd.Series:
     """``clusters`` (one id per record, in ``record_ids`` order) renamed to the ids of
     ``old`` (record id -> previous cluster id) where they overlap most."""
-    frame = pd.DataFrame({"record_id": record_ids.astype(str).to_numpy(),
-                          "new": clusters.astype(str).to_numpy()})
+    frame = pd.DataFrame(
+        {"record_id": record_ids.astype(str).to_numpy(), "new": clusters.astype(str).to_numpy()}
+    )
     frame["old"] = frame["record_id"].map(old.astype(str))
-    shared = frame.dropna(subset=["old"]).groupby(["new", "old"]).size().rename("n") \
-        .reset_index().sort_values(["n", "old", "new"], ascending=[False, True, True],
-                                   kind="mergesort")
+    shared = (
+        frame.dropna(subset=["old"])
+        .groupby(["new", "old"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["n", "old", "new"], ascending=[False, True, True], kind="mergesort")
+    )
     rename: dict[str, str] = {}
     used: set[str] = set()
     for new, gone, _ in shared.itertuples(index=False):
@@ -67,8 +73,9 @@ def _carried(records: pd.DataFrame, *, column: str) -> dict[str, pd.DataFrame]:
     all records."""
     old = pd.Series(records[_PREVIOUS].to_numpy(), index=records["record_id"].astype(str))
     ids = carried_ids(records["record_id"], records[column], old.dropna())
-    return {"ids": pd.DataFrame({"record_id": records["record_id"].to_numpy(),
-                                 column: ids.to_numpy()})}
+    return {
+        "ids": pd.DataFrame({"record_id": records["record_id"].to_numpy(), column: ids.to_numpy()})
+    }
 
 
 def _fresh(base: str, taken: set[str]) -> str:
@@ -112,11 +119,16 @@ class Previous:
         columns = ["cluster_id", "household_cluster_id"] if households else ["cluster_id"]
         old = engine.read_table(path, ["record_id", *columns])
         for column in columns:
-            ids = engine.attach(engine.select(records, ["record_id", column]),
-                                engine.select(old, ["record_id", column]),
-                                "record_id", _PREVIOUS, default=None)
-            carried = engine.derive(ids, partial(_carried, column=column),
-                                    closed_under=[(column,), (_PREVIOUS,)])["ids"]
+            ids = engine.attach(
+                engine.select(records, ["record_id", column]),
+                engine.select(old, ["record_id", column]),
+                "record_id",
+                _PREVIOUS,
+                default=None,
+            )
+            carried = engine.derive(
+                ids, partial(_carried, column=column), closed_under=[(column,), (_PREVIOUS,)]
+            )["ids"]
             records = engine.attach(records, carried, "record_id", column, default=column)
         return records
 
@@ -139,8 +151,10 @@ class ClerkDecisions:
         """Record ids of every pair a clerk decided (they join the clustering)."""
         if self.decisions.empty:
             return []
-        return sorted(set(self.decisions["record_id_l"].astype(str))
-                      | set(self.decisions["record_id_r"].astype(str)))
+        return sorted(
+            set(self.decisions["record_id_l"].astype(str))
+            | set(self.decisions["record_id_r"].astype(str))
+        )
 
     def confirmed(self) -> pd.DataFrame:
         """The confirmed pairs (``record_id_l``, ``record_id_r``): one person each."""
@@ -152,8 +166,11 @@ class ClerkDecisions:
         ids = record_ids.astype(str).to_numpy()
         rejected = rejected_conflict(ids, self.decisions)
         conflicts = [*conflicts, rejected] if rejected is not None else conflicts
-        return conflicts, confirmed_groups(ids, decision_edges(self.decisions, False)), \
-            without_pairs(edges, decision_edges(self.decisions, True))
+        return (
+            conflicts,
+            confirmed_groups(ids, decision_edges(self.decisions, False)),
+            without_pairs(edges, decision_edges(self.decisions, True)),
+        )
 
 
 def confirmed_groups(ids: np.ndarray, confirmed: pd.DataFrame) -> pd.Series | None:

@@ -71,16 +71,23 @@ def open_run(path: str | Path, *, label: str = "--registry") -> RunFolder:
     """``path`` as a registry run, or a ConfigError saying what it is not."""
     run = Path(path)
     marker = run / RUN_MARKER
-    if not run.is_dir() or not marker.exists() or not is_marker(
-            marker.read_text("utf-8", errors="replace")):
-        raise ConfigError(f"{label} {run}: not an output folder of nser-link (no {RUN_MARKER}); "
-                          "give the --out folder of a dedupe or link-waves run")
+    if (
+        not run.is_dir()
+        or not marker.exists()
+        or not is_marker(marker.read_text("utf-8", errors="replace"))
+    ):
+        raise ConfigError(
+            f"{label} {run}: not an output folder of nser-link (no {RUN_MARKER}); "
+            "give the --out folder of a dedupe or link-waves run"
+        )
     missing = [n for n in (MODEL, SUMMARY) if not (run / n).exists()]
     if table_path(run, RECORDS) is None:
         missing.append(RECORDS)
     if missing:
-        raise ConfigError(f"{label} {run}: has no {', '.join(missing)}; it must be the output "
-                          f"of a dedupe or link-waves run of this version")
+        raise ConfigError(
+            f"{label} {run}: has no {', '.join(missing)}; it must be the output "
+            f"of a dedupe or link-waves run of this version"
+        )
     try:
         summary = json.loads((run / SUMMARY).read_text("utf-8"))
     except ValueError as exc:

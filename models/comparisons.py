@@ -87,8 +87,13 @@ class Field:
         present = frozenset(present)
         return [lv.label for lv in self.levels if lv.build(present) is not None]
 
-    def build(self, present: Collection[str], *, rare_m: float | None = None,
-              only: Sequence[str] | None = None) -> cl.CustomComparison:
+    def build(
+        self,
+        present: Collection[str],
+        *,
+        rare_m: float | None = None,
+        only: Sequence[str] | None = None,
+    ) -> cl.CustomComparison:
         """The Splink comparison for the columns ``present``; ``only`` keeps exactly the
         levels with those labels (rebuilding a saved model for another dialect)."""
         present = frozenset(present)
@@ -105,7 +110,8 @@ class Field:
         cols = [c for c in self.columns if c in present]
         unknown = " AND ".join(f"({c}_l IS NULL OR {c}_r IS NULL)" for c in cols)
         null = cll.CustomLevel(unknown, label_for_charts="Nothing to compare").configure(
-            is_null_level=True)
+            is_null_level=True
+        )
         other = cll.ElseLevel()
         if self.rare_else and rare_m is not None:
             other.configure(m_probability=rare_m, fix_m_probability=True)
@@ -116,8 +122,14 @@ class Field:
         )
 
     def with_fixed_u(self, fixed: dict[str, float]) -> Field:
-        return Field(self.name, self.description, self.columns, self.levels, self.rare_else,
-                     {**self.fixed_u, **fixed})
+        return Field(
+            self.name,
+            self.description,
+            self.columns,
+            self.levels,
+            self.rare_else,
+            {**self.fixed_u, **fixed},
+        )
 
 
 # --- level makers -----------------------------------------------------------------------
@@ -151,16 +163,20 @@ def typo(column: str) -> ComparisonLevelCreator:
 
 def _typo_sql(a: str, b: str) -> str:
     """``typo``'s condition on two SQL expressions."""
-    return (f"abs(length({a}) - length({b})) <= 2 AND levenshtein({a}, {b}) <= "
-            f"CASE WHEN length({a}) >= 6 AND length({b}) >= 6 THEN 2 ELSE 1 END")
+    return (
+        f"abs(length({a}) - length({b})) <= 2 AND levenshtein({a}, {b}) <= "
+        f"CASE WHEN length({a}) >= 6 AND length({b}) >= 6 THEN 2 ELSE 1 END"
+    )
 
 
 def _begins_sql(column: str) -> str:
     """One value (four letters at least) begins the other: "Abdul" for "Abdul Rehman", a
     name cut short on a form, or a given name run together with the next word."""
     a, b = f"{column}_l", f"{column}_r"
-    return (f"(length({a}) >= 4 AND substr({b}, 1, length({a})) = {a}) OR "
-            f"(length({b}) >= 4 AND substr({a}, 1, length({b})) = {b})")
+    return (
+        f"(length({a}) >= 4 AND substr({b}, 1, length({a})) = {a}) OR "
+        f"(length({b}) >= 4 AND substr({a}, 1, length({b})) = {b})"
+    )
 
 
 def one_edit_identifier(column: str) -> ComparisonLevelCreator:
@@ -197,12 +213,18 @@ def cnic() -> Field:
     ``Field.with_fixed_u``: random samples never meet two records sharing a CNIC.
     """
     return Field(
-        "cnic", "CNIC (13 digits, standardised)", ("person_cnic",),
+        "cnic",
+        "CNIC (13 digits, standardised)",
+        ("person_cnic",),
         (
-            Level("Exact match on person_cnic",
-                  _needs("person_cnic")(lambda: cll.ExactMatchLevel("person_cnic"))),
-            Level("One digit off or two digits transposed",
-                  _needs("person_cnic")(lambda: one_edit_identifier("person_cnic"))),
+            Level(
+                "Exact match on person_cnic",
+                _needs("person_cnic")(lambda: cll.ExactMatchLevel("person_cnic")),
+            ),
+            Level(
+                "One digit off or two digits transposed",
+                _needs("person_cnic")(lambda: one_edit_identifier("person_cnic")),
+            ),
         ),
         rare_else=True,
     )
@@ -211,9 +233,15 @@ def cnic() -> Field:
 def other_id() -> Field:
     """Another identifier (a programme or social-security number): exact or not."""
     return Field(
-        "other_id", "Other identifier (person_id_other)", ("id_other_std",),
-        (Level("Exact match on id_other_std",
-               _needs("id_other_std")(lambda: cll.ExactMatchLevel("id_other_std"))),),
+        "other_id",
+        "Other identifier (person_id_other)",
+        ("id_other_std",),
+        (
+            Level(
+                "Exact match on id_other_std",
+                _needs("id_other_std")(lambda: cll.ExactMatchLevel("id_other_std")),
+            ),
+        ),
         rare_else=True,
     )
 
@@ -244,29 +272,47 @@ def name() -> Field:
     compact = "name_compact"
     begins = _begins_sql("given_name")
     return Field(
-        "name", "Name: given and family name", (g, f),
+        "name",
+        "Name: given and family name",
+        (g, f),
         (
-            Level("Same name tokens in any order",
-                  _needs(tk)(lambda: cll.ExactMatchLevel(tk)), tf=tk),
-            Level("Same given and family name",
-                  _needs(g, f)(lambda: cll.And(given_same(), family_same())), tf=g),
-            Level("Given and family name alike",
-                  _needs(g, f, gk, fk)(lambda: cll.And(given_alike(), family_alike()))),
-            Level("Same name, spaces ignored",
-                  _needs(compact)(lambda: cll.Or(cll.ExactMatchLevel(compact),
-                                                 typo(compact)))),
-            Level("Same letters, words in another order",
-                  _needs("name_letters")(lambda: cll.ExactMatchLevel("name_letters"))),
-            Level("Same given name, a family name missing",
-                  _needs(g, f)(lambda: cll.And(given_same(), family_missing())), tf=g),
-            Level("Given name alike, a family name missing",
-                  _needs(g, f, gk)(lambda: cll.And(given_alike(), family_missing()))),
+            Level(
+                "Same name tokens in any order", _needs(tk)(lambda: cll.ExactMatchLevel(tk)), tf=tk
+            ),
+            Level(
+                "Same given and family name",
+                _needs(g, f)(lambda: cll.And(given_same(), family_same())),
+                tf=g,
+            ),
+            Level(
+                "Given and family name alike",
+                _needs(g, f, gk, fk)(lambda: cll.And(given_alike(), family_alike())),
+            ),
+            Level(
+                "Same name, spaces ignored",
+                _needs(compact)(lambda: cll.Or(cll.ExactMatchLevel(compact), typo(compact))),
+            ),
+            Level(
+                "Same letters, words in another order",
+                _needs("name_letters")(lambda: cll.ExactMatchLevel("name_letters")),
+            ),
+            Level(
+                "Same given name, a family name missing",
+                _needs(g, f)(lambda: cll.And(given_same(), family_missing())),
+                tf=g,
+            ),
+            Level(
+                "Given name alike, a family name missing",
+                _needs(g, f, gk)(lambda: cll.And(given_alike(), family_missing())),
+            ),
             Level("Same given name, another family name", _needs(g)(given_same), tf=g),
             Level("Given name alike, another family name", _needs(g, gk)(given_alike)),
             Level("Given name elsewhere in the other name", _needs(gk, tk)(lambda: _sql(swapped))),
             Level("One given name begins the other", _needs(g)(lambda: _sql(begins))),
-            Level("Family name alike, a given name missing",
-                  _needs(g, f, fk)(lambda: cll.And(family_alike(), given_missing()))),
+            Level(
+                "Family name alike, a given name missing",
+                _needs(g, f, fk)(lambda: cll.And(family_alike(), given_missing())),
+            ),
             Level("Family name alike, another given name", _needs(f, fk)(family_alike)),
         ),
     )
@@ -288,37 +334,59 @@ def date_of_birth() -> Field:
     sql_levels = [
         (f"{both_exact} AND dob_l = dob_r", "Same day"),
         (f"dob_year_l = dob_year_r AND {imprecise}", "Same year, one side year-only or 1 January"),
-        (f"{both_exact} AND dob_year_l = dob_year_r AND month(dob_l) = day(dob_r) "
-         "AND day(dob_l) = month(dob_r)", "Day and month swapped"),
-        (f"{both_exact} AND month(dob_l) = month(dob_r) AND day(dob_l) = day(dob_r) "
-         "AND abs(dob_year_l - dob_year_r) <= 10", "Same day and month, year mistyped"),
+        (
+            f"{both_exact} AND dob_year_l = dob_year_r AND month(dob_l) = day(dob_r) "
+            "AND day(dob_l) = month(dob_r)",
+            "Day and month swapped",
+        ),
+        (
+            f"{both_exact} AND month(dob_l) = month(dob_r) AND day(dob_l) = day(dob_r) "
+            "AND abs(dob_year_l - dob_year_r) <= 10",
+            "Same day and month, year mistyped",
+        ),
         ("dob_year_l = dob_year_r", "Same year, different day"),
     ]
     dated = ("dob", "dob_year", "dob_precision")
-    levels = [Level(label, _needs(*dated)(lambda sql=sql: _sql(sql)))
-              for sql, label in sql_levels]
+    levels = [Level(label, _needs(*dated)(lambda sql=sql: _sql(sql))) for sql, label in sql_levels]
     levels += [
-        Level("Birth year one apart",
-              _needs("dob_year")(lambda: cll.AbsoluteDifferenceLevel("dob_year", 1))),
-        Level("Birth year two or three apart",
-              _needs("dob_year")(lambda: cll.AbsoluteDifferenceLevel("dob_year", 3))),
+        Level(
+            "Birth year one apart",
+            _needs("dob_year")(lambda: cll.AbsoluteDifferenceLevel("dob_year", 1)),
+        ),
+        Level(
+            "Birth year two or three apart",
+            _needs("dob_year")(lambda: cll.AbsoluteDifferenceLevel("dob_year", 3)),
+        ),
     ]
     return Field("date_of_birth", "Date of birth by precision", ("dob_year",), tuple(levels))
 
 
 def gender() -> Field:
     return Field(
-        "gender", "Gender (stated, else from the CNIC)", ("gender_std",),
-        (Level("Exact match on gender_std",
-               _needs("gender_std")(lambda: cll.ExactMatchLevel("gender_std"))),),
+        "gender",
+        "Gender (stated, else from the CNIC)",
+        ("gender_std",),
+        (
+            Level(
+                "Exact match on gender_std",
+                _needs("gender_std")(lambda: cll.ExactMatchLevel("gender_std")),
+            ),
+        ),
         rare_else=True,
     )
 
 
 # --- household context ------------------------------------------------------------------
 
-_CONTEXT = ("guardian_std", "district_std", "tehsil_std", "postcode_std", "address_tokens",
-            "phone_std", "relation_std")
+_CONTEXT = (
+    "guardian_std",
+    "district_std",
+    "tehsil_std",
+    "postcode_std",
+    "address_tokens",
+    "phone_std",
+    "relation_std",
+)
 # (district_confidence is read, never compared on its own: it is not part of the null rule)
 
 
@@ -341,14 +409,20 @@ def _guardian() -> ComparisonLevelCreator:
     # Ghazanfar Abdul Wasit" and "Ghazanfar Abdul Basit" are one typo apart, not nine
     # letters); or one begins the other: the guardian in full on one form, his given
     # name alone or a title moved to the end on the other ("Saqib", "Saqib Chaudhry").
-    compact = (f"{_typo_sql('guardian_compact_l', 'guardian_compact_r')} OR "
-               f"{_begins_sql('guardian_compact')}")
+    compact = (
+        f"{_typo_sql('guardian_compact_l', 'guardian_compact_r')} OR "
+        f"{_begins_sql('guardian_compact')}"
+    )
     return cll.Or(
         cll.ExactMatchLevel("guardian_tokens_key"),
-        cll.And(cll.Or(cll.ExactMatchLevel("guardian_key"),
-                       cll.LevenshteinLevel("guardian_given", 1),
-                       _sql(_begins_sql("guardian_given"))),  # "salmanawan" begins "salman"
-                _sql(compact)),
+        cll.And(
+            cll.Or(
+                cll.ExactMatchLevel("guardian_key"),
+                cll.LevenshteinLevel("guardian_given", 1),
+                _sql(_begins_sql("guardian_given")),
+            ),  # "salmanawan" begins "salman"
+            _sql(compact),
+        ),
     )
 
 
@@ -373,14 +447,20 @@ def _locality_makers(present: frozenset[str]) -> list[Callable[[], ComparisonLev
     makers = []
     if "tehsil_std" in present:
         if {"district_std", "district_confidence"} <= present:
-            makers.append(lambda: _sql(
-                "tehsil_std_l = tehsil_std_r AND (district_std_l = district_std_r OR "
-                "coalesce(district_confidence_l, 0) = 0 OR "
-                "coalesce(district_confidence_r, 0) = 0)"))
+            makers.append(
+                lambda: _sql(
+                    "tehsil_std_l = tehsil_std_r AND (district_std_l = district_std_r OR "
+                    "coalesce(district_confidence_l, 0) = 0 OR "
+                    "coalesce(district_confidence_r, 0) = 0)"
+                )
+            )
         elif "district_std" in present:
-            makers.append(lambda: _sql(
-                "tehsil_std_l = tehsil_std_r AND (district_std_l = district_std_r OR "
-                "district_std_l IS NULL OR district_std_r IS NULL)"))
+            makers.append(
+                lambda: _sql(
+                    "tehsil_std_l = tehsil_std_r AND (district_std_l = district_std_r OR "
+                    "district_std_l IS NULL OR district_std_r IS NULL)"
+                )
+            )
         else:
             makers.append(lambda: cll.ExactMatchLevel("tehsil_std"))
     if "postcode_std" in present:
@@ -393,8 +473,10 @@ def _married_between() -> ComparisonLevelCreator:
     married between two waves (or is still listed on her parents' roster), whose
     guardian, family name and often district all changed with the marriage."""
     wife = "('spouse', 'daughter-in-law')"
-    return _sql(f"(relation_std_l = 'daughter' AND relation_std_r IN {wife}) OR "
-                f"(relation_std_r = 'daughter' AND relation_std_l IN {wife})")
+    return _sql(
+        f"(relation_std_l = 'daughter' AND relation_std_r IN {wife}) OR "
+        f"(relation_std_r = 'daughter' AND relation_std_l IN {wife})"
+    )
 
 
 def _near_makers(present: frozenset[str]) -> list[Callable[[], ComparisonLevelCreator]]:
@@ -413,8 +495,7 @@ def _part(part: str, present: frozenset[str]) -> Callable[[], ComparisonLevelCre
     if part == "guardian":
         return _guardian if {"guardian_tokens_key", "guardian_compact"} <= present else None
     if part == "place":
-        return (lambda: cll.ExactMatchLevel("district_std")) if "district_std" in present \
-            else None
+        return (lambda: cll.ExactMatchLevel("district_std")) if "district_std" in present else None
     if part == "married":
         return _married_between if "relation_std" in present else None
     if part == "place_unknown":
@@ -422,8 +503,10 @@ def _part(part: str, present: frozenset[str]) -> Callable[[], ComparisonLevelCre
             return None
         unknown = "district_std_l IS NULL OR district_std_r IS NULL"
         if "district_confidence" in present:
-            unknown += (" OR coalesce(district_confidence_l, 0) = 0 OR "
-                        "coalesce(district_confidence_r, 0) = 0")
+            unknown += (
+                " OR coalesce(district_confidence_l, 0) = 0 OR "
+                "coalesce(district_confidence_r, 0) = 0"
+            )
         return lambda: _sql(unknown)
     if part in ("no_guardian", "other_guardian"):
         # Levels below the guardian levels: their guardians do not agree. Both known and
@@ -431,15 +514,23 @@ def _part(part: str, present: frozenset[str]) -> Callable[[], ComparisonLevelCre
         if "guardian_std" not in present:
             return (lambda: _sql("1 = 1")) if part == "no_guardian" else None
         known = "guardian_std_l IS NOT NULL AND guardian_std_r IS NOT NULL"
-        return (lambda: _sql(known)) if part == "other_guardian" else \
-            (lambda: _sql(f"NOT ({known})"))
+        return (
+            (lambda: _sql(known)) if part == "other_guardian" else (lambda: _sql(f"NOT ({known})"))
+        )
     found = _locality_makers(present) if part == "locality" else _near_makers(present)
     return (lambda: _any(*found)) if found else None
 
 
 #: Relative cost of evaluating each part of a household-context level.
-_COST = {"place": 0, "locality": 1, "no_guardian": 1, "other_guardian": 1, "married": 1,
-         "guardian": 2, "near": 3}
+_COST = {
+    "place": 0,
+    "locality": 1,
+    "no_guardian": 1,
+    "other_guardian": 1,
+    "married": 1,
+    "guardian": 2,
+    "near": 3,
+}
 
 
 def _context_level(label: str, *parts: str) -> Level:
@@ -468,16 +559,21 @@ def household_context() -> Field:
     keep that from reading as a different family.
     """
     return Field(
-        "household_context", "Household context: guardian, place, address, phone", _CONTEXT,
+        "household_context",
+        "Household context: guardian, place, address, phone",
+        _CONTEXT,
         (
             _context_level("Guardian, district and address or phone", "guardian", "place", "near"),
             _context_level("Guardian and district", "guardian", "place"),
             _context_level("Guardian only (moved district?)", "guardian"),
-            _context_level("Address or phone, same locality", "near", "locality",
-                           "no_guardian"),
+            _context_level("Address or phone, same locality", "near", "locality", "no_guardian"),
             _context_level("District and address or phone", "place", "near", "no_guardian"),
-            _context_level("Address or phone, same locality, another guardian", "near",
-                           "locality", "other_guardian"),
+            _context_level(
+                "Address or phone, same locality, another guardian",
+                "near",
+                "locality",
+                "other_guardian",
+            ),
             _context_level("Address or phone only", "near"),
             _context_level("Married between the records, same district", "married", "place"),
             _context_level("Married between the records (daughter, then wife)", "married"),
@@ -486,8 +582,7 @@ def household_context() -> Field:
             # Below every agreeing level: nothing agrees, but the districts cannot be
             # compared (one missing, or written past recognition: "MZF" fits two
             # districts). Otherwise such a pair would count as two known places.
-            _context_level("Nothing agrees, a district unknown or unresolved",
-                           "place_unknown"),
+            _context_level("Nothing agrees, a district unknown or unresolved", "place_unknown"),
         ),
     )
 
@@ -504,9 +599,14 @@ def by_name() -> dict[str, Field]:
     return {f.name: f for f in library()}
 
 
-def person_comparisons(present: Collection[str], *, cnic_u: tuple[float, float] | None = None,
-                       rare_m: float | None = None, other_id_u: float | None = None,
-                       names: Collection[str] | None = None) -> list[cl.CustomComparison]:
+def person_comparisons(
+    present: Collection[str],
+    *,
+    cnic_u: tuple[float, float] | None = None,
+    rare_m: float | None = None,
+    other_id_u: float | None = None,
+    names: Collection[str] | None = None,
+) -> list[cl.CustomComparison]:
     """The comparisons of the person model for the columns ``present`` (only those in
     ``names`` when given).
 
@@ -519,8 +619,12 @@ def person_comparisons(present: Collection[str], *, cnic_u: tuple[float, float] 
         if not f.applies(present) or (names is not None and f.name not in names):
             continue
         if f.name == "cnic" and cnic_u is not None:
-            f = f.with_fixed_u({"Exact match on person_cnic": cnic_u[0],
-                                "One digit off or two digits transposed": cnic_u[1]})
+            f = f.with_fixed_u(
+                {
+                    "Exact match on person_cnic": cnic_u[0],
+                    "One digit off or two digits transposed": cnic_u[1],
+                }
+            )
         if f.name == "other_id" and other_id_u is not None:
             f = f.with_fixed_u({"Exact match on id_other_std": other_id_u})
         out.append(f.build(present, rare_m=rare_m))

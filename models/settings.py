@@ -11,12 +11,34 @@ from models.comparisons import person_comparisons
 #: Standardised columns the person model reads; only these go into the engine, and a
 #: loaded model's SQL may refer to no other (``models.validation``).
 MODEL_FIELDS = (
-    "person_cnic", "id_other_std", "given_name", "given_name_key", "family_name",
-    "family_name_key", "name_tokens_key", "name_compact", "name_letters",
-    "guardian_std", "guardian_given",
-    "guardian_key", "guardian_tokens_key", "guardian_compact", "dob", "dob_year", "dob_precision", "gender_std",
-    "district_std", "district_confidence", "tehsil_std", "uc_std", "postcode_std",
-    "address_tokens", "address_signature", "address_numbers", "phone_std", "relation_std",
+    "person_cnic",
+    "id_other_std",
+    "given_name",
+    "given_name_key",
+    "family_name",
+    "family_name_key",
+    "name_tokens_key",
+    "name_compact",
+    "name_letters",
+    "guardian_std",
+    "guardian_given",
+    "guardian_key",
+    "guardian_tokens_key",
+    "guardian_compact",
+    "dob",
+    "dob_year",
+    "dob_precision",
+    "gender_std",
+    "district_std",
+    "district_confidence",
+    "tehsil_std",
+    "uc_std",
+    "postcode_std",
+    "address_tokens",
+    "address_signature",
+    "address_numbers",
+    "phone_std",
+    "relation_std",
 )
 MODEL_COLUMNS = ("record_id", "source", "roster_key", *MODEL_FIELDS)
 
@@ -37,8 +59,9 @@ def person_settings(
     return SettingsCreator(
         link_type=link_type,
         unique_id_column_name="record_id",
-        comparisons=person_comparisons(present, cnic_u=cnic_u, other_id_u=other_id_u,
-                                       rare_m=rare_m, names=names),
+        comparisons=person_comparisons(
+            present, cnic_u=cnic_u, other_id_u=other_id_u, rare_m=rare_m, names=names
+        ),
         blocking_rules_to_generate_predictions=list(blocking_rules),
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=True,

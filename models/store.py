@@ -29,16 +29,17 @@ def load_model(path: str | Path) -> dict:
     except FileNotFoundError:
         raise ConfigError("model file not found.", file=str(path)) from None
     except IsADirectoryError:
-        raise ConfigError("is a folder, not a model file (give its model.json).",
-                          file=str(path)) from None
+        raise ConfigError(
+            "is a folder, not a model file (give its model.json).", file=str(path)
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read the model file ({exc.strerror or exc}).",
-                          file=str(path)) from None
+        raise ConfigError(
+            f"cannot read the model file ({exc.strerror or exc}).", file=str(path)
+        ) from None
     except UnicodeDecodeError:
         raise ConfigError("is not a JSON model file (not UTF-8 text).", file=str(path)) from None
     except (json.JSONDecodeError, RecursionError) as exc:
-        where = f" ({exc.msg}, line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) \
-            else ""
+        where = f" ({exc.msg}, line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise ConfigError(f"is not a JSON model file{where}.", file=str(path)) from None
     return validate_model(settings, file=str(path))
 
@@ -48,14 +49,21 @@ def fingerprint(text: str) -> str:
 
 
 #: Parameters a trained level carries; everything else (SQL) is rebuilt per dialect.
-_TRAINED_KEYS = ("m_probability", "u_probability", "fix_m_probability", "fix_u_probability",
-                 "tf_adjustment_weight", "tf_minimum_u_value")
+_TRAINED_KEYS = (
+    "m_probability",
+    "u_probability",
+    "fix_m_probability",
+    "fix_u_probability",
+    "tf_adjustment_weight",
+    "tf_minimum_u_value",
+)
 
 
 def model_columns(model: dict) -> set[str]:
     """The record columns a saved model's comparisons read."""
-    text = " ".join(lv.get("sql_condition", "") for c in model["comparisons"]
-                    for lv in c["comparison_levels"])
+    text = " ".join(
+        lv.get("sql_condition", "") for c in model["comparisons"] for lv in c["comparison_levels"]
+    )
     return set(re.findall(r"\b([a-z_]+)_[lr]\b", text))
 
 
@@ -81,9 +89,10 @@ def for_dialect(model: dict, dialect: str) -> dict:
         field = fields.get(comparison["output_column_name"])
         labels = [lv.get("label_for_charts") for lv in comparison["comparison_levels"]]
         built = field.build(present, only=labels) if field else None
-        if built is None or labels != [lv.get("label_for_charts") for lv in
-                                       built.get_comparison(dialect).as_dict()
-                                       ["comparison_levels"]]:
+        if built is None or labels != [
+            lv.get("label_for_charts")
+            for lv in built.get_comparison(dialect).as_dict()["comparison_levels"]
+        ]:
             raise ConfigError(
                 f"the model was trained on {source} and its comparison "
                 f"'{comparison['output_column_name']}' is not one of nser-linkage's, so it "
@@ -91,18 +100,22 @@ def for_dialect(model: dict, dialect: str) -> dict:
             )
         comparisons.append(built)
     rebuilt = SettingsCreator(
-        link_type=model["link_type"], unique_id_column_name="record_id",
+        link_type=model["link_type"],
+        unique_id_column_name="record_id",
         comparisons=comparisons,
         blocking_rules_to_generate_predictions=model["blocking_rules_to_generate_predictions"],
     ).create_settings_dict(dialect)
     for old_c, new_c in zip(model["comparisons"], rebuilt["comparisons"], strict=True):
-        for old, new in zip(old_c["comparison_levels"], new_c["comparison_levels"],
-                            strict=True):
+        for old, new in zip(old_c["comparison_levels"], new_c["comparison_levels"], strict=True):
             new.update({k: old[k] for k in _TRAINED_KEYS if k in old})
     rebuilt["sql_dialect"] = dialect
-    for key in ("probability_two_random_records_match", "additional_columns_to_retain",
-                "retain_intermediate_calculation_columns", "retain_matching_columns",
-                "max_iterations"):
+    for key in (
+        "probability_two_random_records_match",
+        "additional_columns_to_retain",
+        "retain_intermediate_calculation_columns",
+        "retain_matching_columns",
+        "max_iterations",
+    ):
         if key in model:
             rebuilt[key] = model[key]
     return rebuilt

@@ -29,8 +29,9 @@ class IdentifierU:
     one_edit: float
 
 
-def identifier_u(db_api, table: str, column: str = "person_cnic", *,
-                 near: bool = True) -> IdentifierU:
+def identifier_u(
+    db_api, table: str, column: str = "person_cnic", *, near: bool = True
+) -> IdentifierU:
     """Count, not sample pairs for, how often two records with an identifier agree on it.
 
     Random sampling of a few million pairs almost never meets two records sharing a
@@ -88,7 +89,8 @@ def _block_pairs(db_api, table: str, column: str) -> float:
     keys = ("substr(v, 1, 7)", "substr(v, 8, 6)", "substr(v, 1, 6) || substr(v, 9, 5)")
     sums = " + ".join(
         f"(SELECT coalesce(sum(c * c), 0) FROM (SELECT count(*) AS c FROM vals GROUP BY {k}))"
-        for k in keys)
+        for k in keys
+    )
     sql = f"""
     WITH vals AS (SELECT DISTINCT {column} AS v FROM {table} WHERE {column} IS NOT NULL)
     SELECT {sums} AS pairs
@@ -99,9 +101,11 @@ def _block_pairs(db_api, table: str, column: str) -> float:
 #: m of an identifier's levels when no EM round could train them (a file whose only
 #: strict rule is the identifier itself): conservative, since a shared identifier is
 #: near-proof of identity and a typo in it is rare.
-IDENTIFIER_M = {"Exact match on person_cnic": 0.85,
-                "One digit off or two digits transposed": 0.05,
-                "Exact match on id_other_std": 0.85}
+IDENTIFIER_M = {
+    "Exact match on person_cnic": 0.85,
+    "One digit off or two digits transposed": 0.05,
+    "Exact match on id_other_std": 0.85,
+}
 
 
 def fixed_identifier_m(settings: dict) -> dict:
@@ -141,8 +145,9 @@ def with_m_floor(settings: dict, floor: float, against: float = 0.0) -> dict:
             # A level EM never saw among its matches (None) is rare, not impossible.
             u = level.get("u_probability")
             lowest = floor if u is None else min(floor, u)
-            level["m_probability"] = max(level.get("m_probability") or 0.0, lowest,
-                                         against * (u or 0.0))
+            level["m_probability"] = max(
+                level.get("m_probability") or 0.0, lowest, against * (u or 0.0)
+            )
         total = sum(level["m_probability"] for level in levels)
         for level in levels:
             level["m_probability"] /= total
@@ -166,8 +171,13 @@ class EMRound:
     trained: tuple[str, ...]
 
     def summary(self) -> dict:
-        return {"rule": self.rule, "iterations": self.iterations, "converged": self.converged,
-                "match_share": self.match_share, "trained": list(self.trained)}
+        return {
+            "rule": self.rule,
+            "iterations": self.iterations,
+            "converged": self.converged,
+            "match_share": self.match_share,
+            "trained": list(self.trained),
+        }
 
 
 def train(
@@ -197,13 +207,22 @@ def train(
         # The probe that sizes the pair cap samples records on both sides; at 1% (the
         # default) a CNIC rule finds no pairs at all, so probe 10%.
         session = training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=em_max_pairs, estimate_without_term_frequencies=True,
+            rule,
+            max_pairs=em_max_pairs,
+            estimate_without_term_frequencies=True,
             record_sample_proportion=0.1,
         )
         history = session._core_model_settings_history  # Splink keeps no public record
         iterations = max(len(history) - 1, 0)
         share = history[-1].probability_two_random_records_match if history else None
         trained = tuple(c.output_column_name for c in session.core_model_settings.comparisons)
-        rounds.append(EMRound(name, iterations, iterations < max_iterations,
-                              None if share is None else round(float(share), 4), trained))
+        rounds.append(
+            EMRound(
+                name,
+                iterations,
+                iterations < max_iterations,
+                None if share is None else round(float(share), 4),
+                trained,
+            )
+        )
     return rounds

@@ -36,32 +36,79 @@ from models.settings import MODEL_COLUMNS
 #: ``array_length`` as ``array_size``, ``substr`` as ``substring``; Spark's ``month(x)``
 #: as ``month(ts_or_ds_to_date(x))``. Pure functions of their arguments only: nothing
 #: that reads files, the environment or tables.
-ALLOWED_FUNCTIONS: frozenset[str] = frozenset({
-    # written by models.comparisons, on DuckDB and on Spark (models.store.for_dialect)
-    "abs", "array_contains", "array_intersect", "array_size", "concat",
-    "damerau_levenshtein", "day", "least", "left", "length", "levenshtein", "month",
-    "regexp_split", "replace", "right", "split", "ts_or_ds_to_date",
-    # Splink's other similarity and date levels, and plain string helpers
-    "coalesce", "greatest", "jaro_similarity", "jaro_winkler_similarity",
-    "jarowinkler_similarity", "lower", "substring", "year",
-})
+ALLOWED_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        # written by models.comparisons, on DuckDB and on Spark (models.store.for_dialect)
+        "abs",
+        "array_contains",
+        "array_intersect",
+        "array_size",
+        "concat",
+        "damerau_levenshtein",
+        "day",
+        "least",
+        "left",
+        "length",
+        "levenshtein",
+        "month",
+        "regexp_split",
+        "replace",
+        "right",
+        "split",
+        "ts_or_ds_to_date",
+        # Splink's other similarity and date levels, and plain string helpers
+        "coalesce",
+        "greatest",
+        "jaro_similarity",
+        "jaro_winkler_similarity",
+        "jarowinkler_similarity",
+        "lower",
+        "substring",
+        "year",
+    }
+)
 
 #: The SQL shapes a condition may have besides column references and function calls.
 ALLOWED_EXPRESSIONS: tuple[type[exp.Expression], ...] = (
-    exp.Literal, exp.Null, exp.Boolean, exp.Paren,
-    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.Like, exp.In,
-    exp.Between, exp.And, exp.Or, exp.Not,
-    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg,
+    exp.Literal,
+    exp.Null,
+    exp.Boolean,
+    exp.Paren,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Is,
+    exp.Like,
+    exp.In,
+    exp.Between,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Neg,
     exp.BitwiseAnd,  # the address signature (models.comparisons._address)
-    exp.Case, exp.If,
+    exp.Case,
+    exp.If,
 )
 
 #: Words for what is refused, where a class name would not tell a user much.
 _CONSTRUCTS = {
-    exp.Subquery: "a subquery", exp.Select: "a subquery", exp.Exists: "a subquery",
-    exp.Table: "a table reference", exp.From: "a table reference", exp.Star: "*",
-    exp.Placeholder: "a parameter", exp.Parameter: "a parameter",
-    exp.Cast: "a cast", exp.TryCast: "a cast",
+    exp.Subquery: "a subquery",
+    exp.Select: "a subquery",
+    exp.Exists: "a subquery",
+    exp.Table: "a table reference",
+    exp.From: "a table reference",
+    exp.Star: "*",
+    exp.Placeholder: "a parameter",
+    exp.Parameter: "a parameter",
+    exp.Cast: "a cast",
+    exp.TryCast: "a cast",
 }
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -155,24 +202,34 @@ def validate_model(settings: Any, *, file: str | None = None) -> dict:
     for comparison in model.comparisons:
         for i, level in enumerate(comparison.comparison_levels, start=1):
             if level.sql_condition.strip().upper() != "ELSE":
-                where = (f"comparison '{comparison.output_column_name}', level {i}"
-                         + (f" \"{level.label_for_charts}\"" if level.label_for_charts else ""))
-                check_sql(level.sql_condition, model.sql_dialect, where=where,
-                          blocking=False, file=file)
+                where = f"comparison '{comparison.output_column_name}', level {i}" + (
+                    f' "{level.label_for_charts}"' if level.label_for_charts else ""
+                )
+                check_sql(
+                    level.sql_condition, model.sql_dialect, where=where, blocking=False, file=file
+                )
     for i, rule in enumerate(model.blocking_rules_to_generate_predictions, start=1):
-        sql, dialect = (rule, model.sql_dialect) if isinstance(rule, str) else \
-            (rule.blocking_rule, rule.sql_dialect or model.sql_dialect)
+        sql, dialect = (
+            (rule, model.sql_dialect)
+            if isinstance(rule, str)
+            else (rule.blocking_rule, rule.sql_dialect or model.sql_dialect)
+        )
         check_sql(sql, dialect, where=f"blocking rule {i}", blocking=True, file=file)
     return settings
 
 
-def check_sql(sql: str, dialect: str, *, where: str, blocking: bool,
-              file: str | None = None) -> None:
+def check_sql(
+    sql: str, dialect: str, *, where: str, blocking: bool, file: str | None = None
+) -> None:
     """Refuse ``sql`` unless it is one condition of allowed columns, shapes and functions."""
+
     def refuse(what: str) -> ConfigError:
-        return ConfigError(f"{where} {what}. A model is data: its SQL may only compare the "
-                           "records' columns, with the functions of nser-linkage's own "
-                           "comparisons (models/validation.py).", file=file)
+        return ConfigError(
+            f"{where} {what}. A model is data: its SQL may only compare the "
+            "records' columns, with the functions of nser-linkage's own "
+            "comparisons (models/validation.py).",
+            file=file,
+        )
 
     try:
         tokens = sqlglot.tokenize(sql, read=dialect)
@@ -203,8 +260,11 @@ def _refused(node: exp.Expression, *, blocking: bool) -> str | None:
             return f"holds {words}, which is not allowed"
     if isinstance(node, exp.Func):
         name = node.name.lower() if isinstance(node, exp.Anonymous) else node.sql_name().lower()
-        return None if name in ALLOWED_FUNCTIONS else \
-            f"calls the function {name}, which is not allowed"
+        return (
+            None
+            if name in ALLOWED_FUNCTIONS
+            else f"calls the function {name}, which is not allowed"
+        )
     return f"holds the SQL construct {type(node).__name__}, which is not allowed"
 
 
@@ -215,12 +275,16 @@ def _column_problem(column: exp.Column, *, blocking: bool) -> str | None:
         return f"refers to {column.sql()}, a column of another table"
     if blocking:
         if table not in ("l", "r") or name not in known:
-            return (f"refers to {column.sql()}, which is not a column of the records (a "
-                    "blocking rule compares l.<column> with r.<column>)")
+            return (
+                f"refers to {column.sql()}, which is not a column of the records (a "
+                "blocking rule compares l.<column> with r.<column>)"
+            )
         return None
     if table or not (name.endswith(("_l", "_r")) and name[:-2] in known):
-        return (f"refers to {column.sql()}, which is not a column of the records (a "
-                "comparison level compares <column>_l with <column>_r)")
+        return (
+            f"refers to {column.sql()}, which is not a column of the records (a "
+            "comparison level compares <column>_l with <column>_r)"
+        )
     return None
 
 
@@ -233,11 +297,18 @@ def _shape_problems(exc: ValidationError, settings: dict) -> str:
         loc = [p for p in err["loc"] if p not in ("BlockingRule", "str")]
         where = _where(loc, settings)
         value, msg = err.get("input"), err["msg"].removeprefix("Value error, ")
-        shown = "" if isinstance(value, dict | list) or repr(value) in msg \
+        shown = (
+            ""
+            if isinstance(value, dict | list) or repr(value) in msg
             else f" (found {value!r:.60})"
+        )
         problems.append(f"{where}: {msg}{shown}")
-    return "is not a model nser-linkage can use: " + "; ".join(problems[:5]) + \
-        (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "") + "."
+    return (
+        "is not a model nser-linkage can use: "
+        + "; ".join(problems[:5])
+        + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+        + "."
+    )
 
 
 def _where(loc: list, settings: dict) -> str:

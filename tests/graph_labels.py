@@ -7,8 +7,9 @@ from collections.abc import Hashable, Iterable
 import numpy as np
 
 
-def component_labels(edges: Iterable[tuple[Hashable, Hashable]],
-                     nodes: Iterable[Hashable]) -> np.ndarray:
+def component_labels(
+    edges: Iterable[tuple[Hashable, Hashable]], nodes: Iterable[Hashable]
+) -> np.ndarray:
     """A label per node of ``nodes``: equal for nodes that ``edges`` connect (union-find)."""
     parent: dict = {}
 

@@ -20,8 +20,10 @@ def _frame(**columns) -> pd.DataFrame:
 
 
 def test_union_council_key_is_its_number_or_its_last_word():
-    keys = [peers._union_council(v) for v in
-            ("UC-16", "U.C. No. 16", "16", "Union Council Madina", "Madina", None)]
+    keys = [
+        peers._union_council(v)
+        for v in ("UC-16", "U.C. No. 16", "16", "Union Council Madina", "Madina", None)
+    ]
     assert keys == ["16", "16", "16", "madina", "madina", None]
 
 
@@ -35,10 +37,20 @@ def test_dates_keep_their_precision():
 
 def test_names_are_order_free_codes_without_the_datas_stop_tokens():
     # "muhammad" is in most names here: a stop token found from the data, not a table.
-    others = [f"Muhammad {a}{b}{c}" for a in ("Bar", "Dan", "Far", "Gul", "Har", "Jam", "Lat")
-              for b in ("ak", "eem", "ood", "ul", "ish") for c in ("", "ur", "sat")]
-    names = ["Muhammad Ali Khan", "Khan Ali Muhammad", "Muhammad Bilal", "Muhammad Omar",
-             "M. Ali Khan", *others]
+    others = [
+        f"Muhammad {a}{b}{c}"
+        for a in ("Bar", "Dan", "Far", "Gul", "Har", "Jam", "Lat")
+        for b in ("ak", "eem", "ood", "ul", "ish")
+        for c in ("", "ur", "sat")
+    ]
+    names = [
+        "Muhammad Ali Khan",
+        "Khan Ali Muhammad",
+        "Muhammad Bilal",
+        "Muhammad Omar",
+        "M. Ali Khan",
+        *others,
+    ]
     f = peers.strong_features(_frame(full_name=names))
     assert f.loc[0, "name_code_str"] == f.loc[1, "name_code_str"] == f.loc[4, "name_code_str"]
     assert "MHMT" not in f.loc[0, "name_codes"]
@@ -46,15 +58,20 @@ def test_names_are_order_free_codes_without_the_datas_stop_tokens():
 
 
 def test_identifiers_are_their_digits_only():
-    f = peers.strong_features(_frame(cnic=["35202-1234567-1", "3520212345671", "12-34", None],
-                                     phone=["0300-1234567", "+92 300 1234567", "12", None]))
+    f = peers.strong_features(
+        _frame(
+            cnic=["35202-1234567-1", "3520212345671", "12-34", None],
+            phone=["0300-1234567", "+92 300 1234567", "12", None],
+        )
+    )
     assert f["cnic"].tolist() == ["3520212345671", "3520212345671", None, None]
     assert f["phone"].tolist() == ["3001234567", "3001234567", None, None]
 
 
 def test_strong_peer_dedupes_a_generated_wave(generated):
-    frame = pd.read_csv(generated / "wave_2021.csv", dtype=str, keep_default_na=False,
-                        na_values=[""])
+    frame = pd.read_csv(
+        generated / "wave_2021.csv", dtype=str, keep_default_na=False, na_values=[""]
+    )
     labels, comparisons = peers.strong_splink_dedupe(frame)
     assert set(labels.index) == set(frame["record_id"])
     assert comparisons > 0

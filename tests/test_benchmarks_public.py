@@ -61,12 +61,14 @@ def test_scorer_on_a_hand_made_example():
 def test_links_become_clusters_of_two_and_must_be_one_to_one():
     ids = pd.Index(["rec-1-org", "rec-2-org", "rec-1-dup-0", "rec-2-dup-0"])
     true = public.truth({"x": pd.DataFrame({"rec_id": ids})})
-    links = pd.DataFrame({"id_l": ["rec-1-org", "rec-2-org"],
-                          "id_r": ["rec-1-dup-0", "rec-1-dup-0"]})
+    links = pd.DataFrame(
+        {"id_l": ["rec-1-org", "rec-2-org"], "id_r": ["rec-1-dup-0", "rec-1-dup-0"]}
+    )
     with pytest.raises(ValueError, match="not one-to-one"):
         public.labels_from_links(links, ids)
     labels = public.labels_from_links(
-        pd.DataFrame({"id_l": ["rec-1-org"], "id_r": ["rec-1-dup-0"]}), ids)
+        pd.DataFrame({"id_l": ["rec-1-org"], "id_r": ["rec-1-dup-0"]}), ids
+    )
     assert labels["rec-1-dup-0"] == labels["rec-1-org"] != labels["rec-2-dup-0"]
     s = public.score(labels, true)
     assert (s["precision"], s["recall"]) == (1.0, 0.5)
@@ -85,21 +87,33 @@ def test_mapping_files_give_contract_columns(dataset):
     mapping = ColumnMapping.from_yaml(public.MAPPINGS / f"{dataset}.yaml")
     frame = public.load(dataset, n=200)[dataset if dataset == "febrl3" else "febrl4b"]
     mapped = apply_mapping(frame, mapping, f"{dataset}.csv")
-    for column in ("record_id", "full_name", "surname", "postcode", "address", "province",
-                   "tehsil", "date_of_birth"):
+    for column in (
+        "record_id",
+        "full_name",
+        "surname",
+        "postcode",
+        "address",
+        "province",
+        "tehsil",
+        "date_of_birth",
+    ):
         assert column in mapped.columns
     assert "household_id" not in mapped.columns  # optional since issue 12: no workaround
     row = frame.dropna(subset=["given_name", "surname", "date_of_birth"]).index[0]
-    assert mapped.loc[row, "full_name"] == f"{frame.loc[row, 'given_name']} " \
-                                           f"{frame.loc[row, 'surname']}"
+    assert (
+        mapped.loc[row, "full_name"] == f"{frame.loc[row, 'given_name']} "
+        f"{frame.loc[row, 'surname']}"
+    )
     dates = mapped["date_of_birth"].dropna()
     assert dates.str.fullmatch(r"\d{4}-\d{2}-\d{2}").mean() > 0.9  # %Y%m%d read as ISO
 
 
 def test_first_error_line_finds_the_exception_or_the_cli_message():
-    traceback = ("Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n"
-                 "    train()\nsplink.EMTrainingException: Training rule `x` resulted in no "
-                 "record pairs.  More.\nSecond line of the message\n")
+    traceback = (
+        'Traceback (most recent call last):\n  File "x.py", line 1, in <module>\n'
+        "    train()\nsplink.EMTrainingException: Training rule `x` resulted in no "
+        "record pairs.  More.\nSecond line of the message\n"
+    )
     line = public.first_error_line(traceback)
     assert line.startswith("splink.EMTrainingException: Training rule")
     assert public.failure({"stderr": traceback, "returncode": 1})["status"] == "cannot train"

@@ -14,12 +14,14 @@ def _table(frame):
 
 def _frame():
     # four people named Ali born 1990: two on one roster (never compared), two elsewhere
-    return pd.DataFrame({
-        "record_id": ["a", "b", "c", "d", "e"],
-        "roster_key": ["s|h1", "s|h1", "s|h2", "s|h3", "s|h4"],
-        "given_name_key": ["AL", "AL", "AL", "AL", "ZN"],
-        "dob_year": [1990, 1990, 1990, 1990, 1990],
-    })
+    return pd.DataFrame(
+        {
+            "record_id": ["a", "b", "c", "d", "e"],
+            "roster_key": ["s|h1", "s|h1", "s|h2", "s|h3", "s|h4"],
+            "given_name_key": ["AL", "AL", "AL", "AL", "ZN"],
+            "dob_year": [1990, 1990, 1990, 1990, 1990],
+        }
+    )
 
 
 def test_counts_exclude_pairs_of_one_roster():

@@ -27,8 +27,8 @@ def test_two_siblings_of_one_roster_are_never_chained_through_a_duplicate():
     rosters = pd.Series(["survey|h1", "survey|h1", "dynamic|d9"])
     edges = _edges(("a", "x", 0.999), ("b", "x", 0.96))
     out = cluster_with_cannot_link(ids, rosters, edges, 0.95)
-    assert out[0] == out[2]          # the stronger link wins
-    assert out[1] != out[0]          # b stays apart from its sibling a
+    assert out[0] == out[2]  # the stronger link wins
+    assert out[1] != out[0]  # b stays apart from its sibling a
 
 
 def test_result_does_not_depend_on_edge_order():
@@ -66,12 +66,19 @@ def test_a_chain_through_contradicting_records_is_cut_at_its_weakest_link():
     # a (one CNIC) ~ x (none) ~ b (another CNIC): two namesakes joined by x.
     from linkage.resolve.clustering import conflicts_of
 
-    std = pd.DataFrame({"record_id": ["a", "x", "b"], "roster_key": ["h1", "h2", "h3"],
-                        "gender_std": ["M", "M", "M"], "dob_year": [1990, None, 1996],
-                        "person_cnic": ["3520212345671", None, "4210199999998"]})
+    std = pd.DataFrame(
+        {
+            "record_id": ["a", "x", "b"],
+            "roster_key": ["h1", "h2", "h3"],
+            "gender_std": ["M", "M", "M"],
+            "dob_year": [1990, None, 1996],
+            "person_cnic": ["3520212345671", None, "4210199999998"],
+        }
+    )
     edges = _edges(("a", "x", 0.99), ("x", "b", 0.9))
-    out = cluster_with_cannot_link(std["record_id"], std["roster_key"], edges, 0.7,
-                                   conflicts_of(std))
+    out = cluster_with_cannot_link(
+        std["record_id"], std["roster_key"], edges, 0.7, conflicts_of(std)
+    )
     assert list(out) == ["a", "a", "b"]  # the weaker link (x, b) is refused
     plain = cluster_with_cannot_link(std["record_id"], std["roster_key"], edges, 0.7)
     assert list(plain) == ["a", "a", "a"]
@@ -82,22 +89,35 @@ def test_a_direct_pair_is_the_models_call_even_when_it_contradicts():
     # scored it high: the cut applies to chains, not to the pair itself.
     from linkage.resolve.clustering import conflicts_of
 
-    std = pd.DataFrame({"record_id": ["a", "b"], "roster_key": ["h1", "h2"],
-                        "gender_std": ["M", "F"], "dob_year": [1990, 1990],
-                        "person_cnic": ["3520212345671", "3520212345671"]})
-    out = cluster_with_cannot_link(std["record_id"], std["roster_key"],
-                                   _edges(("a", "b", 0.99)), 0.7, conflicts_of(std))
+    std = pd.DataFrame(
+        {
+            "record_id": ["a", "b"],
+            "roster_key": ["h1", "h2"],
+            "gender_std": ["M", "F"],
+            "dob_year": [1990, 1990],
+            "person_cnic": ["3520212345671", "3520212345671"],
+        }
+    )
+    out = cluster_with_cannot_link(
+        std["record_id"], std["roster_key"], _edges(("a", "b", 0.99)), 0.7, conflicts_of(std)
+    )
     assert list(out) == ["a", "a"]
 
 
 def test_cnics_a_typo_apart_are_no_contradiction_but_two_cnics_are():
     from linkage.resolve.clustering import conflicts_of
 
-    std = pd.DataFrame({"record_id": ["a", "x", "b", "c"], "roster_key": ["1", "2", "3", "4"],
-                        "gender_std": [None] * 4, "dob_year": [None] * 4,
-                        "person_cnic": ["3520212345671", None, "3520212345617",
-                                        "4210199999998"]})
+    std = pd.DataFrame(
+        {
+            "record_id": ["a", "x", "b", "c"],
+            "roster_key": ["1", "2", "3", "4"],
+            "gender_std": [None] * 4,
+            "dob_year": [None] * 4,
+            "person_cnic": ["3520212345671", None, "3520212345617", "4210199999998"],
+        }
+    )
     edges = _edges(("a", "x", 0.99), ("x", "b", 0.95), ("x", "c", 0.9))
-    out = cluster_with_cannot_link(std["record_id"], std["roster_key"], edges, 0.7,
-                                   conflicts_of(std))
+    out = cluster_with_cannot_link(
+        std["record_id"], std["roster_key"], edges, 0.7, conflicts_of(std)
+    )
     assert list(out) == ["a", "a", "a", "c"]

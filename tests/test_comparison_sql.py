@@ -29,14 +29,14 @@ def _edits(word: str, alphabet: str, rng: random.Random) -> list[str]:
         c = rng.choice(alphabet)
         out.append(word[:i] + c + word[i:])  # insertion
         if i < len(word):
-            out.append(word[:i] + c + word[i + 1:])  # substitution
-            out.append(word[:i] + word[i + 1:])  # deletion
+            out.append(word[:i] + c + word[i + 1 :])  # substitution
+            out.append(word[:i] + word[i + 1 :])  # deletion
         if i < len(word) - 1:
-            out.append(word[:i] + word[i + 1] + word[i] + word[i + 2:])  # transposition
+            out.append(word[:i] + word[i + 1] + word[i] + word[i + 2 :])  # transposition
     for _ in range(4):
         w = out[rng.randrange(len(out))]
         j = rng.randrange(len(w) + 1)
-        out.append(w[:j] + rng.choice(alphabet) + w[j + 1:])
+        out.append(w[:j] + rng.choice(alphabet) + w[j + 1 :])
     return out
 
 
@@ -53,17 +53,21 @@ def _disagreements(pairs: pd.DataFrame, fast: str, plain: str) -> int:
     con.register("pairs", pairs)
     return con.execute(
         f"SELECT count(*) FROM pairs WHERE (CASE WHEN {fast} THEN 1 ELSE 0 END) "
-        f"<> (CASE WHEN {plain} THEN 1 ELSE 0 END)").fetchone()[0]
+        f"<> (CASE WHEN {plain} THEN 1 ELSE 0 END)"
+    ).fetchone()[0]
 
 
 def test_typo_is_one_edit_or_two_in_long_words():
     rng = random.Random(3)
     alphabet = "abcdehikmnrsuz"
-    words = ["".join(rng.choice(alphabet) for _ in range(n)) for n in range(1, 13)
-             for _ in range(6)]
+    words = [
+        "".join(rng.choice(alphabet) for _ in range(n)) for n in range(1, 13) for _ in range(6)
+    ]
     pairs = _pairs(words, alphabet, seed=4)
-    plain = ("levenshtein(x_l, x_r) <= 1 OR (length(x_l) >= 6 AND length(x_r) >= 6 AND "
-             "levenshtein(x_l, x_r) <= 2)")
+    plain = (
+        "levenshtein(x_l, x_r) <= 1 OR (length(x_l) >= 6 AND length(x_r) >= 6 AND "
+        "levenshtein(x_l, x_r) <= 2)"
+    )
     assert len(pairs) > 2000
     assert _disagreements(pairs, _sql(typo("x")), plain) == 0
 
@@ -84,12 +88,17 @@ def test_one_edit_identifier_is_damerau_levenshtein_one(length):
 def test_address_signature_rules_out_only_addresses_sharing_no_token():
     rng = random.Random(7)
     vocabulary = [f"w{i}" for i in range(300)] + [str(i) for i in range(40)]
-    addresses = [" ".join(sorted(set(rng.sample(vocabulary, rng.randint(1, 6)))))
-                 for _ in range(400)]
+    addresses = [
+        " ".join(sorted(set(rng.sample(vocabulary, rng.randint(1, 6))))) for _ in range(400)
+    ]
     left = [rng.choice(addresses) for _ in range(6000)]
     # Half the pairs share some tokens: the other address with tokens swapped in.
-    right = [" ".join(sorted(set(a.split()[: rng.randint(0, 3)] + rng.sample(vocabulary, 2))))
-             if i % 2 else rng.choice(addresses) for i, a in enumerate(left)]
+    right = [
+        " ".join(sorted(set(a.split()[: rng.randint(0, 3)] + rng.sample(vocabulary, 2))))
+        if i % 2
+        else rng.choice(addresses)
+        for i, a in enumerate(left)
+    ]
     pairs = pd.DataFrame({"address_tokens_l": left, "address_tokens_r": right})
     pairs.loc[:5, "address_tokens_l"] = None
     pairs["address_signature_l"] = address_signature(pairs["address_tokens_l"].astype("string"))

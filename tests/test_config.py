@@ -20,12 +20,15 @@ def test_yaml_overrides_a_nested_setting(tmp_path):
     assert cfg.training.seed == 7
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("clustering:\n  threshhold: 0.9\n", "clustering.threshhold"),
-    ("clustering:\n  threshold: 2\n", "clustering.threshold"),
-    ("clustering: [\n", "not valid YAML"),
-    ("- a\n- b\n", "mapping"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("clustering:\n  threshhold: 0.9\n", "clustering.threshhold"),
+        ("clustering:\n  threshold: 2\n", "clustering.threshold"),
+        ("clustering: [\n", "not valid YAML"),
+        ("- a\n- b\n", "mapping"),
+    ],
+)
 def test_bad_config_names_the_problem(tmp_path, text, needle):
     path = tmp_path / "job.yaml"
     path.write_text(text)

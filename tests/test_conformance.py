@@ -28,9 +28,13 @@ from linkage.pipelines.link_waves import run_link_waves
 from linkage.pipelines.match_partner import run_match_partner
 from linkage.progress import Stages
 
-SPARK = pytest.param("spark", marks=[
-    pytest.mark.spark,
-    pytest.mark.skipif((java_major_version() or 0) < 17, reason="Java 17 is not installed")])
+SPARK = pytest.param(
+    "spark",
+    marks=[
+        pytest.mark.spark,
+        pytest.mark.skipif((java_major_version() or 0) < 17, reason="Java 17 is not installed"),
+    ],
+)
 ENGINES = ["duckdb", SPARK]
 
 #: job -> table -> the columns that identify a row
@@ -101,23 +105,29 @@ def previous(data, model, tmp_path_factory) -> Path:
     renamed (a re-run must give them back), a tenth of its records left out (their
     clusters take ids of their own), and a clerk's rejection of a pair it merged."""
     run = tmp_path_factory.mktemp("conformance-previous") / "run"
-    run_dedupe(data / "wave_2021.csv", run, DedupeConfig(), model_path=model,
-               stages=Stages(show=False))
+    run_dedupe(
+        data / "wave_2021.csv", run, DedupeConfig(), model_path=model, stages=Stages(show=False)
+    )
     first = pd.read_parquet(run / "clusters.parquet")
     clusters = first.copy()
-    clusters = clusters.assign(cluster_id="P-" + clusters["cluster_id"].astype(str),
-                               household_cluster_id="H-" + clusters["household_cluster_id"]
-                               .astype(str))
+    clusters = clusters.assign(
+        cluster_id="P-" + clusters["cluster_id"].astype(str),
+        household_cluster_id="H-" + clusters["household_cluster_id"].astype(str),
+    )
     clusters.iloc[::10].pipe(lambda kept: clusters.drop(kept.index)).to_parquet(
-        run / "clusters.parquet", index=False)
+        run / "clusters.parquet", index=False
+    )
     pairs = pd.read_parquet(run / "pairs.parquet")
     of = first.set_index("record_id")["cluster_id"]
     size = of.value_counts()
-    same = pairs[(pairs["record_id_l"].map(of) == pairs["record_id_r"].map(of))
-                 & (pairs["record_id_l"].map(of).map(size) == 2)]
+    same = pairs[
+        (pairs["record_id_l"].map(of) == pairs["record_id_r"].map(of))
+        & (pairs["record_id_l"].map(of).map(size) == 2)
+    ]
     rejected = same.sort_values("match_probability").tail(1)
     rejected[["record_id_l", "record_id_r"]].assign(decision="non-match").to_csv(
-        run / "clerical_decisions.csv", index=False)
+        run / "clerical_decisions.csv", index=False
+    )
     return run
 
 
@@ -127,37 +137,55 @@ def _backend(engine: str) -> BackendConfig:
     return BackendConfig(threads=1)
 
 
-def _run_all(engine: str, data: Path, model: Path, previous: Path, root: Path
-             ) -> dict[str, Path]:
+def _run_all(engine: str, data: Path, model: Path, previous: Path, root: Path) -> dict[str, Path]:
     backend, quiet = _backend(engine), Stages(show=False)
     waves = [str(data / "wave_2011.csv"), str(data / "wave_2021.csv")]
     runs = {job: root / job.replace(" --", "-") for job in TABLES}
     # first: in one Spark session each job leaves a few hundred MB live in the JVM (not
     # what it cached, which it releases; see tests/conftest.py), and match-partner's
     # scoring broadcasts need the room
-    run_match_partner(waves, str(data / "partner_flood_2022.csv"), str(runs["match-partner"]),
-                      MatchPartnerConfig(backend=backend), model_path=model, stages=quiet)
-    run_dedupe(str(data / "wave_2021.csv"), str(runs["dedupe"]),
-               DedupeConfig(backend=backend), model_path=model, stages=quiet)
-    run_link_waves(waves, str(runs["link-waves"]), LinkWavesConfig(backend=backend),
-                   model_path=model, stages=quiet)
-    run_dedupe(str(data / "wave_2021.csv"), str(runs["dedupe --previous"]),
-               DedupeConfig(backend=backend), model_path=model, stages=quiet,
-               previous=previous)
+    run_match_partner(
+        waves,
+        str(data / "partner_flood_2022.csv"),
+        str(runs["match-partner"]),
+        MatchPartnerConfig(backend=backend),
+        model_path=model,
+        stages=quiet,
+    )
+    run_dedupe(
+        str(data / "wave_2021.csv"),
+        str(runs["dedupe"]),
+        DedupeConfig(backend=backend),
+        model_path=model,
+        stages=quiet,
+    )
+    run_link_waves(
+        waves,
+        str(runs["link-waves"]),
+        LinkWavesConfig(backend=backend),
+        model_path=model,
+        stages=quiet,
+    )
+    run_dedupe(
+        str(data / "wave_2021.csv"),
+        str(runs["dedupe --previous"]),
+        DedupeConfig(backend=backend),
+        model_path=model,
+        stages=quiet,
+        previous=previous,
+    )
     return runs
 
 
 @pytest.fixture(scope="module")
 def duckdb_runs(data, model, previous, tmp_path_factory):
-    return _run_all("duckdb", data, model, previous,
-                    tmp_path_factory.mktemp("conformance-duckdb"))
+    return _run_all("duckdb", data, model, previous, tmp_path_factory.mktemp("conformance-duckdb"))
 
 
 @pytest.fixture(scope="module")
 def spark_runs(data, model, previous, tmp_path_factory):
     pytest.importorskip("pyspark")
-    return _run_all("spark", data, model, previous,
-                    tmp_path_factory.mktemp("conformance-spark"))
+    return _run_all("spark", data, model, previous, tmp_path_factory.mktemp("conformance-spark"))
 
 
 def _rounded(col: pd.Series) -> pd.Series:
@@ -175,8 +203,11 @@ def _table(run: Path, name: str, keys: list[str]) -> pd.DataFrame:
     # float would lose its low bits.
     frame = pd.read_parquet(run / f"{name}.parquet", dtype_backend="numpy_nullable")
     text = frame.apply(_rounded)
-    text = text.astype(object).where(text.notna(), None).map(
-        lambda v: None if v is None else str(v).removesuffix(".0"))
+    text = (
+        text.astype(object)
+        .where(text.notna(), None)
+        .map(lambda v: None if v is None else str(v).removesuffix(".0"))
+    )
     return text.sort_values(keys, na_position="first").reset_index(drop=True)
 
 

@@ -60,12 +60,17 @@ def test_same_seed_gives_identical_clusters(generated, first_run, tmp_path):
 
 def test_saved_model_reproduces_the_run(generated, first_run, tmp_path):
     out, _ = first_run
-    run_dedupe(generated / "wave_2021.csv", tmp_path / "reuse", DedupeConfig(),
-               model_path=out / "model.json")
+    run_dedupe(
+        generated / "wave_2021.csv",
+        tmp_path / "reuse",
+        DedupeConfig(),
+        model_path=out / "model.json",
+    )
     first = pd.read_parquet(out / "pairs.parquet")
     reused = pd.read_parquet(tmp_path / "reuse" / "pairs.parquet")
-    pd.testing.assert_series_equal(first["match_probability"], reused["match_probability"],
-                                   atol=1e-9)
+    pd.testing.assert_series_equal(
+        first["match_probability"], reused["match_probability"], atol=1e-9
+    )
     summary = json.loads((tmp_path / "reuse" / "summary.json").read_text())
     assert summary["model"]["trained_here"] is False
 
@@ -84,14 +89,31 @@ def test_no_name_or_cnic_in_pairs_or_summary(generated, first_run):
 
 def test_cli_prints_the_result_table(generated, tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "linkage.cli", "dedupe", str(generated / "wave_2021.csv"),
-         "--out", str(tmp_path / "cli"), "--truth", str(generated / "truth.csv"),
-         "--format", "csv"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "linkage.cli",
+            "dedupe",
+            str(generated / "wave_2021.csv"),
+            "--out",
+            str(tmp_path / "cli"),
+            "--truth",
+            str(generated / "truth.csv"),
+            "--format",
+            "csv",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
-    for line in ("records read", "rejected", "person clusters",
-                 "duplicate registrations found", "pairwise F1"):
+    for line in (
+        "records read",
+        "rejected",
+        "person clusters",
+        "duplicate registrations found",
+        "pairwise F1",
+    ):
         assert line in proc.stdout
     assert (tmp_path / "cli" / "clusters.csv").exists()
 
@@ -101,7 +123,9 @@ def test_cli_bad_input_is_one_message_and_exit_2(tmp_path):
     bad.write_text("id,full_name\nr1,Ali\n", encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "-m", "linkage.cli", "dedupe", str(bad), "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "record_id" in proc.stderr
@@ -110,17 +134,27 @@ def test_cli_bad_input_is_one_message_and_exit_2(tmp_path):
 
 
 def _cli(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "linkage.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "linkage.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
-@pytest.mark.parametrize("name, content, needle", [
-    ("cp1252.csv", "record_id,household_id,full_name\nr1,h1,Caf\xe9 Ali\n".encode("cp1252"),
-     "UTF-8"),
-    ("empty.csv", b"", "empty"),
-    ("header.csv", b"record_id,household_id,full_name\n", "no rows"),
-    ("dupes.csv", b"record_id,household_id,full_name\nr1,h1,Ali\nr1,h2,Zain\n", "record_id"),
-])
+@pytest.mark.parametrize(
+    "name, content, needle",
+    [
+        (
+            "cp1252.csv",
+            "record_id,household_id,full_name\nr1,h1,Caf\xe9 Ali\n".encode("cp1252"),
+            "UTF-8",
+        ),
+        ("empty.csv", b"", "empty"),
+        ("header.csv", b"record_id,household_id,full_name\n", "no rows"),
+        ("dupes.csv", b"record_id,household_id,full_name\nr1,h1,Ali\nr1,h2,Zain\n", "record_id"),
+    ],
+)
 def test_cli_bad_files_give_one_message_and_exit_2(tmp_path, name, content, needle):
     path = tmp_path / name
     path.write_bytes(content)
@@ -135,9 +169,12 @@ def test_cli_bad_files_give_one_message_and_exit_2(tmp_path, name, content, need
 def test_too_small_to_train_says_to_use_a_model(tmp_path, first_run):
     out, _ = first_run
     path = tmp_path / "small.csv"
-    path.write_text("record_id,household_id,full_name,cnic\n"
-                    "r1,h1,Ali Khan,35202-1234567-1\nr2,h2,Ali Khan,35202-1234567-1\n"
-                    "r3,h2,,\n", encoding="utf-8")
+    path.write_text(
+        "record_id,household_id,full_name,cnic\n"
+        "r1,h1,Ali Khan,35202-1234567-1\nr2,h2,Ali Khan,35202-1234567-1\n"
+        "r3,h2,,\n",
+        encoding="utf-8",
+    )
     proc = _cli("dedupe", path, "--out", tmp_path / "no")
     assert proc.returncode == 2
     assert "--model" in proc.stderr and "Traceback" not in proc.stderr
@@ -153,21 +190,29 @@ def test_too_small_to_train_says_to_use_a_model(tmp_path, first_run):
 def test_a_tight_budget_leaves_rules_out_and_says_why(generated, tmp_path):
     config = tmp_path / "job.yaml"
     config.write_text("blocking:\n  comparisons_per_record: 0.5\n  min_comparisons: 0\n")
-    proc = _cli("dedupe", generated / "wave_2021.csv", "--out", tmp_path / "o",
-                "--config", config)
+    proc = _cli("dedupe", generated / "wave_2021.csv", "--out", tmp_path / "o", "--config", config)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     blocking = summary["model"]["plan"]["blocking"]
-    assert sum(c["comparisons"] for c in blocking["chosen"]) <= blocking["budget"] or \
-        [c["rule"] for c in blocking["chosen"]] == ["cnic"]
+    assert sum(c["comparisons"] for c in blocking["chosen"]) <= blocking["budget"] or [
+        c["rule"] for c in blocking["chosen"]
+    ] == ["cnic"]
     assert any("exceed the budget" in s["why"] for s in blocking["skipped"])
 
 
 def test_a_saved_model_whose_rules_exceed_the_limit_is_refused(first_run, generated, tmp_path):
     config = tmp_path / "job.yaml"
     config.write_text("blocking:\n  max_comparisons: 1000\n")
-    proc = _cli("dedupe", generated / "wave_2021.csv", "--out", tmp_path / "o",
-                "--config", config, "--model", first_run[0] / "model.json")
+    proc = _cli(
+        "dedupe",
+        generated / "wave_2021.csv",
+        "--out",
+        tmp_path / "o",
+        "--config",
+        config,
+        "--model",
+        first_run[0] / "model.json",
+    )
     assert proc.returncode == 2
     assert "max_comparisons" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -177,7 +222,9 @@ def test_job_script_takes_its_paths_from_the_config(generated, tmp_path):
     config.write_text(f"input: {generated / 'wave_2021.csv'}\nout: {tmp_path / 'job'}\n")
     proc = subprocess.run(
         [sys.executable, "jobs/dedupe.py", "--config", str(config)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]),
     )
     assert proc.returncode == 0, proc.stderr

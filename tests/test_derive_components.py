@@ -30,8 +30,11 @@ def records(tmp_path_factory) -> pd.DataFrame:
 
     out = tmp_path_factory.mktemp("derive-components")
     generate(households=150, seed=11, out=out)
-    truth = pd.read_csv(out / "truth.csv", dtype=str).drop_duplicates("record_id") \
+    truth = (
+        pd.read_csv(out / "truth.csv", dtype=str)
+        .drop_duplicates("record_id")
         .set_index("record_id")["person_id"]
+    )
     frames = []
     for order, wave in ORDER.items():
         raw = pd.read_csv(out / f"{wave}.csv", dtype=str)
@@ -45,15 +48,22 @@ def records(tmp_path_factory) -> pd.DataFrame:
 
 def components(std: pd.DataFrame) -> np.ndarray:
     """A component label per record: connected through person clusters and wave rosters."""
-    edges = [(("p", person), ("r", wave, roster)) for person, wave, roster
-             in zip(std["cluster_id"], std["wave"], std["roster_key"], strict=True)]
+    edges = [
+        (("p", person), ("r", wave, roster))
+        for person, wave, roster in zip(
+            std["cluster_id"], std["wave"], std["roster_key"], strict=True
+        )
+    ]
     return component_labels(edges, (("p", p) for p in std["cluster_id"]))
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows as text in one order (a count Spark hands back as 3.0 is DuckDB's 3)."""
-    text = frame.astype(object).where(frame.notna(), None).map(
-        lambda v: None if v is None else str(v).removesuffix(".0"))
+    text = (
+        frame.astype(object)
+        .where(frame.notna(), None)
+        .map(lambda v: None if v is None else str(v).removesuffix(".0"))
+    )
     return text.sort_values(list(text.columns), na_position="first").reset_index(drop=True)
 
 
@@ -63,8 +73,10 @@ def test_tables_of_batches_of_whole_components_are_the_tables_of_all(records):
     label = components(records)
     assert 50 < len(set(label)) < len(records)  # many components, most of several records
     batch = pd.factorize(label)[0] % 7
-    parts = [derive_tables(records[batch == b].copy().reset_index(drop=True), config, ORDER)
-             for b in range(7)]
+    parts = [
+        derive_tables(records[batch == b].copy().reset_index(drop=True), config, ORDER)
+        for b in range(7)
+    ]
     for name, table in whole.items():
         assert len(table), name
         joined = pd.concat([p[name] for p in parts], ignore_index=True)
@@ -96,16 +108,19 @@ def test_spark_derives_per_batch_on_its_executors_what_duckdb_derives(records):
     records = records.copy()
     for c in records.select_dtypes(include="object").columns:
         records[c] = records[c].map(lambda v: None if pd.isna(v) else str(v))
-    duck = engine_for(BackendConfig(threads=1)).derive(records.copy(), fn,
-                                                       closed_under=CLOSED_UNDER)
-    spark = engine_for(BackendConfig(name="spark", spark_master="local[2]",
-                                     spark_shuffle_partitions=2, derive_batch_rows=300))
+    duck = engine_for(BackendConfig(threads=1)).derive(
+        records.copy(), fn, closed_under=CLOSED_UNDER
+    )
+    spark = engine_for(
+        BackendConfig(
+            name="spark", spark_master="local[2]", spark_shuffle_partitions=2, derive_batch_rows=300
+        )
+    )
     tables = spark.derive(spark.from_pandas(records), fn, closed_under=CLOSED_UNDER)
     for name, table in duck.items():
         got = tables[name].toPandas()
         assert sorted(got.columns) == sorted(table.columns), name
-        pd.testing.assert_frame_equal(_sorted(got[list(table.columns)]), _sorted(table),
-                                      obj=name)
+        pd.testing.assert_frame_equal(_sorted(got[list(table.columns)]), _sorted(table), obj=name)
 
     # What each run of the function saw: on the driver only the no-record run that types
     # the tables; on the workers batches of whole components, together every record once.
@@ -113,11 +128,15 @@ def test_spark_derives_per_batch_on_its_executors_what_duckdb_derives(records):
 
     def probe(batch: pd.DataFrame) -> dict[str, pd.DataFrame]:
         seen_here.append(len(batch))
-        return {"batches": pd.DataFrame({"rows": [len(batch)],
-                                         "people": [batch["cluster_id"].nunique()]})}
+        return {
+            "batches": pd.DataFrame(
+                {"rows": [len(batch)], "people": [batch["cluster_id"].nunique()]}
+            )
+        }
 
-    seen = spark.derive(spark.from_pandas(records), probe,
-                        closed_under=CLOSED_UNDER)["batches"].toPandas()
+    seen = spark.derive(spark.from_pandas(records), probe, closed_under=CLOSED_UNDER)[
+        "batches"
+    ].toPandas()
     assert seen_here == [0]
     assert len(seen) > 1 and seen["rows"].sum() == len(records)
     assert seen["rows"].max() < len(records)

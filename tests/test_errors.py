@@ -36,13 +36,34 @@ from evaluation.synthetic_errors import (
 
 N = 4000
 RATE = 0.2
-MEN = np.array(["Muhammad Naveed Akhtar", "Ghulam Rasool Khan", "Imran Hussain",
-                "Shahid Iqbal Anjum", "Abdul Rehman Qureshi"] * (N // 5), dtype=object)
-WOMEN = np.array(["Zainab Bibi", "Fatima Begum", "Rehana Bibi Soomro", "Ayesha Bibi"] * (N // 4),
-                 dtype=object)
-PLACES = np.array(["Rahim Yar Khan", "Dera Ghazi Khan", "Gujranwala", "Faisalabad",
-                   "Toba Tek Singh", "Mandi Bahauddin", "Lahore", "Muzaffargarh"] * (N // 8),
-                  dtype=object)
+MEN = np.array(
+    [
+        "Muhammad Naveed Akhtar",
+        "Ghulam Rasool Khan",
+        "Imran Hussain",
+        "Shahid Iqbal Anjum",
+        "Abdul Rehman Qureshi",
+    ]
+    * (N // 5),
+    dtype=object,
+)
+WOMEN = np.array(
+    ["Zainab Bibi", "Fatima Begum", "Rehana Bibi Soomro", "Ayesha Bibi"] * (N // 4), dtype=object
+)
+PLACES = np.array(
+    [
+        "Rahim Yar Khan",
+        "Dera Ghazi Khan",
+        "Gujranwala",
+        "Faisalabad",
+        "Toba Tek Singh",
+        "Mandi Bahauddin",
+        "Lahore",
+        "Muzaffargarh",
+    ]
+    * (N // 8),
+    dtype=object,
+)
 
 
 def _run(fn: Callable, values: np.ndarray, seed: int = 1, rate: float = RATE) -> np.ndarray:
@@ -55,33 +76,68 @@ def _letters(text: str) -> str:
 
 # (name, function of (values, rng, rate), input, check of (before, after) for changed values)
 CASES: list[tuple[str, Callable, np.ndarray, Callable[[str, str], bool]]] = [
-    ("phonetic", lambda v, g, r: phonetic_respelling(v, g, r), MEN,
-     lambda a, b: _one_token(a, b, lambda x, y: y.lower() in _respellings(x.lower()))),
-    ("keyboard", lambda v, g, r: keyboard_typo(v, g, r), MEN,
-     lambda a, b: _one_key_slip(a, b)),
-    ("ocr", lambda v, g, r: ocr_confusion(v, g, r), MEN,
-     lambda a, b: _ocr_pair(a, b)),
-    ("abbreviation", lambda v, g, r: abbreviate(v, g, r), MEN,
-     lambda a, b: _abbreviated(a, b)),
-    ("join_split", lambda v, g, r: join_split(v, g, r), MEN,
-     lambda a, b: _letters(a) == _letters(b) and abs(len(a.split()) - len(b.split())) == 1),
-    ("drop", lambda v, g, r: drop_token(v, g, r), MEN,
-     lambda a, b: len(b.split()) == len(a.split()) - 1 and a.split()[0] == b.split()[0]
-     and set(b.split()) < set(a.split())),
-    ("given_only", lambda v, g, r: given_only(v, g, r), MEN,
-     lambda a, b: b == [t for t in a.split() if t != "Muhammad"][0]),
-    ("honorific_form", lambda v, g, r: honorific_form(v, np.ones(len(v), bool), g, r), WOMEN,
-     lambda a, b: _honorific_changed(a, b)),
-    ("place_join_split", lambda v, g, r: place_join_split(v, g, r), PLACES,
-     lambda a, b: _letters(a) == _letters(b) and abs(len(a.split()) - len(b.split())) == 1),
-    ("place_abbreviation", lambda v, g, r: place_abbreviation(v, g, r), PLACES,
-     lambda a, b: _initials_of(a, b)),
-    ("place_typo", lambda v, g, r: place_typo(v, g, r), PLACES,
-     lambda a, b: a.lower() != b.lower() and DamerauLevenshtein.distance(a, b) == 1),
-    ("guardian_missing", lambda v, g, r: guardian_missing(v, g, r), MEN,
-     lambda a, b: b == ""),
-    ("tehsil_variant", lambda v, g, r: tehsil_variant(v, g, r), PLACES,
-     lambda a, b: a.lower() in b.lower()),
+    (
+        "phonetic",
+        lambda v, g, r: phonetic_respelling(v, g, r),
+        MEN,
+        lambda a, b: _one_token(a, b, lambda x, y: y.lower() in _respellings(x.lower())),
+    ),
+    ("keyboard", lambda v, g, r: keyboard_typo(v, g, r), MEN, lambda a, b: _one_key_slip(a, b)),
+    ("ocr", lambda v, g, r: ocr_confusion(v, g, r), MEN, lambda a, b: _ocr_pair(a, b)),
+    ("abbreviation", lambda v, g, r: abbreviate(v, g, r), MEN, lambda a, b: _abbreviated(a, b)),
+    (
+        "join_split",
+        lambda v, g, r: join_split(v, g, r),
+        MEN,
+        lambda a, b: _letters(a) == _letters(b) and abs(len(a.split()) - len(b.split())) == 1,
+    ),
+    (
+        "drop",
+        lambda v, g, r: drop_token(v, g, r),
+        MEN,
+        lambda a, b: (
+            len(b.split()) == len(a.split()) - 1
+            and a.split()[0] == b.split()[0]
+            and set(b.split()) < set(a.split())
+        ),
+    ),
+    (
+        "given_only",
+        lambda v, g, r: given_only(v, g, r),
+        MEN,
+        lambda a, b: b == [t for t in a.split() if t != "Muhammad"][0],
+    ),
+    (
+        "honorific_form",
+        lambda v, g, r: honorific_form(v, np.ones(len(v), bool), g, r),
+        WOMEN,
+        lambda a, b: _honorific_changed(a, b),
+    ),
+    (
+        "place_join_split",
+        lambda v, g, r: place_join_split(v, g, r),
+        PLACES,
+        lambda a, b: _letters(a) == _letters(b) and abs(len(a.split()) - len(b.split())) == 1,
+    ),
+    (
+        "place_abbreviation",
+        lambda v, g, r: place_abbreviation(v, g, r),
+        PLACES,
+        lambda a, b: _initials_of(a, b),
+    ),
+    (
+        "place_typo",
+        lambda v, g, r: place_typo(v, g, r),
+        PLACES,
+        lambda a, b: a.lower() != b.lower() and DamerauLevenshtein.distance(a, b) == 1,
+    ),
+    ("guardian_missing", lambda v, g, r: guardian_missing(v, g, r), MEN, lambda a, b: b == ""),
+    (
+        "tehsil_variant",
+        lambda v, g, r: tehsil_variant(v, g, r),
+        PLACES,
+        lambda a, b: a.lower() in b.lower(),
+    ),
 ]
 
 
@@ -99,22 +155,40 @@ def _key_slip(x: str, y: str) -> bool:
         return len(diff) == 1 and diff[0][1] in _NEIGHBOURS[diff[0][0]]
     # a neighbouring key as well: y is x with one letter inserted next to its neighbour
     return len(y) == len(x) + 1 and any(
-        y[:k] + y[k + 1:] == x and y[k] in _NEIGHBOURS[y[k - 1] if k else y[1]]
-        for k in range(len(y)))
+        y[:k] + y[k + 1 :] == x and y[k] in _NEIGHBOURS[y[k - 1] if k else y[1]]
+        for k in range(len(y))
+    )
 
 
 def _one_key_slip(a: str, b: str) -> bool:
     return _one_token(a, b, _key_slip)
 
 
-_OCR_PAIRS = {("rn", "m"), ("m", "rn"), ("cl", "d"), ("d", "cl"), ("vv", "w"), ("w", "vv"),
-              ("l", "1"), ("l", "I"), ("I", "l"), ("O", "0"), ("o", "0")}
+_OCR_PAIRS = {
+    ("rn", "m"),
+    ("m", "rn"),
+    ("cl", "d"),
+    ("d", "cl"),
+    ("vv", "w"),
+    ("w", "vv"),
+    ("l", "1"),
+    ("l", "I"),
+    ("I", "l"),
+    ("O", "0"),
+    ("o", "0"),
+}
 
 
 def _ocr_pair(a: str, b: str) -> bool:
-    return _one_token(a, b, lambda x, y: any(
-        x[:m.start()] + q + x[m.end():] == y
-        for p, q in _OCR_PAIRS for m in re.finditer(re.escape(p), x)))
+    return _one_token(
+        a,
+        b,
+        lambda x, y: any(
+            x[: m.start()] + q + x[m.end() :] == y
+            for p, q in _OCR_PAIRS
+            for m in re.finditer(re.escape(p), x)
+        ),
+    )
 
 
 def _abbreviated(a: str, b: str) -> bool:
@@ -132,8 +206,10 @@ def _abbreviated(a: str, b: str) -> bool:
 def _honorific_changed(a: str, b: str) -> bool:
     core = [t for t in a.split() if t.lower() not in ("bibi", "begum")]
     return all(t in b.split() for t in core) and (
-        b.split()[0].lower() in ("bibi", "begum") or "Bi Bi" in b
-        or DamerauLevenshtein.distance(_letters(a), _letters(b)) <= 2)
+        b.split()[0].lower() in ("bibi", "begum")
+        or "Bi Bi" in b
+        or DamerauLevenshtein.distance(_letters(a), _letters(b)) <= 2
+    )
 
 
 def _initials_of(a: str, b: str) -> bool:
@@ -142,8 +218,11 @@ def _initials_of(a: str, b: str) -> bool:
         return b.isupper() and len(b) == 3 and b[0] == a[0]
     heads = "".join(w[0] for w in words[:-1]).upper()
     shorter = len(_letters(b)) < len(_letters(a)) - 1
-    return shorter and _letters(b).upper().startswith(heads) and (b.endswith(words[-1])
-                                                      or _letters(b).upper() == heads + words[-1][0])
+    return (
+        shorter
+        and _letters(b).upper().startswith(heads)
+        and (b.endswith(words[-1]) or _letters(b).upper() == heads + words[-1][0])
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -174,8 +253,10 @@ def test_error_at_rate_zero_changes_nothing(case):
 
 
 def test_phonetic_respellings_are_the_classic_ones():
-    options = {name: set(_respellings(name)) for name in ("naveed", "hassan", "qasim", "rehman",
-                                                          "zainab", "siddiqui", "waqas", "sarah")}
+    options = {
+        name: set(_respellings(name))
+        for name in ("naveed", "hassan", "qasim", "rehman", "zainab", "siddiqui", "waqas", "sarah")
+    }
     assert {"navid", "naweed"} <= options["naveed"]
     assert "hasan" in options["hassan"] and "kasim" in options["qasim"]
     assert "rahman" in options["rehman"] and "zenab" in options["zainab"]
@@ -190,16 +271,24 @@ def test_qwerty_neighbours():
 
 
 def test_place_initials_as_registries_write_them():
-    forms = {place_abbreviation(np.array(["Rahim Yar Khan"], dtype=object),
-                                np.random.default_rng(s), 1.0)[0] for s in range(60)}
+    forms = {
+        place_abbreviation(
+            np.array(["Rahim Yar Khan"], dtype=object), np.random.default_rng(s), 1.0
+        )[0]
+        for s in range(60)
+    }
     assert {"R.Y. Khan", "RY Khan", "R Y Khan", "RYK"} <= forms
-    assert set(place_abbreviation(np.array(["Lahore"], dtype=object), np.random.default_rng(1),
-                                  1.0)) == {"LHR"}
+    assert set(
+        place_abbreviation(np.array(["Lahore"], dtype=object), np.random.default_rng(1), 1.0)
+    ) == {"LHR"}
 
 
 def test_splits_fall_where_names_come_apart():
-    split = {join_split(np.array([n], dtype=object), np.random.default_rng(s), 1.0)[0]
-             for n in ("Saifullah", "Gujranwala") for s in range(20)}
+    split = {
+        join_split(np.array([n], dtype=object), np.random.default_rng(s), 1.0)[0]
+        for n in ("Saifullah", "Gujranwala")
+        for s in range(20)
+    }
     assert {"Saif Ullah", "Gujran Wala"} <= split
 
 

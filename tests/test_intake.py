@@ -15,9 +15,14 @@ def _written(tmp_path, name, data: bytes):
     return path
 
 
-@pytest.mark.parametrize("codec, place", [
-    ("utf-16", "ملتان"), ("utf-16-le", "Multān"), ("cp1252", "Multàn"),
-])
+@pytest.mark.parametrize(
+    "codec, place",
+    [
+        ("utf-16", "ملتان"),
+        ("utf-16-le", "Multān"),
+        ("cp1252", "Multàn"),
+    ],
+)
 def test_partner_lists_in_legacy_encodings_are_detected(tmp_path, codec, place):
     path = _written(tmp_path, f"list-{codec}.csv", ROWS.format(place=place).encode(codec))
     df = read_table(path, kind="partner")
@@ -26,8 +31,7 @@ def test_partner_lists_in_legacy_encodings_are_detected(tmp_path, codec, place):
 
 
 def test_cp1252_keeps_its_accented_letters(tmp_path):
-    path = _written(tmp_path, "list.csv",
-                    "record_id,full_name\np1,Zoë Café\n".encode("cp1252"))
+    path = _written(tmp_path, "list.csv", "record_id,full_name\np1,Zoë Café\n".encode("cp1252"))
     assert read_table(path, kind="partner").loc[0, "full_name"] == "Zoë Café"
 
 
@@ -62,8 +66,7 @@ def test_xlsx_first_sheet_or_the_named_one(tmp_path):
     df = read_table(path, kind="partner")
     assert list(df["record_id"]) == ["a1"]
     assert df.loc[0, "cnic"] == "3520212345671"  # a number cell keeps every digit
-    assert list(read_table(path, kind="partner", sheet="Second round")["record_id"]) == \
-        ["b1", "b2"]
+    assert list(read_table(path, kind="partner", sheet="Second round")["record_id"]) == ["b1", "b2"]
 
 
 def test_xlsx_missing_sheet_and_broken_file_are_clear(tmp_path):

@@ -92,8 +92,7 @@ def test_bad_byte_after_the_first_chunk_is_located(tmp_path, monkeypatch):
 
 def test_multibyte_characters_split_across_chunks_are_fine(tmp_path, monkeypatch):
     monkeypatch.setattr(lio, "_CHUNK", 7)
-    text = "record_id,household_id,full_name\n" + "".join(
-        f"r{i},h,محمد علی\n" for i in range(5))
+    text = "record_id,household_id,full_name\n" + "".join(f"r{i},h,محمد علی\n" for i in range(5))
     df = read_table(write_csv(tmp_path, "ok.csv", text))
     assert df["full_name"].tolist() == ["محمد علی"] * 5
 
@@ -160,8 +159,12 @@ def test_duplicate_record_ids_mark_every_row_naming_rows_not_ids(tmp_path):
     text = f"record_id,cnic\n{CNIC},x\np2,y\n{CNIC},z\np4,w\np2,v\n"
     df = read_table(write_csv(tmp_path, "partner.csv", text), kind="partner")
     assert df["reason"].tolist() == [
-        "record_id also on Excel row 4", "record_id also on Excel row 6",
-        "record_id also on Excel row 2", None, "record_id also on Excel row 3"]
+        "record_id also on Excel row 4",
+        "record_id also on Excel row 6",
+        "record_id also on Excel row 2",
+        None,
+        "record_id also on Excel row 3",
+    ]
     for reason in df["reason"].dropna():
         assert_no_cnic(reason)
 
@@ -178,15 +181,20 @@ def test_source_column_is_filled_per_row(tmp_path):
     assert read_table(path, source="dyn")["source"].tolist() == ["survey_2011", "dyn"]
     m = ColumnMapping(source="from_mapping")
     assert read_table(path, mapping=m, source="dyn")["source"].tolist() == [
-        "survey_2011", "from_mapping"]
+        "survey_2011",
+        "from_mapping",
+    ]
 
 
 def test_ragged_rows_are_marked_not_fatal(tmp_path):
     path = write_csv(tmp_path, "r.csv", "record_id,household_id\n1,h\n2,h,Lahore, Punjab\n3\n")
     df = read_table(path)
     assert df["input_row"].tolist() == [1, 2, 3]
-    assert df["reason"].tolist() == [None, "has 4 fields, the header has 2",
-                                     "has 1 fields, the header has 2"]
+    assert df["reason"].tolist() == [
+        None,
+        "has 4 fields, the header has 2",
+        "has 1 fields, the header has 2",
+    ]
     assert df["household_id"].tolist() == ["h", "h", None]
 
 
@@ -239,14 +247,16 @@ def test_mapping_from_a_guess_end_to_end(tmp_path):
 
 
 def test_parquet_is_read_as_text(tmp_path):
-    table = pa.table({
-        "record_id": ["a", "b", "c"],
-        "household_id": ["007", "007", None],
-        "household_size": pa.array([5, None, 12], pa.int64()),
-        "pmt_score": [12.5, 3.0, None],
-        "dob": pa.array([pd.Timestamp("1987-01-02")] * 3, pa.timestamp("ns")),
-        "when": pa.array([pd.Timestamp("2020-01-01 10:30")] * 3, pa.timestamp("us")),
-    })
+    table = pa.table(
+        {
+            "record_id": ["a", "b", "c"],
+            "household_id": ["007", "007", None],
+            "household_size": pa.array([5, None, 12], pa.int64()),
+            "pmt_score": [12.5, 3.0, None],
+            "dob": pa.array([pd.Timestamp("1987-01-02")] * 3, pa.timestamp("ns")),
+            "when": pa.array([pd.Timestamp("2020-01-01 10:30")] * 3, pa.timestamp("us")),
+        }
+    )
     path = tmp_path / "wave.parquet"
     pq.write_table(table, path)
     df = read_raw(path)
@@ -271,30 +281,49 @@ def test_parquet_without_rows_and_broken_parquet(tmp_path):
 
 
 def tables():
-    clusters = pd.DataFrame({
-        "record_id": ["r1", "r2", "r3"],
-        "source": ["s", "s", "s"],
-        "cluster_id": ["c1", "c1", "c2"],
-        "household_cluster_id": ["h1", "h1", "h1"],
-    })
+    clusters = pd.DataFrame(
+        {
+            "record_id": ["r1", "r2", "r3"],
+            "source": ["s", "s", "s"],
+            "cluster_id": ["c1", "c1", "c2"],
+            "household_cluster_id": ["h1", "h1", "h1"],
+        }
+    )
     rejected = pd.DataFrame({"input_row": [4], "record_id": [None], "reason": ["empty record_id"]})
     return {"clusters": clusters, "rejected": rejected}
 
 
-SUMMARY = {"rows_read": np.int64(4), "rows_used": 3, "threshold": np.float32(0.5),
-           "missing": float("nan"), "sources": {"b", "a"}, "arr": np.arange(2)}
+SUMMARY = {
+    "rows_read": np.int64(4),
+    "rows_used": 3,
+    "threshold": np.float32(0.5),
+    "missing": float("nan"),
+    "sources": {"b", "a"},
+    "arr": np.arange(2),
+}
 
 
 def test_write_parquet_round_trips_with_summary_and_model(tmp_path):
     out = write_outputs(tmp_path / "run", tables(), summary=SUMMARY, model_json='{"m": 1}')
     assert out == tmp_path / "run"
     assert sorted(p.name for p in out.iterdir()) == [
-        RUN_MARKER, "clusters.parquet", "model.json", "rejected.parquet", "summary.json"]
+        RUN_MARKER,
+        "clusters.parquet",
+        "model.json",
+        "rejected.parquet",
+        "summary.json",
+    ]
     assert json.loads((out / RUN_MARKER).read_text())["tool"] == "nser-linkage"
     pd.testing.assert_frame_equal(pd.read_parquet(out / "clusters.parquet"), tables()["clusters"])
     text = (out / "summary.json").read_text()
-    assert json.loads(text) == {"arr": [0, 1], "missing": None, "rows_read": 4, "rows_used": 3,
-                                "sources": ["a", "b"], "threshold": 0.5}
+    assert json.loads(text) == {
+        "arr": [0, 1],
+        "missing": None,
+        "rows_read": 4,
+        "rows_used": 3,
+        "sources": ["a", "b"],
+        "threshold": 0.5,
+    }
     assert text.index('"arr"') < text.index('"threshold"')  # sorted keys
     assert '\n  "rows_read": 4' in text  # indent 2
     assert (out / "model.json").read_text() == '{"m": 1}'
@@ -303,7 +332,11 @@ def test_write_parquet_round_trips_with_summary_and_model(tmp_path):
 def test_write_csv(tmp_path):
     out = write_outputs(tmp_path / "run", tables(), summary={}, fmt="csv")
     assert sorted(p.name for p in out.iterdir()) == [
-        RUN_MARKER, "clusters.csv", "rejected.csv", "summary.json"]
+        RUN_MARKER,
+        "clusters.csv",
+        "rejected.csv",
+        "summary.json",
+    ]
     back = pd.read_csv(out / "clusters.csv", dtype=str)
     pd.testing.assert_frame_equal(back, tables()["clusters"])
     assert not (out / "clusters.csv").read_bytes().startswith(b"\xef\xbb\xbf")
@@ -406,9 +439,13 @@ def test_large_tables_are_written_in_row_groups_with_one_schema(tmp_path, monkey
     from linkage.intake import io
 
     monkeypatch.setattr(io, "ROW_GROUP", 4)
-    df = pd.DataFrame({"record_id": [f"r{i}" for i in range(10)],
-                       "late": [None] * 6 + ["a", "b", None, "c"],
-                       "n": pd.array(range(10), dtype="Int64")})
+    df = pd.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(10)],
+            "late": [None] * 6 + ["a", "b", None, "c"],
+            "n": pd.array(range(10), dtype="Int64"),
+        }
+    )
     io.write_outputs(tmp_path / "out", {"t": df}, summary={})
     back = pd.read_parquet(tmp_path / "out" / "t.parquet")
     assert pq.ParquetFile(tmp_path / "out" / "t.parquet").num_row_groups == 3

@@ -27,15 +27,30 @@ PEOPLE = {
     "z1": ("Tariq Mehmood", "M", "1990-03-03", None),
     "z2": ("Asma Tariq", "F", "1994-04-04", None),
 }
-HOUSEHOLD = {"district": "Lahore", "tehsil": "Lahore City", "union_council": "UC-12",
-             "urban_rural": "urban", "household_size": None, "pmt_score": "20"}
+HOUSEHOLD = {
+    "district": "Lahore",
+    "tehsil": "Lahore City",
+    "union_council": "UC-12",
+    "urban_rural": "urban",
+    "household_size": None,
+    "pmt_score": "20",
+}
 
 
 def record(wave: int, person: str, hh: str, rel: str, **fields) -> dict:
     name, gender, dob, cnic = PEOPLE[person]
-    return {"wave_order": wave, "person": person, "household_id": hh,
-            "relation_to_head": rel, "full_name": name, "gender": gender,
-            "date_of_birth": dob, "cnic": cnic, **HOUSEHOLD, **fields}
+    return {
+        "wave_order": wave,
+        "person": person,
+        "household_id": hh,
+        "relation_to_head": rel,
+        "full_name": name,
+        "gender": gender,
+        "date_of_birth": dob,
+        "cnic": cnic,
+        **HOUSEHOLD,
+        **fields,
+    }
 
 
 def run(rows: list[dict], config: LinkWavesConfig | None = None):
@@ -43,8 +58,9 @@ def run(rows: list[dict], config: LinkWavesConfig | None = None):
     frame = pd.DataFrame(rows)
     frame["wave"] = frame["wave_order"].map({0: "w2011", 1: "w2021", 2: "w2024"})
     given = frame["source"] if "source" in frame else pd.Series(None, index=frame.index)
-    frame["source"] = given.fillna(frame["wave_order"].map(
-        {0: "survey_2011", 1: "survey_2021", 2: "dynamic_2024"}))
+    frame["source"] = given.fillna(
+        frame["wave_order"].map({0: "survey_2011", 1: "survey_2021", 2: "dynamic_2024"})
+    )
     frame["record_id"] = [f"r{i}" for i in range(len(frame))]
     sizes = frame.groupby(["wave_order", "household_id"])["person"].transform("size")
     frame["household_size"] = frame["household_size"].fillna(sizes.astype(str))
@@ -61,11 +77,15 @@ def link_of(tables, household_id_old):
 
 
 FAMILY_2011 = [
-    record(0, "a1", "A", "head"), record(0, "a2", "A", "spouse"),
-    record(0, "a3", "A", "son"), record(0, "a4", "A", "daughter-in-law"),
+    record(0, "a1", "A", "head"),
+    record(0, "a2", "A", "spouse"),
+    record(0, "a3", "A", "son"),
+    record(0, "a4", "A", "daughter-in-law"),
     record(0, "a6", "A", "daughter"),
-    record(0, "b1", "B", "head"), record(0, "b2", "B", "spouse"),
-    record(0, "c1", "C", "head"), record(0, "c2", "C", "spouse"),
+    record(0, "b1", "B", "head"),
+    record(0, "b2", "B", "spouse"),
+    record(0, "c1", "C", "head"),
+    record(0, "c2", "C", "spouse"),
 ]
 
 
@@ -74,8 +94,10 @@ FAMILY_2011 = [
 
 def test_same_household_keeps_its_type_when_one_member_leaves_and_one_is_born():
     rows = FAMILY_2011 + [
-        record(1, "a1", "X", "head"), record(1, "a2", "X", "spouse"),
-        record(1, "a3", "X", "son"), record(1, "a4", "X", "daughter-in-law"),
+        record(1, "a1", "X", "head"),
+        record(1, "a2", "X", "spouse"),
+        record(1, "a3", "X", "son"),
+        record(1, "a4", "X", "daughter-in-law"),
         record(1, "a5", "X", "grandson"),  # born; a6 married out (not found)
     ]
     tables, _ = run(rows)
@@ -86,8 +108,10 @@ def test_same_household_keeps_its_type_when_one_member_leaves_and_one_is_born():
 
 def test_split_when_a_son_sets_up_his_own_household():
     rows = FAMILY_2011 + [
-        record(1, "a1", "X", "head"), record(1, "a2", "X", "spouse"),
-        record(1, "a3", "Y", "head"), record(1, "a4", "Y", "spouse"),
+        record(1, "a1", "X", "head"),
+        record(1, "a2", "X", "spouse"),
+        record(1, "a3", "Y", "head"),
+        record(1, "a4", "Y", "spouse"),
         record(1, "a5", "Y", "son"),
     ]
     tables, _ = run(rows)
@@ -103,8 +127,10 @@ def test_split_when_a_son_sets_up_his_own_household():
 
 def test_merged_when_an_elderly_couple_moves_in_with_another_household():
     rows = FAMILY_2011 + [
-        record(1, "a1", "X", "head"), record(1, "a2", "X", "spouse"),
-        record(1, "a3", "X", "son"), record(1, "b1", "X", "other"),
+        record(1, "a1", "X", "head"),
+        record(1, "a2", "X", "spouse"),
+        record(1, "a3", "X", "son"),
+        record(1, "b1", "X", "other"),
         record(1, "b2", "X", "other"),
     ]
     tables, summary = run(rows)
@@ -119,10 +145,13 @@ def test_merged_when_an_elderly_couple_moves_in_with_another_household():
 def test_dissolved_when_no_one_is_found_and_not_by_one_daughter_marrying_out():
     rows = FAMILY_2011 + [
         # C is not re-surveyed; A's daughter a6 married into Z, a new household
-        record(1, "a1", "X", "head"), record(1, "a2", "X", "spouse"),
+        record(1, "a1", "X", "head"),
+        record(1, "a2", "X", "spouse"),
         record(1, "a3", "X", "son"),
-        record(1, "z1", "Z", "head"), record(1, "z2", "Z", "sister"),
-        record(1, "b1", "W", "head"), record(1, "b2", "W", "spouse"),
+        record(1, "z1", "Z", "head"),
+        record(1, "z2", "Z", "sister"),
+        record(1, "b1", "W", "head"),
+        record(1, "b2", "W", "spouse"),
     ]
     tables, _ = run(rows)
     c = link_of(tables, "C")
@@ -139,12 +168,18 @@ def test_new_households_and_every_unit_appears_in_a_link():
     assert set(links["household_id_old"].dropna()) == {"A", "B", "C"}
     assert set(links["household_id_new"].dropna()) == {"Z"}
     assert summary["lineage"]["w2011->w2021"] == {
-        "same": 0, "split": 0, "merged": 0, "dissolved": 3, "new": 1}
+        "same": 0,
+        "split": 0,
+        "merged": 0,
+        "dissolved": 3,
+        "new": 1,
+    }
 
 
 def test_a_household_registered_twice_in_the_newer_wave_is_one_household():
     rows = FAMILY_2011 + [
-        record(1, "a1", "X", "head"), record(1, "a2", "X", "spouse"),
+        record(1, "a1", "X", "head"),
+        record(1, "a2", "X", "spouse"),
         record(1, "a3", "X", "son"),
         # the same household again through a registration desk, under another id
         record(1, "a1", "D-9", "head", source="dynamic_2024"),
@@ -159,28 +194,34 @@ def test_a_household_registered_twice_in_the_newer_wave_is_one_household():
 def test_classify_breaks_ties_by_the_head():
     # two old households of two people each end up in one: the head's household
     # continues, the other merged into it
-    members = pd.DataFrame({
-        "wave": [0, 0, 0, 0, 1, 1, 1, 1],
-        "unit": ["P", "P", "Q", "Q", "N", "N", "N", "N"],
-        "person": ["p1", "p2", "q1", "q2", "p1", "p2", "q1", "q2"],
-        "head": [True, False, True, False, False, False, True, False],
-    })
+    members = pd.DataFrame(
+        {
+            "wave": [0, 0, 0, 0, 1, 1, 1, 1],
+            "unit": ["P", "P", "Q", "Q", "N", "N", "N", "N"],
+            "person": ["p1", "p2", "q1", "q2", "p1", "p2", "q1", "q2"],
+            "head": [True, False, True, False, False, False, True, False],
+        }
+    )
     links = classify(members, 0, 1).set_index("unit_old")
     assert links.loc["Q", "link_type"] == "same" and links.loc["P", "link_type"] == "merged"
 
 
 def test_lineage_clusters_chain_three_waves():
     units = pd.Series(["a", "b", "c", "d"])
-    links = pd.DataFrame({"unit_old": ["a", "b"], "unit_new": ["b", "c"],
-                          "continues": [True, True]})
+    links = pd.DataFrame(
+        {"unit_old": ["a", "b"], "unit_new": ["b", "c"], "continues": [True, True]}
+    )
     clusters = lineage_clusters(units, links)
     assert clusters["a"] == clusters["b"] == clusters["c"] != clusters["d"]
 
 
 def test_wave_units_never_join_rosters_of_two_waves():
-    units = wave_units(pd.Series(["w1", "w1", "w2", "w2"]),
-                       pd.Series(["w1|A", "w1|A", "w2|X", "w2|X"]),
-                       pd.Series(["p", "q", "p", "q"]), overlap=0.5)
+    units = wave_units(
+        pd.Series(["w1", "w1", "w2", "w2"]),
+        pd.Series(["w1|A", "w1|A", "w2|X", "w2|X"]),
+        pd.Series(["p", "q", "p", "q"]),
+        overlap=0.5,
+    )
     assert units[0] == units[1] != units[2] == units[3]
 
 
@@ -208,25 +249,40 @@ def test_household_size_jump_and_stale_size_are_flagged():
 
 def test_a_small_size_change_is_an_update_without_a_flag():
     rows = FAMILY_2011[:5] + [
-        record(1, p, "X", r) for p, r in
-        [("a1", "head"), ("a2", "spouse"), ("a3", "son"), ("a4", "daughter-in-law"),
-         ("a5", "grandson"), ("a6", "daughter")]]
+        record(1, p, "X", r)
+        for p, r in [
+            ("a1", "head"),
+            ("a2", "spouse"),
+            ("a3", "son"),
+            ("a4", "daughter-in-law"),
+            ("a5", "grandson"),
+            ("a6", "daughter"),
+        ]
+    ]
     tables, _ = run(rows)
     size = updates_for(tables, "household_size").iloc[0]
     assert (size["old_value"], size["new_value"], size["flag"]) == ("5", "6", None)
 
 
 def test_urban_rural_flip_is_flagged_only_without_a_move():
-    stay = FAMILY_2011[:5] + [record(1, "a1", "X", "head", urban_rural="rural"),
-                              record(1, "a2", "X", "spouse", urban_rural="rural")]
+    stay = FAMILY_2011[:5] + [
+        record(1, "a1", "X", "head", urban_rural="rural"),
+        record(1, "a2", "X", "spouse", urban_rural="rural"),
+    ]
     flip = updates_for(run(stay)[0], "urban_rural").iloc[0]
     assert (flip["old_value"], flip["new_value"]) == ("urban", "rural")
     assert flip["flag"] == "urban_rural_flip_without_move"
 
-    moved = {"district": "Multan", "tehsil": "Multan City", "union_council": "UC-3",
-             "urban_rural": "rural"}
-    move = FAMILY_2011[:5] + [record(1, "a1", "X", "head", **moved),
-                              record(1, "a2", "X", "spouse", **moved)]
+    moved = {
+        "district": "Multan",
+        "tehsil": "Multan City",
+        "union_council": "UC-3",
+        "urban_rural": "rural",
+    }
+    move = FAMILY_2011[:5] + [
+        record(1, "a1", "X", "head", **moved),
+        record(1, "a2", "X", "spouse", **moved),
+    ]
     tables, _ = run(move)
     assert updates_for(tables, "urban_rural")["flag"].isna().all()
     district = updates_for(tables, "district").iloc[0]
@@ -234,28 +290,38 @@ def test_urban_rural_flip_is_flagged_only_without_a_move():
 
 
 def test_date_of_birth_contradicting_the_earlier_wave_is_flagged_but_refining_it_is_not():
-    rows = [record(0, "a1", "A", "head", date_of_birth="1960"),
-            record(0, "a2", "A", "spouse"),
-            record(1, "a1", "X", "head", date_of_birth="1960-01-15"),
-            record(1, "a2", "X", "spouse", date_of_birth="1971-02-03")]
+    rows = [
+        record(0, "a1", "A", "head", date_of_birth="1960"),
+        record(0, "a2", "A", "spouse"),
+        record(1, "a1", "X", "head", date_of_birth="1960-01-15"),
+        record(1, "a2", "X", "spouse", date_of_birth="1971-02-03"),
+    ]
     dob = updates_for(run(rows)[0], "date_of_birth").set_index("record_id_old")
     assert dob.loc["r0", "flag"] is None  # 1960 -> 1960-01-15: more precise, same year
     assert dob.loc["r1", "flag"] == "dob_contradicts_earlier_wave"
 
 
 def test_gender_contradicting_the_earlier_wave_and_the_cnic_are_flagged():
-    rows = [record(0, "a1", "A", "head"), record(0, "a2", "A", "spouse"),
-            record(1, "a1", "X", "head", gender="F"),  # CNIC ends odd: a man
-            record(1, "a2", "X", "spouse")]
+    rows = [
+        record(0, "a1", "A", "head"),
+        record(0, "a2", "A", "spouse"),
+        record(1, "a1", "X", "head", gender="F"),  # CNIC ends odd: a man
+        record(1, "a2", "X", "spouse"),
+    ]
     gender = updates_for(run(rows)[0], "gender").iloc[0]
-    assert set(gender["flag"].split(";")) == {"gender_contradicts_earlier_wave",
-                                              "gender_contradicts_cnic"}
+    assert set(gender["flag"].split(";")) == {
+        "gender_contradicts_earlier_wave",
+        "gender_contradicts_cnic",
+    }
 
 
 def test_cnic_changes_and_new_cnics():
-    rows = [record(0, "a1", "A", "head"), record(0, "a3", "A", "son", cnic=None),
-            record(1, "a1", "X", "head", cnic="3520298765431"),
-            record(1, "a3", "X", "son")]
+    rows = [
+        record(0, "a1", "A", "head"),
+        record(0, "a3", "A", "son", cnic=None),
+        record(1, "a1", "X", "head", cnic="3520298765431"),
+        record(1, "a3", "X", "son"),
+    ]
     cnic = updates_for(run(rows)[0], "cnic").set_index("record_id_old")
     assert cnic.loc["r0", "flag"] == "cnic_contradicts_earlier_wave"
     assert cnic.loc["r1", "flag"] is None  # a CNIC obtained since: an update, no flag
@@ -263,32 +329,42 @@ def test_cnic_changes_and_new_cnics():
 
 
 def test_a_cnic_holder_under_18_is_flagged():
-    rows = [record(0, "a1", "A", "head"), record(0, "a3", "A", "son"),
-            record(1, "a1", "X", "head"),
-            record(1, "a3", "X", "son", date_of_birth="2010-03-03")]
+    rows = [
+        record(0, "a1", "A", "head"),
+        record(0, "a3", "A", "son"),
+        record(1, "a1", "X", "head"),
+        record(1, "a3", "X", "son", date_of_birth="2010-03-03"),
+    ]
     dob = updates_for(run(rows)[0], "date_of_birth").iloc[0]
     assert "dob_contradicts_cnic" in dob["flag"].split(";")
 
 
 def test_head_under_15_is_flagged():
-    rows = [record(0, "a1", "A", "head"), record(0, "a5", "A", "grandson", date_of_birth="2009-01-01"),
-            record(1, "a5", "X", "head", date_of_birth="2009-01-01")]
+    rows = [
+        record(0, "a1", "A", "head"),
+        record(0, "a5", "A", "grandson", date_of_birth="2009-01-01"),
+        record(1, "a5", "X", "head", date_of_birth="2009-01-01"),
+    ]
     tables, summary = run(rows)
     rel = updates_for(tables, "relation_to_head").iloc[0]
-    assert (rel["old_value"], rel["new_value"], rel["flag"]) == ("grandson", "head",
-                                                                 "head_under_15")
+    assert (rel["old_value"], rel["new_value"], rel["flag"]) == (
+        "grandson",
+        "head",
+        "head_under_15",
+    )
     assert summary["updates"]["by_flag"]["head_under_15"] == 1
 
 
 def test_membership_rows_say_who_left_moved_or_joined():
     rows = FAMILY_2011[:5] + [
-        record(1, "a1", "X", "head"), record(1, "a2", "X", "spouse"),
-        record(1, "a5", "X", "grandson"),              # joined (born)
-        record(1, "a3", "Y", "head"), record(1, "a4", "Y", "spouse"),  # moved: split
-    ]                                                  # a6: gone
+        record(1, "a1", "X", "head"),
+        record(1, "a2", "X", "spouse"),
+        record(1, "a5", "X", "grandson"),  # joined (born)
+        record(1, "a3", "Y", "head"),
+        record(1, "a4", "Y", "spouse"),  # moved: split
+    ]  # a6: gone
     m = updates_for(run(rows)[0], "membership")
-    by_person = {r.record_id_old or r.record_id: (r.old_value, r.new_value)
-                 for r in m.itertuples()}
+    by_person = {r.record_id_old or r.record_id: (r.old_value, r.new_value) for r in m.itertuples()}
     assert by_person["r2"] == ("A", "Y") and by_person["r3"] == ("A", "Y")
     assert by_person["r4"] == ("A", None)
     joined = m[m["old_value"].isna()]
@@ -296,34 +372,46 @@ def test_membership_rows_say_who_left_moved_or_joined():
 
 
 def test_flag_thresholds_come_from_config():
-    rows = FAMILY_2011[:5] + [record(1, "a1", "X", "head", household_size="8"),
-                              record(1, "a2", "X", "spouse", household_size="8")]
-    cfg = LinkWavesConfig.model_validate({"updates": {"max_size_change": 2,
-                                                      "max_size_vs_roster": 10}})
+    rows = FAMILY_2011[:5] + [
+        record(1, "a1", "X", "head", household_size="8"),
+        record(1, "a2", "X", "spouse", household_size="8"),
+    ]
+    cfg = LinkWavesConfig.model_validate(
+        {"updates": {"max_size_change": 2, "max_size_vs_roster": 10}}
+    )
     assert updates_for(run(rows, cfg)[0], "household_size").iloc[0]["flag"] == "size_jump"
-    cfg = LinkWavesConfig.model_validate({"updates": {"max_size_change": 5,
-                                                      "max_size_vs_roster": 10}})
+    cfg = LinkWavesConfig.model_validate(
+        {"updates": {"max_size_change": 5, "max_size_vs_roster": 10}}
+    )
     assert updates_for(run(rows, cfg)[0], "household_size").iloc[0]["flag"] is None
 
 
 def test_golden_person_record_survives_across_waves():
-    rows = [record(0, "a1", "A", "head", phone="0300-4567123"),
-            record(1, "a1", "X", "head", phone="0301-7654321", date_of_birth="1960"),
-            record(2, "a1", "D", "head", phone="0333-1234987", date_of_birth="1960")]
+    rows = [
+        record(0, "a1", "A", "head", phone="0300-4567123"),
+        record(1, "a1", "X", "head", phone="0301-7654321", date_of_birth="1960"),
+        record(2, "a1", "D", "head", phone="0333-1234987", date_of_birth="1960"),
+    ]
     tables, _ = run(rows)
     g = tables["golden_records"].iloc[0]
     assert g["n_records"] == 3
     assert (g["phone"], g["phone_source"], g["phone_year"]) == ("3017654321", "survey_2021", 2021)
     assert g["date_of_birth"] == "1960-01-15"  # the exact date, from 2011
-    assert g["household_cluster_id"] == tables["clusters"].set_index("record_id") \
-        .loc["r2", "household_cluster_id"]  # the latest household
+    assert (
+        g["household_cluster_id"]
+        == tables["clusters"].set_index("record_id").loc["r2", "household_cluster_id"]
+    )  # the latest household
 
 
 def test_the_wave_name_dates_records_whose_source_has_no_year():
-    rows = [record(0, "a1", "A", "head", source="survey"),
-            record(0, "a5", "A", "grandson", source="survey", date_of_birth="2009-01-01"),
-            record(1, "a5", "X", "head", source="survey", date_of_birth="2009-01-01")]
+    rows = [
+        record(0, "a1", "A", "head", source="survey"),
+        record(0, "a5", "A", "grandson", source="survey", date_of_birth="2009-01-01"),
+        record(1, "a5", "X", "head", source="survey", date_of_birth="2009-01-01"),
+    ]
     tables, _ = run(rows)
     rel = updates_for(tables, "relation_to_head").iloc[0]
     assert rel["flag"] == "head_under_15"  # 2021 (from "w2021") - 2009 = 12
-    assert tables["golden_records"].set_index("cluster_id").loc["a5", "relation_to_head_year"] == 2021
+    assert (
+        tables["golden_records"].set_index("cluster_id").loc["a5", "relation_to_head_year"] == 2021
+    )

@@ -21,11 +21,18 @@ def test_rerun_keeps_person_ids_and_rejections(generated, tmp_path):
     sizes = before.groupby(before).size()
     pair = before[before.isin(sizes.index[sizes == 2])]
     a, b = pair[pair == pair.iloc[0]].index
-    keep_decisions(run, pd.DataFrame({"record_id_l": [a], "record_id_r": [b],
-                                      "decision": ["non-match"]}))
+    keep_decisions(
+        run, pd.DataFrame({"record_id_l": [a], "record_id_r": [b], "decision": ["non-match"]})
+    )
     shutil.copy(run / "model.json", tmp_path / "model.json")  # an input may not be in --out
-    run_link_waves(waves, run, LinkWavesConfig(), model_path=tmp_path / "model.json",
-                   previous=run, stages=Stages(show=False))
+    run_link_waves(
+        waves,
+        run,
+        LinkWavesConfig(),
+        model_path=tmp_path / "model.json",
+        previous=run,
+        stages=Stages(show=False),
+    )
     after = open_run(run).clusters.set_index("record_id")["cluster_id"]
     assert after[a] != after[b]
     assert (after.loc[before.index] == before).mean() > 0.99

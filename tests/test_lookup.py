@@ -43,8 +43,9 @@ def records(generated) -> list[dict]:
 @pytest.fixture(scope="module")
 def batch(desk, records) -> pd.DataFrame:
     """The records standardised together, as ``register`` does."""
-    frame = pd.DataFrame([{k: (None if v in ("", None) else str(v)) for k, v in r.items()}
-                          for r in records])
+    frame = pd.DataFrame(
+        [{k: (None if v in ("", None) else str(v)) for k, v in r.items()} for r in records]
+    )
     return standardise_new(frame, desk.config).set_index("record_id", drop=False)
 
 
@@ -62,8 +63,7 @@ def test_candidates_and_scores_match_splinks_batch_scoring(desk, records, batch)
     splink = splink.astype({"record_id_l": str, "record_id_r": str})
     ids = pd.Series(desk.records.column("record_id").to_pylist()).astype(str)
     keys = rule_keys(registry.model)
-    registry_frame = desk.records.select(
-        sorted({c for cols in keys for c in cols})).to_pandas()
+    registry_frame = desk.records.select(sorted({c for cols in keys for c in cols})).to_pandas()
     compared = 0
     for record in records:
         rid = record["record_id"]
@@ -80,8 +80,7 @@ def test_candidates_and_scores_match_splinks_batch_scoring(desk, records, batch)
             for c in cols:
                 mine = canonical(std[c]).iloc[0]
                 theirs = canonical(registry_frame[c].iloc[rows])
-                same &= (theirs == mine).fillna(False).to_numpy(bool) if pd.notna(mine) \
-                    else False
+                same &= (theirs == mine).fillna(False).to_numpy(bool) if pd.notna(mine) else False
             shares |= same
         assert shares.all(), rid
         scored = desk.score(std, rows).astype({"record_id_l": str})
@@ -89,12 +88,15 @@ def test_candidates_and_scores_match_splinks_batch_scoring(desk, records, batch)
         both = blocked.merge(scored, on="record_id_l", suffixes=("_batch", "_desk"))
         assert len(both) == len(blocked)
         for col in ("match_probability", "match_weight"):
-            np.testing.assert_allclose(both[f"{col}_desk"], both[f"{col}_batch"],
-                                       rtol=0, atol=1e-9)
+            np.testing.assert_allclose(both[f"{col}_desk"], both[f"{col}_batch"], rtol=0, atol=1e-9)
         mw = [c for c in both.columns if c.startswith("mw_") and c.endswith("_batch")]
         for c in mw:
-            np.testing.assert_allclose(both[c.replace("_batch", "_desk")].astype(float),
-                                       both[c].astype(float), rtol=0, atol=1e-9)
+            np.testing.assert_allclose(
+                both[c.replace("_batch", "_desk")].astype(float),
+                both[c].astype(float),
+                rtol=0,
+                atol=1e-9,
+            )
         compared += len(both)
     assert compared > len(records)  # most records have pairs: the test compared scores
 

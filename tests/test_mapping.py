@@ -26,13 +26,16 @@ def write(tmp_path, text: str, name: str = "mapping.yaml"):
 
 
 def test_from_yaml_reads_every_field(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 rename: {"CNIC No.": cnic, DOB: date_of_birth, Sex: gender}
 join: {full_name: [Given Name, Surname]}
 date_format: "%d/%m/%Y"
 values: {gender: {Female: F, Male: M}}
 source: partner_flood_2022
-""")
+""",
+    )
     m = ColumnMapping.from_yaml(path)
     assert m.rename == {"CNIC No.": "cnic", "DOB": "date_of_birth", "Sex": "gender"}
     assert m.join == {"full_name": ["Given Name", "Surname"]}
@@ -72,15 +75,18 @@ def test_unknown_contract_column_suggests_the_right_one(tmp_path):
     assert "'fullname' is not a contract column (did you mean 'full_name'?)" in str(err.value)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("", "is empty"),
-    ("- a\n- b\n", "must be a YAML mapping"),
-    ("date_format: dd/mm/yyyy\n", "does not describe a full date"),
-    ("rename: {A: cnic, B: cnic}\n", "maps both 'A' and 'B' to 'cnic'"),
-    ("rename: {A: full_name}\njoin: {full_name: [B, C]}\n", "both rename and join"),
-    ("join: {full_name: []}\n", "lists no columns"),
-    ("values: {sexx: {Female: F}}\n", "'sexx' is not a contract column"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", "is empty"),
+        ("- a\n- b\n", "must be a YAML mapping"),
+        ("date_format: dd/mm/yyyy\n", "does not describe a full date"),
+        ("rename: {A: cnic, B: cnic}\n", "maps both 'A' and 'B' to 'cnic'"),
+        ("rename: {A: full_name}\njoin: {full_name: [B, C]}\n", "both rename and join"),
+        ("join: {full_name: []}\n", "lists no columns"),
+        ("values: {sexx: {Female: F}}\n", "'sexx' is not a contract column"),
+    ],
+)
 def test_invalid_mappings_are_config_errors(tmp_path, text, expected):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as err:
@@ -107,8 +113,12 @@ def frame(**columns):
 
 
 def test_join_given_name_and_surname_skips_blanks_and_keeps_extras():
-    df = frame(ID=["1", "2", "3"], Given=["Ayesha", "Bilal", None],
-               Surname=["Khan", None, None], Extra=["x", "y", "z"])
+    df = frame(
+        ID=["1", "2", "3"],
+        Given=["Ayesha", "Bilal", None],
+        Surname=["Khan", None, None],
+        Extra=["x", "y", "z"],
+    )
     m = ColumnMapping(rename={"ID": "record_id"}, join={"full_name": ["Given", "Surname"]})
     out = apply_mapping(df, m, "partner.csv")
     assert out["full_name"].tolist() == ["Ayesha Khan", "Bilal", None]
@@ -166,7 +176,13 @@ def test_date_format_rewrites_to_iso_and_keeps_the_rest():
     dob = ["23/11/1987", "1987", "31/02/1987", "not a date", None, "1987-11-23", " 5/1/2001 "]
     out = apply_mapping(frame(date_of_birth=dob), ColumnMapping(date_format="%d/%m/%Y"), "f")
     assert out["date_of_birth"].tolist() == [
-        "1987-11-23", "1987", "31/02/1987", "not a date", None, "1987-11-23", "2001-01-05",
+        "1987-11-23",
+        "1987",
+        "31/02/1987",
+        "not a date",
+        None,
+        "1987-11-23",
+        "2001-01-05",
     ]
 
 
@@ -198,14 +214,30 @@ def test_guess_for_a_typical_partner_header():
     assert m.join == {}
 
 
-@pytest.mark.parametrize("header, target", [
-    ("CNIC", "cnic"), ("NIC", "cnic"), (" cnic-no ", "cnic"), ("Full Name", "full_name"),
-    ("Father Name", "guardian_name"), ("Guardian", "guardian_name"),
-    ("Date of Birth", "date_of_birth"), ("D.O.B", "date_of_birth"), ("Tehsil", "tehsil"),
-    ("UC", "union_council"), ("Union Council", "union_council"), ("Mobile", "phone"),
-    ("Phone No", "phone"), ("Gender", "gender"), ("SEX", "gender"), ("Address", "address"),
-    ("HH ID", "household_id"), ("Household ID", "household_id"), ("ID", "record_id"),
-])
+@pytest.mark.parametrize(
+    "header, target",
+    [
+        ("CNIC", "cnic"),
+        ("NIC", "cnic"),
+        (" cnic-no ", "cnic"),
+        ("Full Name", "full_name"),
+        ("Father Name", "guardian_name"),
+        ("Guardian", "guardian_name"),
+        ("Date of Birth", "date_of_birth"),
+        ("D.O.B", "date_of_birth"),
+        ("Tehsil", "tehsil"),
+        ("UC", "union_council"),
+        ("Union Council", "union_council"),
+        ("Mobile", "phone"),
+        ("Phone No", "phone"),
+        ("Gender", "gender"),
+        ("SEX", "gender"),
+        ("Address", "address"),
+        ("HH ID", "household_id"),
+        ("Household ID", "household_id"),
+        ("ID", "record_id"),
+    ],
+)
 def test_guess_recognises_common_spellings(header, target):
     assert guess_mapping([header, "unrelated column"]).rename == {header: target}
 
@@ -236,19 +268,32 @@ def test_serial_hash_and_distt_headers_are_recognised():
     from linkage.intake.mapping import guess_mapping
 
     rename = guess_mapping(["S#", "Beneficiary Name", "Distt", "F/H Name"]).rename
-    assert rename == {"S#": "record_id", "Beneficiary Name": "full_name",
-                      "Distt": "district", "F/H Name": "guardian_name"}
+    assert rename == {
+        "S#": "record_id",
+        "Beneficiary Name": "full_name",
+        "Distt": "district",
+        "F/H Name": "guardian_name",
+    }
 
 
 # --- dropping and replacing columns (issue 12) ------------------------------------------
 
 
 def test_a_mapping_drops_a_column_and_replaces_it():
-    df = pd.DataFrame({"id": ["1", "2"], "household_id": ["junk", "junk"],
-                       "family": ["F1", "F2"], "first": ["Ali", "Sana"], "last": ["Khan", "Bibi"]})
-    mapping = ColumnMapping(rename={"id": "record_id", "family": "household_id"},
-                            join={"full_name": ["first", "last"]},
-                            drop=["household_id", "first"])
+    df = pd.DataFrame(
+        {
+            "id": ["1", "2"],
+            "household_id": ["junk", "junk"],
+            "family": ["F1", "F2"],
+            "first": ["Ali", "Sana"],
+            "last": ["Khan", "Bibi"],
+        }
+    )
+    mapping = ColumnMapping(
+        rename={"id": "record_id", "family": "household_id"},
+        join={"full_name": ["first", "last"]},
+        drop=["household_id", "first"],
+    )
     out = apply_mapping(df, mapping, "f.csv")
     assert out["household_id"].tolist() == ["F1", "F2"]  # theirs replaced ours
     assert "first" not in out.columns and "last" in out.columns

@@ -75,18 +75,28 @@ def brute_force(pred: pd.Series, true: pd.Series) -> dict[str, float]:
     p_pairs = {(x, y) for x, y in combinations(ids, 2) if pred[x] == pred[y]}
     t_pairs = {(x, y) for x, y in combinations(ids, 2) if true[x] == true[y]}
     correct = p_pairs & t_pairs
-    bp = np.mean([
-        sum(1 for o in ids if pred[o] == pred[r] and true[o] == true[r])
-        / sum(1 for o in ids if pred[o] == pred[r]) for r in ids])
-    br = np.mean([
-        sum(1 for o in ids if pred[o] == pred[r] and true[o] == true[r])
-        / sum(1 for o in ids if true[o] == true[r]) for r in ids])
+    bp = np.mean(
+        [
+            sum(1 for o in ids if pred[o] == pred[r] and true[o] == true[r])
+            / sum(1 for o in ids if pred[o] == pred[r])
+            for r in ids
+        ]
+    )
+    br = np.mean(
+        [
+            sum(1 for o in ids if pred[o] == pred[r] and true[o] == true[r])
+            / sum(1 for o in ids if true[o] == true[r])
+            for r in ids
+        ]
+    )
     return {
-        "predicted_pairs": len(p_pairs), "true_pairs": len(t_pairs),
+        "predicted_pairs": len(p_pairs),
+        "true_pairs": len(t_pairs),
         "correct_pairs": len(correct),
         "precision": len(correct) / len(p_pairs) if p_pairs else 1.0,
         "recall": len(correct) / len(t_pairs) if t_pairs else 1.0,
-        "bcubed_precision": bp, "bcubed_recall": br,
+        "bcubed_precision": bp,
+        "bcubed_recall": br,
     }
 
 
@@ -119,8 +129,17 @@ def test_counts_scale_without_enumerating_pairs():
 
 def test_as_dict_is_plain_python():
     d = score_clusters(labels(["ab", "cd"]), labels(["abc", "d"])).as_dict()
-    assert set(d) >= {"precision", "recall", "f1", "bcubed_precision", "bcubed_recall",
-                      "bcubed_f1", "true_pairs", "predicted_pairs", "correct_pairs"}
+    assert set(d) >= {
+        "precision",
+        "recall",
+        "f1",
+        "bcubed_precision",
+        "bcubed_recall",
+        "bcubed_f1",
+        "true_pairs",
+        "predicted_pairs",
+        "correct_pairs",
+    }
     assert type(d["true_pairs"]) is int and type(d["precision"]) is float
     with pytest.raises(AttributeError):
         Scores(**d).precision = 0.0  # frozen

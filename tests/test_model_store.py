@@ -5,9 +5,19 @@ from linkage.errors import ConfigError
 from models.settings import MODEL_FIELDS, person_settings
 from models.store import for_dialect
 
-FEBRL_LIKE = {"given_name", "given_name_key", "family_name", "family_name_key",
-              "name_tokens_key", "dob", "dob_year", "dob_precision", "postcode_std",
-              "tehsil_std", "address_tokens"}
+FEBRL_LIKE = {
+    "given_name",
+    "given_name_key",
+    "family_name",
+    "family_name_key",
+    "name_tokens_key",
+    "dob",
+    "dob_year",
+    "dob_precision",
+    "postcode_std",
+    "tehsil_std",
+    "address_tokens",
+}
 
 
 def _trained_duckdb_model(present=MODEL_FIELDS):
@@ -31,13 +41,15 @@ def test_a_duckdb_model_moves_to_spark_with_its_parameters():
         for la, lb in zip(a["comparison_levels"], b["comparison_levels"], strict=True):
             assert la.get("m_probability") == lb.get("m_probability")
             assert la.get("u_probability") == lb.get("u_probability")
-    conditions = " ".join(lv["sql_condition"] for c in spark["comparisons"]
-                          for lv in c["comparison_levels"])
+    conditions = " ".join(
+        lv["sql_condition"] for c in spark["comparisons"] for lv in c["comparison_levels"]
+    )
     assert "`given_name_l`" in conditions and '"given_name_l"' not in conditions
     # and back again gives the DuckDB SQL it started from
     back = for_dialect(spark, "duckdb")
-    assert [lv["sql_condition"] for c in back["comparisons"] for lv in c["comparison_levels"]] \
-        == [lv["sql_condition"] for c in duck["comparisons"] for lv in c["comparison_levels"]]
+    assert [lv["sql_condition"] for c in back["comparisons"] for lv in c["comparison_levels"]] == [
+        lv["sql_condition"] for c in duck["comparisons"] for lv in c["comparison_levels"]
+    ]
 
 
 def test_a_model_of_other_columns_moves_with_exactly_its_levels():
@@ -47,13 +59,16 @@ def test_a_model_of_other_columns_moves_with_exactly_its_levels():
     names = [c["output_column_name"] for c in duck["comparisons"]]
     assert names == ["name", "date_of_birth", "household_context"]
     spark = for_dialect(duck, "spark")
-    assert [[lv.get("label_for_charts") for lv in c["comparison_levels"]]
-            for c in spark["comparisons"]] == \
-        [[lv.get("label_for_charts") for lv in c["comparison_levels"]]
-         for c in duck["comparisons"]]
-    assert all(la.get("m_probability") == lb.get("m_probability")
-               for a, b in zip(duck["comparisons"], spark["comparisons"], strict=True)
-               for la, lb in zip(a["comparison_levels"], b["comparison_levels"], strict=True))
+    assert [
+        [lv.get("label_for_charts") for lv in c["comparison_levels"]] for c in spark["comparisons"]
+    ] == [
+        [lv.get("label_for_charts") for lv in c["comparison_levels"]] for c in duck["comparisons"]
+    ]
+    assert all(
+        la.get("m_probability") == lb.get("m_probability")
+        for a, b in zip(duck["comparisons"], spark["comparisons"], strict=True)
+        for la, lb in zip(a["comparison_levels"], b["comparison_levels"], strict=True)
+    )
 
 
 def test_a_foreign_model_is_refused_with_a_reason():

@@ -12,8 +12,11 @@ from linkage.service.tokens import TokenStore
 
 def test_rewrite_keeps_service_and_decisions_only(tmp_path):
     out = tmp_path / "run"
-    write_outputs(out, {"clusters": pd.DataFrame({"a": [1]}), "old": pd.DataFrame({"b": [2]})},
-                  summary={"job": "dedupe"})
+    write_outputs(
+        out,
+        {"clusters": pd.DataFrame({"a": [1]}), "old": pd.DataFrame({"b": [2]})},
+        summary={"job": "dedupe"},
+    )
     token = TokenStore(out).add("desk-1", "desk")
     (out / "service" / "uploads").mkdir()
     (out / "service" / "uploads" / "list.csv").write_text("x\n1\n")
@@ -24,6 +27,10 @@ def test_rewrite_keeps_service_and_decisions_only(tmp_path):
     assert (out / "clerical_decisions.csv").exists()
     assert not (out / "old.parquet").exists()  # the rest of the old run is replaced
     assert pd.read_parquet(out / "clusters.parquet")["a"].tolist() == [3]
-    write_outputs(out, {"clusters": pd.DataFrame({"a": [4]})}, summary={"job": "dedupe"},
-                  carry_over=["clusters.parquet", "nothing-here"])
+    write_outputs(
+        out,
+        {"clusters": pd.DataFrame({"a": [4]})},
+        summary={"job": "dedupe"},
+        carry_over=["clusters.parquet", "nothing-here"],
+    )
     assert pd.read_parquet(out / "clusters.parquet")["a"].tolist() == [4]  # new wins

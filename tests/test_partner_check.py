@@ -1,4 +1,5 @@
-"""validate-partner: per-row problems in the partner's own terms, and a report Excel opens safely."""
+"""validate-partner: per-row problems in the partner's own terms, and a report Excel opens
+safely."""
 
 import codecs
 import csv
@@ -29,11 +30,19 @@ from linkage.intake.partner_check import (
 )
 
 TODAY = date(2026, 6, 1)
-HEADER = ["Ref", "Name", "CNIC No.", "Gender", "Date of Birth", "Province", "District",
-          "Mobile No"]
+HEADER = ["Ref", "Name", "CNIC No.", "Gender", "Date of Birth", "Province", "District", "Mobile No"]
 #: One row per problem kind; the comment is the row number the partner sees in Excel.
 ROWS = [
-    ["P1", "Ali Khan", "35202-1234567-1", "M", "14/03/1985", "Punjab", "Lahore", "0300-1234567"],  # 2
+    [
+        "P1",
+        "Ali Khan",
+        "35202-1234567-1",
+        "M",
+        "14/03/1985",
+        "Punjab",
+        "Lahore",
+        "0300-1234567",
+    ],  # 2
     ["P2", "Ayesha Bibi", "35202-1234567-1", "F", "1990", "", "", ""],  # 3 gender vs CNIC
     ["", "Sana Bibi", "", "", "", "", "", ""],  # 4 no id
     ["P4", "", "", "F", "", "", "", ""],  # 5 nothing to match on
@@ -97,8 +106,10 @@ def _write(tmp_path, name, data: bytes):
 @pytest.fixture
 def listing(tmp_path):
     """(partner list, its mapping file) as a partner would send them."""
-    return (_write(tmp_path, "list.csv", _csv_text().encode("utf-8")),
-            _write(tmp_path, "mapping.yaml", MAPPING.encode("utf-8")))
+    return (
+        _write(tmp_path, "list.csv", _csv_text().encode("utf-8")),
+        _write(tmp_path, "mapping.yaml", MAPPING.encode("utf-8")),
+    )
 
 
 @pytest.fixture
@@ -131,13 +142,16 @@ def test_problems_are_plain_words_with_the_value_as_given(checked):
     assert p.loc[(6, "CNIC malformed"), "problem"] == "CNIC has 12 digits, expected 13"
     assert p.loc[(6, "CNIC malformed"), "value"] == "35202-123456-1"
     assert p.loc[(9, "date of birth not valid"), "problem"].startswith(
-        "date of birth 31/02/1985 is not a valid date")
+        "date of birth 31/02/1985 is not a valid date"
+    )
     assert p.loc[(6, "duplicate record_id"), "problem"] == "record_id also on Excel row 15"
     assert p.loc[(15, "duplicate record_id"), "problem"] == "record_id also on Excel row 6"
     assert p.loc[(16, "wrong number of fields"), "problem"].startswith(
-        "the row has 9 fields, the header has 8")
-    assert p.loc[(8, "gender not recognised"), "problem"] == \
-        "gender 'Q' not recognised (use M or F)"
+        "the row has 9 fields, the header has 8"
+    )
+    assert (
+        p.loc[(8, "gender not recognised"), "problem"] == "gender 'Q' not recognised (use M or F)"
+    )
     assert p.loc[(4, "record_id missing"), "problem"].startswith("required value missing")
     assert p.loc[(3, "gender disagrees with CNIC"), "record_id"] == "P2"
 
@@ -163,14 +177,22 @@ def test_errors_come_first_within_a_row(checked):
 
 
 def test_values_are_reported_as_written_before_value_maps_and_date_formats():
-    raw = pd.DataFrame({"Ref": ["a1", "a2"], "Given": ["Ayesha", "Ali"], "Family": ["Bibi", None],
-                        "CNIC": ["35202-1234567-1", None], "Sex": ["Female", "Male"],
-                        "DOB": ["01/01/1985", "30/02/1990"]})
-    mapping = ColumnMapping(rename={"Ref": "record_id", "CNIC": "cnic", "Sex": "gender",
-                                    "DOB": "date_of_birth"},
-                            join={"full_name": ["Given", "Family"]},
-                            values={"gender": {"Female": "F", "Male": "M"}},
-                            date_format="%d/%m/%Y")
+    raw = pd.DataFrame(
+        {
+            "Ref": ["a1", "a2"],
+            "Given": ["Ayesha", "Ali"],
+            "Family": ["Bibi", None],
+            "CNIC": ["35202-1234567-1", None],
+            "Sex": ["Female", "Male"],
+            "DOB": ["01/01/1985", "30/02/1990"],
+        }
+    )
+    mapping = ColumnMapping(
+        rename={"Ref": "record_id", "CNIC": "cnic", "Sex": "gender", "DOB": "date_of_birth"},
+        join={"full_name": ["Given", "Family"]},
+        values={"gender": {"Female": "F", "Male": "M"}},
+        date_format="%d/%m/%Y",
+    )
     problems = check_partner_rows(raw, mapping, today=TODAY).problems
     got = problems.set_index("row")
     assert got.loc[2, "kind"] == "gender disagrees with CNIC"
@@ -180,17 +202,20 @@ def test_values_are_reported_as_written_before_value_maps_and_date_formats():
 
 def test_a_joined_name_points_at_both_columns():
     raw = pd.DataFrame({"Ref": ["a1"], "First Name": [None], "Last Name": [None]})
-    mapping = ColumnMapping(rename={"Ref": "record_id"},
-                            join={"full_name": ["First Name", "Last Name"]})
+    mapping = ColumnMapping(
+        rename={"Ref": "record_id"}, join={"full_name": ["First Name", "Last Name"]}
+    )
     problems = check_partner_rows(raw, mapping).problems
     assert list(problems["column"]) == ["First Name + Last Name"]  # the file has no CNIC column
 
 
 def test_blank_lines_and_multiline_cells_keep_the_rows_excel_shows(tmp_path):
-    text = ('ID,Name,Address\n'
-            'a1,Ali,"House 1\nStreet 2"\n'  # row 2, two lines in the file
-            '\n'  # row 3: blank, skipped by the reader, still a row in Excel
-            ',Sana,\n')  # row 4: no id
+    text = (
+        "ID,Name,Address\n"
+        'a1,Ali,"House 1\nStreet 2"\n'  # row 2, two lines in the file
+        "\n"  # row 3: blank, skipped by the reader, still a row in Excel
+        ",Sana,\n"
+    )  # row 4: no id
     path = _write(tmp_path, "list.csv", text.encode("utf-8"))
     check = check_partner_file(path)
     assert check.summary["rows_read"] == 2
@@ -200,7 +225,8 @@ def test_blank_lines_and_multiline_cells_keep_the_rows_excel_shows(tmp_path):
 def test_xlsx_rows_count_from_the_header_row(tmp_path):
     path = tmp_path / "list.xlsx"
     pd.DataFrame({"ID": ["a1", "", "a3"], "Name": ["Ali", "Sana", "Asif"]}).to_excel(
-        path, index=False)
+        path, index=False
+    )
     assert list(check_partner_file(path).problems["row"]) == [3]
 
 
@@ -210,14 +236,20 @@ def test_xlsx_rows_count_from_the_header_row(tmp_path):
 def test_a_given_mapping_wins_and_guesses_fill_the_rest():
     given = ColumnMapping(rename={"Ref": "record_id", "Name": "guardian_name"})
     used, guessed = complete_mapping(given, ["Ref", "Name", "CNIC No.", "DOB", "Remarks"])
-    assert used.rename == {"Ref": "record_id", "Name": "guardian_name", "CNIC No.": "cnic",
-                           "DOB": "date_of_birth"}
+    assert used.rename == {
+        "Ref": "record_id",
+        "Name": "guardian_name",
+        "CNIC No.": "cnic",
+        "DOB": "date_of_birth",
+    }
     assert guessed.rename == {"CNIC No.": "cnic", "DOB": "date_of_birth"}
 
 
 def test_the_printed_mapping_loads_back(tmp_path):
-    mapping = ColumnMapping(rename={"CNIC No.": "cnic", "نام": "full_name", "0300": "phone"},
-                            join={"guardian_name": ["Father", "Husband"]})
+    mapping = ColumnMapping(
+        rename={"CNIC No.": "cnic", "نام": "full_name", "0300": "phone"},
+        join={"guardian_name": ["Father", "Husband"]},
+    )
     path = _write(tmp_path, "m.yaml", mapping_yaml(mapping).encode("utf-8"))
     assert ColumnMapping.from_yaml(path) == mapping
 
@@ -225,16 +257,25 @@ def test_the_printed_mapping_loads_back(tmp_path):
 # --- encodings and Excel -------------------------------------------------------------------
 
 
-ACCENTED = [["P1", "Zoë Café", "35202-123456-1", "F", "31/02/1985", "", "Qwërtyvillé", ""],
-            ["", "René", "", "", "", "", "", ""]]
+ACCENTED = [
+    ["P1", "Zoë Café", "35202-123456-1", "F", "31/02/1985", "", "Qwërtyvillé", ""],
+    ["", "René", "", "", "", "", "", ""],
+]
 
 
-@pytest.mark.parametrize("name, codec", [
-    ("list.csv", "utf-8-sig"), ("list.csv", "utf-16"), ("list.csv", "cp1252"), ("list.xlsx", None),
-])
+@pytest.mark.parametrize(
+    "name, codec",
+    [
+        ("list.csv", "utf-8-sig"),
+        ("list.csv", "utf-16"),
+        ("list.csv", "cp1252"),
+        ("list.xlsx", None),
+    ],
+)
 def test_the_same_list_gives_the_same_report_in_any_encoding_or_excel(tmp_path, name, codec):
-    mapping = ColumnMapping.model_validate({"rename": {"Ref": "record_id", "Name": "full_name",
-                                                       "CNIC No.": "cnic"}})
+    mapping = ColumnMapping.model_validate(
+        {"rename": {"Ref": "record_id", "Name": "full_name", "CNIC No.": "cnic"}}
+    )
     if codec is None:
         path = tmp_path / name
         pd.DataFrame(ACCENTED, columns=HEADER).to_excel(path, index=False)
@@ -255,8 +296,19 @@ def _read_report(path):
 
 
 def test_report_cells_that_excel_would_run_get_a_quote(tmp_path):
-    cells = ["=HYPERLINK(\"http://x\",\"click\")", "+92 300 1234567", "-5", "@SUM(A1:A9)",
-             "\tcmd", "\rcmd", "Ali Khan", "35202-1234567-1", "علی", "a=b", None]
+    cells = [
+        '=HYPERLINK("http://x","click")',
+        "+92 300 1234567",
+        "-5",
+        "@SUM(A1:A9)",
+        "\tcmd",
+        "\rcmd",
+        "Ali Khan",
+        "35202-1234567-1",
+        "علی",
+        "a=b",
+        None,
+    ]
     path = write_excel_csv(pd.DataFrame({"value": cells}), tmp_path / "r.csv")
     read = [row[0] for row in _read_report(path)[1:]]
     assert read[:6] == ["'" + c for c in cells[:6]]
@@ -265,15 +317,16 @@ def test_report_cells_that_excel_would_run_get_a_quote(tmp_path):
 
 
 def test_partner_values_reach_the_report_neutralised(tmp_path):
-    rows = [["P1", "Ali", "-1234", "", "", "", "=HYPERLINK(\"http://x\")", ""]]
+    rows = [["P1", "Ali", "-1234", "", "", "", '=HYPERLINK("http://x")', ""]]
     path = _write(tmp_path, "list.csv", _csv_text(rows=rows).encode("utf-8"))
     mapping = ColumnMapping(rename={"Ref": "record_id", "CNIC No.": "cnic", "Name": "full_name"})
-    out = write_excel_csv(report_table(check_partner_file(path, mapping=mapping)),
-                          tmp_path / "report.csv")
+    out = write_excel_csv(
+        report_table(check_partner_file(path, mapping=mapping)), tmp_path / "report.csv"
+    )
     header, *lines = _read_report(out)
     assert header == ["row", "record_id", "column", "problem", "value", "severity"]
     values = {line[2]: line[4] for line in lines}
-    assert values == {"CNIC No.": "'-1234", "District": "'=HYPERLINK(\"http://x\")"}
+    assert values == {"CNIC No.": "'-1234", "District": '\'=HYPERLINK("http://x")'}
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -297,8 +350,10 @@ def _run(*args):
 
 
 def test_cli_prints_the_guessed_mapping_and_writes_the_report(tmp_path, monkeypatch):
-    rows = [["7", "Ali Khan", "35202-123456-1", "M", "", "", "", ""],
-            ["7", "Ayesha Bibi", "35202-1234567-1", "F", "", "", "", ""]]
+    rows = [
+        ["7", "Ali Khan", "35202-123456-1", "M", "", "", "", ""],
+        ["7", "Ayesha Bibi", "35202-1234567-1", "F", "", "", "", ""],
+    ]
     header = ["Sr No", "Name", "CNIC No.", "Sex", "DOB", "Province", "District", "Remarks"]
     path = _write(tmp_path, "flood list.csv", _csv_text(header, rows).encode("utf-8"))
     monkeypatch.chdir(tmp_path)
@@ -320,9 +375,17 @@ def test_cli_prints_guesses_that_complete_a_given_mapping(tmp_path):
     result = _run(path, "--mapping", mapping, "--out", tmp_path / "r.csv")
     assert result.exit_code == 0, result.output
     assert "guessed" in result.output and "DOB: date_of_birth" in result.output
-    quiet = _run(path, "--mapping", _write(tmp_path, "full.yaml",
-                                           b"rename: {Ref: record_id, Name: full_name, "
-                                           b"DOB: date_of_birth}\n"), "--out", tmp_path / "r.csv")
+    quiet = _run(
+        path,
+        "--mapping",
+        _write(
+            tmp_path,
+            "full.yaml",
+            b"rename: {Ref: record_id, Name: full_name, DOB: date_of_birth}\n",
+        ),
+        "--out",
+        tmp_path / "r.csv",
+    )
     assert "guessed" not in quiet.output
 
 
@@ -331,28 +394,43 @@ def test_cli_no_show_values_leaves_ids_and_values_out(tmp_path):
     result = _run(path, "--out", tmp_path / "r.csv", "--no-show-values")
     assert result.exit_code == 0, result.output
     (line,) = _read_report(tmp_path / "r.csv")[1:]
-    assert line == ["2", "", "Sex", "gender '(value not shown)' not recognised (use M or F)",
-                    "", "warning"]
+    assert line == [
+        "2",
+        "",
+        "Sex",
+        "gender '(value not shown)' not recognised (use M or F)",
+        "",
+        "warning",
+    ]
 
 
-@pytest.mark.parametrize("case, message", [
-    ("missing file", "file not found"),
-    ("bad yaml", "is not valid YAML"),
-    ("mapping names an absent column", "which the file does not have"),
-    ("no id column", "missing required column"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("missing file", "file not found"),
+        ("bad yaml", "is not valid YAML"),
+        ("mapping names an absent column", "which the file does not have"),
+        ("no id column", "missing required column"),
+    ],
+)
 def test_cli_errors_are_one_paragraph_and_exit_2(tmp_path, monkeypatch, capsys, case, message):
     good = _write(tmp_path, "list.csv", b"Ref,Name\nA1,Ali\n")
     args = {
         "missing file": [tmp_path / "nope.csv"],
         "bad yaml": [good, "--mapping", _write(tmp_path, "bad.yaml", b"rename: [unclosed\n")],
         "mapping names an absent column": [
-            good, "--mapping", _write(tmp_path, "m.yaml", b"rename: {Reff: record_id}\n")],
+            good,
+            "--mapping",
+            _write(tmp_path, "m.yaml", b"rename: {Reff: record_id}\n"),
+        ],
         "no id column": [_write(tmp_path, "x.csv", b"Name,Sex\nAli,M\n")],
     }[case]
     monkeypatch.setattr(linkage.cli, "app", _app())
-    monkeypatch.setattr(sys, "argv", ["nser-link", "validate-partner", *map(str, args),
-                                      "--out", str(tmp_path / "r.csv")])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["nser-link", "validate-partner", *map(str, args), "--out", str(tmp_path / "r.csv")],
+    )
     with pytest.raises(SystemExit) as exit_:
         linkage.cli.main()
     assert exit_.value.code == 2

@@ -44,8 +44,13 @@ def split(generated, first_run, tmp_path_factory):
         wave[later & wave["household_id"].isin(part)].to_csv(path, index=False)
         batches.append(path)
     base = folder / "base"
-    run_dedupe(folder / "base.csv", base, DedupeConfig(), model_path=first_run[0] / "model.json",
-               stages=Stages(show=False))
+    run_dedupe(
+        folder / "base.csv",
+        base,
+        DedupeConfig(),
+        model_path=first_run[0] / "model.json",
+        stages=Stages(show=False),
+    )
     return base, batches, first_run[0]
 
 
@@ -55,8 +60,9 @@ def registered(split, tmp_path_factory):
     base, batches, _ = split
     run = tmp_path_factory.mktemp("batches") / "run"
     shutil.copytree(base, run)
-    summaries = [run_register(b, run, DedupeConfig(), stages=Stages(show=False)).summary
-                 for b in batches]
+    summaries = [
+        run_register(b, run, DedupeConfig(), stages=Stages(show=False)).summary for b in batches
+    ]
     return run, summaries
 
 
@@ -76,7 +82,8 @@ def test_batches_give_the_people_of_a_one_shot_run(registered, split, generated)
     assert f1_batched >= f1_one_shot - 0.005, (f1_batched, f1_one_shot)
     # the desk registrations are mostly people registered already
     assert sum(s["status"].get("duplicate", 0) for s in summaries) > 0.5 * sum(
-        s["rows_used"] for s in summaries)
+        s["rows_used"] for s in summaries
+    )
 
 
 def test_base_records_keep_their_ids_unless_merged(registered, split):
@@ -100,12 +107,12 @@ def test_registrations_table(registered, split):
     clusters = clusters_of(run)
     dup = reg[reg["status"] == "duplicate"]
     # a duplicate's match is a record of its own person
-    assert (clusters.loc[dup["matched_record_id"]].to_numpy()
-            == dup["cluster_id"].to_numpy()).all()
+    assert (clusters.loc[dup["matched_record_id"]].to_numpy() == dup["cluster_id"].to_numpy()).all()
     assert (dup["match_probability"] >= open_run(run).summary["thresholds"]["cluster"]).all()
     records = open_run(run).records.set_index("record_id")
-    assert (records.loc[reg["record_id"], "registered_batch"].to_numpy()
-            == reg["batch"].to_numpy()).all()
+    assert (
+        records.loc[reg["record_id"], "registered_batch"].to_numpy() == reg["batch"].to_numpy()
+    ).all()
 
 
 def test_clerk_decisions_hold(split, tmp_path):
@@ -122,9 +129,16 @@ def test_clerk_decisions_hold(split, tmp_path):
     records = open_run(base).records.set_index("record_id")
     firsts = records.loc[people.drop_duplicates().index].drop_duplicates("roster_key")
     a, b = firsts.index[:2]
-    keep_decisions(run, pd.DataFrame({
-        "record_id_l": [dup["record_id"], a], "record_id_r": [dup["matched_record_id"], b],
-        "decision": ["non-match", "match"]}))
+    keep_decisions(
+        run,
+        pd.DataFrame(
+            {
+                "record_id_l": [dup["record_id"], a],
+                "record_id_r": [dup["matched_record_id"], b],
+                "decision": ["non-match", "match"],
+            }
+        ),
+    )
     run_register(batches[0], run, DedupeConfig(), stages=Stages(show=False))
     after = clusters_of(run)
     assert after[dup["record_id"]] != after[dup["matched_record_id"]]  # rejected: apart
@@ -156,8 +170,7 @@ def test_known_ids_are_rejected_and_other_files_kept(split, tmp_path):
     assert len(open_run(run).records) == len(open_run(base).records) + len(batch)
 
 
-def test_rerun_with_previous_keeps_ids_decisions_and_the_service_folder(split, generated,
-                                                                         tmp_path):
+def test_rerun_with_previous_keeps_ids_decisions_and_the_service_folder(split, generated, tmp_path):
     """A full re-run of the whole wave into the base run's own folder, ``--previous`` it."""
     from linkage.service.tokens import TokenStore
 
@@ -172,10 +185,17 @@ def test_rerun_with_previous_keeps_ids_decisions_and_the_service_folder(split, g
     in_base = people[people.isin(sizes.index[sizes == 2]) & people.index.isin(before.index)]
     a, b = in_base[in_base == in_base.iloc[0]].index
     assert people[a] == people[b]
-    keep_decisions(run, pd.DataFrame({"record_id_l": [a], "record_id_r": [b],
-                                      "decision": ["non-match"]}))
-    run_dedupe(generated / "wave_2021.csv", run, DedupeConfig(),
-               model_path=one_shot / "model.json", previous=run, stages=Stages(show=False))
+    keep_decisions(
+        run, pd.DataFrame({"record_id_l": [a], "record_id_r": [b], "decision": ["non-match"]})
+    )
+    run_dedupe(
+        generated / "wave_2021.csv",
+        run,
+        DedupeConfig(),
+        model_path=one_shot / "model.json",
+        previous=run,
+        stages=Stages(show=False),
+    )
     after = clusters_of(run)
     assert after[a] != after[b]  # the clerk's rejection holds in a re-run
     kept = (after.loc[before.index] == before).mean()
@@ -208,11 +228,13 @@ def test_a_run_written_before_address_signature_takes_registrations(split, tmp_p
     result = run_cli("register", batches[0], "--into", run)
     assert result.code == 0, result.err
     assert len(open_run(run).records) == len(records) + len(
-        pd.read_csv(batches[0], dtype=str, keep_default_na=False))
+        pd.read_csv(batches[0], dtype=str, keep_default_na=False)
+    )
 
 
-def test_batches_into_one_loaded_registry_match_batches_loaded_each_time(registered, split,
-                                                                         tmp_path):
+def test_batches_into_one_loaded_registry_match_batches_loaded_each_time(
+    registered, split, tmp_path
+):
     """The desk service keeps one registry loaded and registers into it batch after batch
     (each absorbed by the engine, households as evidence re-run each time): the same
     registrations and people as loading the run again for every batch."""
@@ -224,12 +246,21 @@ def test_batches_into_one_loaded_registry_match_batches_loaded_each_time(registe
     shutil.copytree(base, run)
     registry = load_registry(open_run(run), DedupeConfig())
     for path in batches:
-        register_into(registry, read_table(path, kind="registry"), DedupeConfig(),
-                      label=str(path), stages=Stages(show=False))
+        register_into(
+            registry,
+            read_table(path, kind="registry"),
+            DedupeConfig(),
+            label=str(path),
+            stages=Stages(show=False),
+        )
     cols = ["batch", "record_id", "status", "cluster_id", "matched_record_id"]
     loaded_once, each_time = (
-        pd.read_parquet(r / "registrations.parquet")[cols].sort_values("record_id")
-        .reset_index(drop=True) for r in (run, registered[0]))
+        pd.read_parquet(r / "registrations.parquet")[cols]
+        .sort_values("record_id")
+        .reset_index(drop=True)
+        for r in (run, registered[0])
+    )
     pd.testing.assert_frame_equal(loaded_once, each_time)
-    pd.testing.assert_series_equal(clusters_of(run).sort_index(),
-                                   clusters_of(registered[0]).sort_index())
+    pd.testing.assert_series_equal(
+        clusters_of(run).sort_index(), clusters_of(registered[0]).sort_index()
+    )

@@ -34,27 +34,39 @@ def test_register_on_spark_matches_duckdb(generated, first_run, tmp_path):
     for k, part in enumerate((batch.iloc[:20], batch.iloc[20:])):
         part.to_csv(tmp_path / f"batch{k}.csv", index=False)
     base = tmp_path / "base"
-    run_dedupe(tmp_path / "base.csv", base, DedupeConfig(),
-               model_path=first_run[0] / "model.json", stages=Stages(show=False))
+    run_dedupe(
+        tmp_path / "base.csv",
+        base,
+        DedupeConfig(),
+        model_path=first_run[0] / "model.json",
+        stages=Stages(show=False),
+    )
     runs = {}
-    for name, backend in (("duckdb", BackendConfig()), ("spark", BackendConfig(
-            name="spark", spark_master="local[2]", spark_shuffle_partitions=2))):
+    for name, backend in (
+        ("duckdb", BackendConfig()),
+        ("spark", BackendConfig(name="spark", spark_master="local[2]", spark_shuffle_partitions=2)),
+    ):
         runs[name] = tmp_path / name
         shutil.copytree(base, runs[name])
         config = DedupeConfig(backend=backend)
         registry = load_registry(open_run(runs[name]), config)
         for k in range(2):
             raw = read_table(tmp_path / f"batch{k}.csv", kind="registry")
-            register_into(registry, raw, config, label=f"batch{k}.csv",
-                          stages=Stages(show=False))
+            register_into(registry, raw, config, label=f"batch{k}.csv", stages=Stages(show=False))
     cols = ["batch", "record_id", "status", "cluster_id", "matched_record_id"]
-    duck, spark = (pd.read_parquet(runs[n] / "registrations.parquet")[cols]
-                   .sort_values("record_id").reset_index(drop=True) for n in runs)
+    duck, spark = (
+        pd.read_parquet(runs[n] / "registrations.parquet")[cols]
+        .sort_values("record_id")
+        .reset_index(drop=True)
+        for n in runs
+    )
     assert len(duck) == len(batch) and (duck["status"] == "duplicate").sum() > 30
     assert set(duck["batch"]) == {1, 2}
     pd.testing.assert_frame_equal(duck, spark)
-    clusters = {n: open_run(p).clusters.set_index("record_id")["cluster_id"].sort_index()
-                for n, p in runs.items()}
+    clusters = {
+        n: open_run(p).clusters.set_index("record_id")["cluster_id"].sort_index()
+        for n, p in runs.items()
+    }
     pd.testing.assert_series_equal(clusters["duckdb"], clusters["spark"])
     summaries = {n: open_run(p).summary for n, p in runs.items()}
     for key in ("records", "person_clusters", "household_clusters"):

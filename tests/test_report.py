@@ -26,8 +26,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture(scope="module")
 def reports(run):
     data, out = run
-    return (build_report(out, truth=data / "truth.csv"),
-            build_report(out, show_pii=True, truth=data / "truth.csv"))
+    return (
+        build_report(out, truth=data / "truth.csv"),
+        build_report(out, show_pii=True, truth=data / "truth.csv"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +74,9 @@ def test_estimated_precision_and_recall_close_to_measured(run):
     data, out = run
     clusters = pd.read_parquet(out / "clusters.parquet")
     est = estimate_accuracy(pd.read_parquet(out / "pairs.parquet"), clusters)
-    measured = score_clusters(clusters.set_index("record_id")["cluster_id"],
-                              read_truth(data / "truth.csv"))
+    measured = score_clusters(
+        clusters.set_index("record_id")["cluster_id"], read_truth(data / "truth.csv")
+    )
     assert est["predicted_pairs"] == measured.predicted_pairs
     assert abs(est["precision"] - measured.precision) <= 0.02, (est, measured)
     assert abs(est["recall"] - measured.recall) <= 0.02, (est, measured)
@@ -107,12 +110,20 @@ def test_a_folder_that_is_not_a_run_is_a_clear_error(run):
 def test_cli_writes_report_and_refuses_a_non_run(run, tmp_path):
     data, out = run
     target = tmp_path / "r.html"
-    ok = subprocess.run([sys.executable, "-m", "linkage.cli", "report", str(out), "--out",
-                         str(target)], capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "linkage.cli", "report", str(out), "--out", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    bad = subprocess.run([sys.executable, "-m", "linkage.cli", "report", str(data)],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "linkage.cli", "report", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "not a run folder" in bad.stderr
 
 
@@ -121,11 +132,24 @@ def test_renders_offline_in_chromium(run, tmp_path):
     page = write_report(run[1], tmp_path / "report.html")
     shot = tmp_path / "shot.png"
     subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri()],
-        capture_output=True, timeout=90, check=False)
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1000,1400",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=90,
+        check=False,
+    )
     assert shot.exists() and shot.stat().st_size > 20_000  # a blank page is ~8 kB
 
 
@@ -139,7 +163,10 @@ def test_report_re_reads_an_input_through_the_runs_column_mapping(run, tmp_path)
     copy = tmp_path / "mapped-run"
     shutil.copytree(out, copy)
     summary = json.loads((copy / "summary.json").read_text())
-    summary["input"].update(path=str(mapped), fingerprint=file_fingerprint(mapped),
-                            mapping={"rename": {"Full Name": "full_name"}})
+    summary["input"].update(
+        path=str(mapped),
+        fingerprint=file_fingerprint(mapped),
+        mapping={"rename": {"Full Name": "full_name"}},
+    )
     (copy / "summary.json").write_text(json.dumps(summary))
     assert "Input re-read from" in build_report(copy)

@@ -34,8 +34,13 @@ def world(tmp_path_factory):
     generate(households=600, seed=5, out=data)
     waves = [str(data / w) for w in WAVES]
     run_link_waves(waves, root / "waves", LinkWavesConfig(), stages=Stages(show=False))
-    run_match_partner(waves, str(data / PARTNER), root / "partner", MatchPartnerConfig(),
-                      stages=Stages(show=False))
+    run_match_partner(
+        waves,
+        str(data / PARTNER),
+        root / "partner",
+        MatchPartnerConfig(),
+        stages=Stages(show=False),
+    )
     return data, root / "waves", root / "partner"
 
 
@@ -47,8 +52,9 @@ def reports(world, tmp_path_factory):
     written = {}
     for job, folder in (("waves", waves), ("partner", partner)):
         for pii in (False, True):
-            path = write_report(folder, out / f"{job}-{pii}.html", show_pii=pii,
-                                truth=data / "truth.csv")
+            path = write_report(
+                folder, out / f"{job}-{pii}.html", show_pii=pii, truth=data / "truth.csv"
+            )
             written[job, pii] = path.read_text(encoding="utf-8")
     return written
 
@@ -82,8 +88,7 @@ def test_waves_report_lineage_people_and_flags_match_the_summary(world, reports)
     html = reports["waves", False]
     s = summary(world[1])
     assert '<section id="results">' in html and "Household lineage" in html
-    assert f"<b>{s['people_in_several_waves']:,}</b> people are found in more than one wave" \
-        in html
+    assert f"<b>{s['people_in_several_waves']:,}</b> people are found in more than one wave" in html
     for step, counts in s["lineage"].items():
         old, _, new = step.partition("->")
         assert f"{old} → {new}" in html
@@ -121,8 +126,11 @@ def test_waves_report_with_truth_shows_person_f1_and_lineage_accuracy(world, rep
     assert f"<td class=num>{lineage.type_accuracy:.4f}</td>" in html
     assert "Recall of each true type" in html
     for link_type, v in lineage.by_type.items():
-        assert cell_row("wave_2011 → wave_2021", link_type, v["n"]) + \
-            f"<td class=num>{v['recall']:.4f}</td>" in html
+        assert (
+            cell_row("wave_2011 → wave_2021", link_type, v["n"])
+            + f"<td class=num>{v['recall']:.4f}</td>"
+            in html
+        )
 
 
 def test_partner_report_statuses_histogram_and_coverage(world, reports):
@@ -139,12 +147,20 @@ def test_partner_report_statuses_histogram_and_coverage(world, reports):
     assert f"match_threshold {th['match_threshold']}" in html
     # coverage: chart and district table from unregistered_by_place
     places = pd.read_parquet(world[2] / "unregistered_by_place.parquet")
-    d = places.groupby("district")[["partner_rows", "matched", "unmatched"]].sum() \
+    d = (
+        places.groupby("district")[["partner_rows", "matched", "unmatched"]]
+        .sum()
         .sort_values("partner_rows", ascending=False)
+    )
     top, row = d.index[0], d.iloc[0]
     assert "Coverage by district" in html and "of census" in html
-    assert re.search(re.escape(f"<td>{top}</td><td class=num>{int(row.partner_rows):,}</td>"
-                               f"<td class=num>{int(row.matched):,}</td>"), html)
+    assert re.search(
+        re.escape(
+            f"<td>{top}</td><td class=num>{int(row.partner_rows):,}</td>"
+            f"<td class=num>{int(row.matched):,}</td>"
+        ),
+        html,
+    )
     assert "By tehsil and union council" in html and "Unregistered by place" in html
     assert f"<b>{s['statuses']['unmatched']:,}</b> partner rows are unmatched" in html
     # no clusters: the pairwise-estimate section is left out, review says why
@@ -155,21 +171,31 @@ def test_partner_report_statuses_histogram_and_coverage(world, reports):
 def test_partner_report_with_truth_shows_measured_accuracy(world, reports):
     data, _, folder = world
     html = reports["partner", False]
-    scores = score_matches(pd.read_parquet(folder / "matches.parquet"),
-                           read_raw(data / "truth.csv"))
-    for label, value in (("accuracy (right rows / rows)", scores.accuracy),
-                         ("review share", scores.review_share),
-                         ("precision of matched rows", scores.precision),
-                         ("recall of registered rows", scores.recall)):
+    scores = score_matches(
+        pd.read_parquet(folder / "matches.parquet"), read_raw(data / "truth.csv")
+    )
+    for label, value in (
+        ("accuracy (right rows / rows)", scores.accuracy),
+        ("review share", scores.review_share),
+        ("precision of matched rows", scores.precision),
+        ("recall of registered rows", scores.recall),
+    ):
         assert cell_row(label) + f"<td class=num>{value:.4f}</td>" in html, label
 
 
 def _inputs(data):
     frames = [pd.read_csv(data / f, dtype=str, keep_default_na=False) for f in (*WAVES, PARTNER)]
-    names = {n for f in frames for col in ("full_name", "guardian_name") if col in f
-             for n in f[col] if " " in n}  # one-word names could be anything
-    cnics = {c for f in frames for c in f["cnic"].str.replace(r"\D", "", regex=True)
-             if len(c) == 13}
+    names = {
+        n
+        for f in frames
+        for col in ("full_name", "guardian_name")
+        if col in f
+        for n in f[col]
+        if " " in n
+    }  # one-word names could be anything
+    cnics = {
+        c for f in frames for c in f["cnic"].str.replace(r"\D", "", regex=True) if len(c) == 13
+    }
     return names, cnics
 
 
@@ -188,8 +214,7 @@ def test_no_name_or_full_cnic_without_show_pii(world, reports):
 def test_show_pii_says_so_first(reports):
     for job in ("waves", "partner"):
         body = reports[job, True].split("<body>", 1)[1]
-        assert re.sub(r"<[^>]+>", "", body.split("</p>", 1)[0]).startswith(
-            "CONTAINS PERSONAL DATA")
+        assert re.sub(r"<[^>]+>", "", body.split("</p>", 1)[0]).startswith("CONTAINS PERSONAL DATA")
 
 
 def test_waves_report_without_its_wave_files_says_so(world, tmp_path):
@@ -215,7 +240,11 @@ def test_partner_folder_loads_without_clusters_and_review_refuses_it(world):
 
 def test_cli_reports_a_partner_run(world, tmp_path):
     target = tmp_path / "p.html"
-    done = subprocess.run([sys.executable, "-m", "linkage.cli", "report", str(world[2]),
-                           "--out", str(target)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "linkage.cli", "report", str(world[2]), "--out", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "Coverage by district" in target.read_text(encoding="utf-8")

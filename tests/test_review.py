@@ -35,9 +35,10 @@ def labelled(run, tmp_path_factory):
     path = tmp_path_factory.mktemp("review") / "review.csv"
     _, _, sample = write_sample(out, path, n=60, seed=4)
     truth = read_truth(data / "truth.csv")
-    sample["decision"] = ["match" if truth[a] == truth[b] else "non-match"
-                          for a, b in zip(sample["record_id_l"], sample["record_id_r"],
-                                          strict=True)]
+    sample["decision"] = [
+        "match" if truth[a] == truth[b] else "non-match"
+        for a, b in zip(sample["record_id_l"], sample["record_id_r"], strict=True)
+    ]
     sample.to_csv(path, index=False)
     return path, sample
 
@@ -51,8 +52,10 @@ def test_sample_covers_every_band_and_favours_the_threshold(run):
     sizes = pd.Series(assign_bands(pairs, threshold)).value_counts()
     present = {labels[b] for b in sizes.index}
     assert set(sample["band"]) == present
-    fraction = sample.groupby("band")["band_sampled"].first() / \
-        sample.groupby("band")["band_pairs"].first()
+    fraction = (
+        sample.groupby("band")["band_sampled"].first()
+        / sample.groupby("band")["band_pairs"].first()
+    )
     just_above = labels[BAND_OFFSETS.index(0.0)]
     top = labels[-1]
     assert just_above in fraction and top in fraction
@@ -85,8 +88,12 @@ def test_waterfall_levels_reproduce_the_recorded_weights(run):
     water = comparison_waterfall(r, load_input(r).std, sample)
     prior = r.model["probability_two_random_records_match"]
     total = water.groupby("pair_id")["weight"].sum() + math.log2(prior / (1 - prior))
-    tf_levels = {lv["label_for_charts"] for c in r.model["comparisons"]
-                 for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")}
+    tf_levels = {
+        lv["label_for_charts"]
+        for c in r.model["comparisons"]
+        for lv in c["comparison_levels"]
+        if lv.get("tf_adjustment_column")
+    }
     name = water[water["comparison"] == "name"].set_index("pair_id")["level"]
     no_tf = name[~name.isin(tf_levels)].index  # levels without a term-frequency term
     # Splink's own weight: a pair scored with its household as evidence records the
@@ -115,24 +122,27 @@ def test_score_review_per_band_and_overall(run, labelled):
         if n:
             assert band["ci95"] == pytest.approx(wilson(k, n))
     above = [b for b in result["bands"] if b["above_threshold"] and b["match_rate"] is not None]
-    expected = sum(b["pairs_in_band"] * b["match_rate"] for b in above) / \
-        sum(b["pairs_in_band"] for b in above)
+    expected = sum(b["pairs_in_band"] * b["match_rate"] for b in above) / sum(
+        b["pairs_in_band"] for b in above
+    )
     assert result["precision"]["value"] == pytest.approx(expected)
     lo, hi = result["precision"]["ci95"]
     assert lo <= expected <= hi
     saved = json.loads((run[1] / "review_scores.json").read_text())
     assert saved["precision"]["value"] == pytest.approx(expected)
-    assert "Clerical review" in build_report(run[1]) and \
-        f"{expected:.4f}" in build_report(run[1])
+    assert "Clerical review" in build_report(run[1]) and f"{expected:.4f}" in build_report(run[1])
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda df: df.drop(columns="decision"), "missing column"),
-    (lambda df: df.assign(decision="yes"), "must be one of"),
-    (lambda df: df.assign(decision=""), "no pair has a decision"),
-    (lambda df: df.assign(record_id_l="nobody"), "not among the scored pairs"),
-    (lambda df: pd.concat([df, df.head(1)]), "more than once"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda df: df.drop(columns="decision"), "missing column"),
+        (lambda df: df.assign(decision="yes"), "must be one of"),
+        (lambda df: df.assign(decision=""), "no pair has a decision"),
+        (lambda df: df.assign(record_id_l="nobody"), "not among the scored pairs"),
+        (lambda df: pd.concat([df, df.head(1)]), "more than once"),
+    ],
+)
 def test_bad_labelled_files_are_clear_errors(run, labelled, tmp_path, change, message):
     path, sample = labelled
     bad = tmp_path / "bad.csv"
@@ -144,10 +154,15 @@ def test_bad_labelled_files_are_clear_errors(run, labelled, tmp_path, change, me
 def test_cli_review_score_exit_code(run, labelled, tmp_path):
     bad = tmp_path / "bad.csv"
     labelled[1].assign(decision="maybe").to_csv(bad, index=False)
-    res = subprocess.run([sys.executable, "-m", "linkage.cli", "review", "score", str(run[1]),
-                          str(bad)], capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "linkage.cli", "review", "score", str(run[1]), str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 2 and "must be one of" in res.stderr
-    ok = CliRunner().invoke(app, ["review", "sample", str(run[1]), "--n", "5", "--out",
-                                  str(tmp_path / "s.csv")])  # in process: no second start-up
+    ok = CliRunner().invoke(
+        app, ["review", "sample", str(run[1]), "--n", "5", "--out", str(tmp_path / "s.csv")]
+    )  # in process: no second start-up
     assert ok.exit_code == 0, ok.output
     assert len(pd.read_csv(tmp_path / "s.csv")) == 5

@@ -26,9 +26,9 @@ def generated(tmp_path_factory):
     wave = pd.read_csv(out / "wave_2021.csv", dtype=str, keep_default_na=False)
     bad = wave.head(3).copy()
     bad["record_id"] = ["bad-1", "bad-2", "bad-3"]
-    bad.loc[bad.index[0], "household_id"] = ""                  # no household
-    bad.loc[bad.index[1], ["full_name", "cnic"]] = ["", ""]     # nothing to match on
-    bad.loc[bad.index[2], "record_id"] = ""                     # no id
+    bad.loc[bad.index[0], "household_id"] = ""  # no household
+    bad.loc[bad.index[1], ["full_name", "cnic"]] = ["", ""]  # nothing to match on
+    bad.loc[bad.index[2], "record_id"] = ""  # no id
     pd.concat([wave, bad]).to_csv(out / "wave_2021.csv", index=False)
     return out
 
@@ -49,8 +49,9 @@ def spark_run(generated, duckdb_run, tmp_path_factory):
     from linkage.config import BackendConfig, DedupeConfig
     from linkage.pipelines.dedupe import run_dedupe
 
-    config = DedupeConfig(backend=BackendConfig(
-        name="spark", spark_master="local[2]", spark_shuffle_partitions=4))
+    config = DedupeConfig(
+        backend=BackendConfig(name="spark", spark_master="local[2]", spark_shuffle_partitions=4)
+    )
     out = tmp_path_factory.mktemp("spark") / "run"
     run_dedupe(generated / "wave_2021.csv", out, config, model_path=duckdb_run / "model.json")
     return out
@@ -59,8 +60,13 @@ def spark_run(generated, duckdb_run, tmp_path_factory):
 def test_same_pairs_and_probabilities_as_duckdb(duckdb_run, spark_run):
     duck = pd.read_parquet(duckdb_run / "pairs.parquet")
     spark = pd.read_parquet(spark_run / "pairs.parquet")
-    merged = duck.merge(spark, on=["record_id_l", "record_id_r"], how="outer",
-                        suffixes=("_duck", "_spark"), indicator=True)
+    merged = duck.merge(
+        spark,
+        on=["record_id_l", "record_id_r"],
+        how="outer",
+        suffixes=("_duck", "_spark"),
+        indicator=True,
+    )
     assert len(duck) > 20
     assert (merged["_merge"] == "both").all()
     diff = (merged["match_probability_duck"] - merged["match_probability_spark"]).abs()
@@ -102,11 +108,14 @@ def test_the_spark_run_records_its_model(spark_run, duckdb_run):
 
 def test_missing_java_is_one_clear_sentence(tmp_path):
     env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java"), "PATH": str(tmp_path)}
-    code = ("from linkage.engines.spark import spark_session\n"
-            "from linkage.config import BackendConfig\n"
-            "spark_session(BackendConfig(name='spark'))\n")
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=120)
+    code = (
+        "from linkage.engines.spark import spark_session\n"
+        "from linkage.config import BackendConfig\n"
+        "spark_session(BackendConfig(name='spark'))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode != 0
     assert "Java 17 not found: install openjdk-17-jre-headless or set JAVA_HOME" in proc.stderr
 
@@ -116,17 +125,36 @@ def test_spark_submit_runs_the_job_script(generated, duckdb_run, tmp_path):
 
     root = __import__("pathlib").Path(__file__).resolve().parents[1]
     bin_dir = os.path.dirname(sys.executable)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
-           "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+    }
     proc = subprocess.run(
-        [os.path.join(bin_dir, "spark-submit"), "--master", "local[2]",
-         "--jars", similarity_jar_location(), "jobs/dedupe.py",
-         str(generated / "wave_2021.csv"), "--out", str(tmp_path / "submitted"),
-         "--config", "jobs/examples/dedupe.yaml", "--model", str(duckdb_run / "model.json"),
-         # the example config's threshold is for its own data: compare at the DuckDB run's
-         "--threshold", str(json.loads((duckdb_run / "summary.json").read_text())
-                            ["thresholds"]["cluster"])],
-        cwd=root, env=env, capture_output=True, text=True, timeout=600,
+        [
+            os.path.join(bin_dir, "spark-submit"),
+            "--master",
+            "local[2]",
+            "--jars",
+            similarity_jar_location(),
+            "jobs/dedupe.py",
+            str(generated / "wave_2021.csv"),
+            "--out",
+            str(tmp_path / "submitted"),
+            "--config",
+            "jobs/examples/dedupe.yaml",
+            "--model",
+            str(duckdb_run / "model.json"),
+            # the example config's threshold is for its own data: compare at the DuckDB run's
+            "--threshold",
+            str(json.loads((duckdb_run / "summary.json").read_text())["thresholds"]["cluster"]),
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     duck = pd.read_parquet(duckdb_run / "clusters.parquet").set_index("record_id")

@@ -48,8 +48,20 @@ def values(series: pd.Series) -> list:
 
 @pytest.mark.parametrize(
     "module",
-    ["_common", "addresses", "cnic", "dates", "gender", "name_rules", "name_variants", "names",
-     "phones", "phonetic", "places", "__init__"],
+    [
+        "_common",
+        "addresses",
+        "cnic",
+        "dates",
+        "gender",
+        "name_rules",
+        "name_variants",
+        "names",
+        "phones",
+        "phonetic",
+        "places",
+        "__init__",
+    ],
 )
 def test_docstring_examples_hold(module):
     name = "linkage.standardise" + ("" if module == "__init__" else f".{module}")
@@ -61,8 +73,18 @@ def test_docstring_examples_hold(module):
 
 
 def test_cnic_formats_give_the_same_13_digits():
-    out = standardise_cnic(S(["35202-1234567-1", "35202 1234567 1", "35202.1234567.1",
-                              "3520212345671", "3520212345671.0", " 35202-1234567-1 "]))
+    out = standardise_cnic(
+        S(
+            [
+                "35202-1234567-1",
+                "35202 1234567 1",
+                "35202.1234567.1",
+                "3520212345671",
+                "3520212345671.0",
+                " 35202-1234567-1 ",
+            ]
+        )
+    )
     assert set(out["cnic_std"]) == {"3520212345671"}
     assert set(out["cnic_status"]) == {"valid"}
     assert set(out["cnic_province"]) == {"Punjab"}
@@ -86,8 +108,18 @@ def test_cnic_kept_but_unverified_where_stdnum_is_stricter():
 
 @pytest.mark.parametrize(
     "raw",
-    ["1111111111111", "1234567890123", "35202-0000000-1", "123", "35202-1234567",
-     "ABCDE-1234567-1", "95202-1234567-1", "05202-1234567-1", "35202-1234567-12", "3.52021E+12"],
+    [
+        "1111111111111",
+        "1234567890123",
+        "35202-0000000-1",
+        "123",
+        "35202-1234567",
+        "ABCDE-1234567-1",
+        "95202-1234567-1",
+        "05202-1234567-1",
+        "35202-1234567-12",
+        "3.52021E+12",
+    ],
 )
 def test_cnic_junk_is_malformed_not_fatal(raw):
     out = standardise_cnic(S([raw]))
@@ -114,17 +146,50 @@ def test_vectorised_verdict_equals_stdnum(number):
 
 
 def test_gender_words_in_english_roman_urdu_and_urdu():
-    raw = ["M", "F", "male", "Female", "MALE", "mard", "aurat", "khatoon",
-           "مرد", "عورت", "خاتون", "آدمی", "لڑکی", "", None, "??", "3"]
+    raw = [
+        "M",
+        "F",
+        "male",
+        "Female",
+        "MALE",
+        "mard",
+        "aurat",
+        "khatoon",
+        "مرد",
+        "عورت",
+        "خاتون",
+        "آدمی",
+        "لڑکی",
+        "",
+        None,
+        "??",
+        "3",
+    ]
     assert values(parse_gender(S(raw))) == [
-        "M", "F", "M", "F", "M", "M", "F", "F", "M", "F", "F", "M", "F",
-        None, None, None, None,
+        "M",
+        "F",
+        "M",
+        "F",
+        "M",
+        "M",
+        "F",
+        "F",
+        "M",
+        "F",
+        "F",
+        "M",
+        "F",
+        None,
+        None,
+        None,
+        None,
     ]
 
 
 def test_gender_falls_back_to_cnic_and_flags_conflicts():
-    out = standardise_gender(S(["M", None, "F", "female", None, "khawaja sira"]),
-                             S(["M", "F", "M", None, None, "M"]))
+    out = standardise_gender(
+        S(["M", None, "F", "female", None, "khawaja sira"]), S(["M", "F", "M", None, None, "M"])
+    )
     assert values(out["gender_std"]) == ["M", "F", "F", "F", None, None]
     assert values(out["gender_conflict"]) == [False, None, True, None, None, None]
     assert out["gender_conflict"].dtype == "boolean"
@@ -134,8 +199,9 @@ def test_gender_falls_back_to_cnic_and_flags_conflicts():
 
 
 def test_one_person_written_three_ways_gets_one_standard_name():
-    a, b, c = (parse_name(n) for n in
-               ("Mohd. Naveed Akhter", "MUHAMMAD NAVEED AKHTER", "Navid Akhter"))
+    a, b, c = (
+        parse_name(n) for n in ("Mohd. Naveed Akhter", "MUHAMMAD NAVEED AKHTER", "Navid Akhter")
+    )
     assert a.name_std == b.name_std == "muhammad naveed akhter"
     assert a.given_name == b.given_name == c.given_name == "naveed"
     assert a.family_name == c.family_name == "akhter"
@@ -167,7 +233,11 @@ def test_urdu_script_names_read_to_the_same_latin_form():
     assert parse_name("عبد الرحمن").name_std == parse_name("Abdul Rehman").name_std
     assert parse_name("سیدہ فاطمہ بی بی").name_std == "syeda fatima bibi"
     assert parse_name("نوید اختر")[:3] == parse_name("Naveed Akhter")[:3]
-    assert parse_name("عذرا خاتون")[:3] == parse_name("Azra Khatoon")[:3] == ("azra khatoon", "azra", None)
+    assert (
+        parse_name("عذرا خاتون")[:3]
+        == parse_name("Azra Khatoon")[:3]
+        == ("azra khatoon", "azra", None)
+    )
     assert parse_name("ملک ریاض حسین")[:3] == parse_name("Malik Riaz Hussain")[:3]
     unknown = parse_name("ژغپک")  # not in any name list: letter-by-letter reading
     assert unknown.name_std and unknown.name_std.isascii()
@@ -213,9 +283,10 @@ def test_muhammad_cut_short_run_in_or_with_the_m_moved_is_still_skipped():
 
 
 def test_the_guardian_run_together_without_its_title_is_compared():
-    out = standardise_names(pd.Series(["Fatima Begum", "Fatima Begum"]),
-                            pd.Series(["MUHAMMAD GHAZANFAR ABDUL WASIT",
-                                       "Ghazanfar Abdul Wasit"]))
+    out = standardise_names(
+        pd.Series(["Fatima Begum", "Fatima Begum"]),
+        pd.Series(["MUHAMMAD GHAZANFAR ABDUL WASIT", "Ghazanfar Abdul Wasit"]),
+    )
     assert out["guardian_compact"].tolist() == ["ghazanfarabdulwasit"] * 2
     assert out["guardian_std"].iloc[0] != out["guardian_std"].iloc[1]  # as written
 
@@ -257,10 +328,22 @@ def test_canonical_forms_are_deterministic_and_not_over_merged():
 
 @pytest.mark.parametrize(
     "a, b",
-    [("Naveed", "Navid"), ("Yousaf", "Yusuf"), ("Rehana", "Raihana"), ("Zubair", "Zubeir"),
-     ("Siddiqui", "Siddiqi"), ("Qasim", "Kasim"), ("Ghulam", "Gulam"), ("Ayesha", "Aisha"),
-     ("Fatimah", "Fatima"), ("Shaukat", "Showkat"), ("Mukhtar", "Moktar"), ("Ehsan", "Ihsan"),
-     ("Abdur Rehman", "Abdulrahman"), ("Moin-ud-Din", "Moinuddin")],
+    [
+        ("Naveed", "Navid"),
+        ("Yousaf", "Yusuf"),
+        ("Rehana", "Raihana"),
+        ("Zubair", "Zubeir"),
+        ("Siddiqui", "Siddiqi"),
+        ("Qasim", "Kasim"),
+        ("Ghulam", "Gulam"),
+        ("Ayesha", "Aisha"),
+        ("Fatimah", "Fatima"),
+        ("Shaukat", "Showkat"),
+        ("Mukhtar", "Moktar"),
+        ("Ehsan", "Ihsan"),
+        ("Abdur Rehman", "Abdulrahman"),
+        ("Moin-ud-Din", "Moinuddin"),
+    ],
 )
 def test_key_joins_spellings_of_one_name(a, b):
     assert name_key(a) == name_key(b)
@@ -268,8 +351,14 @@ def test_key_joins_spellings_of_one_name(a, b):
 
 @pytest.mark.parametrize(
     "a, b",
-    [("Naveed", "Nadeem"), ("Zahid", "Shahid"), ("Fatima", "Fozia"), ("Khalid", "Waleed"),
-     ("Hina", "Huma"), ("Asif", "Asim")],
+    [
+        ("Naveed", "Nadeem"),
+        ("Zahid", "Shahid"),
+        ("Fatima", "Fozia"),
+        ("Khalid", "Waleed"),
+        ("Hina", "Huma"),
+        ("Asif", "Asim"),
+    ],
 )
 def test_key_keeps_different_names_apart(a, b):
     assert name_key(a) != name_key(b)
@@ -288,9 +377,21 @@ def test_key_never_raises_and_ignores_case(text):
 
 @pytest.mark.parametrize(
     "raw",
-    ["1987-03-14", "14/03/1987", "14-03-1987", "14.03.1987", "1987-03-14 00:00:00",
-     "1987-03-14T00:00:00", "14 Mar 1987", "14-March-1987", "March 14, 1987", "19870314",
-     "03/14/1987", "14/03/87", "۱۴/۰۳/۱۹۸۷"],
+    [
+        "1987-03-14",
+        "14/03/1987",
+        "14-03-1987",
+        "14.03.1987",
+        "1987-03-14 00:00:00",
+        "1987-03-14T00:00:00",
+        "14 Mar 1987",
+        "14-March-1987",
+        "March 14, 1987",
+        "19870314",
+        "03/14/1987",
+        "14/03/87",
+        "۱۴/۰۳/۱۹۸۷",
+    ],
 )
 def test_dates_in_every_format(raw):
     out = standardise_dob(S([raw]))
@@ -318,8 +419,19 @@ def test_first_of_january_is_flagged_but_kept():
 
 
 @pytest.mark.parametrize(
-    "raw", ["31/02/1990", "1850", "1899-12-31", "2030-01-01", "abc", "", None, "14/14/1987",
-            "32-01-1990", "0"],
+    "raw",
+    [
+        "31/02/1990",
+        "1850",
+        "1899-12-31",
+        "2030-01-01",
+        "abc",
+        "",
+        None,
+        "14/14/1987",
+        "32-01-1990",
+        "0",
+    ],
 )
 def test_impossible_dates_are_all_null(raw):
     out = standardise_dob(S([raw], dtype=object))
@@ -349,16 +461,25 @@ def test_date_dtypes():
     assert (empty.dtypes == out.dtypes).all()
 
 
-@pytest.mark.parametrize(("raw", "dob", "precision"), [
-    ("12/31/1990", "1990-12-31", "day"),  # month first only where day first is impossible
-    ("13/12/1990", "1990-12-13", "day"),
-    ("1990-12-31 10:20 pm", "1990-12-31", "day"),  # a time of day is dropped
-    ("  N/A ", None, None), ("0000-00-00", None, None),  # placeholders
-    ("3rd march 90", "1990-03-03", "day"), ("14 Foo 1987", None, None),  # not a month
-    ("12/1987", None, "year"), ("13/1987", None, None), ("1/26", None, None),
-    ("1/1/26", "2026-01-01", "jan1"), ("1/1/27", "1927-01-01", "jan1"),  # the pivot
-    ("29/02/2000", "2000-02-29", "day"), ("29/02/1900", None, None),
-])
+@pytest.mark.parametrize(
+    ("raw", "dob", "precision"),
+    [
+        ("12/31/1990", "1990-12-31", "day"),  # month first only where day first is impossible
+        ("13/12/1990", "1990-12-13", "day"),
+        ("1990-12-31 10:20 pm", "1990-12-31", "day"),  # a time of day is dropped
+        ("  N/A ", None, None),
+        ("0000-00-00", None, None),  # placeholders
+        ("3rd march 90", "1990-03-03", "day"),
+        ("14 Foo 1987", None, None),  # not a month
+        ("12/1987", None, "year"),
+        ("13/1987", None, None),
+        ("1/26", None, None),
+        ("1/1/26", "2026-01-01", "jan1"),
+        ("1/1/27", "1927-01-01", "jan1"),  # the pivot
+        ("29/02/2000", "2000-02-29", "day"),
+        ("29/02/1900", None, None),
+    ],
+)
 def test_date_edge_cases(raw, dob, precision):
     out = standardise_dob(S([raw], dtype=object)).iloc[0]
     assert (None if pd.isna(out["dob"]) else out["dob"].strftime("%Y-%m-%d")) == dob
@@ -369,14 +490,23 @@ def test_date_edge_cases(raw, dob, precision):
 
 
 def test_mobile_formats_become_ten_digits():
-    raw = ["0300-1234567", "03001234567", "+92 300 1234567", "923001234567",
-           "0092 300 1234567", "300 1234567", "0300-1234567 / 0321-7654321", "cell: 0300 1234567"]
+    raw = [
+        "0300-1234567",
+        "03001234567",
+        "+92 300 1234567",
+        "923001234567",
+        "0092 300 1234567",
+        "300 1234567",
+        "0300-1234567 / 0321-7654321",
+        "cell: 0300 1234567",
+    ]
     assert set(standardise_phone(S(raw))) == {"3001234567"}
 
 
 def test_landlines_keep_area_code_and_junk_is_null():
-    out = standardise_phone(S(["042-35761234", "091-5701234", "12345", "0300-0000000",
-                               "1111111111", "abc", "", None]))
+    out = standardise_phone(
+        S(["042-35761234", "091-5701234", "12345", "0300-0000000", "1111111111", "abc", "", None])
+    )
     assert values(out) == ["4235761234", "915701234", None, None, None, None, None, None]
 
 
@@ -384,12 +514,37 @@ def test_landlines_keep_area_code_and_junk_is_null():
 
 
 def test_provinces_to_reference_names():
-    raw = ["NWFP", "KPK", "KP", "Khyber Pukhtunkhwa", "Sind", "SINDH", "Baluchistan", "ICT",
-           "Islamabad Capital Territory", "AJK", "Azad Jammu and Kashmir", "GB",
-           "Gilgit Baltistan", "Northern Areas", "FATA", "Tribal Areas", "Punjab", "پنجاب"]
-    assert values(standardise_province(S(raw))) == [
-        "Khyber Pakhtunkhwa"] * 4 + ["Sindh"] * 2 + ["Balochistan"] + ["Islamabad"] * 2 + [
-        "Azad Kashmir"] * 2 + ["Gilgit-Baltistan"] * 3 + ["FATA"] * 2 + ["Punjab"] * 2
+    raw = [
+        "NWFP",
+        "KPK",
+        "KP",
+        "Khyber Pukhtunkhwa",
+        "Sind",
+        "SINDH",
+        "Baluchistan",
+        "ICT",
+        "Islamabad Capital Territory",
+        "AJK",
+        "Azad Jammu and Kashmir",
+        "GB",
+        "Gilgit Baltistan",
+        "Northern Areas",
+        "FATA",
+        "Tribal Areas",
+        "Punjab",
+        "پنجاب",
+    ]
+    assert (
+        values(standardise_province(S(raw)))
+        == ["Khyber Pakhtunkhwa"] * 4
+        + ["Sindh"] * 2
+        + ["Balochistan"]
+        + ["Islamabad"] * 2
+        + ["Azad Kashmir"] * 2
+        + ["Gilgit-Baltistan"] * 3
+        + ["FATA"] * 2
+        + ["Punjab"] * 2
+    )
 
 
 def test_unknown_province_keeps_its_cleaned_text():
@@ -398,16 +553,32 @@ def test_unknown_province_keeps_its_cleaned_text():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("D.G. Khan", "dera ghazi khan"), ("DG Khan", "dera ghazi khan"),
-     ("Dera Ghazi Khan District", "dera ghazi khan"), ("D.I. Khan", "dera ismail khan"),
-     ("RY Khan", "rahim yar khan"), ("T.T. Singh", "toba tek singh"),
-     ("Rawal Pindi", "rawalpindi"), ("Thar Parkar", "tharparkar"), ("Nowshehra", "nowshera"),
-     ("Larkano", "larkana"), ("Hydrabad", "hyderabad"), ("Lyallpur", "faisalabad"),
-     ("Muzafargarh", "muzaffargarh"), ("Shekhupura", "sheikhupura"),
-     ("Nawabshah", "shaheed benazirabad"), ("Badeen", "badin"), ("Jhang Sadar", "jhang"),
-     ("Karachi (East)", "karachi east"), ("Karachi Gharbi", "karachi west"),
-     ("Turbat", "kech"), ("Muzaffarabad", "muzaffarabad"), ("Skardu", "baltistan"),
-     ("Karachi", "karachi"), ("Some New Town", "some new town")],
+    [
+        ("D.G. Khan", "dera ghazi khan"),
+        ("DG Khan", "dera ghazi khan"),
+        ("Dera Ghazi Khan District", "dera ghazi khan"),
+        ("D.I. Khan", "dera ismail khan"),
+        ("RY Khan", "rahim yar khan"),
+        ("T.T. Singh", "toba tek singh"),
+        ("Rawal Pindi", "rawalpindi"),
+        ("Thar Parkar", "tharparkar"),
+        ("Nowshehra", "nowshera"),
+        ("Larkano", "larkana"),
+        ("Hydrabad", "hyderabad"),
+        ("Lyallpur", "faisalabad"),
+        ("Muzafargarh", "muzaffargarh"),
+        ("Shekhupura", "sheikhupura"),
+        ("Nawabshah", "shaheed benazirabad"),
+        ("Badeen", "badin"),
+        ("Jhang Sadar", "jhang"),
+        ("Karachi (East)", "karachi east"),
+        ("Karachi Gharbi", "karachi west"),
+        ("Turbat", "kech"),
+        ("Muzaffarabad", "muzaffarabad"),
+        ("Skardu", "baltistan"),
+        ("Karachi", "karachi"),
+        ("Some New Town", "some new town"),
+    ],
 )
 def test_districts_to_reference_keys(raw, expected):
     assert standardise_district(S([raw])).iloc[0] == expected
@@ -419,8 +590,10 @@ def test_district_fuzzy_match_stays_in_the_stated_province():
 
 
 def test_tehsil_reference_spelling_only_within_district():
-    out = standardise_tehsil(S(["Fort Abas", "Fort Abas", "Chishtian Tehsil", None]),
-                             S(["bahawalnagar", "lahore", "bahawalnagar", "lahore"]))
+    out = standardise_tehsil(
+        S(["Fort Abas", "Fort Abas", "Chishtian Tehsil", None]),
+        S(["bahawalnagar", "lahore", "bahawalnagar", "lahore"]),
+    )
     assert values(out) == ["fort abbas", "fort abas", "chishtian", None]
 
 
@@ -433,17 +606,25 @@ def test_union_council_keys():
 
 
 def test_address_tokens_normalised_sorted_deduplicated():
-    out = address_tokens(S([
-        "House No. 12, Gali 3, Mohallah Islamabad, Near Jamia Masjid",
-        "H#12 St#3 muhallah islamabad opp. jamia masjid, islamabad",
-        "Mohala Islamabad H No 12 Street 3 Jamia Mosque",
-    ]))
+    out = address_tokens(
+        S(
+            [
+                "House No. 12, Gali 3, Mohallah Islamabad, Near Jamia Masjid",
+                "H#12 St#3 muhallah islamabad opp. jamia masjid, islamabad",
+                "Mohala Islamabad H No 12 Street 3 Jamia Mosque",
+            ]
+        )
+    )
     assert out.nunique() == 1
     assert out.iloc[0] == "12 3 islamabad jamia"
 
 
 def test_address_stop_words_and_empty():
-    assert values(address_tokens(S(["near the bus stand", "   ", None]))) == ["bus stand", None, None]
+    assert values(address_tokens(S(["near the bus stand", "   ", None]))) == [
+        "bus stand",
+        None,
+        None,
+    ]
 
 
 # --- standardise() ------------------------------------------------------------------------
@@ -482,9 +663,16 @@ def test_standardise_adds_every_contract_column_and_keeps_rows():
         c: ("string" if d == "string" else d) for c, d in OUTPUT_DTYPES.items()
     }
     row = out.loc[10]
-    assert (row["given_name"], row["cnic_std"], row["gender_std"]) == ("naveed", "3520212345671", "M")
-    assert (row["district_std"], row["phone_std"], row["dob_year"]) == ("dera ghazi khan",
-                                                                       "3001234567", 1987)
+    assert (row["given_name"], row["cnic_std"], row["gender_std"]) == (
+        "naveed",
+        "3520212345671",
+        "M",
+    )
+    assert (row["district_std"], row["phone_std"], row["dob_year"]) == (
+        "dera ghazi khan",
+        "3001234567",
+        1987,
+    )
     assert out.loc[5, "guardian_given"] == "naveed" and out.loc[5, "gender_std"] == "F"
     assert out.loc[7, "given_name"] == "ali" and out.loc[7, "dob_precision"] == "jan1"
     assert out.loc[3, "gender_std"] == "M" and pd.isna(out.loc[3, "name_std"])
@@ -509,17 +697,36 @@ def test_standardise_is_batch_independent():
 
 
 def test_standardise_accepts_non_string_raw_values():
-    df = pd.DataFrame({"cnic": [3520212345671, np.nan], "phone": [3001234567.0, None],
-                       "date_of_birth": [1987, None], "full_name": [12, "Ali"]})
+    df = pd.DataFrame(
+        {
+            "cnic": [3520212345671, np.nan],
+            "phone": [3001234567.0, None],
+            "date_of_birth": [1987, None],
+            "full_name": [12, "Ali"],
+        }
+    )
     out = standardise(df)
     assert out["cnic_std"].iloc[0] == "3520212345671"
     assert out["phone_std"].iloc[0] == "3001234567"
     assert out["dob_year"].iloc[0] == 1987
 
 
-_TEXT = st.one_of(st.none(), st.text(max_size=25),
-                  st.sampled_from(["35202-1234567-1", "Mohd. Ali", "14/03/1987", "D.G. Khan",
-                                   "0300-1234567", "محمد علی", "N/A", "  "]))
+_TEXT = st.one_of(
+    st.none(),
+    st.text(max_size=25),
+    st.sampled_from(
+        [
+            "35202-1234567-1",
+            "Mohd. Ali",
+            "14/03/1987",
+            "D.G. Khan",
+            "0300-1234567",
+            "محمد علی",
+            "N/A",
+            "  ",
+        ]
+    ),
+)
 
 
 @given(st.lists(st.fixed_dictionaries({c: _TEXT for c in PERSON_COLUMNS}), min_size=1, max_size=6))
@@ -540,10 +747,47 @@ def test_placeholder_column_test_agrees_with_the_value_test():
     that only look like them."""
     from linkage.standardise._common import is_placeholder, placeholder_mask
 
-    values = ["", " ", "-", "--", "?", "...", "0", "00", "0-0", "0000-00-00", "00/00/0000",
-              "٠٠٠", "۰-۰", "00000-0000000-0", "xx", "XXX", " xxxx ", "N/A", "n.a.", "NIL",
-              "#N/A", "نامعلوم", " Null ", "x", "X", "0a", "a0", "01", "1", "٣", "10/00/0000",
-              "Ali", "0300", "xxa", "ax", "n/a n/a", "_", "0_0", "\u00a00\u2003"]
+    values = [
+        "",
+        " ",
+        "-",
+        "--",
+        "?",
+        "...",
+        "0",
+        "00",
+        "0-0",
+        "0000-00-00",
+        "00/00/0000",
+        "٠٠٠",
+        "۰-۰",
+        "00000-0000000-0",
+        "xx",
+        "XXX",
+        " xxxx ",
+        "N/A",
+        "n.a.",
+        "NIL",
+        "#N/A",
+        "نامعلوم",
+        " Null ",
+        "x",
+        "X",
+        "0a",
+        "a0",
+        "01",
+        "1",
+        "٣",
+        "10/00/0000",
+        "Ali",
+        "0300",
+        "xxa",
+        "ax",
+        "n/a n/a",
+        "_",
+        "0_0",
+        "\u00a00\u2003",
+    ]
     column = placeholder_mask(pd.Series(values, dtype=object)).tolist()
     assert column == [is_placeholder(v) for v in values]
     assert sum(column) == 26  # both kinds present: the test compares something

@@ -34,8 +34,12 @@ HOUSEHOLDS = 1500
 SEED = 7
 SOURCES = ("survey_2011", "survey_2021", "dynamic", "partner")
 NO_ERRORS = {s: ErrorRates.none() for s in SOURCES}
-REF_DATE = {"survey_2011": "2011-03-01", "survey_2021": "2021-03-01",
-            "dynamic_2023": "2023-06-01", "dynamic_2024": "2024-06-01"}
+REF_DATE = {
+    "survey_2011": "2011-03-01",
+    "survey_2021": "2021-03-01",
+    "dynamic_2023": "2023-06-01",
+    "dynamic_2024": "2024-06-01",
+}
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +78,9 @@ def test_same_seed_gives_identical_frames_and_files(tmp_path):
     counts_2 = generate(300, 11, tmp_path / "two")
     assert counts_1 == counts_2 == {name: len(frame) for name, frame in a.items()}
     for name in a:
-        assert (tmp_path / "one" / f"{name}.csv").read_bytes() == (tmp_path / "two" / f"{name}.csv").read_bytes()
+        assert (tmp_path / "one" / f"{name}.csv").read_bytes() == (
+            tmp_path / "two" / f"{name}.csv"
+        ).read_bytes()
 
 
 def test_different_seed_gives_different_data():
@@ -88,7 +94,9 @@ def test_written_csvs_read_back_as_utf8(tmp_path):
     counts = generate(200, 3, tmp_path)
     assert set(counts) == {"wave_2011", "wave_2021", "partner_flood_2022", "truth"}
     for name, n in counts.items():
-        df = pd.read_csv(tmp_path / f"{name}.csv", dtype=str, keep_default_na=False, encoding="utf-8")
+        df = pd.read_csv(
+            tmp_path / f"{name}.csv", dtype=str, keep_default_na=False, encoding="utf-8"
+        )
         assert len(df) == n
         assert "Unnamed: 0" not in df.columns  # no index written
 
@@ -103,13 +111,17 @@ def test_every_record_is_in_truth_exactly_once(noisy):
         ids = set(noisy[name]["record_id"])
         in_truth = set(truth.loc[truth["file"] == name, "record_id"])
         assert ids == in_truth, name
-    assert len(truth) == sum(len(noisy[n]) for n in ("wave_2011", "wave_2021", "partner_flood_2022"))
+    assert len(truth) == sum(
+        len(noisy[n]) for n in ("wave_2011", "wave_2021", "partner_flood_2022")
+    )
     assert truth["person_id"].str.fullmatch(r"P\d{8}").all()
     assert truth["household_true_id"].str.fullmatch(r"T\d{7}").all()
 
 
 def test_record_and_household_ids_unique_across_files(noisy):
-    ids = pd.concat([noisy[n]["record_id"] for n in ("wave_2011", "wave_2021", "partner_flood_2022")])
+    ids = pd.concat(
+        [noisy[n]["record_id"] for n in ("wave_2011", "wave_2021", "partner_flood_2022")]
+    )
     assert ids.is_unique
     assert ids.str.fullmatch(r"(w11|w21|dyn|p)-\d{6}").all()
     w11, w21 = noisy["wave_2011"], noisy["wave_2021"]
@@ -147,7 +159,9 @@ def test_cnic_structure(clean):
     assert (odd == (cnic["gender"] == "M")).all()
     # province digit = province of birth: equals the household's province except for
     # migrants and wives from elsewhere
-    same = cnic["cnic"].str[0] == cnic["province"].map({k: str(v) for k, v in PROVINCE_CODE.items()})
+    same = cnic["cnic"].str[0] == cnic["province"].map(
+        {k: str(v) for k, v in PROVINCE_CODE.items()}
+    )
     assert 0.85 < same.mean() < 1.0
 
 
@@ -225,13 +239,17 @@ def test_marriages_change_guardian_names_between_waves(clean):
     b = _with_truth(clean, "wave_2021")
     b = b[b["source"] == "survey_2021"]
     both = a.merge(b, on="person_id", suffixes=("_11", "_21"))
-    brides = both[(both["relation_to_head_11"] == "Daughter")
-                  & both["relation_to_head_21"].isin(["Spouse", "Daughter-in-law"])]
+    brides = both[
+        (both["relation_to_head_11"] == "Daughter")
+        & both["relation_to_head_21"].isin(["Spouse", "Daughter-in-law"])
+    ]
     assert len(brides) > 20
     assert (brides["guardian_name_11"] != brides["guardian_name_21"]).all()
     # a wife's guardian (W/O) is her husband, the head, in 2021
     wives = b[(b["relation_to_head"] == "Spouse") & (b["gender"] == "F")]
-    head_name = wives["household_id"].map(b[b["relation_to_head"] == "Head"].set_index("household_id")["full_name"])
+    head_name = wives["household_id"].map(
+        b[b["relation_to_head"] == "Head"].set_index("household_id")["full_name"]
+    )
     assert (wives["guardian_name"] == head_name).mean() > 0.99
     # most brides moved to another household, some to another district
     assert (brides["household_true_id_11"] != brides["household_true_id_21"]).mean() > 0.9
@@ -271,8 +289,13 @@ def test_dynamic_duplicates_about_four_percent(noisy):
 
 def test_dynamic_records_are_noisier_than_the_survey(noisy_run):
     rates = realised_error_rates(noisy_run[1])
-    for error in ("name_variant", "name_phonetic", "address_reword", "dob_year_off",
-                  "guardian_missing"):
+    for error in (
+        "name_variant",
+        "name_phonetic",
+        "address_reword",
+        "dob_year_off",
+        "guardian_missing",
+    ):
         assert rates["survey_2021"][error] < rates["dynamic"][error], error
     for error in ("name_variant", "name_phonetic"):
         assert rates["survey_2021"][error] < rates["partner"][error], error
@@ -308,12 +331,17 @@ def test_partner_list_format_and_coverage(noisy, clean):
     assert set(p["gender"]) >= {"Male", "Female"}
     assert set(p["poverty_flag"]) <= {0, 1} and 0.3 < p["poverty_flag"].mean() < 1.0
     t = _with_truth(noisy, "partner_flood_2022")
-    registered = set(noisy["truth"].loc[noisy["truth"]["file"] != "partner_flood_2022", "person_id"])
+    registered = set(
+        noisy["truth"].loc[noisy["truth"]["file"] != "partner_flood_2022", "person_id"]
+    )
     unregistered = ~t["person_id"].isin(registered)
     assert 0.12 < unregistered.mean() < 0.3
     # some wives are listed under their husband's CNIC
-    holder = t[t["cnic"] != ""]["cnic"].str.replace("-", "").map(
-        _registry(clean).drop_duplicates("cnic").set_index("cnic")["gender"])
+    holder = (
+        t[t["cnic"] != ""]["cnic"]
+        .str.replace("-", "")
+        .map(_registry(clean).drop_duplicates("cnic").set_index("cnic")["gender"])
+    )
     assert ((t.loc[holder.index, "gender"] == "Female") & (holder == "M")).any()
     # errors change how people are written, never who is listed
     assert (_with_truth(clean, "partner_flood_2022")["person_id"] == t["person_id"]).all()
@@ -346,8 +374,10 @@ def test_switching_one_error_off_changes_only_its_column(noisy):
 def test_survey_households_look_alike(noisy):
     w = noisy["wave_2011"]
     per_hh = w.groupby("household_id").agg(
-        address=("address", "nunique"), district=("district", "nunique"),
-        year_only=("date_of_birth", lambda s: s.str.fullmatch(r"\d{4}").all()))
+        address=("address", "nunique"),
+        district=("district", "nunique"),
+        year_only=("date_of_birth", lambda s: s.str.fullmatch(r"\d{4}").all()),
+    )
     assert (per_hh["address"] == 1).all() and (per_hh["district"] == 1).all()
     assert per_hh["year_only"].mean() > 0.05  # whole households entered with years only
 
@@ -419,8 +449,9 @@ def test_siblings_rhyme_and_cousins_carry_their_grandfathers_name():
     assert (pairs["given_x"] != pairs["given_y"]).all()  # brothers never share a name
     rhyme = pairs["given_x"].str[-3:].str.lower() == pairs["given_y"].str[-3:].str.lower()
     assert rhyme.mean() > 0.03  # about 0.01 by chance
-    boys = np.flatnonzero(~P["female"] & (P["birth"] > np.datetime64("2011-03-01"))
-                          & (P["hh_2021"] >= 0))
+    boys = np.flatnonzero(
+        ~P["female"] & (P["birth"] > np.datetime64("2011-03-01")) & (P["hh_2021"] >= 0)
+    )
     grandfather = P["father"][P["father"][boys]]
     known = grandfather >= 0
     same = P["given"][boys[known]] == P["given"][grandfather[known]]
@@ -448,8 +479,21 @@ def test_most_variants_are_unseen_by_the_engine():
 
 
 def test_variant_audit_runs_as_a_module():
-    out = subprocess.run([sys.executable, "-m", "evaluation.variant_audit", "--households", "150",
-                          "--seed", "2", "--json"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "evaluation.variant_audit",
+            "--households",
+            "150",
+            "--seed",
+            "2",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     report = json.loads(out.stdout)
     assert set(report["data"]) == {"wave_2011", "wave_2021", "partner_flood_2022"}
     assert report["data"]["wave_2021"]["full_name"]["changed"] > 0

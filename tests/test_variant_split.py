@@ -72,11 +72,18 @@ def test_split_is_crc32_of_the_key_so_it_is_the_same_in_every_process():
     spellings = sorted({s for g in _groups() for s in g})[:3000]
     here = [is_held_out(s) for s in spellings]
     assert here == [zlib.crc32(spelling_key(s).encode()) % 100 < HOLDOUT_PERCENT for s in spellings]
-    code = ("import sys; from linkage.reference.holdout import is_held_out; "
-            "print(''.join('1' if is_held_out(w) else '0' for w in sys.stdin.read().split()))")
-    other = subprocess.run([sys.executable, "-c", code], input=" ".join(spellings), text=True,
-                           capture_output=True, check=True,
-                           env={**os.environ, "PYTHONHASHSEED": "123"})  # unlike hash()
+    code = (
+        "import sys; from linkage.reference.holdout import is_held_out; "
+        "print(''.join('1' if is_held_out(w) else '0' for w in sys.stdin.read().split()))"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        input=" ".join(spellings),
+        text=True,
+        capture_output=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+    )  # unlike hash()
     assert other.stdout.strip() == "".join("1" if h else "0" for h in here)
 
 
@@ -112,12 +119,22 @@ def test_engine_tables_hold_no_held_out_spelling():
     pk, top, _ = _preferred()
     canonicals = {plainest(g) for g in _groups()}
     mapping = canonical_map()
-    leaked = [s for s in {*mapping, *mapping.values()}
-              if is_held_out(s) and s not in canonicals and s not in pk | top
-              and s not in ABBREVIATIONS and s not in ABBREVIATIONS.values()]
+    leaked = [
+        s
+        for s in {*mapping, *mapping.values()}
+        if is_held_out(s)
+        and s not in canonicals
+        and s not in pk | top
+        and s not in ABBREVIATIONS
+        and s not in ABBREVIATIONS.values()
+    ]
     assert leaked == []
-    held = {s for g in _groups() for s in g
-            if is_held_out(s) and s not in canonicals and s not in pk | top}
+    held = {
+        s
+        for g in _groups()
+        for s in g
+        if is_held_out(s) and s not in canonicals and s not in pk | top
+    }
     assert len(held) > 1000  # the split holds out a real share, not a token few
     assert held.isdisjoint(mapping)
 
@@ -169,8 +186,9 @@ def test_district_misspellings_are_disjoint_from_the_engines_lookups():
 
 
 def test_province_misspellings_are_disjoint_from_the_engines_aliases():
-    aliases = {place_keys.place_key(a) for p, al in place_keys._PROVINCE_ALIASES.items()
-               for a in (p, *al)}
+    aliases = {
+        place_keys.place_key(a) for p, al in place_keys._PROVINCE_ALIASES.items() for a in (p, *al)
+    }
     aliases |= {k.replace(" ", "") for k in aliases}
     for spellings in PROVINCE_VARIANTS.values():
         for spelling in spellings:

@@ -59,8 +59,12 @@ def generate(
 
 @app.command()
 def dedupe(
-    input: Annotated[str | None, typer.Argument(
-        help="A wave of person records (CSV or Parquet); or `input:` in the config.")] = None,
+    input: Annotated[
+        str | None,
+        typer.Argument(
+            help="A wave of person records (CSV or Parquet); or `input:` in the config."
+        ),
+    ] = None,
     out: opt.Out = None,
     config: opt.Config = None,
     mapping: Annotated[str | None, typer.Option(help="YAML column mapping.")] = None,
@@ -72,8 +76,11 @@ def dedupe(
     sheet: opt.Sheet = None,
     memory_limit: opt.MemoryLimit = None,
     truth: opt.Truth = None,
-    previous: Annotated[str | None, typer.Option(
-        help="An earlier run of this wave: keep its cluster ids and clerical decisions.")
+    previous: Annotated[
+        str | None,
+        typer.Option(
+            help="An earlier run of this wave: keep its cluster ids and clerical decisions."
+        ),
     ] = None,
 ) -> None:
     """Find people registered more than once in one wave; write clusters and golden records.
@@ -86,17 +93,28 @@ def dedupe(
     from linkage.pipelines.dedupe import run_dedupe
 
     cfg: DedupeConfig = load_config(config)
-    cfg = override(cfg, threshold=threshold, format=format, backend=backend,
-                   memory_limit=memory_limit)
+    cfg = override(
+        cfg, threshold=threshold, format=format, backend=backend, memory_limit=memory_limit
+    )
     input, out = input or cfg.input, out or cfg.out
     mapping, model = mapping or cfg.mapping, model or cfg.model
     if not input or not out:
         missing = "an input file" if not input else "an output folder (--out)"
-        raise ConfigError(f"dedupe needs {missing}: give it on the command line or as "
-                          f"`{'input' if not input else 'out'}:` in the config.")
+        raise ConfigError(
+            f"dedupe needs {missing}: give it on the command line or as "
+            f"`{'input' if not input else 'out'}:` in the config."
+        )
     column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
-    result = run_dedupe(input, out, cfg, mapping=column_mapping, model_path=model,
-                        encoding=encoding, sheet=sheet, previous=previous)
+    result = run_dedupe(
+        input,
+        out,
+        cfg,
+        mapping=column_mapping,
+        model_path=model,
+        encoding=encoding,
+        sheet=sheet,
+        previous=previous,
+    )
     out = Path(out)
 
     s = result.summary
@@ -111,14 +129,24 @@ def dedupe(
 
         clusters = result.tables["clusters"]
         if not isinstance(clusters, pd.DataFrame):  # a Spark run: read what it wrote
-            clusters = pd.read_parquet(out / "clusters.parquet") if cfg.output_format == \
-                "parquet" else pd.read_csv(next((out / "clusters.csv").glob("*.csv")), dtype=str)
+            clusters = (
+                pd.read_parquet(out / "clusters.parquet")
+                if cfg.output_format == "parquet"
+                else pd.read_csv(next((out / "clusters.csv").glob("*.csv")), dtype=str)
+            )
         scores = score_clusters(clusters.set_index("record_id")["cluster_id"], read_truth(truth))
         _add_scores(table, scores)
         from evaluation.blocking_recall import recall_of_run
 
-        compared = recall_of_run(input, s, read_truth(truth), mapping=column_mapping,
-                                 encoding=encoding, sheet=sheet, min_year=cfg.dates.min_year)
+        compared = recall_of_run(
+            input,
+            s,
+            read_truth(truth),
+            mapping=column_mapping,
+            encoding=encoding,
+            sheet=sheet,
+            min_year=cfg.dates.min_year,
+        )
         if compared is not None:
             table.add_row("blocking recall (true pairs compared)", f"{compared.recall:.4f}")
     console.print(table)
@@ -127,8 +155,11 @@ def dedupe(
 
 @app.command("link-waves")
 def link_waves(
-    waves: Annotated[list[str] | None, typer.Argument(
-        help="Two or more waves, oldest first (CSV or Parquet); or `waves:` in the config.")
+    waves: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Two or more waves, oldest first (CSV or Parquet); or `waves:` in the config."
+        ),
     ] = None,
     out: opt.Out = None,
     config: opt.Config = None,
@@ -140,8 +171,11 @@ def link_waves(
     encoding: opt.Encoding = None,
     memory_limit: opt.MemoryLimit = None,
     truth: opt.Truth = None,
-    previous: Annotated[str | None, typer.Option(
-        help="An earlier run of these waves: keep its person ids and clerical decisions.")
+    previous: Annotated[
+        str | None,
+        typer.Option(
+            help="An earlier run of these waves: keep its person ids and clerical decisions."
+        ),
     ] = None,
 ) -> None:
     """Link waves: people across waves, household lineage, golden records, updates."""
@@ -151,25 +185,37 @@ def link_waves(
     from linkage.pipelines.link_waves import run_link_waves
 
     cfg: LinkWavesConfig = load_config(config, LinkWavesConfig)
-    cfg = override(cfg, threshold=threshold, format=format, backend=backend,
-                   memory_limit=memory_limit)
+    cfg = override(
+        cfg, threshold=threshold, format=format, backend=backend, memory_limit=memory_limit
+    )
     waves, out = waves or cfg.waves, out or cfg.out
     mapping, model = mapping or cfg.mapping, model or cfg.model
     if not waves or not out:
         missing = "waves" if not waves else "an output folder (--out)"
-        raise ConfigError(f"link-waves needs {missing}: give it on the command line or as "
-                          f"`{'waves' if not waves else 'out'}:` in the config.")
+        raise ConfigError(
+            f"link-waves needs {missing}: give it on the command line or as "
+            f"`{'waves' if not waves else 'out'}:` in the config."
+        )
     column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
-    result = run_link_waves(waves, out, cfg, mapping=column_mapping, model_path=model,
-                            encoding=encoding, previous=previous)
+    result = run_link_waves(
+        waves,
+        out,
+        cfg,
+        mapping=column_mapping,
+        model_path=model,
+        encoding=encoding,
+        previous=previous,
+    )
     s = result.summary
     table = Table("", "", title=f"Link waves → {out}", show_header=False)
     for w in s["input"]["waves"]:
-        table.add_row(f"{w['wave']}: rows read / rejected",
-                      f"{w['rows_read']:,} / {w['rows_rejected']:,}")
+        table.add_row(
+            f"{w['wave']}: rows read / rejected", f"{w['rows_read']:,} / {w['rows_rejected']:,}"
+        )
         if w["columns_missing"]:
-            table.add_row(f"{w['wave']}: columns missing (empty there)",
-                          ", ".join(w["columns_missing"]))
+            table.add_row(
+                f"{w['wave']}: columns missing (empty there)", ", ".join(w["columns_missing"])
+            )
     if s["input"]["record_ids_qualified"]:
         table.add_row("record ids", "reused across waves: written as wave:record_id")
     table.add_row("people (person clusters)", f"{s['person_clusters']:,}")
@@ -178,8 +224,9 @@ def link_waves(
         table.add_row(f"households {step}", ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     flagged = {k: v for k, v in s["updates"]["by_flag"].items() if v}
     table.add_row("updates", f"{sum(s['updates']['by_field'].values()):,}")
-    table.add_row("flagged for checking", ", ".join(f"{k} {v:,}" for k, v in flagged.items())
-                  or "none")
+    table.add_row(
+        "flagged for checking", ", ".join(f"{k} {v:,}" for k, v in flagged.items()) or "none"
+    )
     if truth is not None:
         _add_wave_scores(table, result, waves, out, cfg, truth)
     console.print(table)
@@ -194,22 +241,29 @@ def _add_wave_scores(table: Table, result, waves: list[str], out, cfg, truth: Pa
     t = read_raw(truth)
     clusters, links = result.tables["clusters"], result.tables["household_links"]
     if not isinstance(clusters, pd.DataFrame):  # a Spark run: read what it wrote
-        clusters, links = (_read_output(Path(out), n, cfg.output_format)
-                           for n in ("clusters", "household_links"))
+        clusters, links = (
+            _read_output(Path(out), n, cfg.output_format) for n in ("clusters", "household_links")
+        )
     overall, cross = score_people(clusters, t)
-    table.add_row("person F1, all pairs (P / R)",
-                  f"[bold]{overall.f1:.4f}[/] ({overall.precision:.4f} / {overall.recall:.4f})")
-    table.add_row("person F1, across waves (P / R)",
-                  f"[bold]{cross.f1:.4f}[/] ({cross.precision:.4f} / {cross.recall:.4f})")
+    table.add_row(
+        "person F1, all pairs (P / R)",
+        f"[bold]{overall.f1:.4f}[/] ({overall.precision:.4f} / {overall.recall:.4f})",
+    )
+    table.add_row(
+        "person F1, across waves (P / R)",
+        f"[bold]{cross.f1:.4f}[/] ({cross.precision:.4f} / {cross.recall:.4f})",
+    )
     names = wave_names(waves)
     frames = {n: read_raw(p) for n, p in zip(names, waves, strict=True)}
     files = set(t["file"])
     for old, new in zip(names[:-1], names[1:], strict=True):
         if old in files and new in files:
             s = score_lineage(links, t, frames, old, new)
-            table.add_row(f"lineage right, {old}->{new}",
-                          f"[bold]{s.type_accuracy:.4f}[/] of {s.households:,} households "
-                          f"(and pointing to the right household: {s.successor_accuracy:.4f})")
+            table.add_row(
+                f"lineage right, {old}->{new}",
+                f"[bold]{s.type_accuracy:.4f}[/] of {s.households:,} households "
+                f"(and pointing to the right household: {s.successor_accuracy:.4f})",
+            )
 
 
 def _read_output(out: Path, name: str, fmt: str) -> pd.DataFrame:

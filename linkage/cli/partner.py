@@ -20,26 +20,39 @@ console = Console()
 
 
 def match_partner(
-    registry: Annotated[list[str] | None, typer.Option(
-        help="A registry wave (CSV or Parquet); repeat for several waves. Or the --out "
-             "folder of a dedupe or link-waves run: its records and model are used, nothing "
-             "is re-trained. Or `registry:` in the config.")] = None,
-    partner: Annotated[str | None, typer.Option(
-        help="The partner's list (CSV, Parquet or .xlsx); or `partner:` in the config.")]
-    = None,
+    registry: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A registry wave (CSV or Parquet); repeat for several waves. Or the --out "
+            "folder of a dedupe or link-waves run: its records and model are used, nothing "
+            "is re-trained. Or `registry:` in the config."
+        ),
+    ] = None,
+    partner: Annotated[
+        str | None,
+        typer.Option(
+            help="The partner's list (CSV, Parquet or .xlsx); or `partner:` in the config."
+        ),
+    ] = None,
     out: opt.Out = None,
-    mapping: Annotated[str | None, typer.Option(
-        help="YAML column mapping of the partner list.")] = None,
-    registry_mapping: Annotated[str | None, typer.Option(
-        help="YAML column mapping of the registry waves (all of them).")] = None,
+    mapping: Annotated[
+        str | None, typer.Option(help="YAML column mapping of the partner list.")
+    ] = None,
+    registry_mapping: Annotated[
+        str | None, typer.Option(help="YAML column mapping of the registry waves (all of them).")
+    ] = None,
     model: opt.Model = None,
     config: opt.Config = None,
     backend: opt.Backend = None,
     format: opt.Format = None,
-    match_threshold: Annotated[float | None, typer.Option(
-        help="Match probability for `matched` (matching.match_threshold).")] = None,
-    review_threshold: Annotated[float | None, typer.Option(
-        help="Match probability for `review` (matching.review_threshold).")] = None,
+    match_threshold: Annotated[
+        float | None,
+        typer.Option(help="Match probability for `matched` (matching.match_threshold)."),
+    ] = None,
+    review_threshold: Annotated[
+        float | None,
+        typer.Option(help="Match probability for `review` (matching.review_threshold)."),
+    ] = None,
     encoding: opt.Encoding = None,
     sheet: opt.Sheet = None,
     memory_limit: opt.MemoryLimit = None,
@@ -53,31 +66,49 @@ def match_partner(
     from linkage.pipelines.match_partner_run import match_partner_list
 
     cfg: MatchPartnerConfig = load_config(config, MatchPartnerConfig)
-    cfg = override(cfg, match_threshold=match_threshold, review_threshold=review_threshold,
-                   format=format, backend=backend, memory_limit=memory_limit)
+    cfg = override(
+        cfg,
+        match_threshold=match_threshold,
+        review_threshold=review_threshold,
+        format=format,
+        backend=backend,
+        memory_limit=memory_limit,
+    )
     registry = registry or cfg.registry
     partner, out = partner or cfg.partner, out or cfg.out
     mapping, model = mapping or cfg.mapping, model or cfg.model
     registry_mapping = registry_mapping or cfg.registry_mapping
     for value, flag in ((registry, "registry"), (partner, "partner"), (out, "out")):
         if not value:
-            raise ConfigError(f"match-partner needs --{flag}: give it on the command line or "
-                              f"as `{flag}:` in the config.")
+            raise ConfigError(
+                f"match-partner needs --{flag}: give it on the command line or "
+                f"as `{flag}:` in the config."
+            )
     column_mapping = _mapping_used(partner, mapping, encoding=encoding, sheet=sheet)
     result = match_partner_list(
-        list(registry), partner, out, cfg, mapping=column_mapping,
+        list(registry),
+        partner,
+        out,
+        cfg,
+        mapping=column_mapping,
         registry_mapping=ColumnMapping.from_yaml(registry_mapping) if registry_mapping else None,
-        model_path=model, encoding=encoding, sheet=sheet)
+        model_path=model,
+        encoding=encoding,
+        sheet=sheet,
+    )
 
     s = result.summary
-    table = Table("", "", title=f"{Path(partner).name} against {len(registry)} registry "
-                  f"wave(s) → {out}", show_header=False)
+    table = Table(
+        "",
+        "",
+        title=f"{Path(partner).name} against {len(registry)} registry wave(s) → {out}",
+        show_header=False,
+    )
     table.add_row("partner rows read", f"{s['input']['rows_read']:,}")
     table.add_row("rejected", f"{s['input']['rows_rejected']:,}")
     for status, n in s["statuses"].items():
         table.add_row(status, f"{n:,}")
-    table.add_row("listed twice in the partner list",
-                  f"{sum(s['partner_duplicates'].values()):,}")
+    table.add_row("listed twice in the partner list", f"{sum(s['partner_duplicates'].values()):,}")
     table.add_row("registry records", f"{s['registry']['records_used']:,}")
     if truth is not None:
         _add_accuracy(table, result.tables["matches"], truth)
@@ -86,8 +117,7 @@ def match_partner(
         console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
-def _mapping_used(partner: str, mapping: str | None, *, encoding: str | None,
-                  sheet: str | None):
+def _mapping_used(partner: str, mapping: str | None, *, encoding: str | None, sheet: str | None):
     """The partner's mapping, with guesses from the header for what it leaves out, printed
     when anything was guessed (as validate-partner does) so the partner can save it."""
     from linkage.cli.validate import print_mapping
@@ -105,8 +135,13 @@ def _mapping_used(partner: str, mapping: str | None, *, encoding: str | None,
     raw, _ = read_partner_list(partner, encoding=encoding, sheet=sheet)
     columns = file_columns(raw)
     used, guessed = complete_mapping(given, columns)
-    print_mapping(used, guessed, extra_columns(used, columns),
-                  given_path=Path(mapping) if mapping else None, columns=columns)
+    print_mapping(
+        used,
+        guessed,
+        extra_columns(used, columns),
+        given_path=Path(mapping) if mapping else None,
+        columns=columns,
+    )
     return used
 
 

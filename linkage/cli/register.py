@@ -19,8 +19,12 @@ console = Console()
 
 def register_command(
     new: Annotated[str, typer.Argument(help="New person records (CSV, Parquet or XLSX).")],
-    into: Annotated[Path, typer.Option(
-        "--into", help="The --out folder of a dedupe or link-waves run; rewritten atomically.")],
+    into: Annotated[
+        Path,
+        typer.Option(
+            "--into", help="The --out folder of a dedupe or link-waves run; rewritten atomically."
+        ),
+    ],
     config: opt.Config = None,
     mapping: Annotated[str | None, typer.Option(help="YAML column mapping.")] = None,
     backend: opt.Backend = None,
@@ -38,11 +42,9 @@ def register_command(
     cfg = override(cfg, backend=backend, memory_limit=memory_limit)
     mapping = mapping or cfg.mapping
     column_mapping = ColumnMapping.from_yaml(mapping) if mapping else None
-    result = run_register(new, into, cfg, mapping=column_mapping, encoding=encoding,
-                          sheet=sheet)
+    result = run_register(new, into, cfg, mapping=column_mapping, encoding=encoding, sheet=sheet)
     s = result.summary
-    table = Table("", "", title=f"Batch {s['batch']}: {Path(new).name} → {into}",
-                  show_header=False)
+    table = Table("", "", title=f"Batch {s['batch']}: {Path(new).name} → {into}", show_header=False)
     table.add_row("records read", f"{s['rows_read']:,}")
     table.add_row("rejected", f"{s['rows_rejected']:,}")
     for status in ("new_person", "duplicate", "review"):

@@ -16,21 +16,28 @@ from rich.table import Table
 
 console = Console()
 
-RunDir = Annotated[Path, typer.Argument(
-    help="Output folder of a run (nser-link dedupe or link-waves --out).")]
-AnyRunDir = Annotated[Path, typer.Argument(
-    help="Output folder of a run (nser-link dedupe, link-waves or match-partner --out).")]
+RunDir = Annotated[
+    Path, typer.Argument(help="Output folder of a run (nser-link dedupe or link-waves --out).")
+]
+AnyRunDir = Annotated[
+    Path,
+    typer.Argument(
+        help="Output folder of a run (nser-link dedupe, link-waves or match-partner --out)."
+    ),
+]
 
 
 def report(
     run_dir: AnyRunDir,
-    out: Annotated[Path | None, typer.Option(help="HTML file to write [RUN_DIR/report.html].")]
-    = None,
-    show_pii: Annotated[bool, typer.Option("--show-pii", help="Include names and full CNICs.")]
-    = False,
-    truth: Annotated[Path | None, typer.Option(
-        help="Truth file (nser-link generate): add measured accuracy.")]
-    = None,
+    out: Annotated[
+        Path | None, typer.Option(help="HTML file to write [RUN_DIR/report.html].")
+    ] = None,
+    show_pii: Annotated[
+        bool, typer.Option("--show-pii", help="Include names and full CNICs.")
+    ] = False,
+    truth: Annotated[
+        Path | None, typer.Option(help="Truth file (nser-link generate): add measured accuracy.")
+    ] = None,
 ) -> None:
     """Write a self-contained HTML match-quality report of a run, for auditors.
 
@@ -68,11 +75,22 @@ def review_score(
     from linkage.report.review import score_review
 
     result = score_review(run_dir, labelled)
-    table = Table("band (match weight)", "pairs", "decided", "match rate", "95% Wilson",
-                  title=f"Clerical review of {run_dir}")
+    table = Table(
+        "band (match weight)",
+        "pairs",
+        "decided",
+        "match rate",
+        "95% Wilson",
+        title=f"Clerical review of {run_dir}",
+    )
     for b in result["bands"]:
-        table.add_row(b["band"], f"{b['pairs_in_band']:,}", f"{b['match'] + b['non_match']:,}",
-                      _num(b["match_rate"]), _ci(b["ci95"]))
+        table.add_row(
+            b["band"],
+            f"{b['pairs_in_band']:,}",
+            f"{b['match'] + b['non_match']:,}",
+            _num(b["match_rate"]),
+            _ci(b["ci95"]),
+        )
     console.print(table)
     for name in ("precision", "recall"):
         r = result[name]

@@ -15,11 +15,13 @@ from rich.table import Table
 
 console = Console()
 
-Registry = Annotated[Path, typer.Option(
-    "--registry", help="The --out folder of a dedupe or link-waves run.")]
+Registry = Annotated[
+    Path, typer.Option("--registry", help="The --out folder of a dedupe or link-waves run.")
+]
 
-tokens_app = typer.Typer(help="Access tokens for the service: made, listed, revoked.",
-                         no_args_is_help=True)
+tokens_app = typer.Typer(
+    help="Access tokens for the service: made, listed, revoked.", no_args_is_help=True
+)
 
 
 @tokens_app.command("add")
@@ -65,9 +67,12 @@ def serve(
     registry: Registry,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-    max_upload_mb: Annotated[float, typer.Option(
-        min=0.001, help="Largest partner list the portal accepts, in MB (larger: HTTP 413).")]
-    = 50.0,
+    max_upload_mb: Annotated[
+        float,
+        typer.Option(
+            min=0.001, help="Largest partner list the portal accepts, in MB (larger: HTTP 413)."
+        ),
+    ] = 50.0,
 ) -> None:
     """Serve a registry over HTTP: desk lookup and registration, the partner portal."""
     import uvicorn

@@ -1,1 +1,2 @@
-"""Derive from people and households: golden records, lineage, updates, partner matches, the unregistered."""
+"""Derive from people and households: golden records, lineage, updates, partner matches,
+the unregistered."""

@@ -90,16 +90,28 @@ def _quality(field: str, records: pd.DataFrame) -> pd.Series:
 
 
 def golden_records(
-    records: pd.DataFrame, *, source_priority: Sequence[str],
-    rules: Sequence[str] = DEFAULT_RULES, field_rules: Mapping[str, Sequence[str]] | None = None,
-    fields: Mapping[str, tuple[str, str]] = FIELDS, cluster: str = "cluster_id",
+    records: pd.DataFrame,
+    *,
+    source_priority: Sequence[str],
+    rules: Sequence[str] = DEFAULT_RULES,
+    field_rules: Mapping[str, Sequence[str]] | None = None,
+    fields: Mapping[str, tuple[str, str]] = FIELDS,
+    cluster: str = "cluster_id",
 ) -> pd.DataFrame:
     """One row per ``cluster``: ``n_records``, ``record_ids``, and per field its value,
     ``<field>_source`` (the source it came from) and ``<field>_record_id``; with a
     ``record_year`` column also ``<field>_year`` (the date of the value's source)."""
-    used = [cluster, "record_id", "source", "household_cluster_id", "cnic_status",
-            "dob_precision", "wave_order", "record_year",
-            *(c for pair in fields.values() for c in pair)]
+    used = [
+        cluster,
+        "record_id",
+        "source",
+        "household_cluster_id",
+        "cnic_status",
+        "dob_precision",
+        "wave_order",
+        "record_year",
+        *(c for pair in fields.values() for c in pair),
+    ]
     if cluster != "cluster_id":
         used.remove("household_cluster_id")
     used = [c for c in dict.fromkeys(used) if c in records.columns]
@@ -122,23 +134,33 @@ def _present(values: pd.Series) -> pd.Series:
     return values.notna() & ~placeholder_mask(values)
 
 
-def _with_singles(records: pd.DataFrame, single: np.ndarray, chosen: pd.DataFrame,
-                  fields: Mapping[str, tuple[str, str]], cluster: str) -> pd.DataFrame:
+def _with_singles(
+    records: pd.DataFrame,
+    single: np.ndarray,
+    chosen: pd.DataFrame,
+    fields: Mapping[str, tuple[str, str]],
+    cluster: str,
+) -> pd.DataFrame:
     """Singles (each its own record, in input order) then the chosen rows, one column at a
     time: no intermediate frame of all singles, no concatenation of two whole frames."""
+
     def take(column: str) -> np.ndarray:
         return records[column].to_numpy(dtype=object)[single]
 
     golden = pd.DataFrame(index=pd.RangeIndex(int(single.sum()) + len(chosen)))
 
     def put(name: str, singles: np.ndarray) -> None:
-        rest = chosen[name].to_numpy(dtype=object) if name in chosen else \
-            np.full(len(chosen), None, dtype=object)
+        rest = (
+            chosen[name].to_numpy(dtype=object)
+            if name in chosen
+            else np.full(len(chosen), None, dtype=object)
+        )
         golden[name] = np.concatenate([singles, rest])
 
     put("cluster_id", take(cluster))
-    golden["n_records"] = np.concatenate([np.ones(int(single.sum()), dtype=np.int64),
-                                          chosen["n_records"].to_numpy(dtype=np.int64)])
+    golden["n_records"] = np.concatenate(
+        [np.ones(int(single.sum()), dtype=np.int64), chosen["n_records"].to_numpy(dtype=np.int64)]
+    )
     record_id, source = take("record_id"), take("source")
     put("record_ids", record_id)
     if "household_cluster_id" in records and cluster == "cluster_id":
@@ -166,18 +188,21 @@ _SORT_KEYS: dict[str, list[tuple[str, bool]]] = {
 }
 
 
-def _chosen(records: pd.DataFrame, source_priority: Sequence[str],
-            order: Mapping[str, tuple[str, ...]], fields: Mapping[str, tuple[str, str]]
-            ) -> pd.DataFrame:
+def _chosen(
+    records: pd.DataFrame,
+    source_priority: Sequence[str],
+    order: Mapping[str, tuple[str, ...]],
+    fields: Mapping[str, tuple[str, str]],
+) -> pd.DataFrame:
     """Survivorship within clusters of two or more records, one field at a time."""
     base = records[["cluster_id", "record_id", "source"]].copy()
     base["_rank"] = source_rank(records["source"], source_priority)
     # Unknown wave or year sorts as the oldest.
-    base["_wave"] = records["wave_order"].fillna(-1).to_numpy() if "wave_order" in records \
-        else 0
+    base["_wave"] = records["wave_order"].fillna(-1).to_numpy() if "wave_order" in records else 0
     has_year = "record_year" in records
-    base["_year"] = records["record_year"].astype("Float64").fillna(-1).to_numpy() \
-        if has_year else 0
+    base["_year"] = (
+        records["record_year"].astype("Float64").fillna(-1).to_numpy() if has_year else 0
+    )
     # Ids as integers in the ids' own order: each field below sorts by cluster and record
     # id, and sorting integers is many times faster than sorting a million strings.
     base["_cluster"] = pd.factorize(base["cluster_id"], sort=True)[0]
@@ -186,36 +211,47 @@ def _chosen(records: pd.DataFrame, source_priority: Sequence[str],
     # Python pass over the runs (pandas' agg("|".join) calls back once per group).
     ordered = base.sort_values(["_cluster", "_record"], kind="mergesort")
     cluster_of, starts, n_records = np.unique(
-        ordered["cluster_id"].to_numpy(), return_index=True, return_counts=True)
+        ordered["cluster_id"].to_numpy(), return_index=True, return_counts=True
+    )
     ids = ordered["record_id"].to_numpy()
     golden = pd.DataFrame(
-        {"n_records": n_records,
-         "record_ids": ["|".join(ids[a:a + n]) for a, n in zip(starts, n_records, strict=True)]},
+        {
+            "n_records": n_records,
+            "record_ids": [
+                "|".join(ids[a : a + n]) for a, n in zip(starts, n_records, strict=True)
+            ],
+        },
         index=pd.Index(cluster_of, name="cluster_id"),
     )
     if "household_cluster_id" in records:
         # The smallest household cluster id per person cluster (nulls sort last).
-        smallest = records[["cluster_id", "household_cluster_id"]] \
-            .sort_values("household_cluster_id", kind="mergesort") \
-            .drop_duplicates("cluster_id").set_index("cluster_id")["household_cluster_id"]
+        smallest = (
+            records[["cluster_id", "household_cluster_id"]]
+            .sort_values("household_cluster_id", kind="mergesort")
+            .drop_duplicates("cluster_id")
+            .set_index("cluster_id")["household_cluster_id"]
+        )
         golden["household_cluster_id"] = smallest.reindex(golden.index)
 
     for field, (value_col, agree_col) in fields.items():
         if value_col not in records or agree_col not in records:
             continue
         cand = base.assign(
-            _value=records[value_col], _agree=records[agree_col],
+            _value=records[value_col],
+            _agree=records[agree_col],
             _quality=_quality(field, records),
         )
         if has_year:
             cand["_year_value"] = records["record_year"]
         cand = cand[_present(cand["_value"])]
-        cand["_support"] = cand.groupby(["_cluster", "_agree"], dropna=False)["_record"] \
-            .transform("size")
+        cand["_support"] = cand.groupby(["_cluster", "_agree"], dropna=False)["_record"].transform(
+            "size"
+        )
         keys = [k for rule in order[field] for k in _SORT_KEYS[rule]]
         best = cand.sort_values(
             ["_cluster", *(c for c, _ in keys), "_record"],
-            ascending=[True, *(a for _, a in keys), True], kind="mergesort",
+            ascending=[True, *(a for _, a in keys), True],
+            kind="mergesort",
         ).drop_duplicates("_cluster")
         best = best.set_index("cluster_id")
         golden[field] = best["_value"].astype(object).reindex(golden.index)

@@ -24,20 +24,28 @@ import pandas as pd
 from linkage.resolve.clustering import cluster_with_cannot_link
 from linkage.resolve.households import household_clusters
 
-LINK_COLUMNS = ("unit_old", "unit_new", "link_type", "continues", "members_old",
-                "members_new", "shared", "carried_share")
+LINK_COLUMNS = (
+    "unit_old",
+    "unit_new",
+    "link_type",
+    "continues",
+    "members_old",
+    "members_new",
+    "shared",
+    "carried_share",
+)
 
 
-def wave_units(wave: pd.Series, roster_key: pd.Series, person: pd.Series, *,
-               overlap: float) -> pd.Series:
+def wave_units(
+    wave: pd.Series, roster_key: pd.Series, person: pd.Series, *, overlap: float
+) -> pd.Series:
     """Household unit per record: rosters of one wave sharing ``overlap`` of the smaller
     roster's people are one unit (never rosters of two waves)."""
     # Roster keys carry the wave, so a unit id (its smallest roster key) does too.
     unit = pd.Series(index=wave.index, dtype=object, name="unit")
     for w in pd.unique(wave):
         rows = (wave == w).to_numpy()
-        unit[rows] = household_clusters(roster_key[rows], person[rows],
-                                        overlap=overlap).to_numpy()
+        unit[rows] = household_clusters(roster_key[rows], person[rows], overlap=overlap).to_numpy()
     return unit
 
 
@@ -47,8 +55,9 @@ def _members(members: pd.DataFrame, wave) -> pd.DataFrame:
     return rows.groupby(["unit", "person"], sort=False, as_index=False)["head"].max()
 
 
-def classify(members: pd.DataFrame, old_wave, new_wave, *, merge_share: float = 0.5
-             ) -> pd.DataFrame:
+def classify(
+    members: pd.DataFrame, old_wave, new_wave, *, merge_share: float = 0.5
+) -> pd.DataFrame:
     """Links between the units of ``old_wave`` and ``new_wave`` (``LINK_COLUMNS``).
 
     ``members`` has ``wave``, ``unit``, ``person`` (person cluster id) and ``head``
@@ -59,17 +68,26 @@ def classify(members: pd.DataFrame, old_wave, new_wave, *, merge_share: float = 
     size_new = new.groupby("unit").size()
     both = old.merge(new, on="person", suffixes=("_old", "_new"))
     shared = both.groupby(["unit_old", "unit_new"], as_index=False).agg(
-        shared=("person", "size"), head_new=("head_new", "max"), head_old=("head_old", "max"))
+        shared=("person", "size"), head_new=("head_new", "max"), head_old=("head_old", "max")
+    )
 
     # Each newer unit's parent: most shared members, then its head's old unit, then id.
-    parent = shared.sort_values(["unit_new", "shared", "head_new", "unit_old"],
-                                ascending=[True, False, False, True], kind="mergesort") \
-        .drop_duplicates("unit_new")
+    parent = shared.sort_values(
+        ["unit_new", "shared", "head_new", "unit_old"],
+        ascending=[True, False, False, True],
+        kind="mergesort",
+    ).drop_duplicates("unit_new")
     children = parent.groupby("unit_old")["unit_new"].size()
     # Of several children, the one the old head lives in continues the household.
-    main = parent.sort_values(["unit_old", "head_old", "shared", "unit_new"],
-                              ascending=[True, False, False, True], kind="mergesort") \
-        .drop_duplicates("unit_old").set_index("unit_old")["unit_new"]
+    main = (
+        parent.sort_values(
+            ["unit_old", "head_old", "shared", "unit_new"],
+            ascending=[True, False, False, True],
+            kind="mergesort",
+        )
+        .drop_duplicates("unit_old")
+        .set_index("unit_old")["unit_new"]
+    )
 
     links = parent[["unit_old", "unit_new", "shared"]].copy()
     n_children = links["unit_old"].map(children)
@@ -77,26 +95,40 @@ def classify(members: pd.DataFrame, old_wave, new_wave, *, merge_share: float = 
     links["continues"] = links["unit_new"].to_numpy() == links["unit_old"].map(main).to_numpy()
 
     orphans = size_old.index.difference(links["unit_old"])
-    best = shared[shared["unit_old"].isin(orphans)].sort_values(
-        ["unit_old", "shared", "unit_new"], ascending=[True, False, True], kind="mergesort") \
+    best = (
+        shared[shared["unit_old"].isin(orphans)]
+        .sort_values(
+            ["unit_old", "shared", "unit_new"], ascending=[True, False, True], kind="mergesort"
+        )
         .drop_duplicates("unit_old")
+    )
     merged = best[best["shared"] >= merge_share * best["unit_old"].map(size_old)]
-    merged = merged[["unit_old", "unit_new", "shared"]].assign(link_type="merged",
-                                                               continues=False)
+    merged = merged[["unit_old", "unit_new", "shared"]].assign(link_type="merged", continues=False)
     gone = orphans.difference(merged["unit_old"])
-    dissolved = pd.DataFrame({"unit_old": gone, "unit_new": None, "shared": 0,
-                              "link_type": "dissolved", "continues": False})
+    dissolved = pd.DataFrame(
+        {
+            "unit_old": gone,
+            "unit_new": None,
+            "shared": 0,
+            "link_type": "dissolved",
+            "continues": False,
+        }
+    )
     fresh = size_new.index.difference(parent["unit_new"])
-    new_units = pd.DataFrame({"unit_old": None, "unit_new": fresh, "shared": 0,
-                              "link_type": "new", "continues": False})
+    new_units = pd.DataFrame(
+        {"unit_old": None, "unit_new": fresh, "shared": 0, "link_type": "new", "continues": False}
+    )
 
     out = pd.concat([links, merged, dissolved, new_units], ignore_index=True)
     out["members_old"] = out["unit_old"].map(size_old).astype("Int64")
     out["members_new"] = out["unit_new"].map(size_new).astype("Int64")
     out["carried_share"] = (out["shared"] / out["members_old"]).astype("Float64").round(4)
     out["shared"] = out["shared"].astype("int64")
-    return out[list(LINK_COLUMNS)].sort_values(
-        ["unit_old", "unit_new"], na_position="last", kind="mergesort").reset_index(drop=True)
+    return (
+        out[list(LINK_COLUMNS)]
+        .sort_values(["unit_old", "unit_new"], na_position="last", kind="mergesort")
+        .reset_index(drop=True)
+    )
 
 
 def lineage_clusters(units: pd.Series, links: pd.DataFrame) -> pd.Series:
@@ -104,8 +136,12 @@ def lineage_clusters(units: pd.Series, links: pd.DataFrame) -> pd.Series:
     continues it (``same``, or the head's part of a ``split``) are one household."""
     units = pd.Series(pd.unique(units.dropna()), name="unit")
     chain = links[links["continues"] & links["unit_new"].notna()]
-    edges = pd.DataFrame({"record_id_l": chain["unit_old"].astype(str),
-                          "record_id_r": chain["unit_new"].astype(str),
-                          "match_probability": 1.0})
+    edges = pd.DataFrame(
+        {
+            "record_id_l": chain["unit_old"].astype(str),
+            "record_id_r": chain["unit_new"].astype(str),
+            "match_probability": 1.0,
+        }
+    )
     cluster = cluster_with_cannot_link(units, units, edges, 0.5)
     return pd.Series(cluster.to_numpy(), index=units.to_numpy(), name="household_cluster_id")

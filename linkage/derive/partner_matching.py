@@ -35,16 +35,20 @@ def registry_people(pairs: pd.DataFrame, same: pd.DataFrame, threshold: float) -
     latest year in the record's ``source`` (``survey_2021``, ``dynamic_2024``), then
     the latest wave in the order the waves were given, then the smallest record id.
     """
-    records = pd.concat([_side(pairs, "r"), _side(same, "l"), _side(same, "r")],
-                        ignore_index=True).drop_duplicates("record_id", ignore_index=True)
+    records = pd.concat(
+        [_side(pairs, "r"), _side(same, "l"), _side(same, "r")], ignore_index=True
+    ).drop_duplicates("record_id", ignore_index=True)
     records["record_id"] = records["record_id"].astype(str)
     records["person_id"] = cluster_with_cannot_link(
-        records["record_id"], records["roster_key"], same, threshold).to_numpy()
+        records["record_id"], records["roster_key"], same, threshold
+    ).to_numpy()
     records["_year"] = source_year(records["source"]).astype("Float64").fillna(-1).to_numpy()
     records["_wave"] = pd.to_numeric(records["wave_order"]).astype("Float64").fillna(-1)
-    newest = records.sort_values(["person_id", "_year", "_wave", "record_id"],
-                                 ascending=[True, False, False, True], kind="mergesort") \
-        .drop_duplicates("person_id")[["person_id", "record_id", "household_id", "source"]]
+    newest = records.sort_values(
+        ["person_id", "_year", "_wave", "record_id"],
+        ascending=[True, False, False, True],
+        kind="mergesort",
+    ).drop_duplicates("person_id")[["person_id", "record_id", "household_id", "source"]]
     newest.columns = ["person_id", "newest_record_id", "newest_household_id", "newest_source"]
     return records[["record_id", "person_id"]].merge(newest, on="person_id", how="left")
 
@@ -53,13 +57,19 @@ def person_candidates(pairs: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame
     """Per partner row and registry person, the best pair: a person registered in two
     waves is one candidate, scored by the record that resembles the row most."""
     c = pairs[["record_id_l", "record_id_r", "match_probability", "match_weight"]].rename(
-        columns={"record_id_l": "record_id", "record_id_r": "scored_record_id"})
+        columns={"record_id_l": "record_id", "record_id_r": "scored_record_id"}
+    )
     c = c.astype({"record_id": str, "scored_record_id": str}).merge(
         people[["record_id", "person_id"]].rename(columns={"record_id": "scored_record_id"}),
-        on="scored_record_id")
-    return c.sort_values(["match_probability", "scored_record_id"], ascending=[False, True],
-                         kind="mergesort").drop_duplicates(["record_id", "person_id"]) \
+        on="scored_record_id",
+    )
+    return (
+        c.sort_values(
+            ["match_probability", "scored_record_id"], ascending=[False, True], kind="mergesort"
+        )
+        .drop_duplicates(["record_id", "person_id"])
         .reset_index(drop=True)
+    )
 
 
 def same_listing(partner: pd.DataFrame) -> pd.Series:
@@ -71,8 +81,9 @@ def same_listing(partner: pd.DataFrame) -> pd.Series:
     under his CNIC, or a mistyped CNIC shared by strangers, stay apart.
     """
     rows = partner.sort_values("input_row", kind="mergesort")
-    first = pd.Series(rows["record_id"].astype(str).to_numpy(),
-                      index=rows["record_id"].astype(str).to_numpy())
+    first = pd.Series(
+        rows["record_id"].astype(str).to_numpy(), index=rows["record_id"].astype(str).to_numpy()
+    )
     keyed = rows[rows["person_cnic"].notna()]
     for _, group in keyed.groupby("person_cnic", sort=False):
         if len(group) < 2:
@@ -96,9 +107,9 @@ class Assignment:
     duplicate_of: str | None = None  # the listing that claimed the person first
 
 
-def assign_one_to_one(candidates: pd.DataFrame, listing: pd.Series, *,
-                      review_threshold: float, match_threshold: float
-                      ) -> dict[str, Assignment]:
+def assign_one_to_one(
+    candidates: pd.DataFrame, listing: pd.Series, *, review_threshold: float, match_threshold: float
+) -> dict[str, Assignment]:
     """Registry persons for partner listings, strongest pair first, one-to-one.
 
     A listing (rows of one person, ``same_listing``) takes its best free person at or
@@ -109,10 +120,15 @@ def assign_one_to_one(candidates: pd.DataFrame, listing: pd.Series, *,
     registry keeps her record, the other is not matched to her).
     """
     edges = candidates.assign(listing=candidates["record_id"].map(listing))
-    edges = edges[edges["match_probability"] >= review_threshold].sort_values(
-        ["match_probability", "listing", "person_id", "scored_record_id"],
-        ascending=[False, True, True, True], kind="mergesort",
-    ).drop_duplicates(["listing", "person_id"])
+    edges = (
+        edges[edges["match_probability"] >= review_threshold]
+        .sort_values(
+            ["match_probability", "listing", "person_id", "scored_record_id"],
+            ascending=[False, True, True, True],
+            kind="mergesort",
+        )
+        .drop_duplicates(["listing", "person_id"])
+    )
     taken: dict[str, str] = {}
     out: dict[str, Assignment] = {}
     cols = ["listing", "person_id", "match_probability", "match_weight", "scored_record_id"]
@@ -139,14 +155,26 @@ def status_of(p: pd.Series, *, review_threshold: float, match_threshold: float) 
 
 #: Columns of ``matches``, in order.
 MATCH_COLUMNS = (
-    "record_id", "input_row", "status", "registry_record_id", "registry_household_id",
-    "registry_source", "match_probability", "match_weight", "scored_record_id",
-    "partner_duplicate_of", "duplicate_reason",
+    "record_id",
+    "input_row",
+    "status",
+    "registry_record_id",
+    "registry_household_id",
+    "registry_source",
+    "match_probability",
+    "match_weight",
+    "scored_record_id",
+    "partner_duplicate_of",
+    "duplicate_reason",
 )
 
 
-def matches_table(partner: pd.DataFrame, candidates: pd.DataFrame, people: pd.DataFrame,
-                  config: MatchPartnerConfig) -> pd.DataFrame:
+def matches_table(
+    partner: pd.DataFrame,
+    candidates: pd.DataFrame,
+    people: pd.DataFrame,
+    config: MatchPartnerConfig,
+) -> pd.DataFrame:
     """One row per usable partner row: status, registry person (its newest record) and
     the probability of the best pair with that person (``scored_record_id``).
 
@@ -156,13 +184,13 @@ def matches_table(partner: pd.DataFrame, candidates: pd.DataFrame, people: pd.Da
     """
     m = config.matching
     listing = same_listing(partner)
-    chosen = assign_one_to_one(candidates, listing, review_threshold=m.review_threshold,
-                               match_threshold=m.match_threshold)
+    chosen = assign_one_to_one(
+        candidates, listing, review_threshold=m.review_threshold, match_threshold=m.match_threshold
+    )
     ids = partner["record_id"].astype(str).reset_index(drop=True)
     group = ids.map(listing)
     got = group.map(chosen)
-    newest = people.drop(columns="record_id").drop_duplicates("person_id") \
-        .set_index("person_id")
+    newest = people.drop(columns="record_id").drop_duplicates("person_id").set_index("person_id")
 
     def pick(attribute: str) -> pd.Series:
         return got.map(lambda a: getattr(a, attribute) if isinstance(a, Assignment) else None)
@@ -175,37 +203,53 @@ def matches_table(partner: pd.DataFrame, candidates: pd.DataFrame, people: pd.Da
     reason[by_person.notna()] = "same registry person"
     reason[by_cnic] = "same CNIC"
     p = pick("match_probability").astype("Float64")
-    table = pd.DataFrame({
-        "record_id": ids,
-        "input_row": partner["input_row"].to_numpy(),
-        "status": status_of(p, review_threshold=m.review_threshold,
-                            match_threshold=m.match_threshold),
-        "registry_record_id": person.map(newest["newest_record_id"]),
-        "registry_household_id": person.map(newest["newest_household_id"]),
-        "registry_source": person.map(newest["newest_source"]),
-        "match_probability": p,
-        "match_weight": pick("match_weight").astype("Float64"),
-        "scored_record_id": pick("scored_record_id"),
-        "partner_duplicate_of": duplicate_of,
-        "duplicate_reason": reason,
-    })
+    table = pd.DataFrame(
+        {
+            "record_id": ids,
+            "input_row": partner["input_row"].to_numpy(),
+            "status": status_of(
+                p, review_threshold=m.review_threshold, match_threshold=m.match_threshold
+            ),
+            "registry_record_id": person.map(newest["newest_record_id"]),
+            "registry_household_id": person.map(newest["newest_household_id"]),
+            "registry_source": person.map(newest["newest_source"]),
+            "match_probability": p,
+            "match_weight": pick("match_weight").astype("Float64"),
+            "scored_record_id": pick("scored_record_id"),
+            "partner_duplicate_of": duplicate_of,
+            "duplicate_reason": reason,
+        }
+    )
     return table[list(MATCH_COLUMNS)]
 
 
 #: The partner-facing file: the partner's own ids and our answer, no registry data
 #: beyond the household id (no names, CNICs, addresses, phones, dates of birth).
-FEEDBACK_COLUMNS = ("record_id", "input_row", "status", "registry_household_id",
-                    "match_probability", "partner_duplicate_of", "reason")
+FEEDBACK_COLUMNS = (
+    "record_id",
+    "input_row",
+    "status",
+    "registry_household_id",
+    "match_probability",
+    "partner_duplicate_of",
+    "reason",
+)
+
+
 def feedback_table(matches: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFrame:
     """Every row of the partner's file with our answer, in their row order: their record
     id, row number, status (or ``rejected`` and why), the registry household and the
     match probability. Nothing else of the registry leaves."""
     kept = matches.assign(reason=None)
     if len(rejected):
-        turned_down = pd.DataFrame({
-            "record_id": rejected["record_id"], "input_row": rejected["input_row"],
-            "status": "rejected", "reason": rejected["reason"],
-        })
+        turned_down = pd.DataFrame(
+            {
+                "record_id": rejected["record_id"],
+                "input_row": rejected["input_row"],
+                "status": "rejected",
+                "reason": rejected["reason"],
+            }
+        )
         kept = pd.concat([kept, turned_down], ignore_index=True)
     out = kept.reindex(columns=list(FEEDBACK_COLUMNS))
     out["match_probability"] = pd.to_numeric(out["match_probability"]).round(4)
@@ -216,8 +260,13 @@ def newest_wave(sources: pd.DataFrame) -> int:
     """The newest wave of ``sources`` (``wave_order``, ``source``; one row per distinct
     pair is enough): the latest year in its sources, then the last given."""
     years = source_year(sources["source"]).astype("Float64").fillna(-1)
-    by_wave = pd.DataFrame({"wave": pd.to_numeric(sources["wave_order"]).to_numpy(),
-                            "year": years.to_numpy()}).groupby("wave")["year"].max()
+    by_wave = (
+        pd.DataFrame(
+            {"wave": pd.to_numeric(sources["wave_order"]).to_numpy(), "year": years.to_numpy()}
+        )
+        .groupby("wave")["year"]
+        .max()
+    )
     return int(by_wave.reset_index().sort_values(["year", "wave"]).iloc[-1]["wave"])
 
 
@@ -234,14 +283,16 @@ def partner_relations(std: pd.DataFrame) -> pd.DataFrame:
     """
     if "relation_std" not in std:
         return std
-    guardian = std["guardian_name"] if "guardian_name" in std else \
-        pd.Series(None, index=std.index, dtype=object)
+    guardian = (
+        std["guardian_name"]
+        if "guardian_name" in std
+        else pd.Series(None, index=std.index, dtype=object)
+    )
     wife = guardian.astype("string").str.lower().str.contains(_WIFE, regex=True)
-    husbands_cnic = std["gender_conflict"].fillna(False).astype(bool) & \
-        std["gender_std"].eq("F").fillna(False).astype(bool)
+    husbands_cnic = std["gender_conflict"].fillna(False).astype(bool) & std["gender_std"].eq(
+        "F"
+    ).fillna(False).astype(bool)
     married = (wife.fillna(False).astype(bool) | husbands_cnic) & std["relation_std"].isna()
     std = std.copy()
     std["relation_std"] = std["relation_std"].astype("string").mask(married, "spouse")
     return std
-
-

@@ -20,36 +20,55 @@ from linkage import reference
 from linkage.standardise.places import district_reference
 
 #: What ranks rows without their own poverty evidence (also written to summary.json).
-POVERTY_PROXY = ("district rural share of population, PBS census 2023 "
-                 "(100 - urban_proportion_pct_2023; 2017 where 2023 is missing), "
-                 "then average household size 2023")
+POVERTY_PROXY = (
+    "district rural share of population, PBS census 2023 "
+    "(100 - urban_proportion_pct_2023; 2017 where 2023 is missing), "
+    "then average household size 2023"
+)
 #: Location columns of the outputs (standardised), from widest to narrowest.
 PLACE = ("province", "district", "tehsil", "union_council")
-_PLACE_STD = {"province": "province_std", "district": "district_std", "tehsil": "tehsil_std",
-              "union_council": "uc_std"}
+_PLACE_STD = {
+    "province": "province_std",
+    "district": "district_std",
+    "tehsil": "tehsil_std",
+    "union_council": "uc_std",
+}
 
 
 def district_figures() -> pd.DataFrame:
     """Per reference district (``district_std`` key): rural share (%), average household
     size and 2023 population, from ``pk_districts_census2017_2023.csv``."""
     d = reference.districts()
-    urban = pd.to_numeric(d["urban_proportion_pct_2023"], errors="coerce") \
-        .fillna(pd.to_numeric(d["urban_proportion_pct_2017"], errors="coerce"))
-    size = pd.to_numeric(d["avg_household_size_2023"], errors="coerce") \
-        .fillna(pd.to_numeric(d["avg_household_size_2017"], errors="coerce"))
-    return pd.DataFrame({
-        "district": d["district_name"].str.lower(),
-        "district_rural_share": (100.0 - urban).round(2),
-        "district_household_size": size,
-        "census_population_2023": d["population_2023"],
-    }).drop_duplicates("district").set_index("district")
+    urban = pd.to_numeric(d["urban_proportion_pct_2023"], errors="coerce").fillna(
+        pd.to_numeric(d["urban_proportion_pct_2017"], errors="coerce")
+    )
+    size = pd.to_numeric(d["avg_household_size_2023"], errors="coerce").fillna(
+        pd.to_numeric(d["avg_household_size_2017"], errors="coerce")
+    )
+    return (
+        pd.DataFrame(
+            {
+                "district": d["district_name"].str.lower(),
+                "district_rural_share": (100.0 - urban).round(2),
+                "district_household_size": size,
+                "census_population_2023": d["population_2023"],
+            }
+        )
+        .drop_duplicates("district")
+        .set_index("district")
+    )
 
 
 def places(partner: pd.DataFrame) -> pd.DataFrame:
     """Standardised location of each partner row; a missing province is filled from its
     reference district."""
-    out = pd.DataFrame({name: partner[col].astype(object) if col in partner else None
-                        for name, col in _PLACE_STD.items()}, index=partner.index)
+    out = pd.DataFrame(
+        {
+            name: partner[col].astype(object) if col in partner else None
+            for name, col in _PLACE_STD.items()
+        },
+        index=partner.index,
+    )
     from_district = out["district"].map(district_reference())
     out["province"] = out["province"].where(out["province"].notna(), from_district)
     return out.astype(object).where(out.notna(), None)
@@ -81,31 +100,36 @@ def rank_unregistered(partner: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFr
     basis[figures.notna()] = "district_proxy"
     basis[pmt.notna()] = "pmt_score"
     basis[flag.notna()] = "poverty_flag"
-    out = pd.DataFrame({
-        "record_id": rows["record_id"].astype(str),
-        "input_row": rows["input_row"],
-        **{name: where[name] for name in PLACE},
-        "poverty_flag": flag.astype("Int64"),
-        "pmt_score": pmt,
-        "district_rural_share": figures.astype(float),
-        "district_household_size": size.astype(float),
-        "poverty_basis": basis,
-    })
-    keys = pd.DataFrame({
-        "flag": flag.map({1.0: 0, 0.0: 2}).fillna(1),
-        "pmt": pmt.fillna(float("inf")),
-        "rural": -figures.astype(float).fillna(-1.0),
-        "size": -size.astype(float).fillna(-1.0),
-        "row": rows["input_row"],
-    })
+    out = pd.DataFrame(
+        {
+            "record_id": rows["record_id"].astype(str),
+            "input_row": rows["input_row"],
+            **{name: where[name] for name in PLACE},
+            "poverty_flag": flag.astype("Int64"),
+            "pmt_score": pmt,
+            "district_rural_share": figures.astype(float),
+            "district_household_size": size.astype(float),
+            "poverty_basis": basis,
+        }
+    )
+    keys = pd.DataFrame(
+        {
+            "flag": flag.map({1.0: 0, 0.0: 2}).fillna(1),
+            "pmt": pmt.fillna(float("inf")),
+            "rural": -figures.astype(float).fillna(-1.0),
+            "size": -size.astype(float).fillna(-1.0),
+            "row": rows["input_row"],
+        }
+    )
     order = keys.sort_values(list(keys.columns), kind="mergesort").index
     out = out.loc[order].reset_index(drop=True)
     out.insert(0, "poverty_rank", range(1, len(out) + 1))
     return out
 
 
-def by_place(partner: pd.DataFrame, matches: pd.DataFrame,
-             registry_records: pd.Series) -> pd.DataFrame:
+def by_place(
+    partner: pd.DataFrame, matches: pd.DataFrame, registry_records: pd.Series
+) -> pd.DataFrame:
     """Partner rows per place with the share the registry holds, and the district's
     registry records against its census population.
 
@@ -126,11 +150,17 @@ def by_place(partner: pd.DataFrame, matches: pd.DataFrame,
     out.insert(len(PLACE), "partner_rows", out[["matched", "review", "unmatched"]].sum(axis=1))
     out["matched_share"] = (out["matched"] / out["partner_rows"]).round(4)
     out["registry_records"] = out["district"].map(registry_records).astype("Int64")
-    out["census_population_2023"] = out["district"].map(
-        district_figures()["census_population_2023"]).astype("Int64")
-    out["registry_coverage"] = (out["registry_records"].astype("Float64")
-                                / out["census_population_2023"].astype("Float64")).round(6)
+    out["census_population_2023"] = (
+        out["district"].map(district_figures()["census_population_2023"]).astype("Int64")
+    )
+    out["registry_coverage"] = (
+        out["registry_records"].astype("Float64") / out["census_population_2023"].astype("Float64")
+    ).round(6)
     for col in ("matched", "review", "unmatched", "partner_rows"):
         out[col] = out[col].astype("int64")
-    return out.sort_values(["unmatched", *PLACE], ascending=[False, True, True, True, True],
-                           kind="mergesort", na_position="last").reset_index(drop=True)
+    return out.sort_values(
+        ["unmatched", *PLACE],
+        ascending=[False, True, True, True, True],
+        kind="mergesort",
+        na_position="last",
+    ).reset_index(drop=True)

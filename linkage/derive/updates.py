@@ -31,12 +31,26 @@ from linkage import contract
 from linkage.config import UpdatesConfig
 from linkage.derive.golden import HOUSEHOLD_FIELDS, golden_records, source_rank
 
-UPDATE_COLUMNS = (*contract.UPDATE_COLUMNS, "household_id_new", "record_id_old", "wave_old",
-                  "wave_new", "link_type", "district")
-FLAGS = ("size_jump", "size_disagrees_with_roster", "urban_rural_flip_without_move",
-         "dob_contradicts_earlier_wave", "gender_contradicts_earlier_wave",
-         "cnic_contradicts_earlier_wave", "gender_contradicts_cnic", "dob_contradicts_cnic",
-         "head_under_15")
+UPDATE_COLUMNS = (
+    *contract.UPDATE_COLUMNS,
+    "household_id_new",
+    "record_id_old",
+    "wave_old",
+    "wave_new",
+    "link_type",
+    "district",
+)
+FLAGS = (
+    "size_jump",
+    "size_disagrees_with_roster",
+    "urban_rural_flip_without_move",
+    "dob_contradicts_earlier_wave",
+    "gender_contradicts_earlier_wave",
+    "cnic_contradicts_earlier_wave",
+    "gender_contradicts_cnic",
+    "dob_contradicts_cnic",
+    "head_under_15",
+)
 
 #: Person field -> (value column shown, column compared).
 PERSON_FIELDS: dict[str, tuple[str, str]] = {
@@ -49,41 +63,56 @@ PERSON_FIELDS: dict[str, tuple[str, str]] = {
     "phone": ("phone_std", "phone_std"),
 }
 #: Household fields compared (a subset of the golden household fields).
-HOUSEHOLD_UPDATE_FIELDS = ("household_size", "province", "district", "tehsil",
-                           "union_council", "address", "urban_rural", "pmt_score")
+HOUSEHOLD_UPDATE_FIELDS = (
+    "household_size",
+    "province",
+    "district",
+    "tehsil",
+    "union_council",
+    "address",
+    "urban_rural",
+    "pmt_score",
+)
 
 
 def primary_records(records: pd.DataFrame, source_priority: Sequence[str]) -> pd.DataFrame:
     """One record per person and wave: the most trusted source, then the smallest id."""
     ranked = records.assign(_rank=source_rank(records["source"], source_priority))
-    return ranked.sort_values(["wave_order", "cluster_id", "_rank", "record_id"],
-                              kind="mergesort") \
-        .drop_duplicates(["wave_order", "cluster_id"]).drop(columns="_rank")
+    return (
+        ranked.sort_values(["wave_order", "cluster_id", "_rank", "record_id"], kind="mergesort")
+        .drop_duplicates(["wave_order", "cluster_id"])
+        .drop(columns="_rank")
+    )
 
 
-def unit_table(records: pd.DataFrame, source_priority: Sequence[str],
-               rules: Sequence[str]) -> pd.DataFrame:
+def unit_table(
+    records: pd.DataFrame, source_priority: Sequence[str], rules: Sequence[str]
+) -> pd.DataFrame:
     """Per household unit: its household id(s), members listed, head, and the household
     fields chosen by survivorship among its rosters (``HOUSEHOLD_FIELDS``)."""
     ranked = records.assign(_rank=source_rank(records["source"], source_priority))
     rosters = ranked.sort_values(["unit", "_rank", "household_id"], kind="mergesort")
     by_unit = rosters.groupby("unit", sort=False)
-    table = pd.DataFrame({
-        "household_id": by_unit["household_id"].first(),
-        "household_ids": by_unit["household_id"].agg(lambda s: "|".join(pd.unique(s))),
-        "members": by_unit["cluster_id"].nunique(),
-        "wave": by_unit["wave"].first(),
-    })
+    table = pd.DataFrame(
+        {
+            "household_id": by_unit["household_id"].first(),
+            "household_ids": by_unit["household_id"].agg(lambda s: "|".join(pd.unique(s))),
+            "members": by_unit["cluster_id"].nunique(),
+            "wave": by_unit["wave"].first(),
+        }
+    )
     heads = rosters[rosters["relation_std"] == "head"].drop_duplicates("unit")
     table["head"] = heads.set_index("unit")["cluster_id"].reindex(table.index)
     table["head_dob_year"] = heads.set_index("unit")["dob_year"].reindex(table.index)
     fields = {f: HOUSEHOLD_FIELDS[f] for f in HOUSEHOLD_UPDATE_FIELDS}
-    chosen = golden_records(records, source_priority=source_priority, rules=rules,
-                            fields=fields, cluster="unit").set_index("unit")
+    chosen = golden_records(
+        records, source_priority=source_priority, rules=rules, fields=fields, cluster="unit"
+    ).set_index("unit")
     for field, (value_col, key_col) in fields.items():
         table[field] = chosen[field].reindex(table.index) if field in chosen else None
-        table[f"{field}_source"] = chosen.get(f"{field}_source", pd.Series(dtype=object)) \
-            .reindex(table.index)
+        table[f"{field}_source"] = chosen.get(f"{field}_source", pd.Series(dtype=object)).reindex(
+            table.index
+        )
         if value_col == key_col:
             table[f"{field}_key"] = table[field]
         else:
@@ -104,8 +133,7 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     return np.where(both_num, equal_num, equal_text)
 
 
-def household_updates(links: pd.DataFrame, units: pd.DataFrame, cfg: UpdatesConfig
-                      ) -> pd.DataFrame:
+def household_updates(links: pd.DataFrame, units: pd.DataFrame, cfg: UpdatesConfig) -> pd.DataFrame:
     """Field changes between each older household and the newer household continuing it."""
     cont = links[links["continues"]]
     old = units.reindex(cont["unit_old"]).reset_index(drop=True)
@@ -115,8 +143,10 @@ def household_updates(links: pd.DataFrame, units: pd.DataFrame, cfg: UpdatesConf
     size_new = pd.to_numeric(new["household_size"], errors="coerce")
     place_same = np.ones(len(cont), dtype=bool)
     for f in ("district", "tehsil", "union_council"):
-        place_same &= _same(old[f"{f}_key"], new[f"{f}_key"]) | (
-            old[f"{f}_key"].isna() & new[f"{f}_key"].isna()).to_numpy()
+        place_same &= (
+            _same(old[f"{f}_key"], new[f"{f}_key"])
+            | (old[f"{f}_key"].isna() & new[f"{f}_key"].isna()).to_numpy()
+        )
 
     rows = []
     for field in HOUSEHOLD_UPDATE_FIELDS:
@@ -125,29 +155,36 @@ def household_updates(links: pd.DataFrame, units: pd.DataFrame, cfg: UpdatesConf
         flags = pd.Series([[] for _ in range(len(cont))])
         if field == "household_size":
             jump = ((size_new - size_old).abs() > cfg.max_size_change).fillna(False).to_numpy()
-            stale = ((size_new - new["members"]).abs() > cfg.max_size_vs_roster) \
-                .fillna(False).to_numpy()
+            stale = (
+                ((size_new - new["members"]).abs() > cfg.max_size_vs_roster)
+                .fillna(False)
+                .to_numpy()
+            )
             flags = _add(flags, jump, "size_jump")
             flags = _add(flags, stale, "size_disagrees_with_roster")
             changed |= stale
         if field == "urban_rural":
             flags = _add(flags, changed & place_same, "urban_rural_flip_without_move")
         keep = np.flatnonzero(changed)
-        rows.append(pd.DataFrame({
-            "household_id": old["household_id"].to_numpy()[keep],
-            "record_id": None,
-            "field": field,
-            "old_value": old[field].to_numpy()[keep],
-            "new_value": new[field].to_numpy()[keep],
-            "source": new[f"{field}_source"].to_numpy()[keep],
-            "flag": [";".join(f) or None for f in flags.to_numpy()[keep]],
-            "household_id_new": new["household_id"].to_numpy()[keep],
-            "record_id_old": None,
-            "wave_old": old["wave"].to_numpy()[keep],
-            "wave_new": new["wave"].to_numpy()[keep],
-            "link_type": link_type.to_numpy()[keep],
-            "district": new["district_key"].to_numpy()[keep],
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "household_id": old["household_id"].to_numpy()[keep],
+                    "record_id": None,
+                    "field": field,
+                    "old_value": old[field].to_numpy()[keep],
+                    "new_value": new[field].to_numpy()[keep],
+                    "source": new[f"{field}_source"].to_numpy()[keep],
+                    "flag": [";".join(f) or None for f in flags.to_numpy()[keep]],
+                    "household_id_new": new["household_id"].to_numpy()[keep],
+                    "record_id_old": None,
+                    "wave_old": old["wave"].to_numpy()[keep],
+                    "wave_new": new["wave"].to_numpy()[keep],
+                    "link_type": link_type.to_numpy()[keep],
+                    "district": new["district_key"].to_numpy()[keep],
+                }
+            )
+        )
     return _frame(rows)
 
 
@@ -157,26 +194,35 @@ def _add(flags: pd.Series, mask: np.ndarray, name: str) -> pd.Series:
 
 def _age(records: pd.DataFrame) -> pd.Series:
     """Age in years at the record's wave year (null when either is unknown)."""
-    return (records["record_year"].astype("Float64")
-            - pd.to_numeric(records["dob_year"], errors="coerce").astype("Float64"))
+    return records["record_year"].astype("Float64") - pd.to_numeric(
+        records["dob_year"], errors="coerce"
+    ).astype("Float64")
 
 
-def person_updates(old: pd.DataFrame, new: pd.DataFrame, units: pd.DataFrame,
-                   links: pd.DataFrame, cfg: UpdatesConfig) -> pd.DataFrame:
+def person_updates(
+    old: pd.DataFrame,
+    new: pd.DataFrame,
+    units: pd.DataFrame,
+    links: pd.DataFrame,
+    cfg: UpdatesConfig,
+) -> pd.DataFrame:
     """Changes to people listed in both waves, and who joined or left each household.
 
     ``old``/``new`` hold one primary record per person (``primary_records``) of the
     older and newer wave, with ``unit``.
     """
     cont = links[links["continues"]].set_index("unit_old")["unit_new"]
-    parent = links[links["unit_old"].notna() & links["unit_new"].notna()
-                   & links["link_type"].isin(["same", "split"])] \
-        .set_index("unit_new")["unit_old"]
+    parent = links[
+        links["unit_old"].notna()
+        & links["unit_new"].notna()
+        & links["link_type"].isin(["same", "split"])
+    ].set_index("unit_new")["unit_old"]
     link_of = links.drop_duplicates("unit_old").set_index("unit_old")["link_type"]
     both = old.merge(new, on="cluster_id", suffixes=("_old", "_new"))
     age_new = _age(new.set_index("cluster_id")).reindex(both["cluster_id"]).to_numpy()
-    young_head = (both["relation_std_new"] == "head").to_numpy() & \
-        pd.Series(age_new < cfg.min_head_age).fillna(False).to_numpy(dtype=bool)
+    young_head = (both["relation_std_new"] == "head").to_numpy() & pd.Series(
+        age_new < cfg.min_head_age
+    ).fillna(False).to_numpy(dtype=bool)
 
     rows = []
     for field, (value_col, key_col) in PERSON_FIELDS.items():
@@ -189,15 +235,17 @@ def person_updates(old: pd.DataFrame, new: pd.DataFrame, units: pd.DataFrame,
             year_n = pd.to_numeric(both["dob_year_new"], errors="coerce")
             day_o, day_n = both["dob_precision_old"] == "day", both["dob_precision_new"] == "day"
             differs = ((year_o != year_n) & year_o.notna() & year_n.notna()) | (
-                day_o & day_n & (both["dob_old"].astype(str) != both["dob_new"].astype(str)))
+                day_o & day_n & (both["dob_old"].astype(str) != both["dob_new"].astype(str))
+            )
             checked = differs.fillna(False).to_numpy(dtype=bool)
             flags = _add(flags, checked, "dob_contradicts_earlier_wave")
-            under_18 = (both["cnic_std_new"].notna() & (both["cnic_status_new"] == "valid")).to_numpy() \
-                & pd.Series(age_new < 18).fillna(False).to_numpy(dtype=bool)
+            under_18 = (
+                both["cnic_std_new"].notna() & (both["cnic_status_new"] == "valid")
+            ).to_numpy() & pd.Series(age_new < 18).fillna(False).to_numpy(dtype=bool)
             flags = _add(flags, under_18, "dob_contradicts_cnic")
             checked = checked | under_18
         elif field == "gender":
-            checked = (changed & o.notna().to_numpy())
+            checked = changed & o.notna().to_numpy()
             flags = _add(flags, checked, "gender_contradicts_earlier_wave")
             conflict = both["gender_conflict_new"].astype("boolean").fillna(False).to_numpy(bool)
             flags = _add(flags, conflict, "gender_contradicts_cnic")
@@ -220,30 +268,45 @@ def _person_rows(both, keep, field, value_col, flags, units, link_of) -> pd.Data
     hh_old = units["household_id"].reindex(both["unit_old"]).to_numpy()
     hh_new = units["household_id"].reindex(both["unit_new"]).to_numpy()
     district = units["district_key"].reindex(both["unit_new"]).to_numpy()
-    return pd.DataFrame({
-        "household_id": hh_old[keep],
-        "record_id": both["record_id_new"].to_numpy()[keep],
-        "field": field,
-        "old_value": both[f"{value_col}_old"].astype(object).to_numpy()[keep],
-        "new_value": both[f"{value_col}_new"].astype(object).to_numpy()[keep],
-        "source": both["source_new"].to_numpy()[keep],
-        "flag": [";".join(f) or None for f in flags.to_numpy()[keep]],
-        "household_id_new": hh_new[keep],
-        "record_id_old": both["record_id_old"].to_numpy()[keep],
-        "wave_old": both["wave_old"].to_numpy()[keep],
-        "wave_new": both["wave_new"].to_numpy()[keep],
-        "link_type": link_of.reindex(both["unit_old"]).to_numpy()[keep],
-        "district": district[keep],
-    })
+    return pd.DataFrame(
+        {
+            "household_id": hh_old[keep],
+            "record_id": both["record_id_new"].to_numpy()[keep],
+            "field": field,
+            "old_value": both[f"{value_col}_old"].astype(object).to_numpy()[keep],
+            "new_value": both[f"{value_col}_new"].astype(object).to_numpy()[keep],
+            "source": both["source_new"].to_numpy()[keep],
+            "flag": [";".join(f) or None for f in flags.to_numpy()[keep]],
+            "household_id_new": hh_new[keep],
+            "record_id_old": both["record_id_old"].to_numpy()[keep],
+            "wave_old": both["wave_old"].to_numpy()[keep],
+            "wave_new": both["wave_new"].to_numpy()[keep],
+            "link_type": link_of.reindex(both["unit_old"]).to_numpy()[keep],
+            "district": district[keep],
+        }
+    )
 
 
 def _membership(old, new, units, cont, parent, link_of, cfg: UpdatesConfig) -> pd.DataFrame:
     """``membership`` rows: a person who left their household (moved to another, or not
     found again) or joined one; old and new values are household ids."""
     m = old[["cluster_id", "unit", "record_id", "wave", "source"]].merge(
-        new[["cluster_id", "unit", "record_id", "wave", "source", "relation_std",
-             "record_year", "dob_year"]],
-        on="cluster_id", how="outer", suffixes=("_old", "_new"))
+        new[
+            [
+                "cluster_id",
+                "unit",
+                "record_id",
+                "wave",
+                "source",
+                "relation_std",
+                "record_year",
+                "dob_year",
+            ]
+        ],
+        on="cluster_id",
+        how="outer",
+        suffixes=("_old", "_new"),
+    )
     expected = m["unit_old"].map(cont)
     moved = m["unit_old"].notna() & (m["unit_new"].astype(object) != expected.astype(object))
     joined = m["unit_old"].isna()
@@ -252,24 +315,29 @@ def _membership(old, new, units, cont, parent, link_of, cfg: UpdatesConfig) -> p
     home = m["unit_old"].where(m["unit_old"].notna(), m["unit_new"].map(parent))
     age = m["record_year"].astype("Float64") - pd.to_numeric(m["dob_year"], errors="coerce")
     young_head = ((m["relation_std"] == "head") & (age < cfg.min_head_age)).fillna(False)
-    return pd.DataFrame({
-        "household_id": hh.reindex(home).where(home.notna().to_numpy(), None).to_numpy()
-        if len(m) else [],
-        "record_id": m["record_id_new"].where(m["record_id_new"].notna(),
-                                             m["record_id_old"]).to_numpy(),
-        "field": "membership",
-        "old_value": hh.reindex(m["unit_old"]).to_numpy(),
-        "new_value": hh.reindex(m["unit_new"]).to_numpy(),
-        "source": m["source_new"].to_numpy(),
-        "flag": np.where(young_head.to_numpy(dtype=bool), "head_under_15", None),
-        "household_id_new": hh.reindex(m["unit_new"]).to_numpy(),
-        "record_id_old": m["record_id_old"].to_numpy(),
-        "wave_old": m["wave_old"].to_numpy(),
-        "wave_new": m["wave_new"].to_numpy(),
-        "link_type": link_of.reindex(m["unit_old"]).to_numpy(),
-        "district": units["district_key"].reindex(
-            m["unit_new"].where(m["unit_new"].notna(), m["unit_old"])).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "household_id": hh.reindex(home).where(home.notna().to_numpy(), None).to_numpy()
+            if len(m)
+            else [],
+            "record_id": m["record_id_new"]
+            .where(m["record_id_new"].notna(), m["record_id_old"])
+            .to_numpy(),
+            "field": "membership",
+            "old_value": hh.reindex(m["unit_old"]).to_numpy(),
+            "new_value": hh.reindex(m["unit_new"]).to_numpy(),
+            "source": m["source_new"].to_numpy(),
+            "flag": np.where(young_head.to_numpy(dtype=bool), "head_under_15", None),
+            "household_id_new": hh.reindex(m["unit_new"]).to_numpy(),
+            "record_id_old": m["record_id_old"].to_numpy(),
+            "wave_old": m["wave_old"].to_numpy(),
+            "wave_new": m["wave_new"].to_numpy(),
+            "link_type": link_of.reindex(m["unit_old"]).to_numpy(),
+            "district": units["district_key"]
+            .reindex(m["unit_new"].where(m["unit_new"].notna(), m["unit_old"]))
+            .to_numpy(),
+        }
+    )
 
 
 def _frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -289,9 +357,13 @@ def flag_summary(flags: pd.DataFrame, fields: pd.DataFrame) -> dict:
     flags = flags.explode("flag")
     by_flag = {f: int(flags.loc[flags["flag"] == f, "count"].sum()) for f in FLAGS}
     by_district: dict[str, dict[str, int]] = {}
-    for (district, flag), n in flags.fillna({"district": "unknown"}) \
-            .groupby(["district", "flag"])["count"].sum().items():
+    for (district, flag), n in (
+        flags.fillna({"district": "unknown"}).groupby(["district", "flag"])["count"].sum().items()
+    ):
         by_district.setdefault(str(district), {})[str(flag)] = int(n)
     by_field = fields.groupby("field")["count"].sum().sort_index()
-    return {"by_flag": by_flag, "by_district": dict(sorted(by_district.items())),
-            "by_field": {str(k): int(v) for k, v in by_field.items()}}
+    return {
+        "by_flag": by_flag,
+        "by_district": dict(sorted(by_district.items())),
+        "by_field": {str(k): int(v) for k, v in by_field.items()},
+    }

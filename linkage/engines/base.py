@@ -48,8 +48,15 @@ class Engine(Protocol):
     name: str
     db_api: Any  # Splink's database API on this engine
 
-    def read_records(self, path: str | Path, *, kind: str, mapping: ColumnMapping | None,
-                     encoding: str | None = None, sheet: str | None = None) -> Intake: ...
+    def read_records(
+        self,
+        path: str | Path,
+        *,
+        kind: str,
+        mapping: ColumnMapping | None,
+        encoding: str | None = None,
+        sheet: str | None = None,
+    ) -> Intake: ...
 
     def standardise(self, records: Frame, *, min_year: int) -> Frame:
         """Every standardised column plus ``roster_key`` and ``person_cnic``, per batch."""
@@ -69,8 +76,9 @@ class Engine(Protocol):
 
     def count(self, frame: Frame) -> int: ...
 
-    def duplicated(self, frame: Frame, key: str, within: str | None = None,
-                   limit: int = 3) -> pd.DataFrame:
+    def duplicated(
+        self, frame: Frame, key: str, within: str | None = None, limit: int = 3
+    ) -> pd.DataFrame:
         """Up to ``limit`` values of ``key`` held by two rows (by two values of
         ``within``, when given), with the ``within`` values that hold them."""
         ...
@@ -88,22 +96,34 @@ class Engine(Protocol):
 
     def select(self, frame: Frame, columns: Sequence[str]) -> Frame: ...
 
-    def collect(self, frame: Frame, columns: Sequence[str] | None = None, *,
-                at_least: tuple[str, float] | None = None,
-                equal: tuple[str, Any] | None = None) -> pd.DataFrame:
+    def collect(
+        self,
+        frame: Frame,
+        columns: Sequence[str] | None = None,
+        *,
+        at_least: tuple[str, float] | None = None,
+        equal: tuple[str, Any] | None = None,
+    ) -> pd.DataFrame:
         """Rows of ``frame`` (where ``column >= value`` / ``column == value``) as pandas;
         the caller bounds them."""
         ...
 
     def count_where(self, frame: Frame, column: str, at_least: float) -> int: ...
 
-    def rows_for(self, frame: Frame, key: str, values: pd.Series,
-                 columns: Sequence[str]) -> pd.DataFrame:
+    def rows_for(
+        self, frame: Frame, key: str, values: pd.Series, columns: Sequence[str]
+    ) -> pd.DataFrame:
         """The rows whose ``key`` is among ``values``, as pandas (few by design)."""
         ...
 
-    def attach(self, frame: Frame, mapping: pd.DataFrame | Frame, key: str, column: str,
-               default: str | None) -> Frame:
+    def attach(
+        self,
+        frame: Frame,
+        mapping: pd.DataFrame | Frame,
+        key: str,
+        column: str,
+        default: str | None,
+    ) -> Frame:
         """``frame`` plus ``column``: ``mapping``'s value for the row's ``key``, else
         the row's own ``default`` column (null without one). ``mapping`` (key, value) is
         pandas (small) or a frame of this engine (any size: joined in the engine)."""
@@ -118,8 +138,9 @@ class Engine(Protocol):
         rows as there are distinct group sizes)."""
         ...
 
-    def grouped_counts(self, frame: Frame, columns: Sequence[str],
-                       null_only: Sequence[str] = ()) -> pd.DataFrame:
+    def grouped_counts(
+        self, frame: Frame, columns: Sequence[str], null_only: Sequence[str] = ()
+    ) -> pd.DataFrame:
         """Rows per combination of ``columns`` (``null_only`` columns reduced to
         whether they are null), with ``count``."""
         ...
@@ -128,9 +149,14 @@ class Engine(Protocol):
         """The rows of ``frame`` whose ``column`` is at least ``value``, as a frame."""
         ...
 
-    def derive(self, frame: Frame, fn: Callable[..., dict[str, pd.DataFrame]], *,
-               closed_under: Sequence[Sequence[str]], pairs: Frame | None = None
-               ) -> dict[str, Frame]:
+    def derive(
+        self,
+        frame: Frame,
+        fn: Callable[..., dict[str, pd.DataFrame]],
+        *,
+        closed_under: Sequence[Sequence[str]],
+        pairs: Frame | None = None,
+    ) -> dict[str, Frame]:
         """The tables ``fn`` (pure pandas) derives from the records of ``frame``, as frames
         of this engine.
 
@@ -146,9 +172,13 @@ class Engine(Protocol):
         """
         ...
 
-    def with_household_evidence(self, pairs: Frame, groups: Frame | None = None,
-                                cross: Frame | None = None, aligned: Frame | None = None
-                                ) -> Frame:
+    def with_household_evidence(
+        self,
+        pairs: Frame,
+        groups: Frame | None = None,
+        cross: Frame | None = None,
+        aligned: Frame | None = None,
+    ) -> Frame:
         """``pairs`` with ``person_match_probability``, ``person_match_weight`` and
         ``household_evidence``, and the pairs between two rosters of one household group
         (``groups``: ``roster_key``, ``household_group``) replaced by the ``aligned``
@@ -180,9 +210,14 @@ class Engine(Protocol):
         loaded: the run's files may be replaced while it is in use."""
         ...
 
-    def table_with(self, source: Any, rows: pd.DataFrame, *,
-                   moves: pd.DataFrame | None = None, columns: Sequence[str] | None = None
-                   ) -> Any:
+    def table_with(
+        self,
+        source: Any,
+        rows: pd.DataFrame,
+        *,
+        moves: pd.DataFrame | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> Any:
         """A table for :meth:`write`: the rows of ``source`` (a table from
         :meth:`load_table`, or the path of a Parquet table) with each ``cluster_id`` that
         ``moves`` (``record_id``, ``cluster_id``) names replaced, then ``rows``, typed as
@@ -202,9 +237,18 @@ class Engine(Protocol):
         written; frames it returned are still read by recomputing them."""
         ...
 
-    def write(self, out: str | Path, tables: dict[str, Frame], *, summary: dict,
-              model_json: str, fmt: str, job: str, texts: dict[str, str] | None = None,
-              carry_over: Sequence[str] = ()) -> None:
+    def write(
+        self,
+        out: str | Path,
+        tables: dict[str, Frame],
+        *,
+        summary: dict,
+        model_json: str,
+        fmt: str,
+        job: str,
+        texts: dict[str, str] | None = None,
+        carry_over: Sequence[str] = (),
+    ) -> None:
         """Every table and text file into ``out``, atomically; the entries ``carry_over``
         of an existing ``out`` are kept in the new one."""
         ...

@@ -76,8 +76,15 @@ def from_pandas(spark, frame: pd.DataFrame):
 _EXCEL_ROW = "_excel_row"
 
 
-def read_records(spark, path: str, *, mapping: ColumnMapping | None, kind: str,
-                 source: str | None = None, encoding: str | None = None):
+def read_records(
+    spark,
+    path: str,
+    *,
+    mapping: ColumnMapping | None,
+    kind: str,
+    source: str | None = None,
+    encoding: str | None = None,
+):
     """A wave as a Spark DataFrame of text columns plus ``input_row`` and ``reason``,
     checked like ``linkage.intake.io.read_table``: mapping applied, required columns present,
     and the rows the reader could only partly read, or whose id another row has, marked
@@ -116,7 +123,8 @@ def read_records(spark, path: str, *, mapping: ColumnMapping | None, kind: str,
         records = records.withColumn(SOURCE, F.lit(None).cast("string"))
     default = (mapping.source if mapping and mapping.source else None) or source or Path(file).stem
     records = records.withColumn(
-        SOURCE, F.coalesce(F.when(F.trim(F.col(SOURCE)) != "", F.col(SOURCE)), F.lit(default)))
+        SOURCE, F.coalesce(F.when(F.trim(F.col(SOURCE)) != "", F.col(SOURCE)), F.lit(default))
+    )
     return _mark_duplicate_ids(records).drop(_EXCEL_ROW)
 
 
@@ -128,16 +136,22 @@ def _csv_records(spark, file: str, *, encoding: str | None, detect: bool):
     codec = "utf-8"
     local = Path(file).is_file()
     if local:  # Spark would replace bad bytes silently: refuse first
-        codec = (stated_encoding(Path(file), encoding) if encoding
-                 else csv_encoding(Path(file), detect=detect))
+        codec = (
+            stated_encoding(Path(file), encoding)
+            if encoding
+            else csv_encoding(Path(file), detect=detect)
+        )
     elif encoding:
         codec = encoding
     if codecs.lookup(codec).name in ("utf-8", "utf-8-sig"):
         codec = "utf-8-sig"  # a byte-order mark is not part of the first column's name
     elif "\n".encode(codec) != b"\n":
-        raise InputError(f"is encoded as {codec}; on Spark a CSV must be UTF-8 or another "
-                         "encoding that writes a line break as one byte (such as cp1252). "
-                         "Re-save it as UTF-8, or use the DuckDB backend.", file=file)
+        raise InputError(
+            f"is encoded as {codec}; on Spark a CSV must be UTF-8 or another "
+            "encoding that writes a line break as one byte (such as cp1252). "
+            "Re-save it as UTF-8, or use the DuckDB backend.",
+            file=file,
+        )
 
     def text(raw: bytes) -> str:
         return raw.decode(codec, "replace")
@@ -167,9 +181,12 @@ def _csv_records(spark, file: str, *, encoding: str | None, detect: bool):
 
     schema = T.StructType(
         [T.StructField(c, T.StringType(), True) for c in header]
-        + [T.StructField(INPUT_ROW, T.LongType(), False),
-           T.StructField(_EXCEL_ROW, T.LongType(), False),
-           T.StructField(REASON, T.StringType(), True)])
+        + [
+            T.StructField(INPUT_ROW, T.LongType(), False),
+            T.StructField(_EXCEL_ROW, T.LongType(), False),
+            T.StructField(REASON, T.StringType(), True),
+        ]
+    )
     return spark.createDataFrame(rows.mapPartitions(parse), schema)
 
 
@@ -185,14 +202,18 @@ def _parquet_records(spark, file: str):
     check_header(columns, file)
     check_reserved_columns(pd.DataFrame(columns=columns), file)
     numbered = raw.rdd.zipWithIndex().map(lambda ri: (*ri[0], ri[1] + 1))
-    raw = numbered.toDF(T.StructType(
-        [T.StructField(c, T.StringType(), True) for c in columns]
-        + [T.StructField(INPUT_ROW, T.LongType(), False)]))
+    raw = numbered.toDF(
+        T.StructType(
+            [T.StructField(c, T.StringType(), True) for c in columns]
+            + [T.StructField(INPUT_ROW, T.LongType(), False)]
+        )
+    )
     nul = _any([F.instr(F.col(c), "\x00") > 0 for c in columns])
     long = _any([F.length(F.col(c)) > MAX_FIELD_CHARS for c in columns])
     reason = F.concat_ws("; ", F.when(nul, REASON_NUL), F.when(long, REASON_LONG_FIELD))
     return raw.withColumn(_EXCEL_ROW, F.col(INPUT_ROW) + 1).withColumn(
-        REASON, F.when(reason != "", reason))
+        REASON, F.when(reason != "", reason)
+    )
 
 
 def _any(conditions: list):
@@ -200,8 +221,9 @@ def _any(conditions: list):
 
     from pyspark.sql import functions as F
 
-    return reduce(lambda a, b: a | b, [F.coalesce(c, F.lit(False)) for c in conditions],
-                  F.lit(False))
+    return reduce(
+        lambda a, b: a | b, [F.coalesce(c, F.lit(False)) for c in conditions], F.lit(False)
+    )
 
 
 def _mark_duplicate_ids(records):
@@ -211,27 +233,37 @@ def _mark_duplicate_ids(records):
     from pyspark.sql import functions as F
 
     ids = records.where(F.col(RECORD_ID).isNotNull() & ~F.col(RECORD_ID).rlike(r"^\s*$"))
-    dups = (ids.groupBy(RECORD_ID)
-            .agg(F.count("*").alias("_n"),
-                 F.slice(F.sort_array(F.collect_list(_EXCEL_ROW)), 1, ROWS_NAMED + 1)
-                 .alias("_first"))
-            .where("_n > 1"))
+    dups = (
+        ids.groupBy(RECORD_ID)
+        .agg(
+            F.count("*").alias("_n"),
+            F.slice(F.sort_array(F.collect_list(_EXCEL_ROW)), 1, ROWS_NAMED + 1).alias("_first"),
+        )
+        .where("_n > 1")
+    )
     marked = records.join(dups, on=RECORD_ID, how="left")
     others = F.filter(F.col("_first"), lambda row: row != F.col(_EXCEL_ROW))
     shown = F.slice(others, 1, ROWS_NAMED)
     n_others = F.col("_n") - 1
     more = n_others - F.size(shown)
-    reason = F.when(F.col("_n") > 1, F.concat(
-        F.lit("record_id also on "),
-        F.when(n_others == 1, F.lit("Excel row")).otherwise(F.lit("Excel rows")),
-        F.lit(" "),
-        F.array_join(shown.cast("array<string>"), ", "),
-        F.when(more > 0, F.concat(F.lit(" and "), F.format_number(more, 0), F.lit(" more")))
-        .otherwise(F.lit("")),
-    ))
+    reason = F.when(
+        F.col("_n") > 1,
+        F.concat(
+            F.lit("record_id also on "),
+            F.when(n_others == 1, F.lit("Excel row")).otherwise(F.lit("Excel rows")),
+            F.lit(" "),
+            F.array_join(shown.cast("array<string>"), ", "),
+            F.when(
+                more > 0, F.concat(F.lit(" and "), F.format_number(more, 0), F.lit(" more"))
+            ).otherwise(F.lit("")),
+        ),
+    )
     joined = F.concat_ws("; ", F.col(REASON), reason)
-    return marked.withColumn(REASON, F.when(joined != "", joined)).drop("_n", "_first") \
+    return (
+        marked.withColumn(REASON, F.when(joined != "", joined))
+        .drop("_n", "_first")
         .select(*records.columns)
+    )
 
 
 def _required(kind: str) -> tuple[str, ...]:
@@ -245,8 +277,10 @@ def _kept_types(records) -> dict[str, str]:
     ``wave_order``) stay numbers, everything else is text."""
     from pyspark.sql import types as T
 
-    return {f.name: "long" if isinstance(f.dataType, T.IntegralType) else "string"
-            for f in records.schema.fields}
+    return {
+        f.name: "long" if isinstance(f.dataType, T.IntegralType) else "string"
+        for f in records.schema.fields
+    }
 
 
 def with_reasons(records, *, kind: str):
@@ -281,8 +315,16 @@ def standardised(records, extra, *, min_year: int = 1900):
 # --- writing -------------------------------------------------------------------------
 
 
-def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: str,
-                  job: str | None = None, carry_over: Sequence[str] = ()) -> None:
+def write_outputs(
+    spark,
+    out: str,
+    tables: dict,
+    *,
+    texts: dict[str, str],
+    fmt: str,
+    job: str | None = None,
+    carry_over: Sequence[str] = (),
+) -> None:
     """Write Spark tables (folders) and small text files into ``out`` atomically.
 
     The same rules as ``linkage.intake.io.write_outputs`` (:mod:`linkage.outputs`), through
@@ -307,12 +349,10 @@ def write_outputs(spark, out: str, tables: dict, *, texts: dict[str, str], fmt: 
             (writer.option("header", True).csv(dest) if fmt == "csv" else writer.parquet(dest))
         for name, text in texts.items():
             fs.write_text(fs.child(tmp, name), text)
-        outputs.swap_into_place(fs, tmp, target, out,
-                                keep=(*outputs.KEPT_ACROSS_RUNS, *carry_over))
+        outputs.swap_into_place(fs, tmp, target, out, keep=(*outputs.KEPT_ACROSS_RUNS, *carry_over))
     except OSError as exc:
         outputs.discard(fs, tmp)
-        raise NserLinkError(f"could not move the outputs into place ({exc}).",
-                            file=out) from None
+        raise NserLinkError(f"could not move the outputs into place ({exc}).", file=out) from None
     except BaseException:
         outputs.discard(fs, tmp)
         raise
@@ -345,43 +385,68 @@ def component_batches(db_api, records, closed_under, *, rows_per_batch: int, pai
         # (a frame of pairs) such rows share one node: a larger closed set is still closed.
         key = F.concat_ws("\x1f", *(F.col(c).cast("string") for c in columns))
         missing = reduce(operator.or_, [F.col(c).isNull() for c in columns])
-        alone = F.concat(F.lit(f"{i}\x1e-"), F.col(RECORD_ID).cast("string")) if has_id \
+        alone = (
+            F.concat(F.lit(f"{i}\x1e-"), F.col(RECORD_ID).cast("string"))
+            if has_id
             else F.lit(f"{i}\x1e-")
+        )
         return F.when(missing, alone).otherwise(F.concat(F.lit(f"{i}\x1e"), key))
 
     first = node(0, closed_under[0])
     labelled = records.withColumn(_COMPONENT, first)
     graph = []
     if len(closed_under) > 1:
-        graph.append(labelled.select(
-            F.explode(F.array(*(F.struct(F.col(_COMPONENT).alias("node_l"),
-                                         node(i, cs).alias("node_r"))
-                                for i, cs in enumerate(closed_under) if i))).alias("e"))
-            .select("e.node_l", "e.node_r"))
+        graph.append(
+            labelled.select(
+                F.explode(
+                    F.array(
+                        *(
+                            F.struct(F.col(_COMPONENT).alias("node_l"), node(i, cs).alias("node_r"))
+                            for i, cs in enumerate(closed_under)
+                            if i
+                        )
+                    )
+                ).alias("e")
+            ).select("e.node_l", "e.node_r")
+        )
     if pairs is not None:
         ends = labelled.select(RECORD_ID, _COMPONENT)
-        graph.append(pairs.select("record_id_l", "record_id_r")
-                     .join(ends.toDF("record_id_l", "node_l"), "record_id_l")
-                     .join(ends.toDF("record_id_r", "node_r"), "record_id_r")
-                     .select("node_l", "node_r").where(F.col("node_l") != F.col("node_r")))
+        graph.append(
+            pairs.select("record_id_l", "record_id_r")
+            .join(ends.toDF("record_id_l", "node_l"), "record_id_l")
+            .join(ends.toDF("record_id_r", "node_r"), "record_id_r")
+            .select("node_l", "node_r")
+            .where(F.col("node_l") != F.col("node_r"))
+        )
     if graph:
         edges = reduce(lambda a, b: a.union(b), graph).distinct()
-        nodes = edges.select(F.col("node_l").alias("node")) \
-            .union(edges.select(F.col("node_r").alias("node"))).distinct()
+        nodes = (
+            edges.select(F.col("node_l").alias("node"))
+            .union(edges.select(F.col("node_r").alias("node")))
+            .distinct()
+        )
         cc = cluster_pairwise_predictions_at_threshold(
-            db_api.register(nodes), db_api.register(edges), db_api=db_api,
-            node_id_column_name="node", edge_id_column_name_left="node_l",
-            edge_id_column_name_right="node_r").as_spark_dataframe()
+            db_api.register(nodes),
+            db_api.register(edges),
+            db_api=db_api,
+            node_id_column_name="node",
+            edge_id_column_name_left="node_l",
+            edge_id_column_name_right="node_r",
+        ).as_spark_dataframe()
         labels = cc.select(F.col("node").alias(_COMPONENT), F.col("cluster_id").alias("_cc"))
-        labelled = labelled.join(labels, _COMPONENT, "left") \
-            .withColumn(_COMPONENT, F.coalesce("_cc", _COMPONENT)).drop("_cc")
+        labelled = (
+            labelled.join(labels, _COMPONENT, "left")
+            .withColumn(_COMPONENT, F.coalesce("_cc", _COMPONENT))
+            .drop("_cc")
+        )
     batches = max(1, -(-int(records.count()) // rows_per_batch))
     batched = labelled.withColumn(_BATCH, F.pmod(F.xxhash64(_COMPONENT), F.lit(batches)))
     if pairs is None:
         return batched
     # a new column (not the records' own), or Spark finds the cogroup's key ambiguous
-    of_record = batched.select(F.col(RECORD_ID).alias("record_id_l"),
-                               (F.col(_BATCH) + F.lit(0)).alias(_BATCH))
+    of_record = batched.select(
+        F.col(RECORD_ID).alias("record_id_l"), (F.col(_BATCH) + F.lit(0)).alias(_BATCH)
+    )
     return batched, pairs.join(of_record, "record_id_l")
 
 
@@ -394,12 +459,12 @@ def _as_python(values: pd.Series, kind: str) -> pd.Series:
     pandas dtype a batch gave them (a column of one batch may be all null)."""
     convert = {"bigint": int, "double": float, "boolean": bool, "timestamp": pd.Timestamp}
     to = convert.get(kind, str)
-    return values.astype(object).map(lambda v: None if v is None or v is pd.NA or v != v
-                                     else to(v))
+    return values.astype(object).map(lambda v: None if v is None or v is pd.NA or v != v else to(v))
 
 
-def derive(batched, fn, *, empty: pd.DataFrame, keep, pairs=None,
-           empty_pairs: pd.DataFrame | None = None):
+def derive(
+    batched, fn, *, empty: pd.DataFrame, keep, pairs=None, empty_pairs: pd.DataFrame | None = None
+):
     """The tables of ``fn`` (a pandas function over records closed under the keys the
     batches were made by, ``Engine.derive``) as Spark DataFrames, ``fn`` run once per
     batch by ``applyInPandas`` on the executors; with ``pairs`` (batched alike,
@@ -420,18 +485,24 @@ def derive(batched, fn, *, empty: pd.DataFrame, keep, pairs=None,
     # A column typed by the code (int64, Int64, Float64, bool, boolean) keeps its type; an
     # untyped one (object, or float64: pandas' type for an empty column of anything) is
     # text, as from_pandas makes objects text.
-    shapes = {name: _schema({c: "string" if str(t) in ("object", "float64") else t
-                             for c, t in table.dtypes.items()})
-              for name, table in probe.items()}
+    shapes = {
+        name: _schema(
+            {c: "string" if str(t) in ("object", "float64") else t for c, t in table.dtypes.items()}
+        )
+        for name, table in probe.items()
+    }
 
     def wide(name: str, column: str) -> str:
         return f"{name}__{column}"
 
     fields = [T.StructField(_TABLE, T.StringType(), False)] + [
         T.StructField(wide(name, f.name), f.dataType, True)
-        for name, schema in shapes.items() for f in schema.fields]
-    kinds = {name: {f.name: _kind(f.dataType) for f in schema.fields}
-             for name, schema in shapes.items()}
+        for name, schema in shapes.items()
+        for f in schema.fields
+    ]
+    kinds = {
+        name: {f.name: _kind(f.dataType) for f in schema.fields} for name, schema in shapes.items()
+    }
 
     def stack(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         sizes = {name: len(tables[name]) for name in shapes}
@@ -439,9 +510,14 @@ def derive(batched, fn, *, empty: pd.DataFrame, keep, pairs=None,
         for name in shapes:
             for column, kind in kinds[name].items():
                 out[wide(name, column)] = pd.concat(
-                    [_as_python(tables[t][column], kind) if t == name
-                     else pd.Series([None] * n, dtype=object) for t, n in sizes.items()],
-                    ignore_index=True)
+                    [
+                        _as_python(tables[t][column], kind)
+                        if t == name
+                        else pd.Series([None] * n, dtype=object)
+                        for t, n in sizes.items()
+                    ],
+                    ignore_index=True,
+                )
         return pd.DataFrame(out)
 
     def run(batch: pd.DataFrame) -> pd.DataFrame:
@@ -450,16 +526,26 @@ def derive(batched, fn, *, empty: pd.DataFrame, keep, pairs=None,
     def run_with_pairs(batch: pd.DataFrame, its_pairs: pd.DataFrame) -> pd.DataFrame:
         if its_pairs.empty:  # a batch without pairs: the typed empty frame, columns and all
             its_pairs = no_pairs.copy()
-        return stack(fn(batch[input_columns].reset_index(drop=True),
-                        its_pairs[pair_columns].reset_index(drop=True)))
+        return stack(
+            fn(
+                batch[input_columns].reset_index(drop=True),
+                its_pairs[pair_columns].reset_index(drop=True),
+            )
+        )
 
     stacked_schema = T.StructType(fields)
     if pairs is None:
         stacked = batched.groupBy(_BATCH).applyInPandas(run, stacked_schema)
     else:
-        stacked = batched.groupBy(_BATCH).cogroup(pairs.groupBy(_BATCH)) \
+        stacked = (
+            batched.groupBy(_BATCH)
+            .cogroup(pairs.groupBy(_BATCH))
             .applyInPandas(run_with_pairs, stacked_schema)
+        )
     stacked = stacked.persist(keep)
-    return {name: stacked.where(F.col(_TABLE) == name).select(
-        *(F.col(wide(name, f.name)).alias(f.name) for f in schema.fields))
-        for name, schema in shapes.items()}
+    return {
+        name: stacked.where(F.col(_TABLE) == name).select(
+            *(F.col(wide(name, f.name)).alias(f.name) for f in schema.fields)
+        )
+        for name, schema in shapes.items()
+    }

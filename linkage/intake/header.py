@@ -39,7 +39,8 @@ _VALUE_SHAPES = (
 _NUMBER = re.compile(r"[+-]?[\d.,\s]+")
 _WORD = re.compile(r"[^\W\d_]+")
 #: Words that make a cell read as a column name ("Father Name", "CNIC No.", "Sr #").
-_HEADER_WORDS = frozenset(words("""
+_HEADER_WORDS = frozenset(
+    words("""
     id no num number name names code type status score size date dob birth age year month
     day address addr phone mobile cell contact cnic nic gender sex district province tehsil
     uc union council village city town mohalla area region zone remarks remark comment
@@ -48,7 +49,8 @@ _HEADER_WORDS = frozenset(words("""
     pmt source wave record person first middle last given surname caste qaum urban rural
     registration form index ref reference category kind of the and or
     نام ولدیت شناختی کارڈ پتہ ضلع تحصیل تاریخ پیدائش جنس نمبر موبائل والد شوہر رقم صوبہ
-"""))
+""")
+)
 _GENDERS = frozenset(words("m f male female man woman boy girl mard aurat مرد عورت"))
 
 

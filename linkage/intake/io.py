@@ -69,9 +69,7 @@ REASON_LONG_FIELD = f"has a field longer than {MAX_FIELD_CHARS:,} characters"
 ROWS_NAMED = 3
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
 _CHUNK = 1 << 20
-_UTF8_ADVICE = (
-    "Re-save the file as UTF-8 (in Excel: Save As -> 'CSV UTF-8 (Comma delimited)')."
-)
+_UTF8_ADVICE = "Re-save the file as UTF-8 (in Excel: Save As -> 'CSV UTF-8 (Comma delimited)')."
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -107,8 +105,13 @@ def read_table(
     """
     required = _required_columns(kind)
     file = str(path)
-    df = read_raw(path, encoding=encoding, detect_encoding=kind == "partner", sheet=sheet,
-                  rows_with_problems="mark")
+    df = read_raw(
+        path,
+        encoding=encoding,
+        detect_encoding=kind == "partner",
+        sheet=sheet,
+        rows_with_problems="mark",
+    )
     reasons = df.pop(REASON)
     check_reserved_columns(df, file)
     df = apply_mapping(df, mapping, file)
@@ -217,8 +220,7 @@ def join_reasons(*columns: pd.Series | np.ndarray) -> np.ndarray:
 
 def cell_reasons(df: pd.DataFrame) -> np.ndarray:
     """Per row, NUL bytes and over-long fields among its text cells (None: neither)."""
-    table = pa.Table.from_pandas(df.astype(object).where(df.notna(), None),
-                                 preserve_index=False)
+    table = pa.Table.from_pandas(df.astype(object).where(df.notna(), None), preserve_index=False)
     return _table_reasons(table)
 
 
@@ -273,7 +275,7 @@ def duplicate_id_reasons(ids: pd.Series, rows: pd.Series | np.ndarray) -> np.nda
         order = members[np.argsort(rows[members], kind="stable")]
         for i in members:
             others = [int(rows[j]) for j in order if j != i]
-            out[i] = duplicate_reason(others[:ROWS_NAMED + 1], len(others))
+            out[i] = duplicate_reason(others[: ROWS_NAMED + 1], len(others))
     return out
 
 
@@ -296,14 +298,17 @@ def _refuse_ragged(reasons: np.ndarray, index: pd.Index, file: str) -> None:
             raise InputError(
                 f"row {int(position) + 2} {ragged.group()} (rows as numbered in Excel, "
                 "header = row 1). A field probably contains an unquoted comma; quote it or "
-                "remove the comma.", file=file)
+                "remove the comma.",
+                file=file,
+            )
 
 
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path, *, encoding: str | None = None, detect: bool = False
-              ) -> tuple[pd.DataFrame, np.ndarray]:
+def _read_csv(
+    path: Path, *, encoding: str | None = None, detect: bool = False
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The CSV's data rows (index: the row in Excel - 2) and the reason per row.
 
     Parsed by pyarrow's CSV reader, single-threaded so that it numbers the records it
@@ -324,8 +329,11 @@ def _read_csv(path: Path, *, encoding: str | None = None, detect: bool = False
     del table
     df.columns = header
     # blank lines: pyarrow skips empty ones; one of spaces only is a record of one field
-    blank = df.iloc[:, 0].fillna("").str.strip().eq("").to_numpy() if len(header) == 1 else \
-        np.zeros(len(df), dtype=bool)
+    blank = (
+        df.iloc[:, 0].fillna("").str.strip().eq("").to_numpy()
+        if len(header) == 1
+        else np.zeros(len(df), dtype=bool)
+    )
     df.index = np.arange(1, len(df) + 1)  # record numbers, header included
     if bad:
         good = np.ones(len(df) + len(bad) + 1, dtype=bool)
@@ -350,8 +358,9 @@ def _excel_rows(path: Path, encoding: str, numbers: np.ndarray) -> np.ndarray:
     empty lines (pyarrow does not number them, Excel shows them): the records are
     counted again by Python's csv module (slower, so only then)."""
     with path.open(encoding=encoding, newline="") as fh, _no_field_limit():
-        shown = np.asarray([i for i, rec in enumerate(csv.reader(fh), start=1) if rec],
-                           dtype="int64")
+        shown = np.asarray(
+            [i for i, rec in enumerate(csv.reader(fh), start=1) if rec], dtype="int64"
+        )
     if len(numbers) and len(shown) < numbers.max():  # the parsers disagree: keep theirs
         return numbers
     return shown[numbers - 1]
@@ -378,8 +387,9 @@ def _scan_bytes(path: Path, encoding: str) -> tuple[bool, bool]:
     return empty, nul
 
 
-def _ragged_rows(bad: list[tuple[int, str]], header: list[str]
-                 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _ragged_rows(
+    bad: list[tuple[int, str]], header: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """The records that do not fit the header as rows (index: record number): their first
     fields in the header's columns (missing ones empty), the reason, and whether the
     record is a blank line."""
@@ -389,14 +399,14 @@ def _ragged_rows(bad: list[tuple[int, str]], header: list[str]
         fields = parse_fields(text) if text.strip() else []
         blank.append(not fields)
         rows.append([f or None for f in (fields + [""] * m)[:m]])
-        reasons.append("; ".join([ragged_reason(len(fields), m), *field_reasons(fields)])
-                       if fields else None)
+        reasons.append(
+            "; ".join([ragged_reason(len(fields), m), *field_reasons(fields)]) if fields else None
+        )
     frame = pd.DataFrame(rows, columns=header, index=[n for n, _ in bad], dtype=object)
     return frame, np.asarray(reasons, dtype=object), np.asarray(blank, dtype=bool)
 
 
-def _parse_csv(path: Path, encoding: str, n_columns: int
-               ) -> tuple[pa.Table, list[tuple[int, str]]]:
+def _parse_csv(path: Path, encoding: str, n_columns: int) -> tuple[pa.Table, list[tuple[int, str]]]:
     """(the records with ``n_columns`` fields, as text; the others as (record number,
     text)). Record numbers count from 1 and skip empty lines, as pyarrow numbers them."""
     bad: list[tuple[int, str]] = []
@@ -414,13 +424,20 @@ def _parse_csv(path: Path, encoding: str, n_columns: int
             return pacsv.read_csv(
                 path,
                 read_options=pacsv.ReadOptions(
-                    use_threads=False, column_names=names, block_size=block,
-                    encoding="utf8" if codecs.lookup(encoding).name == "utf-8" else encoding),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True,
-                                                  invalid_row_handler=misfit),
+                    use_threads=False,
+                    column_names=names,
+                    block_size=block,
+                    encoding="utf8" if codecs.lookup(encoding).name == "utf-8" else encoding,
+                ),
+                parse_options=pacsv.ParseOptions(
+                    newlines_in_values=True, invalid_row_handler=misfit
+                ),
                 convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()), null_values=[""],
-                    strings_can_be_null=True, quoted_strings_can_be_null=True),
+                    column_types=dict.fromkeys(names, pa.string()),
+                    null_values=[""],
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                ),
             ), list(bad)
         except pa.ArrowInvalid as exc:
             # One record longer than a block: read again with blocks that hold it.
@@ -428,8 +445,11 @@ def _parse_csv(path: Path, encoding: str, n_columns: int
                 block *= 8
                 continue
             # pyarrow's message can quote the row; say only where the parser gave up
-            raise InputError("cannot be parsed as CSV (a quote that is never closed, or "
-                             "bytes that are not text).", file=str(path)) from None
+            raise InputError(
+                "cannot be parsed as CSV (a quote that is never closed, or "
+                "bytes that are not text).",
+                file=str(path),
+            ) from None
 
 
 @contextmanager
@@ -510,8 +530,10 @@ def stated_encoding(path: Path, encoding: str) -> str:
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise ConfigError(f"encoding {encoding!r} is not one Python knows (try utf-8, "
-                          "utf-16, cp1252).", file=str(path)) from None
+        raise ConfigError(
+            f"encoding {encoding!r} is not one Python knows (try utf-8, utf-16, cp1252).",
+            file=str(path),
+        ) from None
     _check_decodes(path, encoding)
     return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
 
@@ -537,8 +559,9 @@ def _check_decodes(path: Path, encoding: str) -> None:
                     good, carry = exc.start, data[exc.start :]  # split character: next chunk
                 else:
                     line = newlines + data.count(b"\n", 0, exc.start) + 1
-                    raise _undecodable(path, encoding, offset + exc.start, line,
-                                       data[exc.start]) from None
+                    raise _undecodable(
+                        path, encoding, offset + exc.start, line, data[exc.start]
+                    ) from None
             newlines += data.count(b"\n", 0, good)
             offset += good
             if not chunk:
@@ -555,8 +578,8 @@ def _undecodable(path: Path, encoding: str, offset: int, line: int, byte: int) -
         )
     return InputError(
         f"is not valid {encoding}: byte 0x{byte:02X} at byte offset {offset} (line {line}) "
-        f"cannot be decoded. State the file's encoding with --encoding, or {_UTF8_ADVICE[0].lower()}"
-        f"{_UTF8_ADVICE[1:]}",
+        "cannot be decoded. State the file's encoding with --encoding, or "
+        f"{_UTF8_ADVICE[0].lower()}{_UTF8_ADVICE[1:]}",
         file=str(path),
     )
 
@@ -597,8 +620,7 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     if table.num_columns == 0:
         raise InputError("is empty (no columns, no rows).", file=file)
     check_header(table.column_names, file)
-    text = pa.table({name: _as_text(table.column(name), name, file)
-                     for name in table.column_names})
+    text = pa.table({name: _as_text(table.column(name), name, file) for name in table.column_names})
     return text.to_pandas(), _table_reasons(text)
 
 
@@ -608,16 +630,20 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except ImportError:
-        raise ConfigError("reading .xlsx needs openpyxl: pip install openpyxl.",
-                          file=file) from None
+        raise ConfigError(
+            "reading .xlsx needs openpyxl: pip install openpyxl.", file=file
+        ) from None
     except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx
-        raise InputError(f"is not a readable Excel .xlsx workbook ({type(exc).__name__}).",
-                         file=file) from None
+        raise InputError(
+            f"is not a readable Excel .xlsx workbook ({type(exc).__name__}).", file=file
+        ) from None
     names = [str(n) for n in book.sheet_names]
     target = names[0] if sheet is None else sheet
     if target not in names:
-        raise InputError(f"has no sheet {sheet!r}; its sheets are: "
-                         + ", ".join(repr(n) for n in names) + ".", file=file)
+        raise InputError(
+            f"has no sheet {sheet!r}; its sheets are: " + ", ".join(repr(n) for n in names) + ".",
+            file=file,
+        )
     df = book.parse(target, dtype=str, keep_default_na=False, na_filter=False)
     if df.columns.empty:
         raise InputError(f"sheet {target!r} is empty (no header, no rows).", file=file)
@@ -681,8 +707,11 @@ def check_required_columns(df: pd.DataFrame, required: tuple[str, ...], file: st
         return
     sep_hint = _separator_hint(df.columns)
     if looks_like_data(df.columns):
-        raise InputError(f"missing required column(s): {', '.join(missing)}. "
-                         f"{NOT_A_HEADER}{sep_hint}", file=file, column=missing[0])
+        raise InputError(
+            f"missing required column(s): {', '.join(missing)}. {NOT_A_HEADER}{sep_hint}",
+            file=file,
+            column=missing[0],
+        )
     hints = []
     for column in missing:
         close = suggest_column(column, df.columns)
@@ -753,8 +782,9 @@ def write_outputs(
             (tmp / MODEL).write_text(model_json, encoding="utf-8")
         for name, text in (texts or {}).items():
             (tmp / name).write_text(text, encoding="utf-8", newline="")
-        outputs.swap_into_place(outputs.LOCAL, tmp, target, label,
-                                keep=(*outputs.KEPT_ACROSS_RUNS, *carry_over))
+        outputs.swap_into_place(
+            outputs.LOCAL, tmp, target, label, keep=(*outputs.KEPT_ACROSS_RUNS, *carry_over)
+        )
     except OSError as exc:
         outputs.discard(outputs.LOCAL, tmp)
         raise NserLinkError(f"could not write the outputs ({exc}).", file=label) from exc
@@ -770,8 +800,9 @@ def _make_temp_dir(target: Path, label: str, job: str | None) -> Path:
     try:
         return outputs.new_temp(outputs.LOCAL, target, job)
     except OSError as exc:
-        raise ConfigError(f"cannot create the output folder ({exc.strerror or exc}).",
-                          file=label) from None
+        raise ConfigError(
+            f"cannot create the output folder ({exc.strerror or exc}).", file=label
+        ) from None
 
 
 #: Rows converted to Arrow at a time when writing Parquet: one row group each, so a
@@ -796,7 +827,7 @@ def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> None:
     schema = _arrow_schema(df)
     with pq.ParquetWriter(path, schema) as writer:
         for start in range(0, len(df), ROW_GROUP):
-            part = df.iloc[start:start + ROW_GROUP]
+            part = df.iloc[start : start + ROW_GROUP]
             writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
 
 
@@ -818,8 +849,10 @@ def summary_json(summary: dict) -> str:
 
     NaN and missing values become null (JSON has no NaN); sets become sorted lists.
     """
-    return json.dumps(_plain(summary), indent=2, sort_keys=True, ensure_ascii=False,
-                      allow_nan=False) + "\n"
+    return (
+        json.dumps(_plain(summary), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        + "\n"
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -143,7 +143,9 @@ class ColumnMapping(BaseModel):
             raise ConfigError(f"is not valid YAML{_yaml_position(exc)}.", file=str(path)) from None
         if data is None:
             raise ConfigError(
-                "is empty; a column mapping needs at least one of: " + ", ".join(cls.model_fields) + ".",
+                "is empty; a column mapping needs at least one of: "
+                + ", ".join(cls.model_fields)
+                + ".",
                 file=str(path),
             )
         if not isinstance(data, dict):
@@ -207,9 +209,7 @@ def _describe_validation(exc: ValidationError, model: type[BaseModel]) -> str:
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         if err["type"] == "extra_forbidden":
-            problems.append(
-                f"unknown key {loc!r} (allowed: {', '.join(model.model_fields)})"
-            )
+            problems.append(f"unknown key {loc!r} (allowed: {', '.join(model.model_fields)})")
         else:
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(f"{loc}: {msg}" if loc else msg)
@@ -262,11 +262,16 @@ def _drop(df: pd.DataFrame, mapping: ColumnMapping, file: str) -> pd.DataFrame:
         if column not in df.columns:
             raise ConfigError(
                 f"the column mapping drops column {column!r}, which the file does not have. "
-                f"{_listing(df.columns, 'Columns in the file')}", file=file, column=column)
+                f"{_listing(df.columns, 'Columns in the file')}",
+                file=file,
+                column=column,
+            )
         if column in mapping.rename:
             raise ConfigError(
                 f"the column mapping both drops and renames {column!r}; keep one.",
-                file=file, column=column)
+                file=file,
+                column=column,
+            )
     return df.drop(columns=list(mapping.drop))
 
 
@@ -391,6 +396,7 @@ def _listing(columns: Iterable[Any], intro: str) -> str:
 
 
 # --- guessing a mapping from a header --------------------------------------------------
+
 
 def guess_mapping(columns: list[str]) -> ColumnMapping:
     """Propose a mapping from common spellings, ignoring case, spaces and punctuation.

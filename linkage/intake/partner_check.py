@@ -143,8 +143,9 @@ def read_partner_list(
     message of the matcher.
     """
     path = Path(path)
-    raw = read_raw(path, encoding=encoding, detect_encoding=True, sheet=sheet,
-                   rows_with_problems="mark")
+    raw = read_raw(
+        path, encoding=encoding, detect_encoding=True, sheet=sheet, rows_with_problems="mark"
+    )
     check_reserved_columns(raw.drop(columns=REASON), str(path))
     return raw, raw.index.to_numpy(dtype="int64") + 2
 
@@ -170,14 +171,20 @@ def complete_mapping(
         return guess, guess
     used = set(mapping.rename) | {c for parts in mapping.join.values() for c in parts}
     produced = set(mapping.rename.values()) | set(mapping.join)
-    rename = {theirs: target for theirs, target in guess.rename.items()
-              if theirs not in used and target not in produced}
-    join = {target: parts for target, parts in guess.join.items()
-            if target not in produced and target not in rename.values()
-            and not used & set(parts)}
+    rename = {
+        theirs: target
+        for theirs, target in guess.rename.items()
+        if theirs not in used and target not in produced
+    }
+    join = {
+        target: parts
+        for target, parts in guess.join.items()
+        if target not in produced and target not in rename.values() and not used & set(parts)
+    }
     added = ColumnMapping(rename=rename, join=join)
-    merged = mapping.model_copy(update={"rename": {**mapping.rename, **rename},
-                                        "join": {**mapping.join, **join}})
+    merged = mapping.model_copy(
+        update={"rename": {**mapping.rename, **rename}, "join": {**mapping.join, **join}}
+    )
     return merged, added
 
 
@@ -230,13 +237,22 @@ def check_partner_rows(
     df = apply_mapping(raw, mapping, file)
     check_required_columns(df, PARTNER_REQUIRED, file)
     found = [
-        _rejections(df), _duplicate_ids(df, rows), _bad_cnics(df), _bad_genders(df),
-        _bad_dates(df, today), _bad_phones(df), _bad_places(df),
+        _rejections(df),
+        _duplicate_ids(df, rows),
+        _bad_cnics(df),
+        _bad_genders(df),
+        _bad_dates(df, today),
+        _bad_phones(df),
+        _bad_places(df),
     ]
     problems = _assemble(found, df, raw, rows, partner_columns(mapping))
-    return PartnerCheck(problems=problems, summary=summarise(problems, len(raw)),
-                        mapping=mapping, guessed=guessed or ColumnMapping(),
-                        extra_columns=extra_columns(mapping, file_columns(raw)))
+    return PartnerCheck(
+        problems=problems,
+        summary=summarise(problems, len(raw)),
+        mapping=mapping,
+        guessed=guessed or ColumnMapping(),
+        extra_columns=extra_columns(mapping, file_columns(raw)),
+    )
 
 
 def _found(mask: pd.Series, kind: str, column: str, problem: pd.Series | str) -> pd.DataFrame:
@@ -247,8 +263,10 @@ def _found(mask: pd.Series, kind: str, column: str, problem: pd.Series | str) ->
     severity = PROBLEM_KINDS.get(kind, ERROR)
     mask = mask.fillna(False).astype(bool)
     text = problem[mask] if isinstance(problem, pd.Series) else problem
-    return pd.DataFrame({KIND: kind, "severity": severity, "contract_column": column,
-                         "problem": text}, index=mask.index[mask])
+    return pd.DataFrame(
+        {KIND: kind, "severity": severity, "contract_column": column, "problem": text},
+        index=mask.index[mask],
+    )
 
 
 def _given(df: pd.DataFrame, column: str) -> pd.Series:
@@ -262,25 +280,39 @@ def _rejections(df: pd.DataFrame) -> pd.DataFrame:
     """Rows the validator rejects, one problem per reason."""
     reasons = pd.Series(row_reasons(df, "partner"), index=df.index)
     known = {
-        REASON_NO_RECORD_ID: ("record_id missing", RECORD_ID,
-                              "required value missing: every row needs its own record_id"),
-        REASON_NOTHING_TO_MATCH: ("no name and no CNIC", "full_name / cnic",
-                                  "no name and no CNIC: nothing to find this person by"),
-        REASON_NUL: ("NUL byte", "", "the row contains a NUL byte (\\0), which is not text; "
-                     "re-export the list"),
-        REASON_LONG_FIELD: ("field too long", "", REASON_LONG_FIELD.replace(
-            "has a field", "a field is") + ", more than an Excel cell holds"),
+        REASON_NO_RECORD_ID: (
+            "record_id missing",
+            RECORD_ID,
+            "required value missing: every row needs its own record_id",
+        ),
+        REASON_NOTHING_TO_MATCH: (
+            "no name and no CNIC",
+            "full_name / cnic",
+            "no name and no CNIC: nothing to find this person by",
+        ),
+        REASON_NUL: (
+            "NUL byte",
+            "",
+            "the row contains a NUL byte (\\0), which is not text; re-export the list",
+        ),
+        REASON_LONG_FIELD: (
+            "field too long",
+            "",
+            REASON_LONG_FIELD.replace("has a field", "a field is")
+            + ", more than an Excel cell holds",
+        ),
     }
     out = []
     for reason in sorted({r for joined in reasons for r in joined.split("; ") if r}):
         kind, column, text = known.get(reason, (reason, "", reason))
         if RAGGED_REASON.fullmatch(reason):
-            kind, text = "wrong number of fields", (
-                f"the row {reason}: a field probably contains an unquoted comma")
+            kind, text = (
+                "wrong number of fields",
+                (f"the row {reason}: a field probably contains an unquoted comma"),
+            )
         has = reasons.map(lambda joined, r=reason: r in joined.split("; "))
         out.append(_found(has, kind, column, text))
     return pd.concat(out) if out else pd.DataFrame()
-
 
 
 def _duplicate_ids(df: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
@@ -294,12 +326,17 @@ def _bad_cnics(df: pd.DataFrame) -> pd.DataFrame:
     """CNICs the standardiser cannot use (malformed) or cannot vouch for (unverified)."""
     given = _given(df, "cnic")
     status = standardise_cnic(given)["cnic_status"]
-    return pd.concat([
-        _found(status == "malformed", "CNIC malformed", "cnic",
-               given.map(describe_bad_cnic)),
-        _found(status == "unverified", "CNIC unverified", "cnic",
-               "CNIC could not be verified (unusual first or last digit); please check it"),
-    ])
+    return pd.concat(
+        [
+            _found(status == "malformed", "CNIC malformed", "cnic", given.map(describe_bad_cnic)),
+            _found(
+                status == "unverified",
+                "CNIC unverified",
+                "cnic",
+                "CNIC could not be verified (unusual first or last digit); please check it",
+            ),
+        ]
+    )
 
 
 def describe_bad_cnic(value: str | None) -> str:
@@ -320,13 +357,24 @@ def _bad_genders(df: pd.DataFrame) -> pd.DataFrame:
     cnic_gender = standardise_cnic(_given(df, "cnic"))["cnic_gender"]
     conflict = standardise_gender(given, cnic_gender)["gender_conflict"]
     says = cnic_gender.map({"M": "odd, which means male", "F": "even, which means female"})
-    return pd.concat([
-        _found(unreadable, "gender not recognised", "gender",
-               "gender '{value}' not recognised (use M or F)"),
-        _found(conflict, "gender disagrees with CNIC", "gender",
-               "gender '{value}' disagrees with the CNIC (its last digit is " + says.astype(object)
-               + "); often a woman listed under her husband's CNIC"),
-    ])
+    return pd.concat(
+        [
+            _found(
+                unreadable,
+                "gender not recognised",
+                "gender",
+                "gender '{value}' not recognised (use M or F)",
+            ),
+            _found(
+                conflict,
+                "gender disagrees with CNIC",
+                "gender",
+                "gender '{value}' disagrees with the CNIC (its last digit is "
+                + says.astype(object)
+                + "); often a woman listed under her husband's CNIC",
+            ),
+        ]
+    )
 
 
 def _bad_dates(df: pd.DataFrame, today: date) -> pd.DataFrame:
@@ -341,23 +389,40 @@ def _bad_dates(df: pd.DataFrame, today: date) -> pd.DataFrame:
     future = (dob["dob"] > pd.Timestamp(today)) | (year > today.year)
     too_old = year < today.year - MAX_AGE
 
-    return pd.concat([
-        _found(unreadable, "date of birth not valid", "date_of_birth",
-               "date of birth {value} is not a valid date (write dd/mm/yyyy, or the year "
-               "alone)"),
-        _found(future, "date of birth in the future", "date_of_birth",
-               "date of birth {value} is in the future"),
-        _found(too_old, f"age over {MAX_AGE}", "date_of_birth",
-               f"date of birth {{value}} means an age over {MAX_AGE}"),
-    ])
+    return pd.concat(
+        [
+            _found(
+                unreadable,
+                "date of birth not valid",
+                "date_of_birth",
+                "date of birth {value} is not a valid date (write dd/mm/yyyy, or the year alone)",
+            ),
+            _found(
+                future,
+                "date of birth in the future",
+                "date_of_birth",
+                "date of birth {value} is in the future",
+            ),
+            _found(
+                too_old,
+                f"age over {MAX_AGE}",
+                "date_of_birth",
+                f"date of birth {{value}} means an age over {MAX_AGE}",
+            ),
+        ]
+    )
 
 
 def _bad_phones(df: pd.DataFrame) -> pd.DataFrame:
     """Phone numbers the standardiser cannot read as a Pakistani number (ignored)."""
     given = _given(df, "phone")
     unreadable = given.notna() & standardise_phone(given).isna()
-    return _found(unreadable, "phone not recognised", "phone",
-                  "phone is not a Pakistani mobile or landline number (like 0300-1234567)")
+    return _found(
+        unreadable,
+        "phone not recognised",
+        "phone",
+        "phone is not a Pakistani mobile or landline number (like 0300-1234567)",
+    )
 
 
 def _bad_places(df: pd.DataFrame) -> pd.DataFrame:
@@ -368,29 +433,47 @@ def _bad_places(df: pd.DataFrame) -> pd.DataFrame:
     district = standardise_district(district_given, province)
     unknown_province = province_given.notna() & ~province.isin(PROVINCES).fillna(False)
     unknown_district = district_given.notna() & ~district.isin(list(district_reference()))
-    return pd.concat([
-        _found(unknown_province, "province not recognised", "province",
-               "province '{value}' not recognised"),
-        _found(unknown_district.fillna(False), "district not recognised", "district",
-               "district '{value}' not found in the district list; check the spelling"),
-    ])
+    return pd.concat(
+        [
+            _found(
+                unknown_province,
+                "province not recognised",
+                "province",
+                "province '{value}' not recognised",
+            ),
+            _found(
+                unknown_district.fillna(False),
+                "district not recognised",
+                "district",
+                "district '{value}' not found in the district list; check the spelling",
+            ),
+        ]
+    )
 
 
-def _assemble(found: list[pd.DataFrame], df: pd.DataFrame, raw: pd.DataFrame,
-              rows: np.ndarray, where: dict[str, str]) -> pd.DataFrame:
+def _assemble(
+    found: list[pd.DataFrame],
+    df: pd.DataFrame,
+    raw: pd.DataFrame,
+    rows: np.ndarray,
+    where: dict[str, str],
+) -> pd.DataFrame:
     """One table in the partner's terms: their row, id, column name and value as given."""
     columns = [*REPORT_COLUMNS, KIND, TEMPLATE]
     parts = [f for f in found if not f.empty]
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object)
-                             for c in columns})
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c == "row" else object) for c in columns}
+        )
     out = pd.concat(parts)
     at = out.index.to_numpy()
     out["row"] = rows[at].astype("int64")
     out[RECORD_ID] = df[RECORD_ID].to_numpy(dtype=object)[at]
     out["column"] = out["contract_column"].map(lambda c: _partner_column(c, where, df.columns))
-    out["value"] = [_value_as_given(df, raw, c, where, i)
-                    for c, i in zip(out["contract_column"], at, strict=True)]
+    out["value"] = [
+        _value_as_given(df, raw, c, where, i)
+        for c, i in zip(out["contract_column"], at, strict=True)
+    ]
     out[TEMPLATE] = out["problem"]
     out["problem"] = [fill(t, v) for t, v in zip(out[TEMPLATE], out["value"], strict=True)]
     out["rank"] = (out["severity"] != ERROR).astype(int)
@@ -405,8 +488,9 @@ def _partner_column(column: str, where: dict[str, str], present: pd.Index) -> st
     return " / ".join(shown)
 
 
-def _value_as_given(df: pd.DataFrame, raw: pd.DataFrame, column: str,
-                    where: dict[str, str], i: int) -> str | None:
+def _value_as_given(
+    df: pd.DataFrame, raw: pd.DataFrame, column: str, where: dict[str, str], i: int
+) -> str | None:
     """The cell as the partner wrote it (before value maps and date reformatting)."""
     theirs = where.get(column, column)
     if theirs in raw.columns:
@@ -447,8 +531,9 @@ def write_excel_csv(df: pd.DataFrame, path: str | Path) -> Path:
         os.replace(tmp, path)
     except OSError as exc:
         _remove_quietly(tmp)
-        raise ConfigError(f"cannot write the report here ({exc.strerror or exc}).",
-                          file=str(path)) from None
+        raise ConfigError(
+            f"cannot write the report here ({exc.strerror or exc}).", file=str(path)
+        ) from None
     except BaseException:
         _remove_quietly(tmp)
         raise

@@ -82,8 +82,13 @@ def validate_rows(
     rows = df.loc[~bad].drop(columns=REASON, errors="ignore").reset_index(drop=True)
     rejected = df.loc[bad].assign(**{REASON: reasons[bad]}).reset_index(drop=True)
     if len(rejected):
-        log.info("%s: %d of %d rows rejected (%s)", file, len(rejected), len(df),
-                 describe_rejections(rejected))
+        log.info(
+            "%s: %d of %d rows rejected (%s)",
+            file,
+            len(rejected),
+            len(df),
+            describe_rejections(rejected),
+        )
     return Validated(rows=rows, rejected=rejected)
 
 
@@ -147,8 +152,9 @@ def describe_rejections(rejected: pd.DataFrame) -> str:
 
     A row with several reasons counts once in the total and once under each reason.
     """
-    return describe_reason_counts(rejected[REASON].value_counts().to_dict()
-                                  if len(rejected) else {})
+    return describe_reason_counts(
+        rejected[REASON].value_counts().to_dict() if len(rejected) else {}
+    )
 
 
 #: Reasons that name other rows ("record_id also on Excel row 7") are counted as one reason.
@@ -158,8 +164,11 @@ _KIND_OF_REASON = re.compile(r"^(record_id also on) (?:Excel )?rows? .*$")
 def reason_kind(reason: str) -> str:
     """A (joined) reason without the row numbers it names, for counting rows by reason:
     "empty household_id; record_id also on Excel row 7" -> "...; record_id also on another row"."""
-    return "; ".join(_KIND_OF_REASON.sub(r"\1 another row", p.strip())
-                     for p in str(reason).split(";") if p.strip())
+    return "; ".join(
+        _KIND_OF_REASON.sub(r"\1 another row", p.strip())
+        for p in str(reason).split(";")
+        if p.strip()
+    )
 
 
 def reason_counts(reasons: pd.Series) -> dict[str, int]:
@@ -185,8 +194,9 @@ def describe_reason_counts(counts: dict[str, int]) -> str:
     for joined, n in counts.items():
         for part in set(reason_kind(joined).split("; ")):
             parts[part] += n
-    listed = [f"{n:,} {reason}" for reason, n in
-              sorted(parts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    listed = [
+        f"{n:,} {reason}" for reason, n in sorted(parts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
     noun = "row" if rows == 1 else "rows"
     return f"{rows:,} {noun} rejected: " + ", ".join(listed)
 
@@ -198,4 +208,6 @@ def no_usable_rows(file: str, counts: dict[str, int]) -> InputError:
     return InputError(
         f"none of its {sum(counts.values()):,} rows can be used "
         f"({describe_reason_counts(counts)}). Check the column mapping (--mapping): a "
-        "record_id, and a name or a CNIC, are needed on every row.", file=file)
+        "record_id, and a name or a CNIC, are needed on every row.",
+        file=file,
+    )

@@ -135,8 +135,16 @@ def _oriented(predictions: pd.DataFrame, left: str) -> pd.DataFrame:
     return out
 
 
-def score_partner(db_api, registry, partner, n_registry: int, config: MatchPartnerConfig, *,
-                  model: dict | None, stages: Stages) -> PartnerScored:
+def score_partner(
+    db_api,
+    registry,
+    partner,
+    n_registry: int,
+    config: MatchPartnerConfig,
+    *,
+    model: dict | None,
+    stages: Stages,
+) -> PartnerScored:
     """Train (or adapt a loaded model) and score partner rows against registry records,
     link only: partner rows are never compared with each other.
 
@@ -145,19 +153,20 @@ def score_partner(db_api, registry, partner, n_registry: int, config: MatchPartn
     """
     check_trainable(n_registry, config, model)
     with stages.stage("plan the model"):
-        plan, registry_plan = plan_partner(db_api, registry, partner, n_registry, config,
-                                           train=model is None)
+        plan, registry_plan = plan_partner(
+            db_api, registry, partner, n_registry, config, train=model is None
+        )
     rounds = None
     same_person_model = None
     if model is not None:
         model = for_dialect(model, config.backend.name)
     else:
         across = plan.trained_on == "across"
-        stage = "train model on partner-registry pairs" if across else \
-            "train model on the registry"
+        stage = "train model on partner-registry pairs" if across else "train model on the registry"
         with stages.stage(stage):
-            model, rounds = train_model(db_api, registry, config, plan,
-                                        link_with=partner if across else None)
+            model, rounds = train_model(
+                db_api, registry, config, plan, link_with=partner if across else None
+            )
         if across and not registry_plan.unreached:
             # The registry's own records are joined into people by a model of the
             # registry: the partner's errors are not the registry's.
@@ -167,22 +176,31 @@ def score_partner(db_api, registry, partner, n_registry: int, config: MatchPartn
     check_rules(rules, plan)
     sample = count_sample(n_registry, config)
     with stages.stage("count comparisons"):
-        counts = count_comparisons([partner, registry], rules, link_type="link_only",
-                                   sample=sample)
+        counts = count_comparisons([partner, registry], rules, link_type="link_only", sample=sample)
         total = check_comparison_budget(counts, config.blocking.max_comparisons)
     settings = link_settings(model, rules)
     with stages.stage("score partner rows"):
         linker = _linker([partner, registry], settings, term_frequencies(db_api, registry, model))
         predictions = linker.inference.predict(
-            threshold_match_probability=config.matching.pairs_threshold)
+            threshold_match_probability=config.matching.pairs_threshold
+        )
         pairs = _oriented(predictions.as_pandas_dataframe(), partner.templated_name)
-    return PartnerScored(pairs=pairs, model=model, model_json=model_json(linker), counts=counts,
-                         total=total, estimated=sample < 1.0, plan=plan, rounds=rounds,
-                         same_person_model=same_person_model or model)
+    return PartnerScored(
+        pairs=pairs,
+        model=model,
+        model_json=model_json(linker),
+        counts=counts,
+        total=total,
+        estimated=sample < 1.0,
+        plan=plan,
+        rounds=rounds,
+        same_person_model=same_person_model or model,
+    )
 
 
-def plan_partner(db_api, registry, partner, n_registry: int, config: MatchPartnerConfig, *,
-                 train: bool) -> tuple[ModelPlan, ModelPlan]:
+def plan_partner(
+    db_api, registry, partner, n_registry: int, config: MatchPartnerConfig, *, train: bool
+) -> tuple[ModelPlan, ModelPlan]:
     """The plan for scoring partner rows against the registry (link only), and the plan
     of the registry on its own (for joining its records into people).
 
@@ -194,27 +212,36 @@ def plan_partner(db_api, registry, partner, n_registry: int, config: MatchPartne
     scored with the registry's model instead, as is any list with ``train_on: registry``.
     """
     names = [partner.physical_name, registry.physical_name]
-    n_partner = int(db_api.query_sql(f"SELECT count(*) AS n FROM {partner.physical_name}",
-                                     output_type="pandas").iloc[0]["n"])
+    n_partner = int(
+        db_api.query_sql(
+            f"SELECT count(*) AS n FROM {partner.physical_name}", output_type="pandas"
+        ).iloc[0]["n"]
+    )
     # Link only: every comparison has a partner row on one side, so the budget follows
     # the list, not the registry (a 50,000-row list against a million records would
     # otherwise take the broad rules a million-record dedupe may afford).
-    budget = comparison_budget(n_partner, config,
-                               per_record=config.matching.comparisons_per_partner_row)
-    common: dict[str, Any] = dict(budget=budget, min_em_pairs=config.training.min_em_pairs,
-                  candidates=PARTNER_RULES, train=train, block_tables=names)
+    budget = comparison_budget(
+        n_partner, config, per_record=config.matching.comparisons_per_partner_row
+    )
+    common: dict[str, Any] = dict(
+        budget=budget,
+        min_em_pairs=config.training.min_em_pairs,
+        candidates=PARTNER_RULES,
+        train=train,
+        block_tables=names,
+    )
     registry_plan = plan_model(db_api, [registry.physical_name], **common)
     if not train or config.matching.train_on == "registry":
         return registry_plan, registry_plan
     link_plan = plan_model(db_api, names, train_tables=names, **common)
-    if config.matching.train_on == "link" or not link_plan.unreached \
-            or registry_plan.unreached:
+    if config.matching.train_on == "link" or not link_plan.unreached or registry_plan.unreached:
         return link_plan, registry_plan
     return registry_plan, registry_plan
 
 
-def same_person_pairs(db_api, registry, candidates, model: dict,
-                      config: MatchPartnerConfig, present: frozenset[str]) -> pd.DataFrame:
+def same_person_pairs(
+    db_api, registry, candidates, model: dict, config: MatchPartnerConfig, present: frozenset[str]
+) -> pd.DataFrame:
     """Pairs of a candidate registry record and another registry record of the same
     person (another wave, a second registration), at ``same_person_threshold``.
 
@@ -223,10 +250,10 @@ def same_person_pairs(db_api, registry, candidates, model: dict,
     """
     rules = tuple(r for r in SAME_PERSON_RULES if r.applies(present))
     settings = link_settings(model, rules)
-    linker = _linker([candidates, registry], settings,
-                     term_frequencies(db_api, registry, settings))
+    linker = _linker([candidates, registry], settings, term_frequencies(db_api, registry, settings))
     predictions = linker.inference.predict(
-        threshold_match_probability=config.matching.same_person_threshold)
+        threshold_match_probability=config.matching.same_person_threshold
+    )
     pairs = _oriented(predictions.as_pandas_dataframe(), candidates.templated_name)
     return pairs[pairs["record_id_l"] != pairs["record_id_r"]]
 
@@ -258,52 +285,83 @@ def partner_frame(std: pd.DataFrame) -> pd.DataFrame:
     return std
 
 
-def match_on_engine(engine: Engine, registry, partner_table, n_registry: int, partner: pd.DataFrame,
-                    config: MatchPartnerConfig, *, model: dict | None,
-                    stages: Stages) -> Matching:
+def match_on_engine(
+    engine: Engine,
+    registry,
+    partner_table,
+    n_registry: int,
+    partner: pd.DataFrame,
+    config: MatchPartnerConfig,
+    *,
+    model: dict | None,
+    stages: Stages,
+) -> Matching:
     """Score, find each candidate's other records, resolve: the steps both backends share.
 
     ``registry`` and ``partner_table`` are engine tables of ``ENGINE_COLUMNS``;
     ``partner`` is the same partner list as a standardised pandas frame (it is small).
     """
     db_api = engine.db_api
-    scored = score_partner(db_api, registry, partner_table, n_registry, config, model=model,
-                           stages=stages)
+    scored = score_partner(
+        db_api, registry, partner_table, n_registry, config, model=model, stages=stages
+    )
     pairs = scored.pairs
     with stages.stage("find candidates' other registry records"):
-        wanted = pairs.loc[pairs["match_probability"] >= config.matching.review_threshold,
-                           "record_id_r"].drop_duplicates()
+        wanted = pairs.loc[
+            pairs["match_probability"] >= config.matching.review_threshold, "record_id_r"
+        ].drop_duplicates()
         if wanted.empty:
             same = pd.DataFrame({**_EMPTY_SAME, "match_probability": pd.Series(dtype=float)})
         else:
             ids = engine.register(wanted.astype(str).to_frame("record_id"), "candidate_ids")
             candidates = db_api.query_sql(
                 f"SELECT r.* FROM {registry.physical_name} r "
-                f"JOIN {ids.physical_name} i ON r.record_id = i.record_id")
-            same = same_person_pairs(db_api, registry, candidates,
-                                     scored.same_person_model or scored.model, config,
-                                     scored.plan.present if scored.plan else frozenset())
+                f"JOIN {ids.physical_name} i ON r.record_id = i.record_id"
+            )
+            same = same_person_pairs(
+                db_api,
+                registry,
+                candidates,
+                scored.same_person_model or scored.model,
+                config,
+                scored.plan.present if scored.plan else frozenset(),
+            )
     with stages.stage("resolve one-to-one"):
         people = registry_people(pairs, same, config.matching.same_person_threshold)
         matches = matches_table(partner, person_candidates(pairs, people), people, config)
-    return Matching(matches=matches, pairs=partner_pairs_table(pairs), scored=scored,
-                    people=int(people["person_id"].nunique()), same_person_pairs=len(same))
+    return Matching(
+        matches=matches,
+        pairs=partner_pairs_table(pairs),
+        scored=scored,
+        people=int(people["person_id"].nunique()),
+        same_person_pairs=len(same),
+    )
 
 
 def partner_pairs_table(predictions: pd.DataFrame) -> pd.DataFrame:
     """Partner (left) - registry (right) pairs: ids, scores, each comparison's weight;
     no name or CNIC."""
     weights = sorted(c for c in predictions.columns if c.startswith("mw_"))
-    cols = ["record_id_l", "record_id_r", "match_weight", "match_probability", "source_l",
-            "source_r", *weights]
+    cols = [
+        "record_id_l",
+        "record_id_r",
+        "match_weight",
+        "match_probability",
+        "source_l",
+        "source_r",
+        *weights,
+    ]
     pairs = predictions[cols].astype({"record_id_l": str, "record_id_r": str})
-    return pairs.sort_values(["record_id_l", "match_probability", "record_id_r"],
-                             ascending=[True, False, True], kind="mergesort") \
-        .reset_index(drop=True)
+    return pairs.sort_values(
+        ["record_id_l", "match_probability", "record_id_r"],
+        ascending=[True, False, True],
+        kind="mergesort",
+    ).reset_index(drop=True)
 
 
-def build_tables(partner: pd.DataFrame, matching: Matching, rejected: pd.DataFrame,
-                 registry_records: pd.Series) -> dict[str, pd.DataFrame]:
+def build_tables(
+    partner: pd.DataFrame, matching: Matching, rejected: pd.DataFrame, registry_records: pd.Series
+) -> dict[str, pd.DataFrame]:
     from linkage.derive.unregistered import by_place, rank_unregistered
 
     return {
@@ -325,8 +383,9 @@ def match_summary(matching: Matching, config: MatchPartnerConfig) -> dict:
     return {
         **matching.scored.summary(),
         "statuses": statuses,
-        "partner_duplicates": {str(k): int(v) for k, v in
-                               m["duplicate_reason"].value_counts().sort_index().items()},
+        "partner_duplicates": {
+            str(k): int(v) for k, v in m["duplicate_reason"].value_counts().sort_index().items()
+        },
         "registry_people_considered": matching.people,
         "same_person_pairs": matching.same_person_pairs,
         "pairs_written": int(len(matching.pairs)),
@@ -335,8 +394,9 @@ def match_summary(matching: Matching, config: MatchPartnerConfig) -> dict:
     }
 
 
-def read_partner(path: str, *, mapping: ColumnMapping | None, encoding: str | None,
-                 sheet: str | None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def read_partner(
+    path: str, *, mapping: ColumnMapping | None, encoding: str | None, sheet: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Usable partner rows, rejected rows (with ``reason``), and rows read; a list with
     no usable row at all is an error, not an empty result."""
     raw = read_table(path, mapping=mapping, kind="partner", encoding=encoding, sheet=sheet)
@@ -345,7 +405,8 @@ def read_partner(path: str, *, mapping: ColumnMapping | None, encoding: str | No
         raise InputError(
             f"none of its {len(raw):,} rows can be matched ({describe_rejections(valid.rejected)}"
             "). Check the column mapping (--mapping): a name or a CNIC column is needed.",
-            file=str(path))
+            file=str(path),
+        )
     return valid.rows, valid.rejected, len(raw)
 
 
@@ -369,69 +430,120 @@ def run_match_partner(
     """
     if not registry_paths:
         raise ConfigError("match-partner needs at least one registry wave (--registry).")
-    with output_folder(out, job="match-partner",
-                       inputs=[*registry_paths, partner_path, model_path],
-                       backend=config.backend), job_engine(config.backend) as engine:
-        return match_partner(engine, [str(p) for p in registry_paths],
-                             str(partner_path), out, config, mapping=mapping,
-                             registry_mapping=registry_mapping, model_path=model_path,
-                             stages=stages, encoding=encoding, sheet=sheet)
+    with (
+        output_folder(
+            out,
+            job="match-partner",
+            inputs=[*registry_paths, partner_path, model_path],
+            backend=config.backend,
+        ),
+        job_engine(config.backend) as engine,
+    ):
+        return match_partner(
+            engine,
+            [str(p) for p in registry_paths],
+            str(partner_path),
+            out,
+            config,
+            mapping=mapping,
+            registry_mapping=registry_mapping,
+            model_path=model_path,
+            stages=stages,
+            encoding=encoding,
+            sheet=sheet,
+        )
 
 
-def match_partner(engine: Engine, registry_paths: list[str], partner_path: str,
-                  out: str | Path, config: MatchPartnerConfig, *,
-                  mapping: ColumnMapping | None = None,
-                  registry_mapping: ColumnMapping | None = None,
-                  model_path: str | Path | None = None, stages: Stages | None = None,
-                  encoding: str | None = None, sheet: str | None = None) -> JobResult:
+def match_partner(
+    engine: Engine,
+    registry_paths: list[str],
+    partner_path: str,
+    out: str | Path,
+    config: MatchPartnerConfig,
+    *,
+    mapping: ColumnMapping | None = None,
+    registry_mapping: ColumnMapping | None = None,
+    model_path: str | Path | None = None,
+    stages: Stages | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> JobResult:
     """The job on ``engine``, with ``out`` locked by the caller."""
     stages = stages or Stages()
     started = dt.datetime.now(dt.UTC)
     model = load_model(model_path) if model_path else None
     with stages.stage("read and validate"):
-        partner, rejected, rows_read = read_partner(partner_path, mapping=mapping,
-                                                    encoding=encoding, sheet=sheet)
-        waves = read_waves(engine, registry_paths, mapping=registry_mapping,
-                           shared_ids="refuse")
+        partner, rejected, rows_read = read_partner(
+            partner_path, mapping=mapping, encoding=encoding, sheet=sheet
+        )
+        waves = read_waves(engine, registry_paths, mapping=registry_mapping, shared_ids="refuse")
     with stages.stage("standardise"):
         min_year = config.dates.min_year
         partner_std = partner_relations(partner_frame(standardise(partner, min_year=min_year)))
-        registry = engine.persist(engine.select(
-            engine.standardise(waves.records, min_year=min_year), ENGINE_COLUMNS))
+        registry = engine.persist(
+            engine.select(engine.standardise(waves.records, min_year=min_year), ENGINE_COLUMNS)
+        )
         waves.records = None
         n_registry = engine.count(registry)
     registry_table = engine.register(registry, "registry")
     partner_table = engine.register(partner_std[list(ENGINE_COLUMNS)], "partner")
-    matching = match_on_engine(engine, registry_table, partner_table, n_registry,
-                               partner_std, config, model=model, stages=stages)
+    matching = match_on_engine(
+        engine,
+        registry_table,
+        partner_table,
+        n_registry,
+        partner_std,
+        config,
+        model=model,
+        stages=stages,
+    )
     tables = build_tables(partner_std, matching, rejected, newest_counts(engine, registry))
-    summary = job_summary("match-partner", engine, started, {
-        "registry": {"waves": waves.info, "records_used": int(n_registry),
-                     "mapping": registry_mapping.model_dump() if registry_mapping else None},
-        "input": partner_input(partner_path, mapping, rows_read, len(partner_std), rejected),
-        **match_summary(matching, config),
-        "flags": flag_counts(partner_std),
-    }, model_path=model_path)
+    summary = job_summary(
+        "match-partner",
+        engine,
+        started,
+        {
+            "registry": {
+                "waves": waves.info,
+                "records_used": int(n_registry),
+                "mapping": registry_mapping.model_dump() if registry_mapping else None,
+            },
+            "input": partner_input(partner_path, mapping, rows_read, len(partner_std), rejected),
+            **match_summary(matching, config),
+            "flags": flag_counts(partner_std),
+        },
+        model_path=model_path,
+    )
     with stages.stage("write outputs"):
         summary["timings_s"] = dict(stages.timings)
-        engine.write(out, tables, summary=summary, model_json=matching.scored.model_json,
-                     fmt=config.output_format, texts=feedback_csv(tables), job="match-partner")
-    return JobResult(tables=tables, summary=summary, model_json=matching.scored.model_json,
-                     stages=stages)
+        engine.write(
+            out,
+            tables,
+            summary=summary,
+            model_json=matching.scored.model_json,
+            fmt=config.output_format,
+            texts=feedback_csv(tables),
+            job="match-partner",
+        )
+    return JobResult(
+        tables=tables, summary=summary, model_json=matching.scored.model_json, stages=stages
+    )
 
 
 def newest_counts(engine: Engine, registry) -> pd.Series:
     """Registry records per district in the newest wave (``newest_wave``), counted in
     the engine."""
     newest = newest_wave(engine.collect(engine.distinct(registry, ["wave_order", "source"])))
-    counts = engine.grouped_counts(engine.where_equal(registry, "wave_order", newest),
-                                   ["district_std"])
+    counts = engine.grouped_counts(
+        engine.where_equal(registry, "wave_order", newest), ["district_std"]
+    )
     counts = counts[counts["district_std"].notna()]
     return counts.set_index("district_std")["count"].rename("registry_records")
 
 
-def partner_input(path: str, mapping: ColumnMapping | None, rows_read: int, rows_used: int,
-                  rejected: pd.DataFrame) -> dict:
+def partner_input(
+    path: str, mapping: ColumnMapping | None, rows_read: int, rows_used: int, rejected: pd.DataFrame
+) -> dict:
     """The partner list's part of ``summary.json``: rows read = used + rejected."""
     by_reason = {} if rejected.empty else reason_counts(rejected["reason"])
     return {

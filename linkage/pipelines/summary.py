@@ -12,8 +12,7 @@ import linkage
 from linkage.engines.base import Engine, Frame
 
 #: Columns the data-quality flags are counted from.
-FLAG_COLUMNS = ("cnic_status", "gender_conflict", "dob_precision", "dob_year",
-                "dob_out_of_range")
+FLAG_COLUMNS = ("cnic_status", "gender_conflict", "dob_precision", "dob_year", "dob_out_of_range")
 
 
 def file_fingerprint(path: str | Path) -> str | None:
@@ -27,15 +26,23 @@ def file_fingerprint(path: str | Path) -> str | None:
     return "sha256:" + digest.hexdigest()
 
 
-def job_summary(job: str, engine: Engine, started: dt.datetime, body: dict, *,
-                model_path: str | Path | None) -> dict:
+def job_summary(
+    job: str, engine: Engine, started: dt.datetime, body: dict, *, model_path: str | Path | None
+) -> dict:
     """The envelope: job, version, start, backend, then ``body``, with where the model
     came from added to ``body["model"]``."""
-    summary = {"job": job, "version": linkage.__version__,
-               "started_at": started.isoformat(timespec="seconds"),
-               "backend": engine.name, **body}
-    summary["model"] = {**summary["model"], "trained_here": model_path is None,
-                        "loaded_from": str(model_path) if model_path else None}
+    summary = {
+        "job": job,
+        "version": linkage.__version__,
+        "started_at": started.isoformat(timespec="seconds"),
+        "backend": engine.name,
+        **body,
+    }
+    summary["model"] = {
+        **summary["model"],
+        "trained_here": model_path is None,
+        "loaded_from": str(model_path) if model_path else None,
+    }
     return summary
 
 
@@ -76,5 +83,8 @@ def cluster_summary(n_records: int, n_clusters: int, largest: int, n_households:
 
 def thresholds(config) -> dict:
     cfg = config.clustering
-    return {"cluster": cfg.threshold, "pairs": cfg.pairs_threshold,
-            "household_overlap": cfg.household_overlap}
+    return {
+        "cluster": cfg.threshold,
+        "pairs": cfg.pairs_threshold,
+        "household_overlap": cfg.household_overlap,
+    }

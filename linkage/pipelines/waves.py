@@ -35,8 +35,14 @@ def wave_names(paths: list[str]) -> list[str]:
     return names
 
 
-def read_waves(engine: Engine, paths: list[str], *, mapping: ColumnMapping | None,
-               encoding: str | None = None, shared_ids: str = "qualify") -> Waves:
+def read_waves(
+    engine: Engine,
+    paths: list[str],
+    *,
+    mapping: ColumnMapping | None,
+    encoding: str | None = None,
+    shared_ids: str = "qualify",
+) -> Waves:
     """Read and validate each wave into the engine; a wave with no usable row is refused
     by name, with its reasons. A record id two waves use is qualified as
     ``wave:record_id`` (``shared_ids="qualify"``) or refused (``"refuse"``: a match must
@@ -50,11 +56,19 @@ def read_waves(engine: Engine, paths: list[str], *, mapping: ColumnMapping | Non
         tag = {"wave": name, "wave_order": order}
         usable.append(engine.with_values(intake.rows, tag))
         rejected.append(engine.with_values(intake.rejected, {"wave": name}))
-        info.append({"wave": name, "path": str(path), "fingerprint": file_fingerprint(path),
-                     "wave_order": order, "columns": intake.columns,
-                     "rows_read": intake.rows_read, "rows_used": intake.rows_used,
-                     "rows_rejected": intake.rows_rejected,
-                     "rejected_by_reason": intake.rejected_by_reason})
+        info.append(
+            {
+                "wave": name,
+                "path": str(path),
+                "fingerprint": file_fingerprint(path),
+                "wave_order": order,
+                "columns": intake.columns,
+                "rows_read": intake.rows_read,
+                "rows_used": intake.rows_used,
+                "rows_rejected": intake.rows_rejected,
+                "rejected_by_reason": intake.rejected_by_reason,
+            }
+        )
     every = set().union(*(i["columns"] for i in info))
     for i in info:
         i["columns_missing"] = sorted(every - set(i["columns"]))
@@ -69,7 +83,9 @@ def read_waves(engine: Engine, paths: list[str], *, mapping: ColumnMapping | Non
             f"record_id(s) appear in more than one registry wave "
             f"({' and '.join(str(paths[w]) for w in waves[:3])}), e.g. {', '.join(ids[:3])}. "
             "Record ids must be unique across the waves: prefix each wave's ids "
-            "(w11-..., w21-...).", column="record_id")
+            "(w11-..., w21-...).",
+            column="record_id",
+        )
     if len(shared):
         records, qualified = engine.qualify_ids(records, "wave"), True
     return Waves(records, engine.union(rejected), info, qualified)

@@ -51,7 +51,9 @@ def is_held_out(spelling: str) -> bool:
     return bool(key) and zlib.crc32(key.encode("utf-8")) % 100 < HOLDOUT_PERCENT
 
 
-def split_spellings(spellings: Iterable[str], keep: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+def split_spellings(
+    spellings: Iterable[str], keep: Iterable[str] = ()
+) -> tuple[list[str], list[str]]:
     """``(engine part, held-out part)`` of one group of spellings, each in input order.
 
     Spellings whose key is among the keys of ``keep`` (the group's canonical spelling)

@@ -43,8 +43,17 @@ DECISIONS = ("match", "non-match", "unsure")
 BAND_OFFSETS = (-math.inf, -2.0, 0.0, 2.0, 5.0, 10.0, math.inf)
 #: Relative share of the sample per band (same order): most just around the threshold.
 BAND_PRIORITY = (1.0, 4.0, 4.0, 2.0, 1.0, 1.0)
-SAMPLE_COLUMNS = ("pair_id", "band", "record_id_l", "record_id_r", "match_weight",
-                  "match_probability", "band_pairs", "band_sampled", "decision")
+SAMPLE_COLUMNS = (
+    "pair_id",
+    "band",
+    "record_id_l",
+    "record_id_r",
+    "match_weight",
+    "match_probability",
+    "band_pairs",
+    "band_sampled",
+    "decision",
+)
 #: Carried into the sample when the run has them: a pair scored with its household as
 #: evidence (``linkage.resolve.household_evidence``) and the weight Splink gave it alone.
 HOUSEHOLD_COLUMNS = ("household_evidence", "person_match_weight")
@@ -52,9 +61,22 @@ HOUSEHOLD_COLUMNS = ("household_evidence", "person_match_weight")
 #: from input files, and a band label can start with "-"), restored when read back.
 TEXT_COLUMNS = ("band", "record_id_l", "record_id_r", "decision")
 #: Fields shown side by side on the review page (raw values as given in the input).
-REVIEW_FIELDS = ("source", "household_id", "full_name", "guardian_name", "cnic", "gender",
-                 "date_of_birth", "relation_to_head", "province", "district", "tehsil",
-                 "union_council", "address", "phone")
+REVIEW_FIELDS = (
+    "source",
+    "household_id",
+    "full_name",
+    "guardian_name",
+    "cnic",
+    "gender",
+    "date_of_birth",
+    "relation_to_head",
+    "province",
+    "district",
+    "tehsil",
+    "union_council",
+    "address",
+    "phone",
+)
 
 
 class ReviewFileError(NserLinkError):
@@ -127,8 +149,9 @@ def sample_pairs(run_dir: str | Path, n: int = 200, seed: int = 1) -> pd.DataFra
 
 
 def _sample(run: Run, n: int, seed: int) -> pd.DataFrame:
-    pairs = run.pairs.sort_values(["record_id_l", "record_id_r"], kind="mergesort") \
-        .reset_index(drop=True)
+    pairs = run.pairs.sort_values(["record_id_l", "record_id_r"], kind="mergesort").reset_index(
+        drop=True
+    )
     if pairs.empty:
         raise NserLinkError("the run has no scored pairs to review.", file=str(run.path))
     pairs["band_index"] = assign_bands(pairs, run.threshold)
@@ -140,8 +163,11 @@ def _sample(run: Run, n: int, seed: int) -> pd.DataFrame:
     for b, k in enumerate(take):
         if k:
             members = np.flatnonzero(pairs["band_index"].to_numpy() == b)
-            chosen.append(pairs.iloc[np.sort(rng.choice(members, size=k, replace=False))]
-                          .assign(band_pairs=sizes[b], band_sampled=k))
+            chosen.append(
+                pairs.iloc[np.sort(rng.choice(members, size=k, replace=False))].assign(
+                    band_pairs=sizes[b], band_sampled=k
+                )
+            )
     out = pd.concat(chosen).sort_values(["band_index", "match_weight"], kind="mergesort")
     out["band"] = [labels[b] for b in out["band_index"]]
     out["pair_id"] = np.arange(1, len(out) + 1)
@@ -150,16 +176,16 @@ def _sample(run: Run, n: int, seed: int) -> pd.DataFrame:
     return out[[*SAMPLE_COLUMNS, *extra]].reset_index(drop=True)
 
 
-def write_sample(run_dir: str | Path, out: str | Path, n: int = 200, seed: int = 1
-                 ) -> tuple[Path, Path, pd.DataFrame]:
+def write_sample(
+    run_dir: str | Path, out: str | Path, n: int = 200, seed: int = 1
+) -> tuple[Path, Path, pd.DataFrame]:
     """Write the sample CSV to ``out`` and its review page beside it (``.html``)."""
     run = load_run(run_dir)
     sample = _sample(run, n, seed)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     # clerks open it in Excel: an id such as =HYPERLINK(...) must stay text
-    sample.assign(**{c: sample[c].map(neutralise) for c in TEXT_COLUMNS}) \
-        .to_csv(out, index=False)
+    sample.assign(**{c: sample[c].map(neutralise) for c in TEXT_COLUMNS}).to_csv(out, index=False)
     page = out.with_suffix(".html")
     page.write_text(review_page(run, sample), encoding="utf-8")
     return out, page, sample
@@ -187,8 +213,9 @@ def comparison_waterfall(run: Run, std: pd.DataFrame, sample: pd.DataFrame) -> p
     cols = [c for c in MODEL_COLUMNS if c in std.columns]
     side = std[cols].drop_duplicates("record_id").set_index("record_id")
     frame = sample[["pair_id", "record_id_l", "record_id_r"]].copy()
-    frame = frame.join(side.add_suffix("_l"), on="record_id_l") \
-        .join(side.add_suffix("_r"), on="record_id_r")
+    frame = frame.join(side.add_suffix("_l"), on="record_id_l").join(
+        side.add_suffix("_r"), on="record_id_r"
+    )
     cases, meta = [], []
     for i, comp in enumerate(run.model["comparisons"]):
         whens, else_idx = [], None
@@ -199,12 +226,12 @@ def comparison_waterfall(run: Run, std: pd.DataFrame, sample: pd.DataFrame) -> p
                 else_idx = j
             else:
                 whens.append(f"WHEN ({cond}) THEN {j}")
-        cases.append(f"CASE {' '.join(whens)} ELSE {else_idx if else_idx is not None else -1}"
-                     f' END AS "c{i}"')
+        cases.append(
+            f'CASE {" ".join(whens)} ELSE {else_idx if else_idx is not None else -1} END AS "c{i}"'
+        )
     con = duckdb_connection(BackendConfig())
     con.register("review_pairs", frame)
-    got = con.execute(f"SELECT pair_id, {', '.join(cases)} FROM review_pairs ORDER BY pair_id") \
-        .df()
+    got = con.execute(f"SELECT pair_id, {', '.join(cases)} FROM review_pairs ORDER BY pair_id").df()
     con.close()
     rows = []
     for i, comp in enumerate(run.model["comparisons"]):
@@ -213,8 +240,14 @@ def comparison_waterfall(run: Run, std: pd.DataFrame, sample: pd.DataFrame) -> p
             level = levels[int(j)] if j >= 0 else {}
             m, u = level.get("m_probability"), level.get("u_probability")
             w = 0.0 if level.get("is_null_level") or not (m and u) else math.log2(m / u)
-            rows.append({"pair_id": pair_id, "comparison": comp["output_column_name"],
-                         "level": level.get("label_for_charts", "?"), "weight": w})
+            rows.append(
+                {
+                    "pair_id": pair_id,
+                    "comparison": comp["output_column_name"],
+                    "level": level.get("label_for_charts", "?"),
+                    "weight": w,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -225,16 +258,20 @@ def review_page(run: Run, sample: pd.DataFrame) -> str:
     prior = run.model.get("probability_two_random_records_match") or 0.5
     prior_w = math.log2(prior / (1 - prior))
     water = comparison_waterfall(run, std, sample) if std is not None else None
-    records = std.drop_duplicates("record_id").set_index("record_id") if std is not None \
-        else None
+    records = std.drop_duplicates("record_id").set_index("record_id") if std is not None else None
     cards = []
     for p in sample.itertuples():
-        head = (f"<h2>Pair {p.pair_id} <small>band {esc(p.band)} · weight {p.match_weight:.2f}"
-                f" · probability {p.match_probability:.4f}</small></h2>")
+        head = (
+            f"<h2>Pair {p.pair_id} <small>band {esc(p.band)} · weight {p.match_weight:.2f}"
+            f" · probability {p.match_probability:.4f}</small></h2>"
+        )
         if records is not None:
             left, right = records.loc[p.record_id_l], records.loc[p.record_id_r]
-            rows = [[f, fmt(left.get(f)), fmt(right.get(f)), _differs(left.get(f), right.get(f))]
-                    for f in REVIEW_FIELDS if f in records.columns]
+            rows = [
+                [f, fmt(left.get(f)), fmt(right.get(f)), _differs(left.get(f), right.get(f))]
+                for f in REVIEW_FIELDS
+                if f in records.columns
+            ]
             side = table(rows, ["field", p.record_id_l, p.record_id_r, ""], cls="compact")
             w = water[water["pair_id"] == p.pair_id]
             household = bool(getattr(p, "household_evidence", False))
@@ -245,33 +282,49 @@ def review_page(run: Run, sample: pd.DataFrame) -> str:
             for r in w.itertuples():
                 total += r.weight
                 steps.append([r.comparison, r.level, round(r.weight, 4), round(total, 4)])
-            steps.append(["term-frequency adjustment", "remainder up to the pair's own weight",
-                          round(tf, 4) + 0.0, round(person_w, 4)])
+            steps.append(
+                [
+                    "term-frequency adjustment",
+                    "remainder up to the pair's own weight",
+                    round(tf, 4) + 0.0,
+                    round(person_w, 4),
+                ]
+            )
             if household:
-                steps.append(["households as evidence",
-                              "one household: prior 1/(roster size), its context not counted "
-                              "twice", round(p.match_weight - person_w, 4),
-                              round(p.match_weight, 4)])
-            why = table(steps, ["comparison", "level", "weight", "running total"],
-                        cls="compact")
+                steps.append(
+                    [
+                        "households as evidence",
+                        "one household: prior 1/(roster size), its context not counted twice",
+                        round(p.match_weight - person_w, 4),
+                        round(p.match_weight, 4),
+                    ]
+                )
+            why = table(steps, ["comparison", "level", "weight", "running total"], cls="compact")
         else:
             side = f"<p>{esc(view.note)}</p><p>{esc(p.record_id_l)} · {esc(p.record_id_r)}</p>"
             why = ""
-        cards.append(f'<div class="card">{head}<div class="two">{side}{why}</div>'
-                     "<p>Decision (write it in the CSV): match / non-match / unsure</p></div>")
-    css = ("body{font-family:system-ui,Arial,sans-serif;margin:20px;font-size:13px}"
-           ".banner{background:#fdecea;color:#8a1f11;border:2px solid #c0392b;padding:8px;"
-           "font-weight:600}.card{border:1px solid #bbb;margin:14px 0;padding:8px 12px;"
-           "break-inside:avoid}.two{display:flex;gap:16px;flex-wrap:wrap}"
-           "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;"
-           "text-align:left}td.num{text-align:right}h2{font-size:15px}small{color:#555}")
-    return ("<!DOCTYPE html>\n<!-- CONTAINS PERSONAL DATA (names, full CNICs) -->\n"
-            f'<html lang="en"><head><meta charset="utf-8"><title>[PII] Clerical review of '
-            f"{esc(run.path.name)}</title><style>{css}</style></head><body>"
-            '<p class="banner">CONTAINS PERSONAL DATA: names and full CNICs, for clerical '
-            "review only.</p>"
-            f"<h1>Clerical review of {esc(run.path.name)}: {len(sample)} pairs</h1>"
-            + "".join(cards) + "</body></html>\n")
+        cards.append(
+            f'<div class="card">{head}<div class="two">{side}{why}</div>'
+            "<p>Decision (write it in the CSV): match / non-match / unsure</p></div>"
+        )
+    css = (
+        "body{font-family:system-ui,Arial,sans-serif;margin:20px;font-size:13px}"
+        ".banner{background:#fdecea;color:#8a1f11;border:2px solid #c0392b;padding:8px;"
+        "font-weight:600}.card{border:1px solid #bbb;margin:14px 0;padding:8px 12px;"
+        "break-inside:avoid}.two{display:flex;gap:16px;flex-wrap:wrap}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;"
+        "text-align:left}td.num{text-align:right}h2{font-size:15px}small{color:#555}"
+    )
+    return (
+        "<!DOCTYPE html>\n<!-- CONTAINS PERSONAL DATA (names, full CNICs) -->\n"
+        f'<html lang="en"><head><meta charset="utf-8"><title>[PII] Clerical review of '
+        f"{esc(run.path.name)}</title><style>{css}</style></head><body>"
+        '<p class="banner">CONTAINS PERSONAL DATA: names and full CNICs, for clerical '
+        "review only.</p>"
+        f"<h1>Clerical review of {esc(run.path.name)}: {len(sample)} pairs</h1>"
+        + "".join(cards)
+        + "</body></html>\n"
+    )
 
 
 def _differs(a, b) -> str:
@@ -305,7 +358,7 @@ def _weighted(values: np.ndarray, weights: np.ndarray) -> dict:
     if len(values) == 0 or weights.sum() == 0:
         return {"value": None, "ci95": None, "effective_n": 0.0}
     p = float((values * weights).sum() / weights.sum())
-    n_eff = float(weights.sum() ** 2 / (weights ** 2).sum())
+    n_eff = float(weights.sum() ** 2 / (weights**2).sum())
     return {"value": p, "ci95": wilson(p * n_eff, n_eff), "effective_n": n_eff}
 
 
@@ -323,20 +376,28 @@ def read_labelled(path: str | Path) -> pd.DataFrame:
     if missing:
         raise ReviewFileError(
             f"missing column(s) {', '.join(missing)}; a labelled review file has the columns "
-            f"of `nser-link review sample` ({', '.join(SAMPLE_COLUMNS)}).", file=file,
-            column=missing[0])
+            f"of `nser-link review sample` ({', '.join(SAMPLE_COLUMNS)}).",
+            file=file,
+            column=missing[0],
+        )
     decision = df["decision"].fillna("").str.strip().str.lower().str.replace("_", "-")
     decision = decision.replace({"nonmatch": "non-match", "non match": "non-match"})
     bad = ~decision.isin([*DECISIONS, ""])
     if bad.any():
         raise ReviewFileError(
             f"column decision must be one of {', '.join(DECISIONS)} (or blank if not yet "
-            "reviewed).", file=file, column="decision",
-            rows=[int(i) + 2 for i in df.index[bad.to_numpy()]])
+            "reviewed).",
+            file=file,
+            column="decision",
+            rows=[int(i) + 2 for i in df.index[bad.to_numpy()]],
+        )
     dup = df.duplicated(["record_id_l", "record_id_r"], keep=False)
     if dup.any():
-        raise ReviewFileError("the same pair is labelled more than once.", file=file,
-                              rows=[int(i) + 2 for i in df.index[dup.to_numpy()]])
+        raise ReviewFileError(
+            "the same pair is labelled more than once.",
+            file=file,
+            rows=[int(i) + 2 for i in df.index[dup.to_numpy()]],
+        )
     return df.assign(decision=decision)
 
 
@@ -361,8 +422,10 @@ def score_review(run_dir: str | Path, labelled_csv: str | Path) -> dict:
     if unknown.any():
         raise ReviewFileError(
             f"some pairs are not among the scored pairs of {run.path}; was the sample drawn "
-            "from another run?", file=file,
-            rows=[int(i) + 2 for i in labelled.index[unknown]])
+            "from another run?",
+            file=file,
+            rows=[int(i) + 2 for i in labelled.index[unknown]],
+        )
     labelled["band_index"] = keyed.loc[key, "band_index"].to_numpy()
     labels = band_labels(run.threshold)
     first_above = BAND_OFFSETS.index(0.0)
@@ -376,32 +439,46 @@ def score_review(run_dir: str | Path, labelled_csv: str | Path) -> dict:
         decided = k + nm
         weights_of[b] = size / decided if decided else 0.0
         if size or len(mine):
-            bands.append({"band": label, "above_threshold": b >= first_above,
-                          "pairs_in_band": size, "sampled": int(len(mine)), "match": k,
-                          "non_match": nm, "unsure": int((mine["decision"] == "unsure").sum()),
-                          "unreviewed": int((mine["decision"] == "").sum()),
-                          "match_rate": k / decided if decided else None,
-                          "ci95": wilson(k, decided)})
+            bands.append(
+                {
+                    "band": label,
+                    "above_threshold": b >= first_above,
+                    "pairs_in_band": size,
+                    "sampled": int(len(mine)),
+                    "match": k,
+                    "non_match": nm,
+                    "unsure": int((mine["decision"] == "unsure").sum()),
+                    "unreviewed": int((mine["decision"] == "").sum()),
+                    "match_rate": k / decided if decided else None,
+                    "ci95": wilson(k, decided),
+                }
+            )
     decided = labelled[labelled["decision"].isin(["match", "non-match"])]
     if decided.empty:
-        raise ReviewFileError("no pair has a decision of match or non-match yet.", file=file,
-                              column="decision")
+        raise ReviewFileError(
+            "no pair has a decision of match or non-match yet.", file=file, column="decision"
+        )
     is_match = (decided["decision"] == "match").to_numpy(dtype=float)
     w = decided["band_index"].map(weights_of).to_numpy(dtype=float)
     above = (decided["band_index"] >= first_above).to_numpy()
     result = {
-        "run": str(run.path), "labelled_file": file, "threshold": run.threshold,
+        "run": str(run.path),
+        "labelled_file": file,
+        "threshold": run.threshold,
         "bands": bands,
         "precision": _weighted(is_match[above], w[above]),
         "recall": _weighted(above[is_match == 1].astype(float), w[is_match == 1]),
-        "method": ("Stratified by match-weight band; each reviewed pair weighs band size / "
-                   "pairs decided in its band. Intervals are 95% Wilson, on Kish's effective "
-                   "sample size for the weighted totals. Recall counts only matches among "
-                   "the pairs the run wrote (above the pairs threshold): an upper bound. "
-                   "'unsure' and blank decisions are left out."),
+        "method": (
+            "Stratified by match-weight band; each reviewed pair weighs band size / "
+            "pairs decided in its band. Intervals are 95% Wilson, on Kish's effective "
+            "sample size for the weighted totals. Recall counts only matches among "
+            "the pairs the run wrote (above the pairs threshold): an upper bound. "
+            "'unsure' and blank decisions are left out."
+        ),
     }
-    (run.path / REVIEW_SCORES).write_text(json.dumps(result, indent=2, default=_jsonable),
-                                          encoding="utf-8")
+    (run.path / REVIEW_SCORES).write_text(
+        json.dumps(result, indent=2, default=_jsonable), encoding="utf-8"
+    )
     # Kept in the run: later registrations and re-runs (--previous) follow the clerk.
     from linkage.register import keep_decisions
 

@@ -47,8 +47,9 @@ def conflicts_of(std: pd.DataFrame) -> list[Conflict]:
     # have birth years four or more apart), and a chain cut on them splits real people;
     # the model already weighs a far-apart date in each pair.
     if "person_cnic" in std:
-        out.append(Conflict(values("person_cnic"),
-                            lambda a, b: OSA.distance(a, b, score_cutoff=2) > 1))
+        out.append(
+            Conflict(values("person_cnic"), lambda a, b: OSA.distance(a, b, score_cutoff=2) > 1)
+        )
     return out
 
 
@@ -89,8 +90,11 @@ def cluster_with_cannot_link(
     left = _positions(ids, strong["record_id_l"].astype(str).to_numpy())
     right = _positions(ids, strong["record_id_r"].astype(str).to_numpy())
     cluster = ids.copy()
-    grouped = np.flatnonzero(groups.notna().to_numpy()) if groups is not None \
+    grouped = (
+        np.flatnonzero(groups.notna().to_numpy())
+        if groups is not None
         else np.empty(0, dtype=np.int64)
+    )
     if len(left) == 0 and len(grouped) == 0:
         return pd.Series(cluster, index=record_ids.index, name="cluster_id")
 
@@ -103,7 +107,8 @@ def cluster_with_cannot_link(
     # per cluster root and conflict: the known values of its records, counted
     seen: list[list[Counter]] = [
         [Counter() if v[i] is None else Counter([v[i]]) for v, _ in checks]
-        for i in range(len(touched))]
+        for i in range(len(touched))
+    ]
 
     def contradicts(x: int, y: int, a: int, b: int) -> bool:
         """Whether merging the clusters of x (root a) and y (root b) would hold a clash
@@ -138,14 +143,14 @@ def cluster_with_cannot_link(
     if len(grouped):
         labels = pd.factorize(groups.to_numpy()[grouped])[0]
         first: dict[int, int] = {}
-        for node, label in zip(local[2 * n:].tolist(), labels.tolist(), strict=True):
+        for node, label in zip(local[2 * n :].tolist(), labels.tolist(), strict=True):
             if label in first:
                 a, b = find(first[label]), find(node)
                 if a != b:
                     union(a, b)
             else:
                 first[label] = node
-    for x, y in zip(local[:n].tolist(), local[n:2 * n].tolist(), strict=True):
+    for x, y in zip(local[:n].tolist(), local[n : 2 * n].tolist(), strict=True):
         a, b = find(x), find(y)
         if a == b:
             continue
@@ -156,8 +161,7 @@ def cluster_with_cannot_link(
             continue  # a chain through records that cannot be one person
         union(a, b)
 
-    roots = np.fromiter((find(i) for i in range(len(touched))), dtype=np.int64,
-                        count=len(touched))
+    roots = np.fromiter((find(i) for i in range(len(touched))), dtype=np.int64, count=len(touched))
     cluster[touched] = group_min(pd.Series(ids[touched]), roots).reindex(roots).to_numpy()
     return pd.Series(cluster, index=record_ids.index, name="cluster_id")
 
@@ -172,8 +176,9 @@ def group_min(values: pd.Series, by) -> pd.Series:
     """
     frame = pd.DataFrame({"by": np.asarray(by), "v": values.to_numpy()}).dropna(subset=["v"])
     first = frame.sort_values(["by", "v"], kind="mergesort").drop_duplicates("by")
-    return pd.Series(first["v"].to_numpy(), index=pd.Index(first["by"].to_numpy()),
-                     name=values.name)
+    return pd.Series(
+        first["v"].to_numpy(), index=pd.Index(first["by"].to_numpy()), name=values.name
+    )
 
 
 def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:

@@ -59,20 +59,25 @@ def linked_rosters(pairs: pd.DataFrame, *, anchor: float, min_anchors: int) -> p
     pair however many strong pairs it has, so one person registered thrice does not
     make two households one.
     """
-    strong = pairs.loc[pairs["match_probability"] >= anchor,
-                       ["record_id_l", "record_id_r", "roster_key_l", "roster_key_r"]]
+    strong = pairs.loc[
+        pairs["match_probability"] >= anchor,
+        ["record_id_l", "record_id_r", "roster_key_l", "roster_key_r"],
+    ]
     strong = strong[strong["roster_key_l"] != strong["roster_key_r"]]
     if strong.empty:
         return pd.DataFrame({"roster_l": [], "roster_r": [], "anchors": []})
     swap = strong["roster_key_l"] > strong["roster_key_r"]
-    frame = pd.DataFrame({
-        "roster_l": strong["roster_key_l"].where(~swap, strong["roster_key_r"]),
-        "roster_r": strong["roster_key_r"].where(~swap, strong["roster_key_l"]),
-        "rec_l": strong["record_id_l"].where(~swap, strong["record_id_r"]),
-        "rec_r": strong["record_id_r"].where(~swap, strong["record_id_l"]),
-    })
+    frame = pd.DataFrame(
+        {
+            "roster_l": strong["roster_key_l"].where(~swap, strong["roster_key_r"]),
+            "roster_r": strong["roster_key_r"].where(~swap, strong["roster_key_l"]),
+            "rec_l": strong["record_id_l"].where(~swap, strong["record_id_r"]),
+            "rec_r": strong["record_id_r"].where(~swap, strong["record_id_l"]),
+        }
+    )
     counts = frame.groupby(["roster_l", "roster_r"]).agg(
-        left=("rec_l", "nunique"), right=("rec_r", "nunique"))
+        left=("rec_l", "nunique"), right=("rec_r", "nunique")
+    )
     counts["anchors"] = counts[["left", "right"]].min(axis=1)
     linked = counts[counts["anchors"] >= min_anchors].reset_index()
     return linked[["roster_l", "roster_r", "anchors"]]
@@ -82,17 +87,21 @@ def household_groups(linked: pd.DataFrame) -> pd.Series:
     """Group id (int) per roster key: rosters linked directly or through others."""
     if linked.empty:
         return pd.Series(dtype="int64", name="household_group")
-    keys, codes = np.unique(np.concatenate([linked["roster_l"].to_numpy(dtype=object),
-                                            linked["roster_r"].to_numpy(dtype=object)]),
-                            return_inverse=True)
+    keys, codes = np.unique(
+        np.concatenate(
+            [linked["roster_l"].to_numpy(dtype=object), linked["roster_r"].to_numpy(dtype=object)]
+        ),
+        return_inverse=True,
+    )
     n = len(linked)
     graph = coo_matrix((np.ones(n), (codes[:n], codes[n:])), shape=(len(keys), len(keys)))
     _, group = connected_components(graph, directed=False)
     return pd.Series(group, index=pd.Index(keys, name="roster_key"), name="household_group")
 
 
-def roster_groups(records: pd.DataFrame, strong: pd.DataFrame, *, anchor: float,
-                  min_anchors: int) -> dict[str, pd.DataFrame]:
+def roster_groups(
+    records: pd.DataFrame, strong: pd.DataFrame, *, anchor: float, min_anchors: int
+) -> dict[str, pd.DataFrame]:
     """The household group of each linked roster, named by its smallest roster key, with
     its size (records of the roster in ``records``), and the linked roster pairs.
 
@@ -104,10 +113,13 @@ def roster_groups(records: pd.DataFrame, strong: pd.DataFrame, *, anchor: float,
     names = group_min(pd.Series(groups.index.to_numpy(dtype=object)), groups.to_numpy())
     sizes = records["roster_key"].value_counts()
     return {
-        "groups": pd.DataFrame({
-            "roster_key": groups.index.to_numpy(dtype=object),
-            "household_group": groups.map(names).to_numpy(dtype=object),
-            "roster_size": sizes.reindex(groups.index).astype("Int64").array}),
+        "groups": pd.DataFrame(
+            {
+                "roster_key": groups.index.to_numpy(dtype=object),
+                "household_group": groups.map(names).to_numpy(dtype=object),
+                "roster_size": sizes.reindex(groups.index).astype("Int64").array,
+            }
+        ),
         "linked": linked.astype({"anchors": "int64"}),
     }
 
@@ -123,15 +135,20 @@ def rescore(engine, table, groups: pd.DataFrame, model: dict, tf_tables: dict):
     carried = [c for c in groups.columns if c != "roster_key"]
     members = engine.db_api.query_sql(
         f"SELECT r.*, {', '.join(f'g.{c}' for c in carried)} FROM {table.physical_name} r "
-        f"JOIN {group_table.physical_name} g ON r.roster_key = g.roster_key")
+        f"JOIN {group_table.physical_name} g ON r.roster_key = g.roster_key"
+    )
     settings = dict(model)
-    settings["blocking_rules_to_generate_predictions"] = [{
-        "blocking_rule": "l.household_group = r.household_group AND "
-                         "l.roster_key <> r.roster_key",
-        "sql_dialect": "duckdb"}]
+    settings["blocking_rules_to_generate_predictions"] = [
+        {
+            "blocking_rule": "l.household_group = r.household_group AND "
+            "l.roster_key <> r.roster_key",
+            "sql_dialect": "duckdb",
+        }
+    ]
     settings["link_type"] = "dedupe_only"
-    retained = list(dict.fromkeys([*settings.get("additional_columns_to_retain", []),
-                                   "roster_key", *carried]))
+    retained = list(
+        dict.fromkeys([*settings.get("additional_columns_to_retain", []), "roster_key", *carried])
+    )
     settings["additional_columns_to_retain"] = retained
     linker = Linker(members, settings, log_level=logging.ERROR, validate_settings=False)
     for column, tf in tf_tables.items():
@@ -144,11 +161,12 @@ def household_weights(cross: pd.DataFrame, sizes: pd.Series, prior: float) -> pd
     Splink's weight without the household context, re-based from the global prior to
     1 / (size of the larger roster)."""
     context = cross.get(CONTEXT_WEIGHT, 0.0)
-    larger = np.maximum(sizes.reindex(cross["roster_key_l"]).to_numpy(dtype=float),
-                        sizes.reindex(cross["roster_key_r"]).to_numpy(dtype=float))
+    larger = np.maximum(
+        sizes.reindex(cross["roster_key_l"]).to_numpy(dtype=float),
+        sizes.reindex(cross["roster_key_r"]).to_numpy(dtype=float),
+    )
     within = 1.0 / np.maximum(larger, 2.0)
-    return (cross["match_weight"] - context - _logit2(prior)
-            + np.log2(within / (1.0 - within)))
+    return cross["match_weight"] - context - _logit2(prior) + np.log2(within / (1.0 - within))
 
 
 def align(cross: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
@@ -186,17 +204,24 @@ def aligned_pairs(cross: pd.DataFrame, *, prior: float) -> dict[str, pd.DataFram
     """Steps 2 and 3 on the cross pairs of whole household groups (``rescore``, carrying
     ``roster_size``): the aligned pairs with their household weight and probability.
     Typed, so an engine writes the numbers as numbers."""
-    sides = [pd.Series(cross[f"roster_size_{s}"].to_numpy(), index=cross[f"roster_key_{s}"])
-             for s in ("l", "r")]
+    sides = [
+        pd.Series(cross[f"roster_size_{s}"].to_numpy(), index=cross[f"roster_key_{s}"])
+        for s in ("l", "r")
+    ]
     sizes = pd.concat(sides)
     sizes = sizes[~sizes.index.duplicated()].astype(float)
     chosen = align(cross, household_weights(cross, sizes, prior))
     weight = chosen["household_weight"].astype(float)
-    return {"aligned": pd.DataFrame({
-        "record_id_l": chosen["record_id_l"].to_numpy(dtype=object),
-        "record_id_r": chosen["record_id_r"].to_numpy(dtype=object),
-        "household_weight": weight.astype("Float64").array,
-        "household_probability": _probability(weight).astype("Float64").array})}
+    return {
+        "aligned": pd.DataFrame(
+            {
+                "record_id_l": chosen["record_id_l"].to_numpy(dtype=object),
+                "record_id_r": chosen["record_id_r"].to_numpy(dtype=object),
+                "household_weight": weight.astype("Float64").array,
+                "household_probability": _probability(weight).astype("Float64").array,
+            }
+        )
+    }
 
 
 def household_pairs(cross: pd.DataFrame, aligned: pd.DataFrame) -> pd.DataFrame:
@@ -213,9 +238,17 @@ def household_pairs(cross: pd.DataFrame, aligned: pd.DataFrame) -> pd.DataFrame:
     return picked.drop(columns=["household_weight", "household_probability"])
 
 
-def household_evidence(engine, table, strong: pd.DataFrame, model: dict,
-                       roster_sizes, tf_tables: dict, *, anchor: float,
-                       min_anchors: int) -> tuple[pd.Series, pd.DataFrame, dict]:
+def household_evidence(
+    engine,
+    table,
+    strong: pd.DataFrame,
+    model: dict,
+    roster_sizes,
+    tf_tables: dict,
+    *,
+    anchor: float,
+    min_anchors: int,
+) -> tuple[pd.Series, pd.DataFrame, dict]:
     """Steps 1-3 from the strong pairs (``strong``: at least the pairs at or above
     ``anchor``), all on pandas: the household group of each linked roster, the aligned
     pairs (scored as Splink scores them, with the household probability), and a summary.
@@ -224,26 +257,37 @@ def household_evidence(engine, table, strong: pd.DataFrame, model: dict,
     for a list of roster keys (registering into a run counts the run's and the new ones).
     """
     linked = linked_rosters(strong, anchor=anchor, min_anchors=min_anchors)
-    summary = {"roster_pairs_linked": int(len(linked)), "household_groups": 0,
-               "pairs_rescored": 0, "pairs_aligned": 0}
+    summary = {
+        "roster_pairs_linked": int(len(linked)),
+        "household_groups": 0,
+        "pairs_rescored": 0,
+        "pairs_aligned": 0,
+    }
     groups = household_groups(linked)
     if linked.empty:
         return groups, strong.iloc[0:0], summary
     sizes = roster_sizes(list(groups.index)) if callable(roster_sizes) else roster_sizes
-    table_of_groups = pd.DataFrame({
-        "roster_key": groups.index.to_numpy(dtype=object),
-        "household_group": groups.to_numpy(),
-        "roster_size": sizes.reindex(groups.index).to_numpy(dtype=float)})
+    table_of_groups = pd.DataFrame(
+        {
+            "roster_key": groups.index.to_numpy(dtype=object),
+            "household_group": groups.to_numpy(),
+            "roster_size": sizes.reindex(groups.index).to_numpy(dtype=float),
+        }
+    )
     cross = rescore(engine, table, table_of_groups, model, tf_tables).as_pandas_dataframe()
     aligned = aligned_pairs(cross, prior=model["probability_two_random_records_match"])
     picked = household_pairs(cross, aligned["aligned"])
-    summary.update(household_groups=int(groups.nunique()), pairs_rescored=int(len(cross)),
-                   pairs_aligned=int(len(picked)))
+    summary.update(
+        household_groups=int(groups.nunique()),
+        pairs_rescored=int(len(cross)),
+        pairs_aligned=int(len(picked)),
+    )
     return groups, picked, summary
 
 
-def with_household_evidence(predictions: pd.DataFrame, groups: pd.Series,
-                            picked: pd.DataFrame) -> pd.DataFrame:
+def with_household_evidence(
+    predictions: pd.DataFrame, groups: pd.Series, picked: pd.DataFrame
+) -> pd.DataFrame:
     """``predictions`` with every pair between two rosters of one household group
     replaced by the aligned pairs (``picked``); Splink's own probability stays in
     ``person_match_probability``, its weight in ``person_match_weight``, and aligned pairs

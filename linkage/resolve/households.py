@@ -26,14 +26,16 @@ def household_clusters(
     shared_people = listed_twice.merge(listed_twice, on="person", suffixes=("_l", "_r"))
     shared_people = shared_people[shared_people["roster_l"] < shared_people["roster_r"]]
     shared = shared_people.groupby(["roster_l", "roster_r"]).size().rename("shared").reset_index()
-    smaller = pd.concat(
-        [shared["roster_l"].map(size), shared["roster_r"].map(size)], axis=1
-    ).min(axis=1)
-    edges = pd.DataFrame({
-        "record_id_l": shared["roster_l"],
-        "record_id_r": shared["roster_r"],
-        "match_probability": shared["shared"] / smaller,
-    })
+    smaller = pd.concat([shared["roster_l"].map(size), shared["roster_r"].map(size)], axis=1).min(
+        axis=1
+    )
+    edges = pd.DataFrame(
+        {
+            "record_id_l": shared["roster_l"],
+            "record_id_r": shared["roster_r"],
+            "match_probability": shared["shared"] / smaller,
+        }
+    )
 
     rosters = pd.Series(size.index, name="roster")
     # Each roster is its own cannot-link group, so no merge is ever refused here.

@@ -23,8 +23,11 @@ def roster_keys(records: pd.DataFrame) -> pd.Series:
     key = records["source"].fillna("").astype(str) + "|" + hh.astype("string").fillna("")
     if "wave" in records:  # two waves may reuse a source name and household ids
         key = records["wave"].astype(str) + "|" + key
-    return key.where(hh.notna() & (hh.astype(str) != ""), records["record_id"].astype(str)) \
-        .astype(str).rename("roster_key")
+    return (
+        key.where(hh.notna() & (hh.astype(str) != ""), records["record_id"].astype(str))
+        .astype(str)
+        .rename("roster_key")
+    )
 
 
 def with_person_keys(std: pd.DataFrame) -> pd.DataFrame:

@@ -40,11 +40,19 @@ MIN_SHARE = 0.01
 
 #: Columns that always exist in a standardised frame whatever the input (derived from
 #: others): present exactly when what they are derived from is.
-_DERIVED = {"dob_precision": "dob_year", "given_name_key": "given_name",
-            "family_name_key": "family_name", "name_tokens_key": "given_name",
-            "name_compact": "given_name", "name_letters": "given_name", "district_confidence": "district_std",
-            "guardian_given": "guardian_std", "guardian_key": "guardian_std",
-            "guardian_tokens_key": "guardian_std", "guardian_compact": "guardian_std"}
+_DERIVED = {
+    "dob_precision": "dob_year",
+    "given_name_key": "given_name",
+    "family_name_key": "family_name",
+    "name_tokens_key": "given_name",
+    "name_compact": "given_name",
+    "name_letters": "given_name",
+    "district_confidence": "district_std",
+    "guardian_given": "guardian_std",
+    "guardian_key": "guardian_std",
+    "guardian_tokens_key": "guardian_std",
+    "guardian_compact": "guardian_std",
+}
 
 
 @dataclass
@@ -75,14 +83,18 @@ def profile(db_api, tables: Sequence[str]) -> Profile:
     """Count filled model columns over ``tables`` (engine tables of model columns)."""
     counts = ", ".join(f"count({c}) AS {c}" for c in MODEL_FIELDS)
     union = " UNION ALL ".join(f"SELECT * FROM {t}" for t in tables)
-    row = db_api.query_sql(f"SELECT count(*) AS records, {counts} FROM ({union}) t",
-                           output_type="pandas").iloc[0]
+    row = db_api.query_sql(
+        f"SELECT count(*) AS records, {counts} FROM ({union}) t", output_type="pandas"
+    ).iloc[0]
     rosters = db_api.query_sql(
         f"SELECT count(*) AS n FROM (SELECT roster_key FROM ({union}) t "
         "WHERE roster_key <> CAST(record_id AS VARCHAR) GROUP BY roster_key "
-        "HAVING count(*) > 1) r", output_type="pandas").iloc[0]["n"]
-    return Profile(int(row["records"]), {c: int(row[c]) for c in MODEL_FIELDS},
-                   bool(int(rosters) > 0))
+        "HAVING count(*) > 1) r",
+        output_type="pandas",
+    ).iloc[0]["n"]
+    return Profile(
+        int(row["records"]), {c: int(row[c]) for c in MODEL_FIELDS}, bool(int(rosters) > 0)
+    )
 
 
 def comparison_columns(comparison) -> set[str]:
@@ -121,14 +133,17 @@ class ModelPlan:
                 {"name": c, "levels": fields[c].labels(self.present)} for c in self.comparisons
             ],
             "comparisons_left_out": {
-                f.name: "no column for it in the data" for f in library()
+                f.name: "no column for it in the data"
+                for f in library()
                 if f.name not in self.comparisons and f.name not in self.untrained
-            } | self.untrained,
+            }
+            | self.untrained,
             "blocking": self.blocking.summary(),
             "trained_on": self.trained_on,
             "prior_rules": [r.name for r in self.prior_rules],
-            "em_rules": [{"rule": r.name, "pairs": self.em_pairs.get(r.name, 0)}
-                         for r in self.em_rules],
+            "em_rules": [
+                {"rule": r.name, "pairs": self.em_pairs.get(r.name, 0)} for r in self.em_rules
+            ],
         }
 
 
@@ -136,10 +151,17 @@ class ModelPlan:
 IDENTIFIERS = ("cnic", "other_id")
 
 
-def plan_model(db_api, tables: Sequence[str], *, budget: int, min_em_pairs: int,
-               candidates: Sequence[Rule] = PERSON_RULES, train: bool = True,
-               block_tables: Sequence[str] | None = None,
-               train_tables: Sequence[str] | None = None) -> ModelPlan:
+def plan_model(
+    db_api,
+    tables: Sequence[str],
+    *,
+    budget: int,
+    min_em_pairs: int,
+    candidates: Sequence[Rule] = PERSON_RULES,
+    train: bool = True,
+    block_tables: Sequence[str] | None = None,
+    train_tables: Sequence[str] | None = None,
+) -> ModelPlan:
     """The plan for the records of ``tables`` (one table: pairs within it).
 
     ``block_tables`` and ``train_tables`` (two tables: pairs across them, link only)
@@ -153,8 +175,15 @@ def plan_model(db_api, tables: Sequence[str], *, budget: int, min_em_pairs: int,
     reads = {name: comparison_columns(c) for name, c in built.items()}
     blocking = choose_rules(db_api, candidates, present, block_tables or tables, budget)
     train_tables = train_tables or tables
-    prior = [r for r in DETERMINISTIC_RULES if r.applies(present)
-             and own_count(db_api, r, train_tables) > 0] if train else []
+    prior = (
+        [
+            r
+            for r in DETERMINISTIC_RULES
+            if r.applies(present) and own_count(db_api, r, train_tables) > 0
+        ]
+        if train
+        else []
+    )
     em_rules: list[Rule] = []
     em_pairs: dict[str, int] = {}
     untrained: dict[str, str] = {}
@@ -180,9 +209,20 @@ def plan_model(db_api, tables: Sequence[str], *, budget: int, min_em_pairs: int,
             if name in IDENTIFIERS:
                 continue  # fixed m: see models.training.fixed_identifier_m
             comparisons.remove(name)
-            untrained[name] = (f"no training rule finds {min_em_pairs:,} or more pairs that "
-                               "leave it free to learn")
+            untrained[name] = (
+                f"no training rule finds {min_em_pairs:,} or more pairs that leave it free to learn"
+            )
     else:
         unreached = []
-    return ModelPlan(prof, comparisons, reads, blocking, prior, em_rules, em_pairs, untrained,
-                     unreached, "across" if len(train_tables) == 2 else "within")
+    return ModelPlan(
+        prof,
+        comparisons,
+        reads,
+        blocking,
+        prior,
+        em_rules,
+        em_pairs,
+        untrained,
+        unreached,
+        "across" if len(train_tables) == 2 else "within",
+    )

@@ -90,8 +90,13 @@ def comparison_budget(n_records: int, config, per_record: float | None = None) -
 
 def plan_for(db_api, table, n_records: int, config, *, train: bool) -> ModelPlan:
     """The model plan for ``table`` (see ``linkage.resolve.model_plan``)."""
-    return plan_model(db_api, [table.physical_name], budget=comparison_budget(n_records, config),
-                      min_em_pairs=config.training.min_em_pairs, train=train)
+    return plan_model(
+        db_api,
+        [table.physical_name],
+        budget=comparison_budget(n_records, config),
+        min_em_pairs=config.training.min_em_pairs,
+        train=train,
+    )
 
 
 def check_rules(rules, plan: ModelPlan) -> None:
@@ -101,7 +106,9 @@ def check_rules(rules, plan: ModelPlan) -> None:
             "no blocking rule can pair these records: they fill none of the column "
             "combinations the rules need (e.g. a name with a birth date, a postcode or a "
             "place; a CNIC; a phone). Columns with data: "
-            + (", ".join(sorted(plan.present)) or "none") + ". Check the column mapping.")
+            + (", ".join(sorted(plan.present)) or "none")
+            + ". Check the column mapping."
+        )
 
 
 def choose_threshold(config, plan: ModelPlan) -> None:
@@ -114,8 +121,9 @@ def choose_threshold(config, plan: ModelPlan) -> None:
         cfg.pairs_threshold = min(cfg.pairs_threshold, cfg.threshold)
 
 
-def score_pairs(db_api, table, n_records: int, config: DedupeConfig, *,
-                model: dict | None, stages: Stages) -> Scored:
+def score_pairs(
+    db_api, table, n_records: int, config: DedupeConfig, *, model: dict | None, stages: Stages
+) -> Scored:
     """Plan the model for the columns present, choose the blocking rules, train (or adapt
     a loaded model), and score pairs.
 
@@ -142,13 +150,16 @@ def score_pairs(db_api, table, n_records: int, config: DedupeConfig, *,
     linker = Linker(table, model, log_level=logging.WARNING)
     with stages.stage("score pairs"):
         predictions = linker.inference.predict(
-            threshold_match_probability=config.clustering.pairs_threshold)
-    return Scored(linker, predictions, counts, total, model_json(linker), sample < 1.0,
-                  plan, rounds)
+            threshold_match_probability=config.clustering.pairs_threshold
+        )
+    return Scored(
+        linker, predictions, counts, total, model_json(linker), sample < 1.0, plan, rounds
+    )
 
 
-def train_model(db_api, table, config: DedupeConfig | MatchPartnerConfig, plan: ModelPlan, *,
-                link_with=None) -> tuple[dict, list[EMRound]]:
+def train_model(
+    db_api, table, config: DedupeConfig | MatchPartnerConfig, plan: ModelPlan, *, link_with=None
+) -> tuple[dict, list[EMRound]]:
     """Train the person model of ``plan`` on the pairs within ``table`` (or, with
     ``link_with``, across ``link_with`` and ``table``, link only); returns it as a
     Splink settings dict, with the EM rounds it ran."""
@@ -160,10 +171,16 @@ def train_model(db_api, table, config: DedupeConfig | MatchPartnerConfig, plan: 
         cnic_u = (u.exact, u.one_edit)
     if "other_id" in plan.comparisons:
         other_u = identifier_u(db_api, table.physical_name, "id_other_std", near=False).exact
-    settings = person_settings([r.as_splink() for r in plan.blocking.rules], present=present,
-                               link_type="link_only" if link_with is not None else "dedupe_only",
-                               cnic_u=cnic_u, other_id_u=other_u, rare_m=t.m_floor,
-                               max_iterations=t.max_iterations, names=plan.comparisons)
+    settings = person_settings(
+        [r.as_splink() for r in plan.blocking.rules],
+        present=present,
+        link_type="link_only" if link_with is not None else "dedupe_only",
+        cnic_u=cnic_u,
+        other_id_u=other_u,
+        rare_m=t.m_floor,
+        max_iterations=t.max_iterations,
+        names=plan.comparisons,
+    )
     # Splink logs every EM iteration at INFO, and warns about levels a training round
     # never sees (with_m_floor settles those); the stage display says enough.
     tables = table if link_with is None else [link_with, table]
@@ -173,8 +190,11 @@ def train_model(db_api, table, config: DedupeConfig | MatchPartnerConfig, plan: 
             linker,
             deterministic_rules=[r.as_splink() for r in plan.prior_rules],
             em_rules=[(r.name, r.as_splink()) for r in plan.em_rules],
-            prior_recall=t.prior_recall, u_max_pairs=t.u_max_pairs,
-            em_max_pairs=t.em_max_pairs, seed=t.seed, max_iterations=t.max_iterations,
+            prior_recall=t.prior_recall,
+            u_max_pairs=t.u_max_pairs,
+            em_max_pairs=t.em_max_pairs,
+            seed=t.seed,
+            max_iterations=t.max_iterations,
         )
     except (ZeroDivisionError, ValueError) as exc:
         # Splink fails this way when the strict rules or an EM rule find no pairs at all.
@@ -194,11 +214,19 @@ def term_frequencies(db_api, registry, model: dict) -> dict[str, object]:
     Splink would count them over both inputs; a partner list is small and skewed (a
     flood list of one district), so its own frequencies would mislead.
     """
-    columns = sorted({lv["tf_adjustment_column"] for c in model["comparisons"]
-                      for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
+    columns = sorted(
+        {
+            lv["tf_adjustment_column"]
+            for c in model["comparisons"]
+            for lv in c["comparison_levels"]
+            if lv.get("tf_adjustment_column")
+        }
+    )
     tables = {}
     for col in columns:
-        sql = (f"SELECT {col}, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS tf_{col} "
-               f"FROM {registry.physical_name} WHERE {col} IS NOT NULL GROUP BY {col}")
+        sql = (
+            f"SELECT {col}, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS tf_{col} "
+            f"FROM {registry.physical_name} WHERE {col} IS NOT NULL GROUP BY {col}"
+        )
         tables[col] = db_api.query_sql(sql)
     return tables

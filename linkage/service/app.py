@@ -27,7 +27,8 @@ log = logging.getLogger("nser_link.service")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -43,9 +44,12 @@ def check_registry(run: Path) -> Path:
 def create_app(registry: Path) -> FastAPI:
     """The application for one registry; routers are added by their own modules."""
     registry = check_registry(registry)
-    app = FastAPI(title="nser-link service", version=linkage.__version__,
-                  description="Desk lookup and registration, and the partner portal, "
-                              "for one linked NSER registry.")
+    app = FastAPI(
+        title="nser-link service",
+        version=linkage.__version__,
+        description="Desk lookup and registration, and the partner portal, "
+        "for one linked NSER registry.",
+    )
     app.state.registry = registry
     app.state.tokens = TokenStore(registry)
 
@@ -56,8 +60,13 @@ def create_app(registry: Path) -> FastAPI:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         route = request.scope.get("route")
-        log.info("%s %s %d %.1f ms", request.method, getattr(route, "path", "-"),
-                 response.status_code, 1000 * (time.perf_counter() - started))
+        log.info(
+            "%s %s %d %.1f ms",
+            request.method,
+            getattr(route, "path", "-"),
+            response.status_code,
+            1000 * (time.perf_counter() - started),
+        )
         return response
 
     install_portal(app)  # /portal and /api/partner (linkage/service/portal)

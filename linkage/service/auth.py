@@ -25,8 +25,9 @@ def require(role: str):
     def check(request: Request) -> Principal:
         principal = request.app.state.tokens.authenticate(bearer(request))
         if principal is None:
-            raise HTTPException(401, "a valid token is required",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401, "a valid token is required", headers={"WWW-Authenticate": "Bearer"}
+            )
         if principal.role != role:
             raise HTTPException(403, f"this token's role is not {role!r}")
         return principal

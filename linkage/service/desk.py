@@ -34,8 +34,10 @@ router = APIRouter(prefix="/api/desk", tags=["desk"])
 #: One person record as the data contract names its columns; all optional but record_id
 #: for registration. Unknown fields are refused (a typo would silently drop evidence).
 PersonRecord = create_model(
-    "PersonRecord", __config__=ConfigDict(extra="forbid", str_max_length=500),
-    **{c: (str | None, None) for c in (*PERSON_COLUMNS, *EXTRA_PERSON_COLUMNS)})
+    "PersonRecord",
+    __config__=ConfigDict(extra="forbid", str_max_length=500),
+    **{c: (str | None, None) for c in (*PERSON_COLUMNS, *EXTRA_PERSON_COLUMNS)},
+)
 
 
 class LookupRequest(BaseModel):
@@ -119,8 +121,9 @@ class DeskState:
 
     def wait(self):
         if not self.ready.wait(timeout=600) or self.error:
-            raise HTTPException(503, "the registry is not loaded" +
-                                (f" ({self.error})" if self.error else " yet"))
+            raise HTTPException(
+                503, "the registry is not loaded" + (f" ({self.error})" if self.error else " yet")
+            )
         return self.lookup
 
 
@@ -133,26 +136,38 @@ def candidates(lookup, scored: pd.DataFrame, found: pd.DataFrame) -> list[Candid
     out = []
     for _, s in scored.iterrows():
         r = rows.loc[str(s["record_id_l"])]
-        name = " ".join(p for p in (_text(r.get("given_name")), _text(r.get("family_name")))
-                        if p) or None
+        name = (
+            " ".join(p for p in (_text(r.get("given_name")), _text(r.get("family_name"))) if p)
+            or None
+        )
         year = r.get("dob_year")
-        out.append(Candidate(
-            cluster_id=str(r["cluster_id"]), household_cluster_id=_text(r.get(
-                "household_cluster_id")), record_id=str(s["record_id_l"]),
-            household_id=_text(r.get("household_id")),
-            match_probability=float(s["match_probability"]),
-            match_weight=float(s["match_weight"]),
-            comparisons={c[3:]: round(float(s[c]), 4) for c in scored.columns
-                         if c.startswith("mw_") and pd.notna(s[c])},
-            name=name, guardian=_text(r.get("guardian_std")),
-            birth_year=None if year is None or pd.isna(year) else int(year),
-            district=_text(r.get("district_std")), cnic=mask_cnic(r.get("person_cnic"))))
+        out.append(
+            Candidate(
+                cluster_id=str(r["cluster_id"]),
+                household_cluster_id=_text(r.get("household_cluster_id")),
+                record_id=str(s["record_id_l"]),
+                household_id=_text(r.get("household_id")),
+                match_probability=float(s["match_probability"]),
+                match_weight=float(s["match_weight"]),
+                comparisons={
+                    c[3:]: round(float(s[c]), 4)
+                    for c in scored.columns
+                    if c.startswith("mw_") and pd.notna(s[c])
+                },
+                name=name,
+                guardian=_text(r.get("guardian_std")),
+                birth_year=None if year is None or pd.isna(year) else int(year),
+                district=_text(r.get("district_std")),
+                cnic=mask_cnic(r.get("person_cnic")),
+            )
+        )
     return out
 
 
 @router.post("/lookup", response_model=LookupAnswer)
-def lookup(body: Annotated[LookupRequest, Body()], user: DeskUser,
-           request: Request, response: Response) -> LookupAnswer:
+def lookup(
+    body: Annotated[LookupRequest, Body()], user: DeskUser, request: Request, response: Response
+) -> LookupAnswer:
     """The registered people most like this record, best first.
 
     The ``Server-Timing`` header gives the lookup's time in the service (``lookup``) and
@@ -165,20 +180,26 @@ def lookup(body: Annotated[LookupRequest, Body()], user: DeskUser,
     if not any(record.get(c) for c in ("full_name", "cnic", "phone", "person_id_other")):
         raise HTTPException(422, "give at least a name, a CNIC, a phone or another id")
     record.setdefault("record_id", "desk-lookup")
-    scored, found = desk.lookup(record, limit=body.limit,
-                                min_probability=body.min_probability)
+    scored, found = desk.lookup(record, limit=body.limit, min_probability=body.min_probability)
     threshold = float(state.registry.clustering.threshold)
     cands = candidates(desk, scored, found) if len(scored) else []
     response.headers["Server-Timing"] = (
         f"lookup;dur={1000 * (time.perf_counter() - started):.2f}, "
-        f"cpu;dur={1000 * (time.process_time() - cpu):.2f}")
-    return LookupAnswer(registered=bool(cands) and cands[0].match_probability >= threshold,
-                        threshold=threshold, candidates=cands)
+        f"cpu;dur={1000 * (time.process_time() - cpu):.2f}"
+    )
+    return LookupAnswer(
+        registered=bool(cands) and cands[0].match_probability >= threshold,
+        threshold=threshold,
+        candidates=cands,
+    )
 
 
 @router.post("/register", response_model=RegisterAnswer)
-def register(record: Annotated[PersonRecord, Body()], user: DeskUser,  # type: ignore
-             request: Request) -> RegisterAnswer:
+def register(
+    record: Annotated[PersonRecord, Body()],
+    user: DeskUser,  # type: ignore
+    request: Request,
+) -> RegisterAnswer:
     """Register one person as ``nser-link register`` does; answers with their ids."""
     from linkage.config import DedupeConfig
     from linkage.outputs import output_folder
@@ -197,8 +218,13 @@ def register(record: Annotated[PersonRecord, Body()], user: DeskUser,  # type: i
     with state.write_lock:
         try:
             with output_folder(state.path, job="register", inputs=[]):
-                result = register_into(state.registry, raw, DedupeConfig(),
-                                       label=f"desk {user.name}", stages=Stages(show=False))
+                result = register_into(
+                    state.registry,
+                    raw,
+                    DedupeConfig(),
+                    label=f"desk {user.name}",
+                    stages=Stages(show=False),
+                )
         except NserLinkError as exc:
             busy = "another nser-link job" in str(exc)  # a batch is being registered
             raise HTTPException(409 if busy else 422, str(exc)) from None
@@ -207,14 +233,20 @@ def register(record: Annotated[PersonRecord, Body()], user: DeskUser,  # type: i
     row = result.tables["registrations"].iloc[0]
     merged = result.tables["merged_clusters"]
     return RegisterAnswer(
-        record_id=str(row["record_id"]), status=str(row["status"]),
+        record_id=str(row["record_id"]),
+        status=str(row["status"]),
         cluster_id=str(row["cluster_id"]),
         household_cluster_id=_text(row["household_cluster_id"]),
-        match_probability=None if pd.isna(row["match_probability"])
+        match_probability=None
+        if pd.isna(row["match_probability"])
         else float(row["match_probability"]),
-        matched_record_id=_text(row["matched_record_id"]), batch=int(row["batch"]),
-        merged_clusters=[{"cluster_id_old": str(m.cluster_id_old),
-                          "cluster_id": str(m.cluster_id)} for m in merged.itertuples()])
+        matched_record_id=_text(row["matched_record_id"]),
+        batch=int(row["batch"]),
+        merged_clusters=[
+            {"cluster_id_old": str(m.cluster_id_old), "cluster_id": str(m.cluster_id)}
+            for m in merged.itertuples()
+        ],
+    )
 
 
 def include(app: FastAPI) -> None:

@@ -70,16 +70,24 @@ class TokenStore:
         if not _NAME.match(name):
             raise ConfigError(
                 f"token name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
-                "starting with a letter or digit")
+                "starting with a letter or digit"
+            )
         if role not in ROLES:
             raise ConfigError(f"role {role!r}: must be one of {', '.join(ROLES)}")
         tokens = self._load()
         if any(t["name"] == name for t in tokens):
             raise ConfigError(
-                f"a token named {name!r} exists already; revoke it first or choose another name")
+                f"a token named {name!r} exists already; revoke it first or choose another name"
+            )
         token = PREFIX + secrets.token_urlsafe(32)
-        tokens.append({"name": name, "role": role, "sha256": digest(token),
-                       "created": datetime.now(UTC).isoformat(timespec="seconds")})
+        tokens.append(
+            {
+                "name": name,
+                "role": role,
+                "sha256": digest(token),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        )
         self._save(tokens)
         return token
 

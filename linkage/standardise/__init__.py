@@ -110,18 +110,22 @@ def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
     >>> out[["given_name", "cnic_std", "gender_std", "district_std"]].iloc[0].tolist()
     ['naveed', '3520212345671', 'M', 'dera ghazi khan']
     """
+
     def col(name: str) -> pd.Series:
         return as_series(df[name] if name in df.columns else None, df.index)
 
     cnic = standardise_cnic(col("cnic"))
     gender = standardise_gender(col("gender"), cnic["cnic_gender"])
-    names = standardise_names(col("full_name"), col("guardian_name"),
-                              df["surname"] if "surname" in df.columns else None)
+    names = standardise_names(
+        col("full_name"), col("guardian_name"), df["surname"] if "surname" in df.columns else None
+    )
     dob = standardise_dob(col("date_of_birth"), min_year=min_year)
-    places = standardise_places(col("province"), col("district"), col("tehsil"),
-                                col("union_council"))
-    tokens = without_place_words(address_tokens(col("address")),
-                                 places["district_std"], places["tehsil_std"])
+    places = standardise_places(
+        col("province"), col("district"), col("tehsil"), col("union_council")
+    )
+    tokens = without_place_words(
+        address_tokens(col("address")), places["district_std"], places["tehsil_std"]
+    )
     added = pd.concat(
         [
             cnic,

@@ -26,14 +26,49 @@ from pyarrow import ArrowException
 #: ("0", "0000-00-00", "00/00/0000", "00000-0000000-0") and a run of x's ("xx", "XXXX"; a
 #: single "X" is a gender).
 NULL_TOKENS = frozenset(
-    {"", "nan", "none", "null", "na", "n/a", "n.a", "n.a.", "nil", "nill", "-", "--", "---",
-     "?", "0", "unknown", "not available", "not known", "not applicable", "not given",
-     "nk", "xxx", "0000-00-00", "00/00/0000", "00-00-0000", "missing", "blank", "empty",
-     "no data", "undefined",
-     # what Excel writes into a cell whose formula failed
-     "#n/a", "#na", "#value!", "#ref!", "#name?", "#div/0!", "#null!", "#num!",
-     # Urdu "unknown"
-     "نامعلوم"}
+    {
+        "",
+        "nan",
+        "none",
+        "null",
+        "na",
+        "n/a",
+        "n.a",
+        "n.a.",
+        "nil",
+        "nill",
+        "-",
+        "--",
+        "---",
+        "?",
+        "0",
+        "unknown",
+        "not available",
+        "not known",
+        "not applicable",
+        "not given",
+        "nk",
+        "xxx",
+        "0000-00-00",
+        "00/00/0000",
+        "00-00-0000",
+        "missing",
+        "blank",
+        "empty",
+        "no data",
+        "undefined",
+        # what Excel writes into a cell whose formula failed
+        "#n/a",
+        "#na",
+        "#value!",
+        "#ref!",
+        "#name?",
+        "#div/0!",
+        "#null!",
+        "#num!",
+        # Urdu "unknown"
+        "نامعلوم",
+    }
 )
 #: The shapes of placeholder beyond the list: no letter or digit at all, or zeros (any
 #: script) and separators only (one expression: RE2 compiles ``[^\p{L}\p{N}]`` for about
@@ -85,8 +120,11 @@ def placeholder_mask(values: pd.Series) -> pd.Series:
     """:func:`is_placeholder` for a column, as one regular expression in Arrow (RE2 with
     Unicode classes): golden records run it over every field of a registry."""
     try:
-        array = pa.array(values if values.dtype == ARROW_STRING else values.astype(object),
-                         type=pa.string(), from_pandas=True)
+        array = pa.array(
+            values if values.dtype == ARROW_STRING else values.astype(object),
+            type=pa.string(),
+            from_pandas=True,
+        )
     except (TypeError, ValueError, ArrowException):  # values that are not text at all
         return values.map(is_placeholder).astype(bool)
     hit = pc.fill_null(pc.match_substring_regex(array, _PLACEHOLDER_RE2), False)
@@ -114,8 +152,9 @@ def as_series(values: pd.Series | None, index: pd.Index) -> pd.Series:
     return values
 
 
-def on_uniques(values: pd.Series, fn: Callable[[pd.Series], Out], *,
-               memo: Hashable | None = None) -> Out:
+def on_uniques(
+    values: pd.Series, fn: Callable[[pd.Series], Out], *, memo: Hashable | None = None
+) -> Out:
     """Apply ``fn`` to the distinct values of ``values`` and broadcast the result back.
 
     ``fn`` receives an object Series of the distinct values as text (``as_text``; nulls
@@ -132,8 +171,7 @@ def on_uniques(values: pd.Series, fn: Callable[[pd.Series], Out], *,
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     distinct = _with_null(uniques)
-    key = (memo, tuple(distinct)) if memo is not None and len(distinct) <= _MEMO_VALUES \
-        else None
+    key = (memo, tuple(distinct)) if memo is not None and len(distinct) <= _MEMO_VALUES else None
     result = _MEMO.get(key) if key is not None else None
     if result is None:
         result = fn(pd.Series(distinct, dtype=object))
@@ -246,8 +284,8 @@ def fold_text(value: str) -> str:
 #: Urdu and Arabic-Indic digits (NFKC keeps them), and dash-like characters (NFKC keeps
 #: most of them) -> ASCII.
 _DIGITS = str.maketrans(
-    "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩" "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d",
-    "01234567890123456789" "----------",
+    "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d",
+    "01234567890123456789----------",
 )
 
 

@@ -39,8 +39,9 @@ __all__ = ["address_numbers", "address_signature", "address_tokens", "without_pl
 _SYNONYMS: dict[str, str] = {
     **dict.fromkeys(words("house h hno hous makan"), "house"),
     **dict.fromkeys(words("street st str gali galli gli streat"), "street"),
-    **dict.fromkeys(words("mohalla mohallah muhallah mohala muhalla mahalla mahallah mohlla mh"),
-                    "mohalla"),
+    **dict.fromkeys(
+        words("mohalla mohallah muhallah mohala muhalla mahalla mahallah mohlla mh"), "mohalla"
+    ),
     **dict.fromkeys(words("mauza mouza moza mouzah mauzah"), "mauza"),
     **dict.fromkeys(words("village vill vil vlg vpo goth gaon gaown"), "village"),
     **dict.fromkeys(words("road rd"), "road"),
@@ -63,8 +64,7 @@ _STOP_WORDS = frozenset(
 #: has "house", "street" and "mohalla", so sharing them says nothing about two people.
 GENERIC_WORDS = frozenset(
     words("""house street mohalla mauza village road po district tehsil block sector colony
-    masjid bazar chak flat city town cantt saddar sadar"""
-    )
+    masjid bazar chak flat city town cantt saddar sadar""")
 )
 #: Phrases rewritten before tokenising, vectorised (pyarrow regex: no look-arounds).
 _PHRASES: tuple[tuple[str, str], ...] = (
@@ -170,6 +170,7 @@ def address_signature(tokens: pd.Series) -> pd.Series:
     >>> [int(sig[0]) & int(sig[1]) != 0, int(sig[0]) & int(sig[2]) != 0, sig[3] is pd.NA]
     [True, False, True]
     """
+
     def signatures(distinct: pd.Series) -> pd.Series:
         out = []
         for value in distinct:

@@ -92,8 +92,11 @@ def _standardise_distinct(raw: pd.Series) -> pd.DataFrame:
     std = number.where(kept)
     status = pd.Series(
         np.select(
-            [(kept & stdnum_accepts(std)).to_numpy(bool), kept.to_numpy(bool),
-             missing.to_numpy(bool)],
+            [
+                (kept & stdnum_accepts(std)).to_numpy(bool),
+                kept.to_numpy(bool),
+                missing.to_numpy(bool),
+            ],
             ["valid", "unverified", "missing"],
             "malformed",
         ),

@@ -43,10 +43,20 @@ TWO_DIGIT_PIVOT = 26
 _MONTHS = {
     name: number
     for number, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
-         ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
-         ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
-         ("dec", "december")],
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
         start=1,
     )
     for name in names
@@ -58,7 +68,10 @@ _ORD = r"(?:st|nd|rd|th)?"
 _PATTERNS: tuple[tuple[str, bool], ...] = (
     (rf"(?P<y>\d{{4}}){_SEP}(?P<m>\d{{1,2}}){_SEP}(?P<d>\d{{1,2}})", False),
     (rf"(?P<d>\d{{1,2}}){_ORD}{_SEP}(?P<m>\d{{1,2}}){_SEP}(?P<y>\d{{4}}|\d{{2}})", True),
-    (rf"(?P<d>\d{{1,2}}){_ORD}[-/.\s,]*(?P<mon>[a-z]{{3,9}})[-/.\s,]*(?P<y>\d{{4}}|\d{{2}})", False),
+    (
+        rf"(?P<d>\d{{1,2}}){_ORD}[-/.\s,]*(?P<mon>[a-z]{{3,9}})[-/.\s,]*(?P<y>\d{{4}}|\d{{2}})",
+        False,
+    ),
     (rf"(?P<mon>[a-z]{{3,9}})[-/.\s]*(?P<d>\d{{1,2}}){_ORD}[,\s]+(?P<y>\d{{4}})", False),
     (r"(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)", False),
     (r"(?P<y>\d{4})", False),
@@ -88,8 +101,10 @@ def _read(value: str | None, min_year: int) -> tuple:
     if is_placeholder(text):
         return _UNKNOWN
     text = _TIME_OF_DAY.sub("", text).strip()
-    found, day_first = next(((match, first) for pattern, first in _FORMATS
-                             if (match := pattern.fullmatch(text))), (None, False))
+    found, day_first = next(
+        ((match, first) for pattern, first in _FORMATS if (match := pattern.fullmatch(text))),
+        (None, False),
+    )
     if found is None:
         return _UNKNOWN
     parts = found.groupdict()
@@ -142,5 +157,6 @@ def standardise_dob(date_of_birth: pd.Series, *, min_year: int = MIN_YEAR) -> pd
     >>> out["dob_precision"].tolist()
     ['day', 'day', 'day', 'year', <NA>, <NA>, <NA>]
     """
-    return on_uniques(date_of_birth, lambda raw: _standardise_distinct(raw, min_year),
-                      memo=("dob", min_year))
+    return on_uniques(
+        date_of_birth, lambda raw: _standardise_distinct(raw, min_year), memo=("dob", min_year)
+    )

@@ -81,8 +81,7 @@ __all__ = [
     "tehsil_table",
 ]
 
-METHODS = ("exact", "alias", "abbreviation", "tehsil", "partial", "fuzzy", "phonetic",
-           "unresolved")
+METHODS = ("exact", "alias", "abbreviation", "tehsil", "partial", "fuzzy", "phonetic", "unresolved")
 
 #: Names no spelling rule can derive: old names, colloquial names, and the short codes
 #: offices use. Misspellings do not belong here: the resolver finds those by itself.
@@ -176,9 +175,13 @@ def _scope(province: str | None) -> frozenset[str] | None:
 class Index:
     """Written forms of reference places, looked up by compact key, sound and edits."""
 
-    def __init__(self, surfaces: list[Surface], strict_kinds: frozenset[str] = frozenset(),
-                 any_word_drops: bool = False, region_names: frozenset[str] = frozenset()
-                 ) -> None:
+    def __init__(
+        self,
+        surfaces: list[Surface],
+        strict_kinds: frozenset[str] = frozenset(),
+        any_word_drops: bool = False,
+        region_names: frozenset[str] = frozenset(),
+    ) -> None:
         self.surfaces = list(dict.fromkeys(surfaces))
         #: Whether any end word may be dropped, as a last resort: at either end among one
         #: district's tehsils ("Taunsa Sharif"), at the end among districts ("Khairpur
@@ -254,10 +257,15 @@ class Index:
             # "Lahor" is a tehsil of Swabi and one letter from Lahore: both stay possible
             # (not "Orangi" and Korangi: a first letter is rarely mistyped)
             near = self._near(key, scope, kinds=("name", "alias"), most=1)
-            if near is not None and near.resolved and near.name != found.name \
-                    and compact(near.name)[:1] == flat[:1]:
-                return Resolution(None, 0.0, "unresolved",
-                                  candidates=tuple(sorted((found.name, near.name))))
+            if (
+                near is not None
+                and near.resolved
+                and near.name != found.name
+                and compact(near.name)[:1] == flat[:1]
+            ):
+                return Resolution(
+                    None, 0.0, "unresolved", candidates=tuple(sorted((found.name, near.name)))
+                )
         if found is not None:
             return found
         elsewhere = _pick(self.exact(flat, None)) if scope is not None else None
@@ -280,15 +288,22 @@ class Index:
         words = key.split()
         flat = compact(key)
         if len(words) > 1:
-            shorter = [s for abbr in abbreviations(key) for s in self.exact(abbr, scope)
-                       if s.kind in ("name", "alias")]
+            shorter = [
+                s
+                for abbr in abbreviations(key)
+                for s in self.exact(abbr, scope)
+                if s.kind in ("name", "alias")
+            ]
             if (found := _pick(shorter, ABBREVIATION, "abbreviation")) is not None:
                 return found
             same = self._within(self._by_words.get(" ".join(sorted(words)), []), scope)
             if (found := _pick(same, PARTIAL, "partial")) is not None:
                 return found
-            contracted = [s for s in self._within(self._by_size.get(len(words), []), scope)
-                          if _contracts(words, s.words.split())]
+            contracted = [
+                s
+                for s in self._within(self._by_size.get(len(words), []), scope)
+                if _contracts(words, s.words.split())
+            ]
             if (found := _pick(contracted, CONTRACTION, "abbreviation")) is not None:
                 return found
         if len(flat) >= 4:
@@ -299,12 +314,14 @@ class Index:
             left = _pick(self.exact(compact(" ".join(words[:cut])), scope))
             right = _pick(self.exact(compact(" ".join(words[cut:])), scope))
             if left and right and left.resolved and left.name == right.name:
-                return Resolution(left.name, TWO_NAMES, "partial",
-                                  tehsil=left.tehsil or right.tehsil)
+                return Resolution(
+                    left.name, TWO_NAMES, "partial", tehsil=left.tehsil or right.tehsil
+                )
         return self._trimmed(words, scope, self.droppable)
 
-    def _trimmed(self, words: list[str], scope: frozenset[str] | None,
-                 droppable: frozenset[str]) -> Resolution | None:
+    def _trimmed(
+        self, words: list[str], scope: frozenset[str] | None, droppable: frozenset[str]
+    ) -> Resolution | None:
         """The place the words name once some ``droppable`` words at either end go."""
         for lo, hi in _trims(words, droppable):
             found = _pick(self.exact(compact(" ".join(words[lo:hi])), scope), PARTIAL, "partial")
@@ -322,14 +339,22 @@ class Index:
         for hi in range(len(words) - 1, 0, -1):
             if self.exact(compact(" ".join(words[hi:])), None) or _HIGHER_LEVELS & {*words[hi:]}:
                 return None  # "Hunza Nagar": two places; "Kohat Division": a wider one
-            named = [s for s in self.exact(compact(" ".join(words[:hi])), scope)
-                     if s.kind in ("name", "alias")]
+            named = [
+                s
+                for s in self.exact(compact(" ".join(words[:hi])), scope)
+                if s.kind in ("name", "alias")
+            ]
             if (found := _pick(named, WORDS_DROPPED, "partial")) is not None:
                 return found if found.resolved else None
         return None
 
-    def _near(self, key: str, scope: frozenset[str] | None,
-              kinds: tuple[str, ...] | None = None, most: int = 3) -> Resolution | None:
+    def _near(
+        self,
+        key: str,
+        scope: frozenset[str] | None,
+        kinds: tuple[str, ...] | None = None,
+        most: int = 3,
+    ) -> Resolution | None:
         """The one place within ``edits`` (and ``most``) of the key, by surfaces of
         ``kinds`` (default all), closer than every other."""
         flat = compact(key)
@@ -338,8 +363,7 @@ class Index:
         keys, surfaces = self.choices(scope)
         best: dict[str, tuple[int, int, Surface]] = {}
         rivals: dict[str, int] = {}
-        for _, d, i in process.extract(flat, keys, scorer=OSA.distance, score_cutoff=3,
-                                       limit=None):
+        for _, d, i in process.extract(flat, keys, scorer=OSA.distance, score_cutoff=3, limit=None):
             s = surfaces[i]
             if kinds is not None and s.kind not in kinds:
                 continue
@@ -347,7 +371,8 @@ class Index:
             cost = int(d) + (s.kind in self.strict_kinds)
             rivals[s.target] = min(rivals.get(s.target, cost), cost)
             if d <= min(self.edits(s), most) and (
-                    s.target not in best or (cost, d) < best[s.target][:2]):
+                s.target not in best or (cost, d) < best[s.target][:2]
+            ):
                 best[s.target] = (cost, int(d), s)
         if not best:
             return None
@@ -362,20 +387,27 @@ class Index:
             confidence *= 0.9
         if min((c for t, c in rivals.items() if t != s.target), default=cost + 2) == cost + 1:
             confidence -= 0.05  # a close runner-up
-        return Resolution(s.target, round(confidence, 3), "fuzzy",
-                          tehsil=s.label if s.kind == "tehsil" else None)
+        return Resolution(
+            s.target, round(confidence, 3), "fuzzy", tehsil=s.label if s.kind == "tehsil" else None
+        )
 
     def _code(self, key: str, scope: frozenset[str] | None) -> Resolution | None:
         """A letter code ("FSD", "LSB", "JCB"): two to four letters found in order in
         exactly one place's name, starting with its first letter. Office codes are
         made so; a code several names fit stays unresolved."""
         flat = compact(key)
-        if not 2 <= len(flat) <= 4 or " " in key.strip() or not flat.isalpha() \
-                or set(flat[1:]) & set("aeiou"):  # a word ("Ali"), not a code
+        if (
+            not 2 <= len(flat) <= 4
+            or " " in key.strip()
+            or not flat.isalpha()
+            or set(flat[1:]) & set("aeiou")
+        ):  # a word ("Ali"), not a code
             return None
-        targets = {s.target for s in self._within(self.surfaces, scope)
-                   if s.kind == "name" and s.key[:1] == flat[:1]
-                   and _in_order(flat[1:], s.key[1:])}
+        targets = {
+            s.target
+            for s in self._within(self.surfaces, scope)
+            if s.kind == "name" and s.key[:1] == flat[:1] and _in_order(flat[1:], s.key[1:])
+        }
         return Resolution(targets.pop(), CODE, "abbreviation") if len(targets) == 1 else None
 
     def _sound(self, key: str, scope: frozenset[str] | None) -> Resolution | None:
@@ -388,8 +420,9 @@ class Index:
         best: dict[str, tuple[float, Surface]] = {}
         for s in self._within(self._by_sound.get(sound, []), scope):
             similarity = OSA.normalized_similarity(flat, s.key)
-            if similarity >= SOUND_SIMILARITY and (s.target not in best
-                                                   or similarity > best[s.target][0]):
+            if similarity >= SOUND_SIMILARITY and (
+                s.target not in best or similarity > best[s.target][0]
+            ):
                 best[s.target] = (similarity, s)
         ranked = sorted(best.values(), key=lambda e: -e[0])
         if not ranked or (len(ranked) > 1 and ranked[0][0] - ranked[1][0] < SOUND_LEAD):
@@ -404,8 +437,9 @@ def _in_order(letters: str, word: str) -> bool:
     return all(ch in rest for ch in letters)
 
 
-def _pick(surfaces: list[Surface], cap: float = 1.0,
-          method: str | None = None) -> Resolution | None:
+def _pick(
+    surfaces: list[Surface], cap: float = 1.0, method: str | None = None
+) -> Resolution | None:
     """The place the best-ranked of ``surfaces`` name (confidence at most ``cap``), or a
     tie (unresolved) between several; None when there are none."""
     if not surfaces:
@@ -418,13 +452,13 @@ def _pick(surfaces: list[Surface], cap: float = 1.0,
     s = top[0]
     kind_method, kind_confidence, _ = _KINDS[s.kind]
     tehsil = next((t.label for t in top if t.kind == "tehsil"), None)
-    return Resolution(s.target, min(cap, kind_confidence), method or kind_method,
-                      tehsil=tehsil)
+    return Resolution(s.target, min(cap, kind_confidence), method or kind_method, tehsil=tehsil)
 
 
 def _scaled(found: Resolution, confidence: float) -> Resolution:
-    return Resolution(found.name, round(confidence, 3), found.method, found.candidates,
-                      found.tehsil)
+    return Resolution(
+        found.name, round(confidence, 3), found.method, found.candidates, found.tehsil
+    )
 
 
 def _contracts(written: list[str], words: list[str]) -> bool:
@@ -435,8 +469,10 @@ def _contracts(written: list[str], words: list[str]) -> bool:
 
     >>> _contracts(["nankana", "sb"], ["nankana", "sahib"])
     True
-    >>> _contracts(["nankana", "sx"], ["nankana", "sahib"]), _contracts(["n", "s"], ["nankana", "sahib"])
-    (False, False)
+    >>> _contracts(["nankana", "sx"], ["nankana", "sahib"])
+    False
+    >>> _contracts(["n", "s"], ["nankana", "sahib"])
+    False
     """
     whole = False
     for short, word in zip(written, words, strict=True):
@@ -464,8 +500,12 @@ def _trims(words: list[str], droppable: frozenset[str]) -> list[tuple[int, int]]
     last = n
     while last > 1 and words[last - 1] in droppable:
         last -= 1
-    return [(lo, hi) for lo in range(first + 1) for hi in range(n, max(last, lo + 1) - 1, -1)
-            if (lo, hi) != (0, n)]
+    return [
+        (lo, hi)
+        for lo in range(first + 1)
+        for hi in range(n, max(last, lo + 1) - 1, -1)
+        if (lo, hi) != (0, n)
+    ]
 
 
 # --- the reference tables -----------------------------------------------------------------
@@ -482,14 +522,16 @@ def district_reference() -> dict[str, str]:
     }
     admin = reference.admin_hierarchy()
     outside_census = admin[admin["province"].isin(["AZAD KASHMIR", "GILGIT BALTISTAN"])]
-    for district, province in zip(outside_census["district"], outside_census["province"],
-                                  strict=True):
+    for district, province in zip(
+        outside_census["district"], outside_census["province"], strict=True
+    ):
         out.setdefault(admin_key(district), province_name(province))
     return out
 
 
-def _surfaces(key: str, target: str, kind: str, province: str | None,
-              label: str | None = None) -> Surface:
+def _surfaces(
+    key: str, target: str, kind: str, province: str | None, label: str | None = None
+) -> Surface:
     return Surface(compact(key), key, target, kind, province, label or target)
 
 
@@ -500,8 +542,10 @@ def _with_abbreviations(surfaces: list[Surface], others: list[Surface] = ()) -> 
     taken = {s.key for s in surfaces}
     extra = [
         Surface(abbr, abbr, s.target, "abbreviation", s.province, s.label)
-        for s in surfaces if s.kind in ("name", "alias")
-        for abbr in sorted(abbreviations(s.words)) if abbr not in taken
+        for s in surfaces
+        if s.kind in ("name", "alias")
+        for abbr in sorted(abbreviations(s.words))
+        if abbr not in taken
     ]
     return surfaces + extra
 
@@ -510,10 +554,14 @@ def _with_abbreviations(surfaces: list[Surface], others: list[Surface] = ()) -> 
 def _base_index() -> Index:
     """Districts by their names, hand aliases and abbreviations (no seats or tehsils)."""
     reference_districts = district_reference()
-    surfaces = [_surfaces(admin_key(name), name, "name", province)
-                for name, province in reference_districts.items()]
-    surfaces += [_surfaces(admin_key(alias), name, "alias", reference_districts[name])
-                 for alias, name in _DISTRICT_ALIASES.items()]
+    surfaces = [
+        _surfaces(admin_key(name), name, "name", province)
+        for name, province in reference_districts.items()
+    ]
+    surfaces += [
+        _surfaces(admin_key(alias), name, "alias", reference_districts[name])
+        for alias, name in _DISTRICT_ALIASES.items()
+    ]
     return Index(_with_abbreviations(surfaces))
 
 
@@ -523,8 +571,9 @@ def _admin_districts() -> dict[str, str]:
     by name, alias, abbreviation or a close spelling; "LEHRI", since merged, does not)."""
     admin = reference.admin_hierarchy()
     out = {}
-    for district, province in admin[["district", "province"]].drop_duplicates().itertuples(
-            index=False):
+    for district, province in (
+        admin[["district", "province"]].drop_duplicates().itertuples(index=False)
+    ):
         found = _base_index().resolve(admin_key(district), _scope(province_name(province)))
         if found.resolved:
             out[district] = found.name
@@ -539,8 +588,13 @@ def tehsil_table() -> dict[str, dict[str, tuple[str, ...]]]:
     census tehsil of the same district when it resolves to one, else a tehsil of its own
     (AJK and Gilgit-Baltistan have only these).
     """
-    names = dict(zip(reference.districts()["district"],
-                     reference.districts()["district_name"].str.lower(), strict=True))
+    names = dict(
+        zip(
+            reference.districts()["district"],
+            reference.districts()["district_name"].str.lower(),
+            strict=True,
+        )
+    )
     census = reference.tehsils()
     out: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for district, tehsil in zip(census["district_pbs2017"], census["tehsil_name"], strict=True):
@@ -556,8 +610,7 @@ def tehsil_table() -> dict[str, dict[str, tuple[str, ...]]]:
         known = out[name]
         if compact(key) in {compact(k) for k in known}:
             continue
-        same = Index([_surfaces(k, k, "name", None) for k in known]).resolve(key) if known \
-            else None
+        same = Index([_surfaces(k, k, "name", None) for k in known]).resolve(key) if known else None
         if same is not None and same.method in ("exact", "fuzzy", "phonetic"):
             known[same.name].append(key)
         else:
@@ -576,7 +629,7 @@ def _seats() -> list[Surface]:
         start = district.find("(AT ")
         if start < 0:
             continue
-        seat = admin_key(district[start + 4:district.index(")", start)])
+        seat = admin_key(district[start + 4 : district.index(")", start)])
         if compact(seat) not in taken:
             out.append(_surfaces(seat, name, "alias", reference_districts[name]))
     return out
@@ -590,14 +643,19 @@ def district_index() -> Index:
     tehsils = [
         _surfaces(form, district, "tehsil", reference_districts[district], tehsil)
         for district, table in tehsil_table().items()
-        for tehsil, forms in table.items() for form in forms
+        for tehsil, forms in table.items()
+        for form in forms
     ]
     names = [s for s in base.surfaces if s.kind != "abbreviation"]
     divisions = {*reference.districts()["division"], *reference.admin_hierarchy()["division"]}
-    region_names = frozenset(w for d in divisions for w in admin_key(d).split()
-                             if len(w) > 2 and w != "division")
-    return Index(_with_abbreviations(names + _seats(), tehsils),
-                 strict_kinds=frozenset({"tehsil"}), region_names=region_names)
+    region_names = frozenset(
+        w for d in divisions for w in admin_key(d).split() if len(w) > 2 and w != "division"
+    )
+    return Index(
+        _with_abbreviations(names + _seats(), tehsils),
+        strict_kinds=frozenset({"tehsil"}),
+        region_names=region_names,
+    )
 
 
 @cache
@@ -606,10 +664,16 @@ def _tehsil_index(district: str) -> Index | None:
     table = tehsil_table().get(district)
     if not table:
         return None
-    return Index(_with_abbreviations([
-        _surfaces(form, tehsil, "name" if form == tehsil else "alias", None)
-        for tehsil, forms in table.items() for form in forms
-    ]), any_word_drops=True)
+    return Index(
+        _with_abbreviations(
+            [
+                _surfaces(form, tehsil, "name" if form == tehsil else "alias", None)
+                for tehsil, forms in table.items()
+                for form in forms
+            ]
+        ),
+        any_word_drops=True,
+    )
 
 
 @cache
@@ -617,12 +681,17 @@ def _all_tehsils_index() -> Index:
     """Every tehsil by its written forms, with its district's province (no abbreviations:
     across the country they are too many to be safe)."""
     reference_districts = district_reference()
-    return Index([
-        _surfaces(form, tehsil, "name" if form == tehsil else "alias",
-                  reference_districts[district])
-        for district, table in tehsil_table().items()
-        for tehsil, forms in table.items() for form in forms
-    ], strict_kinds=frozenset({"name", "alias"}))
+    return Index(
+        [
+            _surfaces(
+                form, tehsil, "name" if form == tehsil else "alias", reference_districts[district]
+            )
+            for district, table in tehsil_table().items()
+            for tehsil, forms in table.items()
+            for form in forms
+        ],
+        strict_kinds=frozenset({"name", "alias"}),
+    )
 
 
 # --- the resolvers ------------------------------------------------------------------------
@@ -632,8 +701,8 @@ def _all_tehsils_index() -> Index:
 def resolve_district(value: str | None, province: str | None = None) -> Resolution:
     """The reference district a written name stands for, with confidence and method.
 
-    >>> resolve_district("R.Y. Khan")
-    Resolution(name='rahim yar khan', confidence=0.95, method='abbreviation', candidates=(), tehsil=None)
+    >>> r = resolve_district("R.Y. Khan"); (r.name, r.confidence, r.method, r.candidates, r.tehsil)
+    ('rahim yar khan', 0.95, 'abbreviation', (), None)
     >>> r = resolve_district("Lahroe"); (r.name, r.method, r.confidence)
     ('lahore', 'fuzzy', 0.875)
     >>> resolve_district("Sadiqabad").tehsil, resolve_district("Karachi").candidates
@@ -664,8 +733,9 @@ def exact_district(value: str | None, province: str | None = None) -> Resolution
 
 
 @lru_cache(maxsize=1 << 16)
-def resolve_tehsil(value: str | None, district: str | None = None,
-                   province: str | None = None) -> Resolution:
+def resolve_tehsil(
+    value: str | None, district: str | None = None, province: str | None = None
+) -> Resolution:
     """The reference tehsil a written name stands for: within ``district`` when it is a
     reference district (a tehsil of another district is not looked for), else among the
     tehsils of ``province`` (or of the whole country), where it must name one tehsil.
@@ -690,4 +760,3 @@ def resolve_tehsil(value: str | None, district: str | None = None,
 def all_aliases() -> dict[str, str]:
     """The hand alias table (for measurements: which names the table still carries)."""
     return dict(_DISTRICT_ALIASES)
-

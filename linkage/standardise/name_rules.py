@@ -58,9 +58,7 @@ ABBREVIATIONS: dict[str, str] = {
         words("sayed sayyed sayyid syyed sayid saiyid saiyed seyyed seyed syd sayad sayyad"),
         "syed",
     ),
-    **dict.fromkeys(
-        words("sayeda sayyeda sayyida sayida syedah seyyeda syyeda saiyida"), "syeda"
-    ),
+    **dict.fromkeys(words("sayeda sayyeda sayyida sayida syedah seyyeda syyeda saiyida"), "syeda"),
     **dict.fromkeys(words("said sayeed saied saeid saaed"), "saeed"),
     **dict.fromkeys(
         words("""ch chaudhary chaudhri chaudry chaudhari choudhry choudhary choudhri chowdhry
@@ -116,8 +114,8 @@ def split_relation(text: str) -> tuple[str, str | None]:
     if match is None:
         return text, None
     if not text[: match.start()].strip():
-        return split_relation(text[match.end():])[0], None
-    return text[: match.start()], text[match.end():]
+        return split_relation(text[match.end() :])[0], None
+    return text[: match.start()], text[match.end() :]
 
 
 # --- Latin tokens -----------------------------------------------------------------------
@@ -162,7 +160,13 @@ def join_compounds(tokens: list[str]) -> list[str]:
         elif tok in COMPOUND_INFIXES and out and i < last:
             out[-1] += tok
             glue = True
-        elif tok in COMPOUND_SUFFIXES and out or tok == "allah" and out and not (i < last and tokens[i + 1] in ALLAH_TAILS):
+        elif (
+            tok in COMPOUND_SUFFIXES
+            and out
+            or tok == "allah"
+            and out
+            and not (i < last and tokens[i + 1] in ALLAH_TAILS)
+        ):
             out[-1] += tok
         else:
             out.append(tok)
@@ -175,16 +179,24 @@ def join_compounds(tokens: list[str]) -> list[str]:
 MUHAMMAD_SPELLINGS = ("muhammad", "mohammad", "mohammed", "muhammed")
 #: Spellings of Muhammad (four letters at least) that a form runs into the next word.
 _FUSED_MUHAMMAD = re.compile(
-    "^(" + "|".join(sorted((w for w, c in ABBREVIATIONS.items()
-                            if c == "muhammad" and len(w) >= 4), key=len, reverse=True)
-                    + ["muhammad"]) + ")([a-z]{3,})$")
+    "^("
+    + "|".join(
+        sorted(
+            (w for w, c in ABBREVIATIONS.items() if c == "muhammad" and len(w) >= 4),
+            key=len,
+            reverse=True,
+        )
+        + ["muhammad"]
+    )
+    + ")([a-z]{3,})$"
+)
 #: what follows Muhammad inside one word of a family or place name (Mohammadzai,
 #: Muhammadkhel, Muhammadpur): not a given name run in
 _AFTER_MUHAMMAD_IN_A_WORD = frozenset(words("zai khel zada zadah pur abad ani nagar"))
 
 
 def _unfused(token: str) -> list[str]:
-    """"muhammadumar" as "muhammad", "umar": the commonest leading title run into the
+    """ "muhammadumar" as "muhammad", "umar": the commonest leading title run into the
     given name (a space lost on entry), which would otherwise hide the given name.
 
     >>> _unfused("mohammadali"), _unfused("muhammadi"), _unfused("mohammadzai")
@@ -233,11 +245,44 @@ _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\uf
 _ARABIC_MARKS = re.compile(r"[\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200c\u200d\u200e\u200f]")
 _ARABIC_LETTER_FOLD = str.maketrans(
     {
-        "ي": "ی", "ى": "ی", "ئ": "ی", "ك": "ک", "ه": "ہ", "ة": "ہ", "ۃ": "ہ", "ۀ": "ہ",
-        "أ": "ا", "إ": "ا", "ٱ": "ا", "آ": "ا", "ؤ": "و", "ۓ": "ے",
-        "٠": " ", "١": " ", "٢": " ", "٣": " ", "٤": " ", "٥": " ", "٦": " ", "٧": " ",
-        "٨": " ", "٩": " ", "۰": " ", "۱": " ", "۲": " ", "۳": " ", "۴": " ", "۵": " ",
-        "۶": " ", "۷": " ", "۸": " ", "۹": " ", "،": " ", "۔": " ", "؛": " ", "؟": " ",
+        "ي": "ی",
+        "ى": "ی",
+        "ئ": "ی",
+        "ك": "ک",
+        "ه": "ہ",
+        "ة": "ہ",
+        "ۃ": "ہ",
+        "ۀ": "ہ",
+        "أ": "ا",
+        "إ": "ا",
+        "ٱ": "ا",
+        "آ": "ا",
+        "ؤ": "و",
+        "ۓ": "ے",
+        "٠": " ",
+        "١": " ",
+        "٢": " ",
+        "٣": " ",
+        "٤": " ",
+        "٥": " ",
+        "٦": " ",
+        "٧": " ",
+        "٨": " ",
+        "٩": " ",
+        "۰": " ",
+        "۱": " ",
+        "۲": " ",
+        "۳": " ",
+        "۴": " ",
+        "۵": " ",
+        "۶": " ",
+        "۷": " ",
+        "۸": " ",
+        "۹": " ",
+        "،": " ",
+        "۔": " ",
+        "؛": " ",
+        "؟": " ",
     }
 )
 
@@ -245,24 +290,84 @@ _ARABIC_LETTER_FOLD = str.maketrans(
 #: relation markers, honorifics, titles and fillers must read as the word-list spelling
 #: (urdupoint reads خاتون as "khaatun", ملک as "mulk").
 URDU_WORDS: dict[str, str] = {
-    "ولد": "s/o", "بنت": "d/o", "دختر": "d/o", "زوجہ": "w/o", "بیوہ": "w/o",
-    "محترمہ": "mohtarma", "جناب": "janab", "مسماۃ": "mst", "مسمات": "mst", "مسماہ": "mst",
-    "حاجی": "haji", "ڈاکٹر": "dr", "مرحوم": "late", "مرحومہ": "late", "سید": "syed",
-    "سیدہ": "syeda", "محمد": "muhammad", "بیبی": "bibi", "بی": "bi", "خاتون": "khatoon",
-    "بیگم": "begum", "بانو": "bano", "مائی": "mai", "ملک": "malik", "چوہدری": "chaudhry",
-    "چودھری": "chaudhry", "میاں": "mian", "حافظ": "hafiz", "مرزا": "mirza", "رانا": "rana",
-    "راجہ": "raja", "قاری": "qari", "شیخ": "sheikh", "دتہ": "ditta", "بخش": "bakhsh",
+    "ولد": "s/o",
+    "بنت": "d/o",
+    "دختر": "d/o",
+    "زوجہ": "w/o",
+    "بیوہ": "w/o",
+    "محترمہ": "mohtarma",
+    "جناب": "janab",
+    "مسماۃ": "mst",
+    "مسمات": "mst",
+    "مسماہ": "mst",
+    "حاجی": "haji",
+    "ڈاکٹر": "dr",
+    "مرحوم": "late",
+    "مرحومہ": "late",
+    "سید": "syed",
+    "سیدہ": "syeda",
+    "محمد": "muhammad",
+    "بیبی": "bibi",
+    "بی": "bi",
+    "خاتون": "khatoon",
+    "بیگم": "begum",
+    "بانو": "bano",
+    "مائی": "mai",
+    "ملک": "malik",
+    "چوہدری": "chaudhry",
+    "چودھری": "chaudhry",
+    "میاں": "mian",
+    "حافظ": "hafiz",
+    "مرزا": "mirza",
+    "رانا": "rana",
+    "راجہ": "raja",
+    "قاری": "qari",
+    "شیخ": "sheikh",
+    "دتہ": "ditta",
+    "بخش": "bakhsh",
 }
 
 _URDU_PREFIXES = frozenset({"عبد", "غلام", "ابو", "خدا"})
 
 #: Fallback letter-by-letter reading for Urdu words missing from the name lists.
 _URDU_LETTERS: dict[str, str] = {
-    "ا": "a", "ب": "b", "پ": "p", "ت": "t", "ٹ": "t", "ث": "s", "ج": "j", "چ": "ch",
-    "ح": "h", "خ": "kh", "د": "d", "ڈ": "d", "ذ": "z", "ر": "r", "ڑ": "r", "ز": "z",
-    "ژ": "zh", "س": "s", "ش": "sh", "ص": "s", "ض": "z", "ط": "t", "ظ": "z", "ع": "a",
-    "غ": "gh", "ف": "f", "ق": "q", "ک": "k", "گ": "g", "ل": "l", "م": "m", "ن": "n",
-    "ں": "n", "ہ": "h", "ھ": "h", "ء": "", "ے": "e",
+    "ا": "a",
+    "ب": "b",
+    "پ": "p",
+    "ت": "t",
+    "ٹ": "t",
+    "ث": "s",
+    "ج": "j",
+    "چ": "ch",
+    "ح": "h",
+    "خ": "kh",
+    "د": "d",
+    "ڈ": "d",
+    "ذ": "z",
+    "ر": "r",
+    "ڑ": "r",
+    "ز": "z",
+    "ژ": "zh",
+    "س": "s",
+    "ش": "sh",
+    "ص": "s",
+    "ض": "z",
+    "ط": "t",
+    "ظ": "z",
+    "ع": "a",
+    "غ": "gh",
+    "ف": "f",
+    "ق": "q",
+    "ک": "k",
+    "گ": "g",
+    "ل": "l",
+    "م": "m",
+    "ن": "n",
+    "ں": "n",
+    "ہ": "h",
+    "ھ": "h",
+    "ء": "",
+    "ے": "e",
 }
 
 

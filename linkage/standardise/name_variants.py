@@ -54,8 +54,8 @@ from linkage.standardise.name_rules import (
 from linkage.standardise.phonetic import name_key
 
 #: Hand-listed words the reference groups must not respell or absorb.
-_PROTECTED = frozenset(ABBREVIATIONS) | frozenset(ABBREVIATIONS.values()) | FEMALE_FILLERS | (
-    TITLE_PREFIXES
+_PROTECTED = (
+    frozenset(ABBREVIATIONS) | frozenset(ABBREVIATIONS.values()) | FEMALE_FILLERS | (TITLE_PREFIXES)
 )
 
 #: Minimum rapidfuzz ratio between phonetic keys for a spelling to stay in its group.
@@ -122,17 +122,20 @@ def engine_spellings() -> frozenset[str]:
     generator must never write one of these as a variant."""
     pk, top, _ = _preferred()
     mapping = canonical_map()
-    return (frozenset().union(*_engine_parts()) | frozenset(mapping) | frozenset(mapping.values())
-            | pk | top | _PROTECTED)
+    return (
+        frozenset().union(*_engine_parts())
+        | frozenset(mapping)
+        | frozenset(mapping.values())
+        | pk
+        | top
+        | _PROTECTED
+    )
 
 
 def _guarded(group: set[str]) -> set[str]:
     """The group without spellings whose key is far from its canonical spelling's key."""
     canonical_key = name_key(plainest(group))
-    return {
-        m for m in group
-        if fuzz.ratio(name_key(m), canonical_key) >= MIN_KEY_SIMILARITY
-    }
+    return {m for m in group if fuzz.ratio(name_key(m), canonical_key) >= MIN_KEY_SIMILARITY}
 
 
 def _components(groups: list[set[str]]) -> list[set[str]]:
@@ -202,13 +205,16 @@ def is_muhammad_typo(token: str) -> bool:
         return len(token) >= 7 and OSA.distance(token, "muhammad", score_cutoff=1) <= 1
     if len(token) >= 6 and OSA.distance(token, "muhammad", score_cutoff=2) <= 2:
         return True
-    return token[-1] == "d" and "h" in token and len(token) <= 8 and any(
-        _in_order(token, full) for full in MUHAMMAD_SPELLINGS)
+    return (
+        token[-1] == "d"
+        and "h" in token
+        and len(token) <= 8
+        and any(_in_order(token, full) for full in MUHAMMAD_SPELLINGS)
+    )
 
 
 def _prefix_of_a_spelling(token: str) -> bool:
     return any(full.startswith(token) for full in MUHAMMAD_SPELLINGS)
-
 
 
 def _in_order(part: str, whole: str) -> bool:
@@ -239,8 +245,11 @@ def filler_typo(token: str) -> str | None:
     if _BIBI.fullmatch(token):
         return "bibi"
     for filler in ("begum", "khatoon"):
-        if abs(len(token) - len(filler)) <= 1 and token[0] == filler[0] \
-                and OSA.distance(token, filler, score_cutoff=1) <= 1:
+        if (
+            abs(len(token) - len(filler)) <= 1
+            and token[0] == filler[0]
+            and OSA.distance(token, filler, score_cutoff=1) <= 1
+        ):
             return filler
     return None
 

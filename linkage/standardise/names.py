@@ -57,10 +57,23 @@ from linkage.standardise.phonetic import name_key
 
 __all__ = ["NAME_COLUMNS", "GUARDIAN_COLUMNS", "NameParts", "parse_name", "standardise_names"]
 
-NAME_COLUMNS = ("name_std", "given_name", "family_name", "given_name_key", "family_name_key",
-                "name_tokens_key", "name_compact", "name_letters")
-GUARDIAN_COLUMNS = ("guardian_std", "guardian_given", "guardian_key", "guardian_tokens_key",
-                    "guardian_compact")
+NAME_COLUMNS = (
+    "name_std",
+    "given_name",
+    "family_name",
+    "given_name_key",
+    "family_name_key",
+    "name_tokens_key",
+    "name_compact",
+    "name_letters",
+)
+GUARDIAN_COLUMNS = (
+    "guardian_std",
+    "guardian_given",
+    "guardian_key",
+    "guardian_tokens_key",
+    "guardian_compact",
+)
 
 _URDU_RUN = re.compile(
     r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"
@@ -125,8 +138,9 @@ class _KeyMemo(dict):
         return key
 
 
-def parse_name(text: object, key: Callable[[str], str] = name_key,
-               surname: object = None) -> NameParts:
+def parse_name(
+    text: object, key: Callable[[str], str] = name_key, surname: object = None
+) -> NameParts:
     """Parse one raw name (any script; None and placeholders give all-None parts).
 
     >>> parse_name("MUHAMMAD NAVEED AKHTAR").given_name_key == parse_name("Navid Akhter")[3]
@@ -154,8 +168,9 @@ def parse_name(text: object, key: Callable[[str], str] = name_key,
     own, guardian = split_relation(to_latin(raw).lower()) if raw is not None else ("", None)
     tokens = canonical_tokens(latin_tokens(own))
     if family_raw is not None:
-        return _with_surname(tokens, canonical_tokens(latin_tokens(to_latin(family_raw).lower())),
-                             guardian, key)
+        return _with_surname(
+            tokens, canonical_tokens(latin_tokens(to_latin(family_raw).lower())), guardian, key
+        )
     if not tokens:
         return _EMPTY._replace(guardian_text=guardian)
     core = core_tokens(tokens)
@@ -175,8 +190,9 @@ def parse_name(text: object, key: Callable[[str], str] = name_key,
     )
 
 
-def _with_surname(tokens: list[str], surname: list[str], guardian: str | None,
-                  key: Callable[[str], str]) -> NameParts:
+def _with_surname(
+    tokens: list[str], surname: list[str], guardian: str | None, key: Callable[[str], str]
+) -> NameParts:
     """Parts of a name whose surname came in its own column (``tokens`` may repeat it)."""
     if not surname:
         core = core_tokens(tokens)
@@ -232,9 +248,10 @@ def _memoised_parser():
 
 def _parse_distinct_pairs(names: pd.Series, surnames: pd.Series) -> pd.DataFrame:
     key = _KeyMemo().__getitem__
-    frame = pd.DataFrame([parse_name(n, key, surname=s) for n, s in zip(names, surnames,
-                                                                       strict=True)],
-                         columns=NameParts._fields)
+    frame = pd.DataFrame(
+        [parse_name(n, key, surname=s) for n, s in zip(names, surnames, strict=True)],
+        columns=NameParts._fields,
+    )
     return frame.astype("string")
 
 
@@ -246,7 +263,8 @@ def _prefold(names: pd.Series) -> pd.Series:
 
 
 def standardise_names(
-    full_name: pd.Series, guardian_name: pd.Series | None = None,
+    full_name: pd.Series,
+    guardian_name: pd.Series | None = None,
     surname: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Name and guardian columns of the contract (``NAME_COLUMNS + GUARDIAN_COLUMNS``).

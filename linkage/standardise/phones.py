@@ -29,6 +29,7 @@ from linkage.standardise._common import (
 
 __all__ = ["standardise_phone"]
 
+
 def _national(digits: pd.Series) -> pd.Series:
     """Digits without the 0092/+92/92 country code or the trunk 0.
 

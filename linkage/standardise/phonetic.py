@@ -128,5 +128,6 @@ def phonetic_key(names: pd.Series) -> pd.Series:
     ['nwd', <NA>, 'nwd']
     """
     return on_uniques(
-        names, lambda distinct: string_series([name_key(v) or None if v else None for v in distinct])
+        names,
+        lambda distinct: string_series([name_key(v) or None if v else None for v in distinct]),
     )

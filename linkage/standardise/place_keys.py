@@ -43,8 +43,14 @@ __all__ = [
 ]
 
 PROVINCES = (
-    "Punjab", "Sindh", "Khyber Pakhtunkhwa", "Balochistan", "FATA", "Islamabad",
-    "Gilgit-Baltistan", "Azad Kashmir",
+    "Punjab",
+    "Sindh",
+    "Khyber Pakhtunkhwa",
+    "Balochistan",
+    "FATA",
+    "Islamabad",
+    "Gilgit-Baltistan",
+    "Azad Kashmir",
 )
 PROVINCE_CUTOFF = 85
 
@@ -52,34 +58,77 @@ _PROVINCE_ALIASES: dict[str, tuple[str, ...]] = {
     "Punjab": ("punjab", "panjab", "pb", "pjb", "punjab province", "پنجاب"),
     "Sindh": ("sindh", "sind", "sindh province", "سندھ"),
     "Khyber Pakhtunkhwa": (
-        "khyber pakhtunkhwa", "khyber pakhtoonkhwa", "khyber pukhtunkhwa",
-        "khyber pakhtunkhawa", "khyber pakhtunkha", "khyber pukhtoonkhwa", "pakhtunkhwa",
-        "kp", "kpk", "nwfp", "north west frontier province", "sarhad", "frontier",
-        "خیبر پختونخوا", "خیبر پختونخواہ", "سرحد",
+        "khyber pakhtunkhwa",
+        "khyber pakhtoonkhwa",
+        "khyber pukhtunkhwa",
+        "khyber pakhtunkhawa",
+        "khyber pakhtunkha",
+        "khyber pukhtoonkhwa",
+        "pakhtunkhwa",
+        "kp",
+        "kpk",
+        "nwfp",
+        "north west frontier province",
+        "sarhad",
+        "frontier",
+        "خیبر پختونخوا",
+        "خیبر پختونخواہ",
+        "سرحد",
     ),
     "Balochistan": ("balochistan", "baluchistan", "blochistan", "bolochistan", "بلوچستان"),
     "FATA": (
-        "fata", "tribal areas", "federally administered tribal areas", "ex fata",
-        "merged districts", "newly merged districts", "kp merged districts", "merged areas",
-        "فاٹا", "قبائلی علاقہ جات",
+        "fata",
+        "tribal areas",
+        "federally administered tribal areas",
+        "ex fata",
+        "merged districts",
+        "newly merged districts",
+        "kp merged districts",
+        "merged areas",
+        "فاٹا",
+        "قبائلی علاقہ جات",
     ),
     "Islamabad": (
-        "islamabad", "ict", "islamabad capital territory", "federal capital territory",
-        "capital territory", "federal capital", "federal", "fct", "اسلام آباد",
+        "islamabad",
+        "ict",
+        "islamabad capital territory",
+        "federal capital territory",
+        "capital territory",
+        "federal capital",
+        "federal",
+        "fct",
+        "اسلام آباد",
     ),
     "Gilgit-Baltistan": (
-        "gilgit baltistan", "gb", "gilgit", "northern areas", "fana", "گلگت بلتستان",
+        "gilgit baltistan",
+        "gb",
+        "gilgit",
+        "northern areas",
+        "fana",
+        "گلگت بلتستان",
     ),
     "Azad Kashmir": (
-        "azad kashmir", "ajk", "ak", "azad jammu and kashmir", "azad jammu kashmir",
-        "state of azad jammu and kashmir", "kashmir", "آزاد کشمیر", "آزاد جموں و کشمیر",
+        "azad kashmir",
+        "ajk",
+        "ak",
+        "azad jammu and kashmir",
+        "azad jammu kashmir",
+        "state of azad jammu and kashmir",
+        "kashmir",
+        "آزاد کشمیر",
+        "آزاد جموں و کشمیر",
     ),
 }
 
 #: Urdu words for the compass points in "Karachi Gharbi" (Karachi West) and the like.
 _DIRECTION_WORDS = {
-    "gharbi": "west", "sharqi": "east", "wasti": "central", "junubi": "south",
-    "janubi": "south", "shumali": "north", "shimali": "north",
+    "gharbi": "west",
+    "sharqi": "east",
+    "wasti": "central",
+    "junubi": "south",
+    "janubi": "south",
+    "shumali": "north",
+    "shimali": "north",
 }
 #: Words that name no place of their own when they trail (or lead) a place name:
 #: "Jhang Sadar", "Multan City", "Sahiwal Punjab" (province names are added to these).
@@ -222,8 +271,9 @@ def province_name(value: str | None) -> str | None:
     lookup = _province_lookup()
     found = lookup.get(key) or lookup.get(compact(key))
     if found is None and len(key) >= 5:
-        match = process.extractOne(key, list(lookup), scorer=fuzz.ratio,
-                                   score_cutoff=PROVINCE_CUTOFF)
+        match = process.extractOne(
+            key, list(lookup), scorer=fuzz.ratio, score_cutoff=PROVINCE_CUTOFF
+        )
         found = lookup[match[0]] if match else None
     return found or key or None
 

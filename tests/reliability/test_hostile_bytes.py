@@ -43,8 +43,7 @@ def summary(out: Path) -> dict:
 
 
 def rejected(out: Path) -> pd.DataFrame:
-    return pd.read_parquet(out / "rejected.parquet").sort_values("input_row") \
-        .reset_index(drop=True)
+    return pd.read_parquet(out / "rejected.parquet").sort_values("input_row").reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +97,7 @@ def test_duckdb_rejects_each_damaged_row_with_its_reason(wave):
     got = dict(zip(v.rejected["input_row"], v.rejected["reason"], strict=True))
     assert got == EXPECTED_REJECTED
     assert len(v.rows) + len(v.rejected) == 107  # 108 records after the header, 2 blank
-    assert v.rows["input_row"].tolist() == [r for r in range(1, 108)
-                                            if r not in EXPECTED_REJECTED]
+    assert v.rows["input_row"].tolist() == [r for r in range(1, 108) if r not in EXPECTED_REJECTED]
 
 
 def test_nothing_is_cut_or_padded(wave):
@@ -153,17 +151,20 @@ def spark(needs_spark):
     from linkage.config import BackendConfig
     from linkage.engines import engine_for
 
-    return engine_for(BackendConfig(name="spark", spark_master="local[2]",
-                                    spark_shuffle_partitions=2)).spark
+    return engine_for(
+        BackendConfig(name="spark", spark_master="local[2]", spark_shuffle_partitions=2)
+    ).spark
 
 
 def _spark_rejected(spark, path: Path) -> pd.DataFrame:
     from linkage.engines import spark_frames as sf
 
-    checked = sf.with_reasons(sf.read_records(spark, str(path), mapping=None,
-                                              kind="registry"), kind="registry")
-    return checked.where("reason is not null").toPandas().sort_values("input_row") \
-        .reset_index(drop=True), checked.count()
+    checked = sf.with_reasons(
+        sf.read_records(spark, str(path), mapping=None, kind="registry"), kind="registry"
+    )
+    return checked.where("reason is not null").toPandas().sort_values("input_row").reset_index(
+        drop=True
+    ), checked.count()
 
 
 @pytest.mark.spark
@@ -176,7 +177,9 @@ def test_spark_rejects_the_same_rows_for_the_same_reasons(spark, wave, capfd):
     columns = list(duck.columns)
     pd.testing.assert_frame_equal(
         bad[columns].astype(object).where(bad[columns].notna(), None),
-        duck[columns].astype(object).where(duck[columns].notna(), None), check_dtype=False)
+        duck[columns].astype(object).where(duck[columns].notna(), None),
+        check_dtype=False,
+    )
     assert "BrokenPipeError" not in capfd.readouterr().err
 
 
@@ -194,10 +197,15 @@ def test_spark_numbers_rows_as_duckdb_around_rejected_rows(spark, tmp_path, capf
     duck = validate_rows(read_table(path), kind="registry", file=str(path))
     assert n == len(duck.rows) + len(duck.rejected) == 8
     assert bad["input_row"].tolist() == duck.rejected["input_row"].tolist() == [1, 3, 5]
-    assert bad["reason"].tolist() == duck.rejected["reason"].tolist() == [
-        "record_id also on Excel row 7",
-        f"has 3 fields, the header has 13; {REASON_NOTHING_TO_MATCH}",
-        "has 15 fields, the header has 13; record_id also on Excel row 2"]
+    assert (
+        bad["reason"].tolist()
+        == duck.rejected["reason"].tolist()
+        == [
+            "record_id also on Excel row 7",
+            f"has 3 fields, the header has 13; {REASON_NOTHING_TO_MATCH}",
+            "has 15 fields, the header has 13; record_id also on Excel row 2",
+        ]
+    )
     assert "BrokenPipeError" not in capfd.readouterr().err
 
 
@@ -213,10 +221,12 @@ def partner_list(tmp_path_factory) -> Path:
     body = [[*r, "Street 1"] for r in rows]
     lines = csv_text(header, body).splitlines()
     lines.append("")
-    lines.append(",".join([rows[1][0], "Bilquees Ara", "", "", "F", "1990", "Lahore", "",
-                           "Street 2"]))
-    lines.append(",".join(["P900", "Nazakat Ali", "", "", "M", "1970", "Lahore", "",
-                           "B" * 200_000]))
+    lines.append(
+        ",".join([rows[1][0], "Bilquees Ara", "", "", "F", "1990", "Lahore", "", "Street 2"])
+    )
+    lines.append(
+        ",".join(["P900", "Nazakat Ali", "", "", "M", "1970", "Lahore", "", "B" * 200_000])
+    )
     lines.append(",".join([rows[1][0], "Rafia Noor", "", "", "F", "1991", "Lahore", "", "x"]))
     return write(tmp_path_factory.mktemp("partner") / "list.csv", "\n".join(lines) + "\n")
 
@@ -235,17 +245,29 @@ def test_validate_partner_and_match_partner_name_the_same_rows(partner_list, mod
     long = check.problems[check.problems["kind"] == "field too long"]
     assert long["row"].tolist() == [10]
 
-    registry = write(tmp_path / "registry.csv",
-                     csv_text(REGISTRY_HEADER, registry_rows("r", times=2)))
-    run = run_cli("match-partner", "--registry", registry, "--partner", partner_list,
-                  "--out", tmp_path / "out", "--model", model)
+    registry = write(
+        tmp_path / "registry.csv", csv_text(REGISTRY_HEADER, registry_rows("r", times=2))
+    )
+    run = run_cli(
+        "match-partner",
+        "--registry",
+        registry,
+        "--partner",
+        partner_list,
+        "--out",
+        tmp_path / "out",
+        "--model",
+        model,
+    )
     assert run.code == 0 and "Traceback" not in run.text, run.text
     rej = rejected(tmp_path / "out")
     # input_row skips the blank line 8, the reasons name the rows Excel shows
     assert dict(zip(rej["input_row"], rej["reason"], strict=True)) == {
-        2: DUPLICATE_REASONS[3], 7: DUPLICATE_REASONS[9],
+        2: DUPLICATE_REASONS[3],
+        7: DUPLICATE_REASONS[9],
         8: f"has a field longer than {MAX_FIELD_CHARS:,} characters",
-        9: DUPLICATE_REASONS[11]}
+        9: DUPLICATE_REASONS[11],
+    }
     s = summary(tmp_path / "out")["input"]
     assert s["rows_read"] == 9 == s["rows_used"] + s["rows_rejected"]
 
@@ -264,22 +286,34 @@ PLACEHOLDER_NAMES = ["N/A", "n.a.", "-", "xxx", "XXXX", "Unknown", "#N/A", "0", 
 
 @pytest.mark.parametrize("name", PLACEHOLDER_NAMES)
 def test_a_placeholder_name_without_a_cnic_is_rejected(name):
-    df = pd.DataFrame({"record_id": ["r1", "r2"], "household_id": ["h", "h"],
-                       "full_name": [name, "Ali Raza"], "cnic": ["-", "00000-0000000-0"]},
-                      dtype=object)
+    df = pd.DataFrame(
+        {
+            "record_id": ["r1", "r2"],
+            "household_id": ["h", "h"],
+            "full_name": [name, "Ali Raza"],
+            "cnic": ["-", "00000-0000000-0"],
+        },
+        dtype=object,
+    )
     v = validate_rows(df, kind="registry", file="w.csv")
     assert v.rejected["reason"].tolist() == [REASON_NOTHING_TO_MATCH]
     assert v.rows["record_id"].tolist() == ["r2"]
 
 
 def test_standardisation_treats_placeholders_as_blanks():
-    df = pd.DataFrame({
-        "full_name": ["N/A", "xxx", "Ali Raza"], "guardian_name": ["Unknown", "-", "N/A"],
-        "cnic": ["-", "00000-0000000-0", "N/A"], "date_of_birth": ["0000-00-00", "00/00/0000",
-                                                                   "N/A"],
-        "relation_to_head": ["N/A", "-", "Head"], "phone": ["0000-0000000", "N/A", "-"],
-        "district": ["N/A", "-", "Lahore"], "gender": ["N/A", "-", "M"],
-    }, dtype=object)
+    df = pd.DataFrame(
+        {
+            "full_name": ["N/A", "xxx", "Ali Raza"],
+            "guardian_name": ["Unknown", "-", "N/A"],
+            "cnic": ["-", "00000-0000000-0", "N/A"],
+            "date_of_birth": ["0000-00-00", "00/00/0000", "N/A"],
+            "relation_to_head": ["N/A", "-", "Head"],
+            "phone": ["0000-0000000", "N/A", "-"],
+            "district": ["N/A", "-", "Lahore"],
+            "gender": ["N/A", "-", "M"],
+        },
+        dtype=object,
+    )
     std = standardise(df)
     assert std["name_std"].isna().tolist() == [True, True, False]
     assert std["guardian_std"].isna().all()
@@ -291,15 +325,20 @@ def test_standardisation_treats_placeholders_as_blanks():
 
 
 def test_golden_records_never_pick_a_placeholder():
-    records = pd.DataFrame({
-        "cluster_id": ["c1", "c1", "c2"], "record_id": ["a", "b", "c"],
-        "source": ["survey_2021", "dynamic_2024", "survey_2021"],
-        "full_name": ["N/A", "Zarnigar Qudsiyah", "xxx"],
-        "name_std": [None, "zarnigar qudsiyah", None],
-        "date_of_birth": ["0000-00-00", "1987-03-14", "00/00/0000"],
-        "dob": [None, "1987-03-14", None], "dob_precision": [None, "day", None],
-        "address": ["-", "Mohalla Qasurpura", "N/A"], "address_tokens": [None, "qasurpura", None],
-    })
+    records = pd.DataFrame(
+        {
+            "cluster_id": ["c1", "c1", "c2"],
+            "record_id": ["a", "b", "c"],
+            "source": ["survey_2021", "dynamic_2024", "survey_2021"],
+            "full_name": ["N/A", "Zarnigar Qudsiyah", "xxx"],
+            "name_std": [None, "zarnigar qudsiyah", None],
+            "date_of_birth": ["0000-00-00", "1987-03-14", "00/00/0000"],
+            "dob": [None, "1987-03-14", None],
+            "dob_precision": [None, "day", None],
+            "address": ["-", "Mohalla Qasurpura", "N/A"],
+            "address_tokens": [None, "qasurpura", None],
+        }
+    )
     g = golden_records(records, source_priority=["survey", "dynamic"]).set_index("cluster_id")
     # the survey is trusted more, but its values are placeholders
     assert g.loc["c1", "full_name"] == "Zarnigar Qudsiyah"
@@ -331,15 +370,18 @@ def test_a_zero_date_is_no_date_not_the_year_2000(value):
 # --- CNICs as people type them --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("written", [
-    "35202–1234567–1",  # en dash
-    "35202—1234567—1",  # em dash
-    "35202−1234567−1",  # minus sign
-    "35202‐1234567‐1",  # hyphen
-    "３５２０２-１２３４５６７-１",  # fullwidth digits
-    "３５２０２－１２３４５６７－１",  # fullwidth digits and hyphen-minus
-    "٣٥٢٠٢-١٢٣٤٥٦٧-١",  # Arabic-Indic digits, as before
-])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "35202–1234567–1",  # en dash
+        "35202—1234567—1",  # em dash
+        "35202−1234567−1",  # minus sign
+        "35202‐1234567‐1",  # hyphen
+        "３５２０２-１２３４５６７-１",  # fullwidth digits
+        "３５２０２－１２３４５６７－１",  # fullwidth digits and hyphen-minus
+        "٣٥٢٠٢-١٢٣٤٥٦٧-١",  # Arabic-Indic digits, as before
+    ],
+)
 def test_cnics_with_dash_variants_and_fullwidth_digits_are_valid(written):
     out = standardise_cnic(pd.Series([written], dtype=object))
     assert out["cnic_status"].iloc[0] == "valid"
@@ -347,8 +389,10 @@ def test_cnics_with_dash_variants_and_fullwidth_digits_are_valid(written):
 
 
 def test_validate_partner_does_not_call_them_malformed(tmp_path):
-    path = write(tmp_path / "l.csv", "ID,Name,CNIC\nA1,Ali,35202–1234567–1\n"
-                 "A2,Sana,３５２０２-１２３４５６７-２\n")
+    path = write(
+        tmp_path / "l.csv",
+        "ID,Name,CNIC\nA1,Ali,35202–1234567–1\nA2,Sana,３５２０２-１２３４５６７-２\n",
+    )
     check = check_partner_file(path)
     assert "CNIC malformed" not in set(check.problems["kind"])
 
@@ -364,22 +408,46 @@ def test_spark_dedupe_cli_on_a_ragged_wave_is_clean(needs_spark, model, tmp_path
     lines[2] += ",one too many"
     lines[4] = lines[4].rsplit(",", 3)[0]
     # registered once, under placeholders: its golden record has blanks (Spark's own rule)
-    lines.append("c9,hc9,survey_2021,N/A,xxx,61101-9993028-5,F,0000-00-00,Head,Sindh,"
-                 "Karachi East,-,0300-5559876")
+    lines.append(
+        "c9,hc9,survey_2021,N/A,xxx,61101-9993028-5,F,0000-00-00,Head,Sindh,"
+        "Karachi East,-,0300-5559876"
+    )
     path = write(tmp_path / "w.csv", "\n".join(lines) + "\n")
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root), "PYSPARK_PYTHON": sys.executable,
-           "PYSPARK_DRIVER_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+    }
     proc = subprocess.run(
-        [sys.executable, "-c", "from linkage.cli import main; main()", "dedupe", str(path),
-         "--out", str(tmp_path / "out"), "--backend", "spark", "--model", str(model)],
-        cwd=root, env=env, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-c",
+            "from linkage.cli import main; main()",
+            "dedupe",
+            str(path),
+            "--out",
+            str(tmp_path / "out"),
+            "--backend",
+            "spark",
+            "--model",
+            str(model),
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "BrokenPipeError" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     s = summary(tmp_path / "out")["input"]
     assert s["rows_read"] == 13 == s["rows_used"] + s["rows_rejected"]
-    assert s["rejected_by_reason"] == {"has 10 fields, the header has 13": 1,
-                                       "has 14 fields, the header has 13": 1}
+    assert s["rejected_by_reason"] == {
+        "has 10 fields, the header has 13": 1,
+        "has 14 fields, the header has 13": 1,
+    }
     golden = pd.read_parquet(tmp_path / "out" / "golden_records.parquet")
     single = golden.set_index("record_ids").loc["c9"]
     assert single[["full_name", "guardian_name", "date_of_birth", "address"]].isna().all()

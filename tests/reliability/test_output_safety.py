@@ -29,14 +29,21 @@ NAME, CNIC = "Zarghuna Bibi Qalandari", "3520298765432"
 
 
 def cli(*args, cwd=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "linkage.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "linkage.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:
     """Every path under ``folder`` with its bytes (None for folders)."""
-    return {str(p.relative_to(folder)): (None if p.is_dir() else p.read_bytes())
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): (None if p.is_dir() else p.read_bytes())
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def refused(proc, folder) -> str:
@@ -73,8 +80,9 @@ def user_folder(root: Path, wave: Path) -> Path:
 def test_out_holding_the_input_is_refused_and_every_file_survives(small, tmp_path):
     data = user_folder(tmp_path, small[0])
     before = snapshot(data)
-    message = refused(cli("dedupe", data / "wave_2021.csv", "--out", data,
-                          "--model", small[1]), data)
+    message = refused(
+        cli("dedupe", data / "wave_2021.csv", "--out", data, "--model", small[1]), data
+    )
     assert "input of this job" in message
     assert snapshot(data) == before
     assert sorted(os.listdir(tmp_path)) == ["data"]  # no temp folder, no lock file left
@@ -109,8 +117,9 @@ def test_out_with_unrelated_files_is_refused_naming_a_few_entries(small, tmp_pat
 def test_a_file_as_out_is_refused(small, tmp_path):
     path = tmp_path / "results"
     path.write_text("mine")
-    assert "not a folder" in refused(cli("dedupe", small[0], "--out", path,
-                                         "--model", small[1]), path)
+    assert "not a folder" in refused(
+        cli("dedupe", small[0], "--out", path, "--model", small[1]), path
+    )
     assert path.read_text() == "mine"
 
 
@@ -147,7 +156,8 @@ def test_an_input_inside_a_previous_run_is_refused(first_run, small, tmp_path):
     shutil.copy(small[0], out / "wave.csv")
     before = snapshot(out)
     assert "input of this job" in refused(
-        cli("dedupe", out / "wave.csv", "--out", out, "--model", small[1]), out)
+        cli("dedupe", out / "wave.csv", "--out", out, "--model", small[1]), out
+    )
     assert snapshot(out) == before
 
 
@@ -155,8 +165,10 @@ def test_a_model_inside_out_is_an_input_too(first_run, small, tmp_path):
     out = tmp_path / "run"
     shutil.copytree(first_run[0], out)
     before = snapshot(out)
-    with (pytest.raises(ConfigError, match="model.json, an input of this job"),
-          output_folder(out, job="dedupe", inputs=[small[0], out / "model.json"])):
+    with (
+        pytest.raises(ConfigError, match="model.json, an input of this job"),
+        output_folder(out, job="dedupe", inputs=[small[0], out / "model.json"]),
+    ):
         pass
     assert snapshot(out) == before
 
@@ -165,8 +177,10 @@ def test_out_inside_an_input_folder_is_refused(tmp_path):
     """Parquet inputs can be folders: writing inside one would add to the dataset."""
     dataset = tmp_path / "wave.parquet"
     dataset.mkdir()
-    with (pytest.raises(ConfigError, match="lies inside"),
-          output_folder(dataset / "out", job="dedupe", inputs=[dataset])):
+    with (
+        pytest.raises(ConfigError, match="lies inside"),
+        output_folder(dataset / "out", job="dedupe", inputs=[dataset]),
+    ):
         pass
     assert os.listdir(dataset) == []
 
@@ -199,8 +213,12 @@ CRASH = textwrap.dedent("""
 
 
 def crash(out: Path, moment: str) -> None:
-    proc = subprocess.run([sys.executable, "-c", CRASH, str(out), moment, NAME, CNIC],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH, str(out), moment, NAME, CNIC],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == -9, proc.stderr  # really killed, not a clean failure
 
 
@@ -273,8 +291,12 @@ HOLD = textwrap.dedent("""
 
 def hold_lock(out: Path) -> subprocess.Popen:
     """Another process, holding ``out``'s lock until its stdin closes."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(out)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout.readline().strip() == "locked"
     return proc
 
@@ -308,9 +330,11 @@ def test_the_lock_of_a_killed_job_does_not_block(tmp_path):
 
 def test_the_lock_is_held_for_the_whole_job_in_the_same_process_too(tmp_path):
     out = tmp_path / "run"
-    with (output_folder(out, job="dedupe"),
-          pytest.raises(ConfigError, match="another nser-link job"),
-          output_folder(out, job="link-waves")):
+    with (
+        output_folder(out, job="dedupe"),
+        pytest.raises(ConfigError, match="another nser-link job"),
+        output_folder(out, job="link-waves"),
+    ):
         pass
     with output_folder(out, job="link-waves"):  # released at the end of the first
         pass
@@ -322,8 +346,10 @@ def test_the_lock_is_held_for_the_whole_job_in_the_same_process_too(tmp_path):
 @pytest.fixture
 def partner_list(tmp_path):
     path = tmp_path / "list.csv"
-    path.write_text("record_id,full_name,cnic,gender\n"
-                    "p1,Ali Khan,35202-1234567-1,M\np2,,12,F\n", encoding="utf-8")
+    path.write_text(
+        "record_id,full_name,cnic,gender\np1,Ali Khan,35202-1234567-1,M\np2,,12,F\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -337,8 +363,9 @@ def test_validate_partner_refuses_to_overwrite_an_unrelated_file(partner_list, t
 
 def test_validate_partner_replaces_its_own_previous_report(partner_list, tmp_path):
     report = tmp_path / "list.problems.csv"
-    old = pd.DataFrame([["9", "old", "cnic", "stale problem", "x", "error"]],
-                       columns=list(REPORT_COLUMNS))
+    old = pd.DataFrame(
+        [["9", "old", "cnic", "stale problem", "x", "error"]], columns=list(REPORT_COLUMNS)
+    )
     from linkage.intake.partner_check import write_excel_csv
 
     write_excel_csv(old, report)
@@ -351,7 +378,8 @@ def test_validate_partner_replaces_its_own_previous_report(partner_list, tmp_pat
 
 
 def test_validate_partner_on_a_read_only_file_system_is_one_message(
-        partner_list, tmp_path, monkeypatch, capsys):
+    partner_list, tmp_path, monkeypatch, capsys
+):
     """As root (the test machines) chmod does not stop writes, so the read-only file
     system is imitated where the kernel answers: writing fails with EROFS, and so does
     deleting, even a file that was never created."""
@@ -364,8 +392,11 @@ def test_validate_partner_on_a_read_only_file_system_is_one_message(
 
     monkeypatch.setattr(Path, "write_text", read_only)
     monkeypatch.setattr(Path, "unlink", read_only)
-    monkeypatch.setattr(sys, "argv", ["nser-link", "validate-partner", str(partner_list),
-                                      "--out", str(tmp_path / "report.csv")])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["nser-link", "validate-partner", str(partner_list), "--out", str(tmp_path / "report.csv")],
+    )
     with pytest.raises(SystemExit) as exit_:
         main()
     assert exit_.value.code == 2
@@ -403,11 +434,11 @@ def test_spark_writer_refuses_a_folder_that_is_not_a_run_and_marks_its_runs(tmp_
     assert sorted(os.listdir(tmp_path)) == ["mine"]
 
     out = tmp_path / "run"
-    write_outputs(spark, str(out), table, texts={"summary.json": "{}"}, fmt="parquet",
-                  job="dedupe")
+    write_outputs(spark, str(out), table, texts={"summary.json": "{}"}, fmt="parquet", job="dedupe")
     assert json.loads((out / RUN_MARKER).read_text())["job"] == "dedupe"
-    write_outputs(spark, f"file://{out}", {"clusters": spark.range(5)}, texts={},
-                  fmt="parquet", job="dedupe")  # a run: replaced, whole
+    write_outputs(
+        spark, f"file://{out}", {"clusters": spark.range(5)}, texts={}, fmt="parquet", job="dedupe"
+    )  # a run: replaced, whole
     assert len(pd.read_parquet(out / "clusters.parquet")) == 5
     assert not (out / "summary.json").exists()
     assert sorted(os.listdir(tmp_path)) == ["mine", "run"]
@@ -419,8 +450,10 @@ def test_spark_jobs_lock_local_folders_and_recover_like_duckdb(tmp_path):
     out = previous_run(tmp_path)
     holder = hold_lock(out)
     try:
-        with (pytest.raises(ConfigError, match="another nser-link job"),
-              output_folder(f"file://{out}", job="dedupe", backend=backend)):
+        with (
+            pytest.raises(ConfigError, match="another nser-link job"),
+            output_folder(f"file://{out}", job="dedupe", backend=backend),
+        ):
             pass
     finally:
         holder.stdin.close()
@@ -441,17 +474,24 @@ def test_hadoop_lock_refuses_a_live_holder_and_takes_over_a_dead_ones(tmp_path):
     spark, _ = _spark()
     fs = HadoopFS(spark, str(tmp_path))
     lock = fs.child(fs.path(str(tmp_path)), ".run.lock")
-    with (_hadoop_lock(fs, lock, "run"),
-          pytest.raises(ConfigError, match=f"pid {os.getpid()}"),
-          _hadoop_lock(fs, lock, "run")):
+    with (
+        _hadoop_lock(fs, lock, "run"),
+        pytest.raises(ConfigError, match=f"pid {os.getpid()}"),
+        _hadoop_lock(fs, lock, "run"),
+    ):
         pass
     assert not fs.exists(lock)
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     import socket
 
-    fs.write_text(lock, json.dumps({"pid": int(dead), "host": socket.gethostname(),
-                                    "since": "2020-01-01T00:00:00+00:00"}))
+    fs.write_text(
+        lock,
+        json.dumps(
+            {"pid": int(dead), "host": socket.gethostname(), "since": "2020-01-01T00:00:00+00:00"}
+        ),
+    )
     with _hadoop_lock(fs, lock, "run"):
         assert str(os.getpid()) in fs.read_small(lock)

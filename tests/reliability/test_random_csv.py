@@ -27,9 +27,22 @@ from hostile_files import PEOPLE, REGISTRY_HEADER, run_cli  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-PLACEHOLDERS = ["N/A", "n/a", "-", "--", "xxx", "0", "0000-00-00", "00/00/0000", "#N/A",
-                "null", "Unknown", "?", "نامعلوم"]
-NASTY = ',;"\n\r\t\x00 \'=+@|\\' + "٣٥٢٠٢–—−３５ابپ"
+PLACEHOLDERS = [
+    "N/A",
+    "n/a",
+    "-",
+    "--",
+    "xxx",
+    "0",
+    "0000-00-00",
+    "00/00/0000",
+    "#N/A",
+    "null",
+    "Unknown",
+    "?",
+    "نامعلوم",
+]
+NASTY = ",;\"\n\r\t\x00 '=+@|\\" + "٣٥٢٠٢–—−３５ابپ"
 
 
 def _person(i: int) -> list[str]:
@@ -42,8 +55,9 @@ field = st.one_of(
     st.text(alphabet=st.sampled_from(NASTY + "abcXYZ019"), max_size=12),
     st.text(max_size=8),  # any code point
     st.just(""),
-    st.builds(lambda n, c: c * n, st.sampled_from([40_000, 140_000]),
-              st.sampled_from(["A", "٣", "\x00"])),  # a huge field
+    st.builds(
+        lambda n, c: c * n, st.sampled_from([40_000, 140_000]), st.sampled_from(["A", "٣", "\x00"])
+    ),  # a huge field
 )
 
 
@@ -88,8 +102,7 @@ def csv_files(draw) -> tuple[bytes, str]:
     for _ in range(draw(st.integers(0, 2))):  # blank lines, anywhere
         lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(["", "  ", "\t"])))
     text = draw(st.sampled_from(["\n", "\r\n"])).join(lines) + "\n"
-    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-8", "cp1252", "utf-8",
-                                     "utf-16"]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-8", "cp1252", "utf-8", "utf-16"]))
     data = text.encode(encoding, errors="replace")
     if rarely(draw, 10):  # raw bytes somewhere: the file is not text
         at = draw(st.integers(0, len(data)))
@@ -102,9 +115,17 @@ def model(first_run) -> Path:
     return first_run[0] / "model.json"
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.large_base_example])
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
 @given(csv_files())
 def test_random_csv_exits_cleanly_and_accounts_for_every_row(model, case):
     data, encoding = case

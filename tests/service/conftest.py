@@ -32,9 +32,21 @@ def serving(registry: Path, *extra: str):
     log = registry.parent / f"serve-{port}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from linkage.cli import main; main()", "serve",
-             "--registry", str(registry), "--port", str(port), *extra],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [
+                sys.executable,
+                "-c",
+                "from linkage.cli import main; main()",
+                "serve",
+                "--registry",
+                str(registry),
+                "--port",
+                str(port),
+                *extra,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

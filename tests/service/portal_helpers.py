@@ -18,8 +18,9 @@ def wait_for_api(base: str, token: str, list_id: str, timeout: float = 180) -> d
     """Poll ``GET /api/partner/lists/{id}`` until it is neither queued nor matching."""
     deadline = time.monotonic() + timeout
     while True:
-        state = httpx.get(f"{base}/api/partner/lists/{list_id}",
-                          headers={"Authorization": f"Bearer {token}"}).json()
+        state = httpx.get(
+            f"{base}/api/partner/lists/{list_id}", headers={"Authorization": f"Bearer {token}"}
+        ).json()
         if state["status"] not in ("queued", "matching", "uploaded"):
             return state
         if time.monotonic() > deadline:

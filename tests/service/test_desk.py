@@ -54,9 +54,19 @@ def test_lookup_finds_the_registered_person(desk, registry):
 
 def test_lookup_of_a_stranger_is_not_registered(desk):
     base, token, *_ = desk
-    answer = post(base, "/api/desk/lookup", token, {"record": {
-        "full_name": "Zzyzx Qqqwerty", "date_of_birth": "1901-01-01", "gender": "F",
-        "district": "Nowhere"}})
+    answer = post(
+        base,
+        "/api/desk/lookup",
+        token,
+        {
+            "record": {
+                "full_name": "Zzyzx Qqqwerty",
+                "date_of_birth": "1901-01-01",
+                "gender": "F",
+                "district": "Nowhere",
+            }
+        },
+    )
     assert answer.status_code == 200 and not answer.json()["registered"]
 
 
@@ -92,8 +102,14 @@ def test_register_then_lookup(desk, registry):
     found = post(base, "/api/desk/lookup", token, {"record": record, "limit": 10}).json()
     assert "desk-0001" in {c["record_id"] for c in found["candidates"]}
     # a new person gets their own id
-    stranger = {"record_id": "desk-0002", "full_name": "Qasim Zzyzx", "gender": "M",
-                "date_of_birth": "1990-02-03", "district": "Lahore", "household_id": "DL-2"}
+    stranger = {
+        "record_id": "desk-0002",
+        "full_name": "Qasim Zzyzx",
+        "gender": "M",
+        "date_of_birth": "1990-02-03",
+        "district": "Lahore",
+        "household_id": "DL-2",
+    }
     new = post(base, "/api/desk/register", token, stranger).json()
     assert new["status"] == "new_person" and new["cluster_id"] == "desk-0002"
     # a batch registered by another process meanwhile: the service refuses to write
@@ -102,7 +118,8 @@ def test_register_then_lookup(desk, registry):
     from linkage.register import run_register
 
     pd.DataFrame([{**stranger, "record_id": "cli-0001"}]).to_csv(
-        registry.parent / "cli.csv", index=False)
+        registry.parent / "cli.csv", index=False
+    )
     run_register(registry.parent / "cli.csv", registry, DedupeConfig())
     stale = post(base, "/api/desk/register", token, {**stranger, "record_id": "desk-0003"})
     assert stale.status_code == 422 and "restart" in stale.text

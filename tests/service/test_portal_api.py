@@ -22,8 +22,10 @@ MAPPING = "rename:\n  beneficiary_naam: full_name\n"
 
 @pytest.fixture(scope="module")
 def tokens(registry):
-    return {**partner_tokens(registry, "flood-relief", "health-kp", "education-pb"),
-            "desk": TokenStore(registry).add("desk-1", "desk")}
+    return {
+        **partner_tokens(registry, "flood-relief", "health-kp", "education-pb"),
+        "desk": TokenStore(registry).add("desk-1", "desk"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +49,13 @@ def auth(token: str) -> dict:
 
 def upload(base, token, path, **fields):
     with open(path, "rb") as fh:
-        return httpx.post(f"{base}/api/partner/lists", headers=auth(token), data=fields,
-                          files={"file": (path.name, fh, "text/csv")}, timeout=60)
+        return httpx.post(
+            f"{base}/api/partner/lists",
+            headers=auth(token),
+            data=fields,
+            files={"file": (path.name, fh, "text/csv")},
+            timeout=60,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +69,16 @@ def matched(service, tokens, partner_list):
 
 def test_401_without_a_token_and_403_for_a_desk_token(service, tokens, partner_list):
     assert httpx.get(f"{service}/api/partner/lists").status_code == 401
-    assert httpx.get(f"{service}/api/partner/lists", headers=auth("nser_" + "x" * 43)) \
-        .status_code == 401
+    assert (
+        httpx.get(f"{service}/api/partner/lists", headers=auth("nser_" + "x" * 43)).status_code
+        == 401
+    )
     with open(partner_list, "rb") as fh:
         refused = httpx.post(f"{service}/api/partner/lists", files={"file": fh})
     assert refused.status_code == 401
-    assert httpx.get(f"{service}/api/partner/lists", headers=auth(tokens["desk"])) \
-        .status_code == 403
+    assert (
+        httpx.get(f"{service}/api/partner/lists", headers=auth(tokens["desk"])).status_code == 403
+    )
 
 
 def test_a_list_is_checked_and_matched(matched, partner_list):
@@ -78,8 +88,7 @@ def test_a_list_is_checked_and_matched(matched, partner_list):
     assert state["validation"]["rows_read"] == rows
     assert state["mapping"]["rename"]["beneficiary_naam"] == "full_name"
     counts = state["match"]
-    assert counts["matched"] + counts["review"] + counts["unmatched"] + counts["rejected"] \
-        == rows
+    assert counts["matched"] + counts["review"] + counts["unmatched"] + counts["rejected"] == rows
     assert counts["matched"] > rows / 2
     assert sum(d["partner_rows"] for d in state["by_district"]) == rows - counts["rejected"]
     # nothing of the registry but counts: no registry ids, names or records in the answer
@@ -87,24 +96,42 @@ def test_a_list_is_checked_and_matched(matched, partner_list):
 
 
 def test_feedback_equals_match_partners_for_the_same_list_and_run(
-        service, tokens, matched, partner_list, registry, tmp_path):
+    service, tokens, matched, partner_list, registry, tmp_path
+):
     list_id, _ = matched
-    served = httpx.get(f"{service}/api/partner/lists/{list_id}/feedback.csv",
-                       headers=auth(tokens["flood-relief"]))
+    served = httpx.get(
+        f"{service}/api/partner/lists/{list_id}/feedback.csv", headers=auth(tokens["flood-relief"])
+    )
     assert served.status_code == 200
     assert served.headers["content-type"].startswith("text/csv")
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(MAPPING)
-    cli = run_cli("match-partner", "--registry", registry, "--partner", partner_list,
-                  "--mapping", mapping, "--out", tmp_path / "cli")
+    cli = run_cli(
+        "match-partner",
+        "--registry",
+        registry,
+        "--partner",
+        partner_list,
+        "--mapping",
+        mapping,
+        "--out",
+        tmp_path / "cli",
+    )
     assert cli.code == 0, cli.err
     assert served.content == (tmp_path / "cli" / "partner_feedback.csv").read_bytes()
     feedback = pd.read_csv(tmp_path / "cli" / "partner_feedback.csv", encoding="utf-8-sig")
-    assert list(feedback.columns) == ["record_id", "input_row", "status",
-                                      "registry_household_id", "match_probability",
-                                      "partner_duplicate_of", "reason"]
-    problems = httpx.get(f"{service}/api/partner/lists/{list_id}/problems.csv",
-                         headers=auth(tokens["flood-relief"]))
+    assert list(feedback.columns) == [
+        "record_id",
+        "input_row",
+        "status",
+        "registry_household_id",
+        "match_probability",
+        "partner_duplicate_of",
+        "reason",
+    ]
+    problems = httpx.get(
+        f"{service}/api/partner/lists/{list_id}/problems.csv", headers=auth(tokens["flood-relief"])
+    )
     assert problems.status_code == 200 and problems.text.lstrip("\ufeff").startswith('"row"')
 
 
@@ -112,29 +139,31 @@ def test_another_partners_list_is_404(service, tokens, matched):
     list_id, _ = matched
     other = auth(tokens["health-kp"])
     for tail in ("", "/problems.csv", "/feedback.csv"):
-        assert httpx.get(f"{service}/api/partner/lists/{list_id}{tail}", headers=other) \
-            .status_code == 404
+        assert (
+            httpx.get(f"{service}/api/partner/lists/{list_id}{tail}", headers=other).status_code
+            == 404
+        )
     assert httpx.get(f"{service}/api/partner/lists", headers=other).json() == {"lists": []}
-    assert httpx.get(f"{service}/api/partner/lists/../../tokens", headers=other) \
-        .status_code == 404
+    assert httpx.get(f"{service}/api/partner/lists/../../tokens", headers=other).status_code == 404
 
 
 def test_413_over_the_size_limit(service, tokens, partner_list, tmp_path):
     big = tmp_path / "big.csv"
     frame = pd.read_csv(partner_list, dtype=str)
-    pd.concat([frame, frame.assign(record_id=frame["record_id"] + "-b")]).to_csv(big,
-                                                                                 index=False)
+    pd.concat([frame, frame.assign(record_id=frame["record_id"] + "-b")]).to_csv(big, index=False)
     assert big.stat().st_size > float(LIMIT_MB) * 2**20
     answer = upload(service, tokens["health-kp"], big)
     assert answer.status_code == 413
     assert "limit" in answer.json()["detail"]
-    assert httpx.get(f"{service}/api/partner/lists", headers=auth(tokens["health-kp"])) \
-        .json() == {"lists": []}  # nothing kept
+    assert httpx.get(f"{service}/api/partner/lists", headers=auth(tokens["health-kp"])).json() == {
+        "lists": []
+    }  # nothing kept
     client, page = _signed_in(service, tokens["health-kp"])  # the page says it plainly
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/portal/lists").text).group(1)
     with open(big, "rb") as fh:
-        answer = client.post("/portal/lists", data={"csrf": csrf},
-                             files={"file": (big.name, fh, "text/csv")})
+        answer = client.post(
+            "/portal/lists", data={"csrf": csrf}, files={"file": (big.name, fh, "text/csv")}
+        )
     assert answer.status_code == 413 and "too large" in answer.text
 
 
@@ -145,29 +174,44 @@ def test_a_workbook_with_several_sheets_asks_which(service, tokens, partner_list
         pd.DataFrame({"note": ["read me"]}).to_excel(writer, sheet_name="About", index=False)
         frame.to_excel(writer, sheet_name="Beneficiaries", index=False)
     with open(book, "rb") as fh:  # the API needs `sheet`
-        answer = httpx.post(f"{service}/api/partner/lists", headers=auth(tokens["education-pb"]),
-                            files={"file": (book.name, fh)})
+        answer = httpx.post(
+            f"{service}/api/partner/lists",
+            headers=auth(tokens["education-pb"]),
+            files={"file": (book.name, fh)},
+        )
     assert answer.status_code == 422
     assert answer.json()["sheets"] == ["About", "Beneficiaries"]
-    assert httpx.get(f"{service}/api/partner/lists", headers=auth(tokens["education-pb"])) \
-        .json() == {"lists": []}  # nothing kept
+    assert httpx.get(
+        f"{service}/api/partner/lists", headers=auth(tokens["education-pb"])
+    ).json() == {"lists": []}  # nothing kept
     client, _ = _signed_in(service, tokens["education-pb"])  # the page offers a picker
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/portal/lists").text).group(1)
     with open(book, "rb") as fh:
-        page = client.post("/portal/lists", data={"csrf": csrf},
-                           files={"file": (book.name, fh)}, follow_redirects=True)
+        page = client.post(
+            "/portal/lists",
+            data={"csrf": csrf},
+            files={"file": (book.name, fh)},
+            follow_redirects=True,
+        )
     assert 'id="sheet-picker"' in page.text and 'id="findings"' not in page.text
     list_id = str(page.url).rsplit("/", 1)[1]
-    page = client.post(f"/portal/lists/{list_id}/sheet",
-                       data={"csrf": csrf, "sheet": "Beneficiaries"}, follow_redirects=True)
+    page = client.post(
+        f"/portal/lists/{list_id}/sheet",
+        data={"csrf": csrf, "sheet": "Beneficiaries"},
+        follow_redirects=True,
+    )
     assert re.search(r'id="rows-read">40<', page.text), page.text[-3000:]
 
 
 def test_a_bad_mapping_and_a_wrong_file_type_are_422(service, tokens, partner_list, tmp_path):
     bad = upload(service, tokens["education-pb"], partner_list, mapping="rename: [unclosed")
     assert bad.status_code == 422 and "YAML" in bad.json()["detail"]
-    unknown = upload(service, tokens["education-pb"], partner_list,
-                     mapping="rename:\n  beneficiary_naam: ful_name\n")
+    unknown = upload(
+        service,
+        tokens["education-pb"],
+        partner_list,
+        mapping="rename:\n  beneficiary_naam: ful_name\n",
+    )
     assert unknown.status_code == 422 and "full_name" in unknown.json()["detail"]
     pdf = tmp_path / "list.pdf"
     pdf.write_bytes(b"%PDF-1.4")
@@ -197,27 +241,32 @@ def test_session_cookie_flags_and_csrf(service, tokens, partner_list):
         refused = client.post("/portal/lists", files={"file": (partner_list.name, fh)})
     assert refused.status_code == 403
     with open(partner_list, "rb") as fh:  # a wrong one too
-        refused = client.post("/portal/lists", data={"csrf": "forged"},
-                              files={"file": (partner_list.name, fh)})
+        refused = client.post(
+            "/portal/lists", data={"csrf": "forged"}, files={"file": (partner_list.name, fh)}
+        )
     assert refused.status_code == 403
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     with open(partner_list, "rb") as fh:  # the right token, sent from another site
-        refused = client.post("/portal/lists", data={"csrf": csrf},
-                              headers={"Origin": "http://elsewhere.example"},
-                              files={"file": (partner_list.name, fh)})
+        refused = client.post(
+            "/portal/lists",
+            data={"csrf": csrf},
+            headers={"Origin": "http://elsewhere.example"},
+            files={"file": (partner_list.name, fh)},
+        )
     assert refused.status_code == 403
     assert client.get("/api/partner/lists").status_code == 401  # a cookie is no API token
-    signin_without_csrf = httpx.post(f"{service}/portal/signin",
-                                     data={"token": tokens["health-kp"]})
+    signin_without_csrf = httpx.post(
+        f"{service}/portal/signin", data={"token": tokens["health-kp"]}
+    )
     assert signin_without_csrf.status_code == 403
-    assert httpx.get(f"{service}/api/partner/lists", headers=auth(tokens["health-kp"])) \
-        .json() == {"lists": []}
+    assert httpx.get(f"{service}/api/partner/lists", headers=auth(tokens["health-kp"])).json() == {
+        "lists": []
+    }
 
 
 def test_a_wrong_token_does_not_sign_in(service, tokens):
     client = httpx.Client(base_url=service)
-    csrf = re.search(r'name="csrf" value="([^"]+)"',
-                     client.get("/portal/signin").text).group(1)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/portal/signin").text).group(1)
     for token in ("nser_" + "y" * 43, tokens["desk"]):
         answer = client.post("/portal/signin", data={"token": token, "csrf": csrf})
         assert answer.status_code == 401 and "not recognised" in answer.text
@@ -225,32 +274,48 @@ def test_a_wrong_token_does_not_sign_in(service, tokens):
 
 
 def test_kept_across_a_restart_with_an_audit_trail_and_no_pii(
-        service, tokens, matched, registry, partner_list, generated):
+    service, tokens, matched, registry, partner_list, generated
+):
     list_id, _ = matched
-    assert httpx.get(f"{service}/api/partner/lists/{list_id}/feedback.csv",
-                     headers=auth(tokens["flood-relief"])).status_code == 200
+    assert (
+        httpx.get(
+            f"{service}/api/partner/lists/{list_id}/feedback.csv",
+            headers=auth(tokens["flood-relief"]),
+        ).status_code
+        == 200
+    )
     folder = registry / SERVICE_DIR / PARTNERS_DIR / "flood-relief" / list_id
-    assert {"list.json", "mapping.yaml", "problems.csv", "upload.csv"} <= \
-        {p.name for p in folder.iterdir()}
+    assert {"list.json", "mapping.yaml", "problems.csv", "upload.csv"} <= {
+        p.name for p in folder.iterdir()
+    }
     assert (folder / "match" / "partner_feedback.csv").is_file()
     audit = (registry / SERVICE_DIR / PARTNERS_DIR / AUDIT_FILE).read_text()
     actions = [json.loads(line)["action"] for line in audit.splitlines()]
-    assert {"upload", "check", "match started", "match done", "download feedback"} \
-        <= set(actions)
+    assert {"upload", "check", "match started", "match done", "download feedback"} <= set(actions)
     people = pd.read_csv(partner_list, dtype=str)
     registry_rows = pd.read_csv(generated / "wave_2021.csv", dtype=str, nrows=2000)
-    secrets = [v for v in [*people["beneficiary_naam"], *people["cnic"],
-                           *registry_rows["full_name"], *registry_rows["cnic"]]
-               if isinstance(v, str) and len(v) > 5]
+    secrets = [
+        v
+        for v in [
+            *people["beneficiary_naam"],
+            *people["cnic"],
+            *registry_rows["full_name"],
+            *registry_rows["cnic"],
+        ]
+        if isinstance(v, str) and len(v) > 5
+    ]
     logs = "".join(p.read_text(errors="replace") for p in registry.parent.glob("serve-*.log"))
     for text in (audit, logs):
         assert not [s for s in secrets if s in text]
     with serving(registry) as again:  # a new process: everything comes back from disk
-        state = httpx.get(f"{again}/api/partner/lists/{list_id}",
-                          headers=auth(tokens["flood-relief"])).json()
+        state = httpx.get(
+            f"{again}/api/partner/lists/{list_id}", headers=auth(tokens["flood-relief"])
+        ).json()
         assert state["status"] == "done"
-        feedback = httpx.get(f"{again}/api/partner/lists/{list_id}/feedback.csv",
-                             headers=auth(tokens["flood-relief"]))
+        feedback = httpx.get(
+            f"{again}/api/partner/lists/{list_id}/feedback.csv",
+            headers=auth(tokens["flood-relief"]),
+        )
         assert feedback.status_code == 200
     # a match the service was stopped in the middle of starts again at the next start
     state = json.loads((folder / "list.json").read_text())
@@ -258,7 +323,13 @@ def test_kept_across_a_restart_with_an_audit_trail_and_no_pii(
     with serving(registry) as again:
         resumed = wait_for_api(again, tokens["flood-relief"], list_id)
         assert resumed["status"] == "done"
-        assert httpx.get(f"{again}/api/partner/lists/{list_id}/feedback.csv",
-                         headers=auth(tokens["flood-relief"])).content == feedback.content
-    assert "resumed after restart" in (registry / SERVICE_DIR / PARTNERS_DIR / AUDIT_FILE) \
-        .read_text()
+        assert (
+            httpx.get(
+                f"{again}/api/partner/lists/{list_id}/feedback.csv",
+                headers=auth(tokens["flood-relief"]),
+            ).content
+            == feedback.content
+        )
+    assert (
+        "resumed after restart" in (registry / SERVICE_DIR / PARTNERS_DIR / AUDIT_FILE).read_text()
+    )

@@ -21,12 +21,23 @@ from tests.service.portal_helpers import partner_tokens
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium); the browser tests need "
-                "Debian's Chromium", allow_module_level=True)
+    pytest.skip(
+        f"{CHROMIUM} is absent (apt-get install chromium); the browser tests need "
+        "Debian's Chromium",
+        allow_module_level=True,
+    )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +70,13 @@ def partner_list(generated, tmp_path_factory):
 
 
 def sign_in(browser, base, token):
-    context = browser.new_context(viewport={"width": 1100, "height": 900},
-                                  accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, accept_downloads=True)
     page = context.new_page()
     violations = []
-    page.on("console", lambda m: violations.append(m.text)
-            if "Content Security Policy" in m.text else None)
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     page.goto(f"{base}/portal")
     page.fill("#token", token)
     page.click("button[type=submit]")
@@ -86,8 +98,7 @@ def number(page, selector) -> int:
     return int(page.inner_text(selector).replace(",", ""))
 
 
-def test_upload_correct_check_match_download(browser, service, tokens, partner_list,
-                                             tmp_path):
+def test_upload_correct_check_match_download(browser, service, tokens, partner_list, tmp_path):
     rows = pd.read_csv(partner_list, dtype=str)
     context, page, violations = sign_in(browser, service, tokens["flood-relief"])
     assert "Signed in as" in page.inner_text("header")
@@ -113,8 +124,7 @@ def test_upload_correct_check_match_download(browser, service, tokens, partner_l
     with page.expect_download() as problems:
         page.click("#problems-download")
     report = pd.read_csv(problems.value.path(), dtype=str, encoding="utf-8-sig")
-    assert list(report.columns) == ["row", "record_id", "column", "problem", "value",
-                                    "severity"]
+    assert list(report.columns) == ["row", "record_id", "column", "problem", "value", "severity"]
     assert set(report["severity"]) <= {"warning"}  # the errors are gone
 
     page.click("#match-form button[type=submit]")
@@ -129,9 +139,15 @@ def test_upload_correct_check_match_download(browser, service, tokens, partner_l
         page.click("#feedback-download")
     assert download.value.suggested_filename == "flood_relief_list.feedback.csv"
     feedback = pd.read_csv(download.value.path(), dtype=str, encoding="utf-8-sig")
-    assert list(feedback.columns) == ["record_id", "input_row", "status",
-                                      "registry_household_id", "match_probability",
-                                      "partner_duplicate_of", "reason"]
+    assert list(feedback.columns) == [
+        "record_id",
+        "input_row",
+        "status",
+        "registry_household_id",
+        "match_probability",
+        "partner_duplicate_of",
+        "reason",
+    ]
     assert sorted(feedback["record_id"]) == sorted(rows["record_id"])
     assert (feedback["status"] == "matched").sum() == counts["matched"]
     assert feedback.loc[feedback["status"] == "matched", "registry_household_id"].notna().all()

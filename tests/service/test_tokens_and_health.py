@@ -17,8 +17,9 @@ runner = CliRunner()
 
 
 def test_token_is_printed_once_and_stored_only_as_hash(registry):
-    result = runner.invoke(app, ["tokens", "add", "desk-lahore-1", "--role", "desk",
-                                 "--registry", str(registry)])
+    result = runner.invoke(
+        app, ["tokens", "add", "desk-lahore-1", "--role", "desk", "--registry", str(registry)]
+    )
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
     assert token.startswith("nser_") and len(token) > 40

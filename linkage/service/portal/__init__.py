@@ -40,13 +40,17 @@ def install(app: FastAPI) -> Portal:
     registry: Path = app.state.registry
     tokens: TokenStore = app.state.tokens
     store = ListStore(registry)
-    portal = Portal(registry=registry, tokens=tokens, store=store,
-                    sessions=Sessions(registry, tokens), runner=JobRunner(store, registry),
-                    templates=Jinja2Templates(directory=str(HERE / "templates")))
+    portal = Portal(
+        registry=registry,
+        tokens=tokens,
+        store=store,
+        sessions=Sessions(registry, tokens),
+        runner=JobRunner(store, registry),
+        templates=Jinja2Templates(directory=str(HERE / "templates")),
+    )
     app.state.portal = portal
     app.include_router(pages.router)
     app.include_router(api.router)
-    app.mount("/portal/static", StaticFiles(directory=str(HERE / "static")),
-              name="portal-static")
+    app.mount("/portal/static", StaticFiles(directory=str(HERE / "static")), name="portal-static")
     portal.runner.resume()
     return portal

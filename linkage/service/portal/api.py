@@ -37,14 +37,22 @@ def public_state(state: dict) -> dict:
     """What a partner is told of a list: its state and counts, nothing of the registry."""
     result = state.get("result") or {}
     return {
-        "id": state["id"], "filename": state["filename"], "status": state["status"],
-        "uploaded_at": state["uploaded_at"], "sheet": state.get("sheet"),
-        "sheets": state.get("sheets"), "progress": state.get("progress"),
-        "error": state.get("error"), "mapping": state.get("mapping"),
+        "id": state["id"],
+        "filename": state["filename"],
+        "status": state["status"],
+        "uploaded_at": state["uploaded_at"],
+        "sheet": state.get("sheet"),
+        "sheets": state.get("sheets"),
+        "progress": state.get("progress"),
+        "error": state.get("error"),
+        "mapping": state.get("mapping"),
         "validation": state.get("check"),
-        "match": result.get("counts"), "by_district": result.get("by_district"),
-        "links": {"problems": f"/api/partner/lists/{state['id']}/problems.csv",
-                  "feedback": f"/api/partner/lists/{state['id']}/feedback.csv"},
+        "match": result.get("counts"),
+        "by_district": result.get("by_district"),
+        "links": {
+            "problems": f"/api/partner/lists/{state['id']}/problems.csv",
+            "feedback": f"/api/partner/lists/{state['id']}/feedback.csv",
+        },
     }
 
 
@@ -62,14 +70,19 @@ async def upload_list(request: Request, user: PartnerUser) -> JSONResponse:
         form = await limited_form(request)
     except TooLarge as exc:
         portal.store.audit(user.name, "upload refused: too large")
-        return JSONResponse({"detail": f"the file is larger than the limit of "
-                                       f"{describe_limit(exc.limit)}"}, status_code=413)
+        return JSONResponse(
+            {"detail": f"the file is larger than the limit of {describe_limit(exc.limit)}"},
+            status_code=413,
+        )
     file = form.get("file")
     if not isinstance(file, UploadFile):
         raise HTTPException(422, "send the list as the multipart field 'file'")
     mapping_field = form.get("mapping")
-    mapping_text = (await mapping_field.read()).decode("utf-8-sig", errors="replace") \
-        if isinstance(mapping_field, UploadFile) else (mapping_field or "")
+    mapping_text = (
+        (await mapping_field.read()).decode("utf-8-sig", errors="replace")
+        if isinstance(mapping_field, UploadFile)
+        else (mapping_field or "")
+    )
     try:
         mapping = mapping_from_yaml(mapping_text)
         folder = save_upload(portal.store, user.name, file.file, file.filename or "")
@@ -78,16 +91,22 @@ async def upload_list(request: Request, user: PartnerUser) -> JSONResponse:
     state = portal.store.read(folder)
     sheet = form.get("sheet")
     if state["sheets"] is not None and not state["sheets"]:
-        portal.store.update(folder, status="check_failed",
-                            error="the file is not a readable .xlsx workbook")
+        portal.store.update(
+            folder, status="check_failed", error="the file is not a readable .xlsx workbook"
+        )
     elif sheet or state["status"] == "needs_sheet":
         if sheet not in (state["sheets"] or []):  # nothing kept: send it again with one
             shutil.rmtree(folder)
             portal.store.audit(user.name, "upload discarded: no sheet chosen", state["id"])
-            return JSONResponse({"id": state["id"], "status": "needs_sheet",
-                                 "detail": "the workbook has several sheets; send 'sheet' "
-                                           "with one of them", "sheets": state["sheets"]},
-                                status_code=422)
+            return JSONResponse(
+                {
+                    "id": state["id"],
+                    "status": "needs_sheet",
+                    "detail": "the workbook has several sheets; send 'sheet' with one of them",
+                    "sheets": state["sheets"],
+                },
+                status_code=422,
+            )
         portal.store.update(folder, sheet=sheet, status="uploaded")
     if mapping is not None:
         portal.store.update(folder, mapping=mapping.model_dump(exclude_defaults=True))
@@ -127,5 +146,4 @@ def send_csv(request: Request, who: str, folder: Path, path: Path, kind: str) ->
         raise HTTPException(409, f"the {kind} file is not ready; the list is {state['status']}")
     portal.store.audit(who, f"download {kind}", state["id"])
     stem = Path(state["filename"]).stem or "list"
-    return FileResponse(path, media_type="text/csv; charset=utf-8",
-                        filename=f"{stem}.{kind}.csv")
+    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=f"{stem}.{kind}.csv")

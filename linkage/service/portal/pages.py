@@ -33,14 +33,32 @@ from linkage.service.portal.work import (
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
 #: Contract columns the form shows first: what matching leans on.
-MAIN_COLUMNS = ("record_id", "full_name", "guardian_name", "cnic", "gender", "date_of_birth",
-                "district", "tehsil", "union_council", "address", "phone", "poverty_flag")
+MAIN_COLUMNS = (
+    "record_id",
+    "full_name",
+    "guardian_name",
+    "cnic",
+    "gender",
+    "date_of_birth",
+    "district",
+    "tehsil",
+    "union_council",
+    "address",
+    "phone",
+    "poverty_flag",
+)
 JOIN = "join:"
 #: How the form names contract columns where their own name reads badly.
-LABELS = {"record_id": "Your record id", "cnic": "CNIC", "pmt_score": "PMT score",
-          "person_id_other": "Other person id", "date_of_birth": "Date of birth",
-          "relation_to_head": "Relation to head", "urban_rural": "Urban / rural",
-          "poverty_flag": "Poverty flag"}
+LABELS = {
+    "record_id": "Your record id",
+    "cnic": "CNIC",
+    "pmt_score": "PMT score",
+    "person_id_other": "Other person id",
+    "date_of_birth": "Date of birth",
+    "relation_to_head": "Relation to head",
+    "urban_rural": "Urban / rural",
+    "poverty_flag": "Poverty flag",
+}
 
 
 def _portal(request: Request):
@@ -51,7 +69,8 @@ def render(request: Request, template: str, status: int = 200, **context) -> Res
     portal = _portal(request)
     session = portal.sessions.of(request)
     return portal.templates.TemplateResponse(
-        request, template, {"session": session, **context}, status_code=status)
+        request, template, {"session": session, **context}, status_code=status
+    )
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> Response:
@@ -79,9 +98,13 @@ def refused(request: Request, session: Session | None, csrf: str | None) -> Resp
         return None
     who = session.partner if session else None
     _portal(request).store.audit(who, "refused: CSRF token missing or wrong")
-    return error_page(request, 403, "Refused",
-                      "This form has expired or did not come from the portal. Go back, "
-                      "reload the page and try again.")
+    return error_page(
+        request,
+        403,
+        "Refused",
+        "This form has expired or did not come from the portal. Go back, "
+        "reload the page and try again.",
+    )
 
 
 def to_signin() -> RedirectResponse:
@@ -93,12 +116,14 @@ def _list(request: Request, session: Session, list_id: str) -> Path | None:
 
 
 def not_found(request: Request) -> Response:
-    return error_page(request, 404, "No such list",
-                      "There is no list with this address among your lists.")
+    return error_page(
+        request, 404, "No such list", "There is no list with this address among your lists."
+    )
 
 
-def posted_to_list(request: Request, list_id: str,
-                   csrf: str | None) -> tuple[Session, Path] | Response:
+def posted_to_list(
+    request: Request, list_id: str, csrf: str | None
+) -> tuple[Session, Path] | Response:
     """A form posted to one of the partner's lists: signed in, with this session's CSRF
     token, and the list theirs; else the page that says why not."""
     session = signed_in(request)
@@ -116,8 +141,9 @@ def posted_to_list(request: Request, list_id: str,
 @router.get("")
 @router.get("/")
 def home(request: Request) -> Response:
-    return RedirectResponse("/portal/lists" if signed_in(request) else "/portal/signin",
-                            status_code=303)
+    return RedirectResponse(
+        "/portal/lists" if signed_in(request) else "/portal/signin", status_code=303
+    )
 
 
 @router.get("/signin")
@@ -132,8 +158,9 @@ def signin_page(request: Request) -> Response:
 
 
 @router.post("/signin")
-def signin(request: Request, token: Annotated[str, Form()] = "",
-           csrf: Annotated[str, Form()] = "") -> Response:
+def signin(
+    request: Request, token: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
+) -> Response:
     portal = _portal(request)
     session = portal.sessions.of(request)
     if (denied := refused(request, session, csrf)) is not None:
@@ -141,9 +168,14 @@ def signin(request: Request, token: Annotated[str, Form()] = "",
     principal = portal.tokens.authenticate(token.strip())
     if principal is None or principal.role != "partner":
         portal.store.audit(None, "sign-in refused")
-        response = render(request, "signin.html", 401, csrf=session.csrf,
-                          message="That token was not recognised as a partner token. Check "
-                                  "it and try again, or ask the registry's team for a new one.")
+        response = render(
+            request,
+            "signin.html",
+            401,
+            csrf=session.csrf,
+            message="That token was not recognised as a partner token. Check "
+            "it and try again, or ask the registry's team for a new one.",
+        )
         return response
     fresh = portal.sessions.new(principal.name, portal.sessions.created_of(principal.name))
     portal.store.audit(principal.name, "sign-in")
@@ -171,8 +203,12 @@ def lists_page(request: Request) -> Response:
     session = signed_in(request)
     if session is None:
         return to_signin()
-    return render(request, "lists.html", lists=_portal(request).store.lists(session.partner),
-                  limit=describe_limit(max_bytes(request)))
+    return render(
+        request,
+        "lists.html",
+        lists=_portal(request).store.lists(session.partner),
+        limit=describe_limit(max_bytes(request)),
+    )
 
 
 @router.post("/lists")
@@ -185,10 +221,14 @@ async def upload(request: Request) -> Response:
         form = await limited_form(request)
     except TooLarge as exc:
         portal.store.audit(session.partner, "upload refused: too large")
-        return error_page(request, 413, "The file is too large",
-                          f"Lists up to {describe_limit(exc.limit)} can be sent here. Split "
-                          "the list into parts, or save it as .xlsx (smaller than CSV), and "
-                          "send each part.")
+        return error_page(
+            request,
+            413,
+            "The file is too large",
+            f"Lists up to {describe_limit(exc.limit)} can be sent here. Split "
+            "the list into parts, or save it as .xlsx (smaller than CSV), and "
+            "send each part.",
+        )
     if (denied := refused(request, session, form.get("csrf"))) is not None:
         return denied
     file = form.get("file")
@@ -216,11 +256,18 @@ def list_page(list_id: str, request: Request) -> Response:
         return not_found(request)
     state = _portal(request).store.read(folder)
     columns = state.get("columns") or []
-    return render(request, "list.html", list=state, busy=state["status"] in BUSY,
-                  fields=mapping_fields(state), columns=columns,
-                  problems=problems_preview(folder).to_dict("records")
-                  if (folder / PROBLEMS).exists() else [],
-                  has_feedback=feedback_path(folder).is_file())
+    return render(
+        request,
+        "list.html",
+        list=state,
+        busy=state["status"] in BUSY,
+        fields=mapping_fields(state),
+        columns=columns,
+        problems=problems_preview(folder).to_dict("records")
+        if (folder / PROBLEMS).exists()
+        else [],
+        has_feedback=feedback_path(folder).is_file(),
+    )
 
 
 @router.get("/lists/{list_id}/status")
@@ -235,8 +282,12 @@ def list_status(list_id: str, request: Request) -> Response:
 
 
 @router.post("/lists/{list_id}/sheet")
-def choose_sheet(list_id: str, request: Request, sheet: Annotated[str, Form()] = "",
-                 csrf: Annotated[str, Form()] = "") -> Response:
+def choose_sheet(
+    list_id: str,
+    request: Request,
+    sheet: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
     checked = posted_to_list(request, list_id, csrf)
     if isinstance(checked, Response):
         return checked
@@ -274,8 +325,9 @@ async def correct_mapping(list_id: str, request: Request) -> Response:
 
     portal.store.audit(session.partner, "mapping corrected", list_id)
     try:
-        await run_in_threadpool(check_list, portal.store, folder, session.partner, mapping,
-                                complete=False)
+        await run_in_threadpool(
+            check_list, portal.store, folder, session.partner, mapping, complete=False
+        )
     except ConfigError as exc:
         return error_page(request, 409, "Not now", str(exc))
     return RedirectResponse(f"/portal/lists/{list_id}#findings", status_code=303)
@@ -292,9 +344,12 @@ def confirm_match(list_id: str, request: Request, csrf: Annotated[str, Form()] =
     if state["status"] not in ("checked", "done", "failed") or not state.get("check"):
         return error_page(request, 409, "Not ready", "Check the list before matching it.")
     if state["check"]["rows_usable"] == 0:
-        return error_page(request, 422, "Nothing to match",
-                          "No row of this list can be matched; correct the mapping or the "
-                          "list first.")
+        return error_page(
+            request,
+            422,
+            "Nothing to match",
+            "No row of this list can be matched; correct the mapping or the list first.",
+        )
     portal.runner.submit(folder, session.partner)
     return RedirectResponse(f"/portal/lists/{list_id}", status_code=303)
 
@@ -347,9 +402,15 @@ def mapping_fields(state: dict) -> list[dict]:
             chosen = target
         else:
             chosen = ""
-        fields.append({"target": target, "chosen": chosen, "joined": joined,
-                       "label": LABELS.get(target, target.replace("_", " ").capitalize()),
-                       "main": target in MAIN_COLUMNS})
+        fields.append(
+            {
+                "target": target,
+                "chosen": chosen,
+                "joined": joined,
+                "label": LABELS.get(target, target.replace("_", " ").capitalize()),
+                "main": target in MAIN_COLUMNS,
+            }
+        )
     return fields
 
 
@@ -366,13 +427,15 @@ def mapping_from_form(form, state: dict) -> ColumnMapping:
         value = str(form.get(f"map.{target}") or "")
         if not value:
             continue
-        parts = value[len(JOIN):].split("|") if value.startswith(JOIN) else [value]
+        parts = value[len(JOIN) :].split("|") if value.startswith(JOIN) else [value]
         for part in parts:
             if part not in columns:
                 raise ConfigError(f"{part!r} is not a column of the file.")
             if part in used:
-                raise ConfigError(f"column {part!r} is chosen for both {used[part]!r} and "
-                                  f"{target!r}; choose it for one of them.")
+                raise ConfigError(
+                    f"column {part!r} is chosen for both {used[part]!r} and "
+                    f"{target!r}; choose it for one of them."
+                )
             used[part] = target
         if len(parts) > 1:
             join[target] = parts
@@ -380,9 +443,17 @@ def mapping_from_form(form, state: dict) -> ColumnMapping:
             rename[parts[0]] = target
     drop = [c for c in columns if c in MAPPABLE_COLUMNS and c not in used]
     date_format = str(form.get("date_format") or "").strip() or None
-    return ColumnMapping.model_validate({
-        "rename": rename, "join": join, "drop": drop, "date_format": date_format,
-        "values": {k: v for k, v in current.values.items()
-                   if k in set(rename.values()) | set(join) | (set(used) & set(columns))},
-        "source": current.source,
-    })
+    return ColumnMapping.model_validate(
+        {
+            "rename": rename,
+            "join": join,
+            "drop": drop,
+            "date_format": date_format,
+            "values": {
+                k: v
+                for k, v in current.values.items()
+                if k in set(rename.values()) | set(join) | (set(used) & set(columns))
+            },
+            "source": current.source,
+        }
+    )

@@ -77,8 +77,16 @@ class Sessions:
         return _b64(hmac.new(self._secret, body.encode(), hashlib.sha256).digest())
 
     def encode(self, session: Session) -> str:
-        body = _b64(json.dumps({"p": session.partner, "c": session.csrf, "t": session.issued,
-                                "k": session.token_created}).encode())
+        body = _b64(
+            json.dumps(
+                {
+                    "p": session.partner,
+                    "c": session.csrf,
+                    "t": session.issued,
+                    "k": session.token_created,
+                }
+            ).encode()
+        )
         return f"{body}.{self._sign(body)}"
 
     def decode(self, value: str | None) -> Session | None:
@@ -101,8 +109,12 @@ class Sessions:
         return session
 
     def _token_alive(self, session: Session) -> bool:
-        return any(t["name"] == session.partner and t["role"] == "partner"
-                   and t["created"] == session.token_created for t in self._tokens.listing())
+        return any(
+            t["name"] == session.partner
+            and t["role"] == "partner"
+            and t["created"] == session.token_created
+            for t in self._tokens.listing()
+        )
 
     def created_of(self, name: str) -> str | None:
         return next((t["created"] for t in self._tokens.listing() if t["name"] == name), None)
@@ -116,9 +128,15 @@ class Sessions:
 
     def set_cookie(self, response: Response, request: Request, session: Session) -> None:
         lifetime = SESSION_SECONDS if session.partner else ANONYMOUS_SECONDS
-        response.set_cookie(COOKIE, self.encode(session), max_age=lifetime, path="/portal",
-                            httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https")
+        response.set_cookie(
+            COOKIE,
+            self.encode(session),
+            max_age=lifetime,
+            path="/portal",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
 
     @staticmethod
     def clear_cookie(response: Response) -> None:

@@ -97,8 +97,11 @@ class ListStore:
 
     def audit(self, who: str | None, action: str, list_id: str | None = None, **details) -> None:
         """Append one line: when, who, what, which list, counts; never a value of a list."""
-        line = json.dumps({"at": now(), "who": who, "action": action, "list": list_id,
-                           **details}, default=str, sort_keys=False)
+        line = json.dumps(
+            {"at": now(), "who": who, "action": action, "list": list_id, **details},
+            default=str,
+            sort_keys=False,
+        )
         with self._lock:
             self.root.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.audit_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

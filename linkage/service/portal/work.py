@@ -51,9 +51,14 @@ BUSY = ("queued", "matching")
 #: match-partner's stages with their share of the time for 50,000 rows against 1M
 #: records (benchmarks/portal.py): scoring is most of it.
 STAGE_WEIGHTS = {
-    "read and validate": 3, "standardise": 2, "plan the model": 3, "count comparisons": 7,
-    "score partner rows": 80, "find candidates' other registry records": 1,
-    "resolve one-to-one": 3, "write outputs": 1,
+    "read and validate": 3,
+    "standardise": 2,
+    "plan the model": 3,
+    "count comparisons": 7,
+    "score partner rows": 80,
+    "find candidates' other registry records": 1,
+    "resolve one-to-one": 3,
+    "write outputs": 1,
 }
 
 
@@ -75,8 +80,10 @@ def save_upload(store: ListStore, partner: str, source: BinaryIO, filename: str)
     """Keep the file as sent in a new list folder; returns the folder."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise ConfigError(f"{filename or 'the file'}: send a .csv or .xlsx file (an older "
-                          ".xls workbook can be saved as .xlsx from Excel).")
+        raise ConfigError(
+            f"{filename or 'the file'}: send a .csv or .xlsx file (an older "
+            ".xls workbook can be saved as .xlsx from Excel)."
+        )
     list_id, folder = store.new_folder(partner)
     target = folder / f"upload{'.csv' if suffix == '.txt' else suffix}"
     digest, size = hashlib.sha256(), 0
@@ -86,17 +93,37 @@ def save_upload(store: ListStore, partner: str, source: BinaryIO, filename: str)
             size += len(chunk)
             out.write(chunk)
     sheets = _sheets(target) if suffix == ".xlsx" else None
-    store.write(folder, {
-        "id": list_id, "partner": partner, "filename": Path(filename).name[:200],
-        "stored_as": target.name, "bytes": size, "sha256": digest.hexdigest(),
-        "uploaded_at": now(), "updated_at": now(), "sheets": sheets,
-        "sheet": sheets[0] if sheets and len(sheets) == 1 else None,
-        "status": "needs_sheet" if sheets and len(sheets) > 1 else "uploaded",
-        "mapping": None, "guessed": None, "columns": None, "check": None,
-        "progress": None, "result": None, "error": None,
-    })
-    store.audit(partner, "upload", list_id, bytes=size, sha256=digest.hexdigest(),
-                sheets=len(sheets) if sheets else None)
+    store.write(
+        folder,
+        {
+            "id": list_id,
+            "partner": partner,
+            "filename": Path(filename).name[:200],
+            "stored_as": target.name,
+            "bytes": size,
+            "sha256": digest.hexdigest(),
+            "uploaded_at": now(),
+            "updated_at": now(),
+            "sheets": sheets,
+            "sheet": sheets[0] if sheets and len(sheets) == 1 else None,
+            "status": "needs_sheet" if sheets and len(sheets) > 1 else "uploaded",
+            "mapping": None,
+            "guessed": None,
+            "columns": None,
+            "check": None,
+            "progress": None,
+            "result": None,
+            "error": None,
+        },
+    )
+    store.audit(
+        partner,
+        "upload",
+        list_id,
+        bytes=size,
+        sha256=digest.hexdigest(),
+        sheets=len(sheets) if sheets else None,
+    )
     return folder
 
 
@@ -114,9 +141,15 @@ def upload_path(folder: Path, state: dict) -> Path:
 # --- checking -------------------------------------------------------------------------
 
 
-def check_list(store: ListStore, folder: Path, who: str,
-               mapping: ColumnMapping | None = None, *, complete: bool = True,
-               in_job: bool = False) -> dict:
+def check_list(
+    store: ListStore,
+    folder: Path,
+    who: str,
+    mapping: ColumnMapping | None = None,
+    *,
+    complete: bool = True,
+    in_job: bool = False,
+) -> dict:
     """Check the list as validate-partner does, under ``mapping`` (completed by guesses
     from its header unless ``complete`` is false: a mapping the partner corrected in the
     form is used as it stands); keeps the mapping used and the problems file."""
@@ -129,29 +162,48 @@ def check_list(store: ListStore, folder: Path, who: str,
     try:
         raw, rows = read_partner_list(path, sheet=state["sheet"])
         columns = file_columns(raw)
-        used, guessed = complete_mapping(mapping, columns) if complete or mapping is None \
+        used, guessed = (
+            complete_mapping(mapping, columns)
+            if complete or mapping is None
             else (mapping, ColumnMapping())
+        )
         check = check_partner_rows(raw, used, guessed=guessed, rows=rows, file=str(path))
     except NserLinkError as exc:
         store.audit(who, "check failed", state["id"])
-        return store.update(folder, status="check_failed",
-                            error=_plain(str(exc), folder, state["filename"]),
-                            mapping=mapping.model_dump(exclude_defaults=True) if mapping
-                            else state["mapping"], result=None, progress=None)
+        return store.update(
+            folder,
+            status="check_failed",
+            error=_plain(str(exc), folder, state["filename"]),
+            mapping=mapping.model_dump(exclude_defaults=True) if mapping else state["mapping"],
+            result=None,
+            progress=None,
+        )
     (folder / PROBLEMS).unlink(missing_ok=True)
     write_excel_csv(report_table(check), folder / PROBLEMS)
     (folder / "mapping.yaml").write_text(mapping_yaml(used), encoding="utf-8")
     shutil.rmtree(folder / MATCH_DIR, ignore_errors=True)  # results of an earlier mapping
     summary = check.summary
-    store.audit(who, "check", state["id"], rows_read=summary["rows_read"],
-                rows_usable=summary["rows_usable"], rows_with_errors=summary["rows_with_errors"])
+    store.audit(
+        who,
+        "check",
+        state["id"],
+        rows_read=summary["rows_read"],
+        rows_usable=summary["rows_usable"],
+        rows_with_errors=summary["rows_with_errors"],
+    )
     # in a job, matching follows at once: the list stays busy, so no poller sees a pause
-    return store.update(folder, status="matching" if in_job else "checked", error=None,
-                        columns=columns,
-                        mapping=used.model_dump(exclude_defaults=True),
-                        guessed=guessed.model_dump(exclude_defaults=True),
-                        extra_columns=check.extra_columns, check=summary, result=None,
-                        progress={"stage": "checked", "fraction": 0.0} if in_job else None)
+    return store.update(
+        folder,
+        status="matching" if in_job else "checked",
+        error=None,
+        columns=columns,
+        mapping=used.model_dump(exclude_defaults=True),
+        guessed=guessed.model_dump(exclude_defaults=True),
+        extra_columns=check.extra_columns,
+        check=summary,
+        result=None,
+        progress={"stage": "checked", "fraction": 0.0} if in_job else None,
+    )
 
 
 def mapping_of(state: dict) -> ColumnMapping | None:
@@ -165,8 +217,7 @@ def mapping_from_yaml(text: str) -> ColumnMapping | None:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"the mapping is not valid YAML ({exc.__class__.__name__}).") \
-            from None
+        raise ConfigError(f"the mapping is not valid YAML ({exc.__class__.__name__}).") from None
     if not isinstance(data, dict):
         raise ConfigError("the mapping must be a YAML mapping with keys such as 'rename'.")
     try:
@@ -179,8 +230,7 @@ def problems_preview(folder: Path, limit: int = 200) -> pd.DataFrame:
     path = folder / PROBLEMS
     if not path.exists():
         return pd.DataFrame()
-    return pd.read_csv(path, dtype=str, keep_default_na=False, nrows=limit,
-                       encoding="utf-8-sig")
+    return pd.read_csv(path, dtype=str, keep_default_na=False, nrows=limit, encoding="utf-8-sig")
 
 
 # --- matching -------------------------------------------------------------------------
@@ -196,9 +246,14 @@ class ProgressStages(Stages):
 
     def _report(self, stage: str) -> None:
         done = sum(STAGE_WEIGHTS.get(s, 0) for s in self.timings)
-        self._store.update(self._folder, progress={
-            "stage": stage, "fraction": round(min(done / self._total, 0.99), 3),
-            "stage_started": now()})
+        self._store.update(
+            self._folder,
+            progress={
+                "stage": stage,
+                "fraction": round(min(done / self._total, 0.99), 3),
+                "stage_started": now(),
+            },
+        )
 
     @contextlib.contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -207,38 +262,71 @@ class ProgressStages(Stages):
             yield
 
 
-def match_list(store: ListStore, folder: Path, registry: Path, who: str,
-               config: MatchPartnerConfig | None = None) -> dict:
+def match_list(
+    store: ListStore,
+    folder: Path,
+    registry: Path,
+    who: str,
+    config: MatchPartnerConfig | None = None,
+) -> dict:
     """Match a checked list against the run; counts and coverage go into ``list.json``."""
 
-    state = store.update(folder, status="matching", error=None,
-                         progress={"stage": "starting", "fraction": 0.0})
+    state = store.update(
+        folder, status="matching", error=None, progress={"stage": "starting", "fraction": 0.0}
+    )
     store.audit(who, "match started", state["id"])
     try:
         result = match_partner_list(
-            [str(registry)], str(upload_path(folder, state)), folder / MATCH_DIR,
-            config or MatchPartnerConfig(), mapping=mapping_of(state),
-            stages=ProgressStages(store, folder), sheet=state["sheet"])
+            [str(registry)],
+            str(upload_path(folder, state)),
+            folder / MATCH_DIR,
+            config or MatchPartnerConfig(),
+            mapping=mapping_of(state),
+            stages=ProgressStages(store, folder),
+            sheet=state["sheet"],
+        )
     except NserLinkError as exc:
         store.audit(who, "match failed", state["id"])
-        return store.update(folder, status="failed", progress=None,
-                            error=_plain(str(exc), folder, state["filename"]))
+        return store.update(
+            folder,
+            status="failed",
+            progress=None,
+            error=_plain(str(exc), folder, state["filename"]),
+        )
     except Exception as exc:  # noqa: BLE001 - the partner gets a sentence, the log the kind
         log.error("matching list %s failed: %s", state["id"], type(exc).__name__)
         store.audit(who, "match failed", state["id"], error=type(exc).__name__)
-        return store.update(folder, status="failed", progress=None,
-                            error="matching failed on the server; the registry's team has "
-                                  "been told (see the service log).")
+        return store.update(
+            folder,
+            status="failed",
+            progress=None,
+            error="matching failed on the server; the registry's team has "
+            "been told (see the service log).",
+        )
     summary = result.summary
-    counts = {**summary["statuses"], "rejected": summary["input"]["rows_rejected"],
-              "rows_read": summary["input"]["rows_read"]}
-    store.audit(who, "match done", state["id"], **counts,
-                seconds=round(sum(summary.get("timings_s", {}).values()), 1))
-    return store.update(folder, status="done", progress={"stage": "done", "fraction": 1.0},
-                        result={"counts": counts,
-                                "by_district": by_district(result.tables[UNREGISTERED_BY_PLACE]),
-                                "matched_at": now(),
-                                "timings_s": summary.get("timings_s", {})})
+    counts = {
+        **summary["statuses"],
+        "rejected": summary["input"]["rows_rejected"],
+        "rows_read": summary["input"]["rows_read"],
+    }
+    store.audit(
+        who,
+        "match done",
+        state["id"],
+        **counts,
+        seconds=round(sum(summary.get("timings_s", {}).values()), 1),
+    )
+    return store.update(
+        folder,
+        status="done",
+        progress={"stage": "done", "fraction": 1.0},
+        result={
+            "counts": counts,
+            "by_district": by_district(result.tables[UNREGISTERED_BY_PLACE]),
+            "matched_at": now(),
+            "timings_s": summary.get("timings_s", {}),
+        },
+    )
 
 
 def by_district(places: pd.DataFrame) -> list[dict]:
@@ -248,12 +336,17 @@ def by_district(places: pd.DataFrame) -> list[dict]:
         return []
     keyed = places.assign(district=places["district"].fillna("(not given)"))
     sums = keyed.groupby("district", sort=False)[
-        ["partner_rows", "matched", "review", "unmatched"]].sum()
+        ["partner_rows", "matched", "review", "unmatched"]
+    ].sum()
     sums["matched_share"] = (sums["matched"] / sums["partner_rows"]).round(4)
     sums = sums.sort_values(["partner_rows"], ascending=False, kind="mergesort")
-    return [{"district": d, **{k: (float(v) if k == "matched_share" else int(v))
-                               for k, v in row.items()}}
-            for d, row in sums.iterrows()]
+    return [
+        {
+            "district": d,
+            **{k: (float(v) if k == "matched_share" else int(v)) for k, v in row.items()},
+        }
+        for d, row in sums.iterrows()
+    ]
 
 
 class JobRunner:
@@ -272,10 +365,13 @@ class JobRunner:
         self._thread.start()
 
     def submit(self, folder: Path, who: str, *, check_first: bool = False) -> dict:
-        state = self.store.update(folder, status="queued", error=None,
-                                  progress={"stage": "waiting for the matcher",
-                                            "fraction": 0.0},
-                                  job={"by": who, "check_first": check_first})
+        state = self.store.update(
+            folder,
+            status="queued",
+            error=None,
+            progress={"stage": "waiting for the matcher", "fraction": 0.0},
+            job={"by": who, "check_first": check_first},
+        )
         self._queue.put((folder, who, check_first))
         return state
 
@@ -286,20 +382,27 @@ class JobRunner:
     def _run(self, folder: Path, who: str, check_first: bool) -> None:
         try:
             if check_first:
-                state = check_list(self.store, folder, who,
-                                   mapping_of(self.store.read(folder)), in_job=True)
+                state = check_list(
+                    self.store, folder, who, mapping_of(self.store.read(folder)), in_job=True
+                )
                 if state["status"] == "check_failed":
                     return
                 if state["check"]["rows_usable"] == 0:
-                    self.store.update(folder, status="failed",
-                                      error="no row of the list can be matched: see its "
-                                            "problems.")
+                    self.store.update(
+                        folder,
+                        status="failed",
+                        error="no row of the list can be matched: see its problems.",
+                    )
                     return
             match_list(self.store, folder, self.registry, who)
         except Exception as exc:  # noqa: BLE001 - never let a job kill the worker quietly
             log.error("portal job failed: %s", type(exc).__name__)
-            self.store.update(folder, status="failed", progress=None,
-                              error="the job failed on the server (see the service log).")
+            self.store.update(
+                folder,
+                status="failed",
+                progress=None,
+                error="the job failed on the server (see the service log).",
+            )
 
     def resume(self) -> int:
         """Queue again what a restart interrupted; returns how many."""
@@ -309,7 +412,10 @@ class JobRunner:
             if state.get("status") in BUSY:
                 job = state.get("job") or {}
                 self.store.audit("service", "resumed after restart", state["id"])
-                self.submit(folder, job.get("by", state["partner"]),
-                            check_first=bool(job.get("check_first")))
+                self.submit(
+                    folder,
+                    job.get("by", state["partner"]),
+                    check_first=bool(job.get("check_first")),
+                )
                 n += 1
         return n

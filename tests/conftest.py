@@ -16,7 +16,12 @@ import pytest
 # MB live in that JVM even after it released what it cached (Spark's own state of the
 # finished queries; measured with jmap, not found to be ours), so the conformance suite's
 # match-partner, after two jobs scored with the session's model, needs more than 3 GB.
-os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 4g pyspark-shell")
+# Broadcast joins off: Spark builds a broadcast on the driver's heap, which the earlier
+# tests' jobs have filled (a sort-merge join gives the same rows).
+os.environ.setdefault(
+    "PYSPARK_SUBMIT_ARGS",
+    "--driver-memory 4g --conf spark.sql.autoBroadcastJoinThreshold=-1 pyspark-shell",
+)
 
 from evaluation.synthetic import generate
 from linkage.config import DedupeConfig

@@ -100,6 +100,16 @@ def model(first_run) -> Path:
 
 
 @pytest.fixture(scope="module")
+def partner_model(data, tmp_path_factory) -> Path:
+    """match-partner's model, trained on the 300 households themselves: with the session's
+    model its Spark scoring broadcasts more than a JVM shared with the other Spark tests
+    has room for (see tests/conftest.py); this one still finds the partner's people."""
+    out = tmp_path_factory.mktemp("conformance-partner-model") / "run"
+    run_dedupe(data / "wave_2021.csv", out, DedupeConfig(), stages=Stages(show=False))
+    return out / "model.json"
+
+
+@pytest.fixture(scope="module")
 def previous(data, model, tmp_path_factory) -> Path:
     """An earlier run of the wave (on DuckDB) for ``--previous``: its ids
     renamed (a re-run must give them back), a tenth of its records left out (their
@@ -137,7 +147,9 @@ def _backend(engine: str) -> BackendConfig:
     return BackendConfig(threads=1)
 
 
-def _run_all(engine: str, data: Path, model: Path, previous: Path, root: Path) -> dict[str, Path]:
+def _run_all(
+    engine: str, data: Path, model: Path, partner_model: Path, previous: Path, root: Path
+) -> dict[str, Path]:
     backend, quiet = _backend(engine), Stages(show=False)
     waves = [str(data / "wave_2011.csv"), str(data / "wave_2021.csv")]
     runs = {job: root / job.replace(" --", "-") for job in TABLES}
@@ -149,7 +161,7 @@ def _run_all(engine: str, data: Path, model: Path, previous: Path, root: Path) -
         str(data / "partner_flood_2022.csv"),
         str(runs["match-partner"]),
         MatchPartnerConfig(backend=backend),
-        model_path=model,
+        model_path=partner_model,
         stages=quiet,
     )
     run_dedupe(
@@ -178,14 +190,16 @@ def _run_all(engine: str, data: Path, model: Path, previous: Path, root: Path) -
 
 
 @pytest.fixture(scope="module")
-def duckdb_runs(data, model, previous, tmp_path_factory):
-    return _run_all("duckdb", data, model, previous, tmp_path_factory.mktemp("conformance-duckdb"))
+def duckdb_runs(data, model, partner_model, previous, tmp_path_factory):
+    root = tmp_path_factory.mktemp("conformance-duckdb")
+    return _run_all("duckdb", data, model, partner_model, previous, root)
 
 
 @pytest.fixture(scope="module")
-def spark_runs(data, model, previous, tmp_path_factory):
+def spark_runs(data, model, partner_model, previous, tmp_path_factory):
     pytest.importorskip("pyspark")
-    return _run_all("spark", data, model, previous, tmp_path_factory.mktemp("conformance-spark"))
+    root = tmp_path_factory.mktemp("conformance-spark")
+    return _run_all("spark", data, model, partner_model, previous, root)
 
 
 def _rounded(col: pd.Series) -> pd.Series:

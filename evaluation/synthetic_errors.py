@@ -41,7 +41,12 @@ from functools import cache
 
 import numpy as np
 
-from evaluation.synthetic_vocab import DISTRICT_VARIANTS, MUHAMMAD_FORMS, PROVINCE_VARIANTS
+from evaluation.synthetic_vocab import (
+    DISTRICT_VARIANTS,
+    MUHAMMAD_FORMS,
+    PROVINCE_VARIANTS,
+    generator_may_write_place,
+)
 
 # precision codes of a date of birth
 DAY, YEAR_ONLY, JAN1 = 0, 1, 2
@@ -995,6 +1000,12 @@ def place_join_split(values: np.ndarray, rng: np.random.Generator, rate: float) 
 
 
 def _initials(value: str, u: np.ndarray) -> str:
+    """The place's initials or code, unless the engine's hand alias list has it."""
+    code = _initials_of(value, u)
+    return code if generator_may_write_place(code) else value
+
+
+def _initials_of(value: str, u: np.ndarray) -> str:
     words = value.split()
     if len(words) == 1:  # a three-letter code: Lahore -> LHR, Hyderabad -> HYD
         w = words[0]

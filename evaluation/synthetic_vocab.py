@@ -25,8 +25,10 @@ from rapidfuzz import fuzz
 
 from linkage import reference
 from linkage.reference.holdout import is_held_out
+from linkage.standardise.gazetteer import all_aliases
 from linkage.standardise.name_rules import ABBREVIATIONS, latin_tokens
 from linkage.standardise.name_variants import engine_spellings
+from linkage.standardise.place_keys import admin_key
 
 #: First CNIC digit per province (python-stdnum ``PROVINCES``; SOURCES.md section 3).
 PROVINCE_CODE: dict[str, int] = {
@@ -504,6 +506,17 @@ def _given_pool(names: list[str], top: list[str]) -> tuple[np.ndarray, np.ndarra
     w = 1.0 / (np.arange(len(order)) + 8.0)
     w *= np.array([2.0 if x in top else 1.0 for x in order])
     return np.array(order, dtype=object), w / w.sum()
+
+
+@cache
+def _engine_place_aliases() -> frozenset[str]:
+    return frozenset(admin_key(alias).replace(" ", "") for alias in all_aliases())
+
+
+def generator_may_write_place(written: str) -> bool:
+    """False when ``written`` is in the engine's hand list of place aliases ("LHR",
+    "DGK"): the engine would look it up instead of resolving it."""
+    return admin_key(written).replace(" ", "") not in _engine_place_aliases()
 
 
 def generator_may_write(spelling: str) -> bool:

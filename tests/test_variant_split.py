@@ -185,6 +185,24 @@ def test_district_misspellings_are_disjoint_from_the_engines_lookups():
     assert variant_audit.district_list_overlap()["alias_keys"] == 0
 
 
+def test_place_initials_the_generator_writes_are_not_the_engines_aliases():
+    import numpy as np
+
+    from evaluation.synthetic_errors import place_abbreviation
+
+    written = 0
+    for district in sorted(set(geography().district)):
+        for seed in range(8):
+            form = place_abbreviation(
+                np.array([district], dtype=object), np.random.default_rng(seed), 1.0
+            )[0]
+            if form != district:
+                written += 1
+                found = gazetteer.exact_district(form)
+                assert found is None or found.method != "alias", (district, form)
+    assert written > 500
+
+
 def test_province_misspellings_are_disjoint_from_the_engines_aliases():
     aliases = {
         place_keys.place_key(a) for p, al in place_keys._PROVINCE_ALIASES.items() for a in (p, *al)

@@ -245,6 +245,9 @@ class DuckDBEngine:
         )
 
         def write(path: Path) -> None:
+            # the relations under the names the SQL uses (another writer may have used them)
+            moved.create_view("moved", replace=True)
+            added.create_view("added", replace=True)
             types = con.execute(f"DESCRIBE SELECT * FROM {source_sql}").fetchall()
             kept = [(n, kind) for n, kind, *_ in types if columns is None or n in columns]
             old = ", ".join(
@@ -264,12 +267,7 @@ class DuckDBEngine:
                 f"UNION ALL SELECT {new} FROM added n) TO '{path}' (FORMAT parquet)"
             )
 
-        def in_scope(path: Path) -> None:  # the relations by the names the SQL uses
-            moved.create_view("moved", replace=True)
-            added.create_view("added", replace=True)
-            write(path)
-
-        return in_scope
+        return write
 
     def absorb(self, table: Any, rows: pd.DataFrame, moves: pd.DataFrame, name: str) -> Any:
         con = self.db_api._con

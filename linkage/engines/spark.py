@@ -7,7 +7,6 @@ join, filter and count in Spark and bring only their small results to the driver
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Mapping, Sequence
 from functools import reduce
 from pathlib import Path
@@ -67,10 +66,6 @@ class SparkEngine:
         for rdd_id, rdd in self._persistent_rdds().items():
             if rdd_id not in self._cached_before:
                 rdd.unpersist(False)
-        # Broadcasts and shuffle files of the job's plans go when the JVM collects them
-        # (Spark's ContextCleaner): let Python drop its handles first, then ask.
-        gc.collect()
-        self.spark.sparkContext._jvm.System.gc()
 
     def read_records(
         self,
@@ -319,10 +314,8 @@ class SparkEngine:
     def read_table(self, path: Path, columns: Sequence[str]):
         if path.suffix == ".csv":
             frame = self.spark.read.option("header", True).csv(str(path))
-        elif path.is_dir():
-            frame = self.spark.read.parquet(str(path))
-        else:  # one file, written by pandas (see _parquet): only the columns asked for
-            frame = sf.from_pandas(self.spark, pd.read_parquet(path, columns=list(columns)))
+        else:
+            frame = self._parquet(path, columns)
         return frame.select(*(self.F.col(c).cast("string").alias(c) for c in columns))
 
     def load_table(self, path: Path, name: str, add: Mapping[str, str]) -> Any:
@@ -375,12 +368,13 @@ class SparkEngine:
     def absorb(self, table: Any, rows: pd.DataFrame, moves: pd.DataFrame, name: str) -> Any:
         return self.register(self.table_with(table, rows, moves=moves).localCheckpoint(), name)
 
-    def _parquet(self, path: Path):
+    def _parquet(self, path: Path, columns: Sequence[str] | None = None):
         if path.is_dir():  # written by Spark: Spark reads it
             return self.spark.read.parquet(str(path))
         # written by pandas, whose nanosecond timestamps Spark refuses: a run of a size
-        # that one machine wrote
-        return sf.from_pandas(self.spark, pd.read_parquet(path))
+        # that one machine wrote (only the columns asked for)
+        columns = list(columns) if columns is not None else None
+        return sf.from_pandas(self.spark, pd.read_parquet(path, columns=columns))
 
     def write(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 
@@ -28,6 +30,20 @@ def roster_keys(records: pd.DataFrame) -> pd.Series:
         .astype(str)
         .rename("roster_key")
     )
+
+
+def roster_key(record: Mapping[str, object]) -> str:
+    """:func:`roster_keys` of one raw record (a desk's lookup)."""
+
+    def text(name: str) -> str | None:
+        value = record.get(name)
+        return None if value is None or value == "" else str(value)
+
+    household = text("household_id")
+    if household is None:
+        return str(record.get("record_id"))
+    key = f"{text('source') or ''}|{household}"
+    return f"{text('wave')}|{key}" if "wave" in record else key
 
 
 def with_person_keys(std: pd.DataFrame) -> pd.DataFrame:

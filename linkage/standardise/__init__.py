@@ -21,6 +21,8 @@ module                    adds
 ``name_rules`` (word lists, tokenising, Urdu script) and ``name_variants`` (canonical
 spellings from the reference name lists) serve ``names``; ``_common`` holds the
 distinct-value helpers.
+``record.standardise_record`` gives the same values for one record in plain Python (a
+desk's lookup: pandas' fixed cost per call is most of a one-row frame's time).
 
 Everything is computed once per distinct value and broadcast back, so a frame of a
 million registry rows (where names and places repeat) standardises in seconds. The

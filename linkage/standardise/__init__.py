@@ -30,7 +30,7 @@ functions are pure and deterministic, keep no state between calls other than the
 reference tables, and take and return pandas objects, so they can run per batch inside
 Spark's ``mapInPandas``.
 
-Output dtypes: pandas ``string`` (nulls are ``pd.NA``) for text, ``datetime64[ns]`` for
+Output dtypes: pandas ``string[pyarrow]`` (nulls are ``pd.NA``) for text, ``datetime64[ns]`` for
 ``dob`` (midnight), ``Int64`` for ``dob_year``, nullable ``boolean`` for
 ``gender_conflict``, ``Float64`` for ``district_confidence``.
 """
@@ -41,7 +41,7 @@ import pandas as pd
 from pandas.api.types import pandas_dtype
 
 from linkage.contract import STANDARDISED_COLUMNS
-from linkage.standardise._common import as_series
+from linkage.standardise._common import STRING, as_series
 from linkage.standardise.addresses import (
     address_numbers,
     address_signature,
@@ -85,9 +85,9 @@ __all__ = [
     "standardise_uc",
 ]
 
-#: dtype of every standardised column (text columns not listed are ``string``).
+#: dtype of every standardised column (text is Arrow-backed ``string[pyarrow]``).
 OUTPUT_DTYPES: dict[str, str] = {
-    **dict.fromkeys(STANDARDISED_COLUMNS, "string"),
+    **dict.fromkeys(STANDARDISED_COLUMNS, STRING),
     "dob": "datetime64[ns]",
     "dob_year": "Int64",
     "address_signature": "Int64",

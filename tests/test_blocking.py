@@ -32,6 +32,29 @@ def test_counts_exclude_pairs_of_one_roster():
     assert count.cumulative == 5
 
 
+def test_years_apart_leaves_out_namesakes_of_another_generation():
+    # Ali son of Akbar: born 1990, 1992, 1965 (a cousin's generation) and unknown
+    frame = pd.DataFrame(
+        {
+            "record_id": ["a", "b", "c", "d"],
+            "roster_key": ["s|h1", "s|h2", "s|h3", "s|h4"],
+            "given_name_key": ["AL"] * 4,
+            "dob_year": [1990, 1992, 1965, None],
+        }
+    )
+    rule = Rule("given name", ("given_name_key",), years_apart=3)
+    table = _table(frame)
+    pairs = table.db_api.query_sql(
+        f"SELECT l.record_id || r.record_id AS p FROM {table.physical_name} l "
+        f"JOIN {table.physical_name} r ON l.record_id < r.record_id AND {rule.sql}",
+        output_type="pandas",
+    )
+    # a-b two years apart; any pair with d (year unknown); never c with a or b
+    assert sorted(pairs["p"]) == ["ab", "ad", "bd", "cd"]
+    [count] = count_comparisons(table, [rule])
+    assert count.marginal == 4
+
+
 def test_marginal_counts_do_not_double_count_overlapping_rules():
     rules = [Rule("name", ("given_name_key",)), Rule("year", ("dob_year",))]
     counts = count_comparisons(_table(_frame()), rules)

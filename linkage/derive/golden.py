@@ -170,7 +170,7 @@ def _with_singles(
         if value_col not in records or agree_col not in records:
             continue
         values = take(value_col)
-        present = _present(pd.Series(values)).to_numpy(dtype=bool)
+        present = _present(records[value_col]).to_numpy(dtype=bool)[single]
         put(field, np.where(present, values, None))
         put(f"{field}_source", np.where(present, source, None))
         put(f"{field}_record_id", np.where(present, record_id, None))

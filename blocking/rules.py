@@ -37,7 +37,9 @@ class Rule:
     keys: tuple[str, ...]
     multi_token: tuple[str, ...] = ()
     #: birth years (where both are known) at most this far apart: for a rule without a
-    #: date or a place, whose blocks are namesakes of every age
+    #: date or a place, whose blocks are namesakes of every age (``ABS`` in capitals: the
+    #: rule's text is then the same after sqlglot writes it for Spark, and so is the
+    #: summary's count by rule)
     years_apart: int | None = None
 
     @property
@@ -48,7 +50,7 @@ class Rule:
             ""
             if self.years_apart is None
             else " AND (l.dob_year IS NULL OR r.dob_year IS NULL OR "
-            f"abs(l.dob_year - r.dob_year) <= {self.years_apart})"
+            f"ABS(l.dob_year - r.dob_year) <= {self.years_apart})"
         )
         return f"{joins}{several}{near} AND {NOT_SAME_ROSTER}"
 

@@ -129,18 +129,20 @@ def without_place_words(tokens: pd.Series, *places: pd.Series) -> pd.Series:
     combined = combined.astype(object).where(tokens.notna().to_numpy(), None)
 
     def strip(distinct: pd.Series) -> pd.Series:
-        out = []
-        for value in distinct:
-            if value is None:
-                out.append(None)
-                continue
-            toks, *names = value.split("\t")
-            drop = {w for name in names for w in name.split()}
-            kept = [t for t in toks.split() if t not in drop]
-            out.append(" ".join(kept) or None)
-        return pd.Series(out, dtype=STRING)
+        return pd.Series(
+            [None if v is None else without_words(*v.split("\t")) for v in distinct],
+            dtype=STRING,
+        )
 
     return on_uniques(combined, strip)
+
+
+def without_words(tokens: str | None, *names: str | None) -> str | None:
+    """One record's address tokens without the words of ``names`` (its places)."""
+    if tokens is None:
+        return None
+    drop = {w for name in names if name for w in name.split()}
+    return " ".join(t for t in tokens.split() if t not in drop) or None
 
 
 def address_numbers(tokens: pd.Series) -> pd.Series:
@@ -172,15 +174,16 @@ def address_signature(tokens: pd.Series) -> pd.Series:
     """
 
     def signatures(distinct: pd.Series) -> pd.Series:
-        out = []
-        for value in distinct:
-            if value is None:
-                out.append(None)
-                continue
-            bits = 0
-            for token in value.split():
-                bits |= 1 << (zlib.crc32(token.encode()) % 52)
-            out.append(bits)
-        return pd.Series(out, dtype="Int64")
+        return pd.Series([signature_of(v) for v in distinct], dtype="Int64")
 
     return on_uniques(tokens, signatures)
+
+
+def signature_of(tokens: str | None) -> int | None:
+    """One value's :func:`address_signature`."""
+    if tokens is None:
+        return None
+    bits = 0
+    for token in tokens.split():
+        bits |= 1 << (zlib.crc32(token.encode()) % 52)
+    return bits

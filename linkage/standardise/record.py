@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zlib
 from collections.abc import Mapping
 
 from linkage.contract import STANDARDISED_COLUMNS
 from linkage.standardise._common import NULL_TOKENS, as_text, fold_text, is_placeholder
-from linkage.standardise.addresses import _PHRASES, _tokens_one
+from linkage.standardise.addresses import _PHRASES, _tokens_one, signature_of, without_words
 from linkage.standardise.cnic import _PLACEHOLDER_RUNS, CNIC_PROVINCES, stdnum_cnic
 from linkage.standardise.dates import MIN_YEAR, _read
 from linkage.standardise.gender import THIRD, _parse_one
@@ -32,7 +31,7 @@ from linkage.standardise.name_rules import fold_urdu
 from linkage.standardise.names import NameParts, parse_name
 from linkage.standardise.place_keys import province_name
 from linkage.standardise.places import _place_row, _uc_one
-from linkage.standardise.relations import _LOOKUP, _SPACE
+from linkage.standardise.relations import relation_of
 
 __all__ = ["standardise_record"]
 
@@ -157,33 +156,10 @@ def _address_tokens(raw: str | None) -> str | None:
     return _tokens_one(text)
 
 
-def _without_place_words(tokens: str | None, *places: str | None) -> str | None:
-    if tokens is None:
-        return None
-    drop = {w for name in places if name for w in name.split()}
-    return " ".join(t for t in tokens.split() if t not in drop) or None
-
-
 def _address_numbers(tokens: str | None) -> str | None:
     if tokens is None:
         return None
     return _NUMBER_WORD.sub("", tokens).strip() or None
-
-
-def _address_signature(tokens: str | None) -> int | None:
-    if tokens is None:
-        return None
-    bits = 0
-    for token in tokens.split():
-        bits |= 1 << (zlib.crc32(token.encode()) % 52)
-    return bits
-
-
-def _relation(value: object) -> str | None:
-    if not isinstance(value, str) or is_placeholder(value):
-        return None
-    text = _SPACE.sub(" ", value.strip().lower())
-    return _LOOKUP.get(text, _LOOKUP.get(text.replace("-", " "), "other"))
 
 
 def standardise_record(record: Mapping[str, object], *, min_year: int = MIN_YEAR) -> dict:
@@ -208,7 +184,7 @@ def standardise_record(record: Mapping[str, object], *, min_year: int = MIN_YEAR
     district_std, confidence, method, tehsil_std = _place_row(
         raw("district"), province_name(raw("province")), raw("tehsil")
     )
-    tokens = _without_place_words(_address_tokens(raw("address")), district_std, tehsil_std)
+    tokens = without_words(_address_tokens(raw("address")), district_std, tehsil_std)
     out = {
         "cnic_std": cnic_std,
         "cnic_status": cnic_status,
@@ -232,7 +208,7 @@ def standardise_record(record: Mapping[str, object], *, min_year: int = MIN_YEAR
         "id_other_std": _code(raw("person_id_other")),
         "address_tokens": tokens,
         "address_numbers": _address_numbers(tokens),
-        "address_signature": _address_signature(tokens),
-        "relation_std": _relation(record.get("relation_to_head")),
+        "address_signature": signature_of(tokens),
+        "relation_std": relation_of(record.get("relation_to_head")),
     }
     return {c: out[c] for c in STANDARDISED_COLUMNS}

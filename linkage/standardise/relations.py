@@ -60,16 +60,17 @@ _LOOKUP = {spelling: canon for canon, spellings in RELATIONS.items() for spellin
 _SPACE = re.compile(r"[\s_]+")
 
 
+def relation_of(value: object) -> str | None:
+    """One value's canonical relation (see :func:`standardise_relation`)."""
+    if not isinstance(value, str) or is_placeholder(value):
+        return None
+    text = _SPACE.sub(" ", value.strip().lower())
+    return _LOOKUP.get(text, _LOOKUP.get(text.replace("-", " "), "other"))
+
+
 def standardise_relation(values: pd.Series) -> pd.Series:
     """Canonical relation per value; unknown spellings become ``other``, blanks and
     placeholders ("N/A", "-") null."""
-
-    def canon(value: object) -> str | None:
-        if not isinstance(value, str) or is_placeholder(value):
-            return None
-        text = _SPACE.sub(" ", value.strip().lower())
-        return _LOOKUP.get(text, _LOOKUP.get(text.replace("-", " "), "other"))
-
     unique = pd.unique(values.astype(object))
-    mapping = {v: canon(v) for v in unique if v is not None and v == v}
+    mapping = {v: relation_of(v) for v in unique if v is not None and v == v}
     return values.map(mapping).astype("object").rename("relation_std")

@@ -35,8 +35,8 @@ def test_survey_beats_self_report_and_quality_beats_source():
 
 def test_missing_everywhere_stays_missing_with_no_source():
     g = golden_records(_records(), source_priority=["survey"]).set_index("cluster_id")
-    assert g.loc["c2", "cnic"] is None
-    assert g.loc["c2", "cnic_source"] is None
+    assert pd.isna(g.loc["c2", "cnic"])
+    assert pd.isna(g.loc["c2", "cnic_source"])
     assert g.loc["c2", "full_name"] == "Fatima Bibi"
 
 
@@ -161,3 +161,37 @@ def test_config_refuses_unknown_fields_and_repeated_rules():
         GoldenConfig(field_rules={"shoe_size": ["recency"]})
     with pytest.raises(ValidationError, match="twice"):
         GoldenConfig(rules=["source", "source"])
+
+
+def test_only_singles_only_clusters_and_no_records_give_the_same_columns():
+    """The singles' and the chosen rows' columns are put together in Arrow; either part
+    may be empty (and its columns of no type at all) without changing the table."""
+    both = golden_records(_records(), source_priority=["survey"])
+    several = golden_records(_records().iloc[:3], source_priority=["survey"])
+    singles = golden_records(_records().iloc[3:], source_priority=["survey"])
+    none = golden_records(_records().iloc[:0], source_priority=["survey"])
+    assert list(several.columns) == list(singles.columns) == list(none.columns) == list(
+        both.columns
+    )
+    assert (len(several), len(singles), len(none)) == (1, 1, 0)
+    assert several.iloc[0]["record_ids"] == "r1|r2|r3"
+    assert singles.iloc[0]["full_name"] == "Fatima Bibi"
+    assert singles.iloc[0]["n_records"] == 1
+
+
+def test_golden_records_write_as_plain_text_columns(tmp_path):
+    """Parquet readers see text as ``string`` and counts as int64, as before the golden
+    records were held in Arrow; placeholders never survive as values."""
+    import pyarrow.parquet as pq
+
+    from linkage.intake.io import _write_table
+
+    records = _records()
+    records.loc[3, "full_name"] = "N/A"
+    path = tmp_path / "g.parquet"
+    _write_table(golden_records(records, source_priority=["survey"]), path, "parquet")
+    table = pq.read_table(path)
+    assert str(table.schema.field("full_name").type) == "string"
+    assert str(table.schema.field("n_records").type) == "int64"
+    row = table.to_pandas().set_index("cluster_id").loc["c2"]
+    assert pd.isna(row["full_name"]) and pd.isna(row["full_name_source"])

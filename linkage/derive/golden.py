@@ -24,8 +24,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from linkage.standardise._common import placeholder_mask
+from linkage.standardise._common import placeholder_hits, placeholder_mask
 
 #: Golden-record field -> (column the value is taken from, column whose value decides
 #: agreement between records).
@@ -115,8 +117,9 @@ def golden_records(
     if cluster != "cluster_id":
         used.remove("household_cluster_id")
     used = [c for c in dict.fromkeys(used) if c in records.columns]
-    key = records[cluster]
-    single = (key.groupby(key).transform("size") == 1).to_numpy()
+    codes = pd.factorize(records[cluster])[0]  # -1: no cluster, never a single
+    sizes = np.bincount(codes + 1)
+    single = (codes >= 0) & (sizes[codes + 1] == 1)
     # Most people are registered once: their golden record is their record, no choosing.
     # Only the clusters of several records are copied out and chosen from; singles are
     # taken column by column, so a registry-wide frame is never copied whole.
@@ -142,25 +145,25 @@ def _with_singles(
     cluster: str,
 ) -> pd.DataFrame:
     """Singles (each its own record, in input order) then the chosen rows, one column at a
-    time: no intermediate frame of all singles, no concatenation of two whole frames."""
+    time in Arrow: a single's fields are its record's columns taken as they are (no
+    Python object per value), and the table reaches Parquet without a conversion."""
+    rows = pa.array(np.flatnonzero(single))
+    n_chosen = len(chosen)
 
-    def take(column: str) -> np.ndarray:
-        return records[column].to_numpy(dtype=object)[single]
+    def take(column: str) -> pa.Array:
+        return _arrow(records[column]).take(rows)
 
-    golden = pd.DataFrame(index=pd.RangeIndex(int(single.sum()) + len(chosen)))
+    columns: dict[str, pa.ChunkedArray] = {}
 
-    def put(name: str, singles: np.ndarray) -> None:
-        rest = (
-            chosen[name].to_numpy(dtype=object)
-            if name in chosen
-            else np.full(len(chosen), None, dtype=object)
-        )
-        golden[name] = np.concatenate([singles, rest])
+    def put(name: str, singles: pa.Array) -> None:
+        rest = _arrow(chosen[name]) if name in chosen else pa.nulls(n_chosen, singles.type)
+        # A part with no values at all (no singles, say) takes the other part's type.
+        kind = rest.type if pa.types.is_null(singles.type) else singles.type
+        parts = [singles.cast(kind), rest.cast(kind)]
+        columns[name] = pa.chunked_array([c for part in parts for c in _chunks(part)], kind)
 
     put("cluster_id", take(cluster))
-    golden["n_records"] = np.concatenate(
-        [np.ones(int(single.sum()), dtype=np.int64), chosen["n_records"].to_numpy(dtype=np.int64)]
-    )
+    put("n_records", pa.array(np.ones(len(rows), dtype=np.int64)))
     record_id, source = take("record_id"), take("source")
     put("record_ids", record_id)
     if "household_cluster_id" in records and cluster == "cluster_id":
@@ -170,13 +173,47 @@ def _with_singles(
         if value_col not in records or agree_col not in records:
             continue
         values = take(value_col)
-        present = _present(records[value_col]).to_numpy(dtype=bool)[single]
-        put(field, np.where(present, values, None))
-        put(f"{field}_source", np.where(present, source, None))
-        put(f"{field}_record_id", np.where(present, record_id, None))
+        present = _present_arrow(values)
+        put(field, _where(present, values))
+        put(f"{field}_source", _where(present, source))
+        put(f"{field}_record_id", _where(present, record_id))
         if year is not None:
-            put(f"{field}_year", np.where(present, year, None))
-    return golden
+            put(f"{field}_year", _where(present, year))
+    return pd.DataFrame({name: _pandas(column) for name, column in columns.items()})
+
+
+def _arrow(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The column in Arrow: no copy for Arrow-backed text; other text as ``string``
+    (large offsets are only Arrow-backed pandas' choice, not the output's)."""
+    array = pa.array(values, from_pandas=True)
+    if pa.types.is_large_string(array.type):
+        array = array.cast(pa.string())
+    return array
+
+
+def _present_arrow(values: pa.Array) -> pa.Array:
+    """:func:`_present` in Arrow; values that are not text are never placeholders."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return pc.is_valid(values)
+    return pc.and_(pc.is_valid(values), pc.invert(placeholder_hits(values)))
+
+
+def _chunks(array: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+
+
+def _where(present: pa.Array, values: pa.Array) -> pa.Array:
+    return pc.if_else(present, values, pa.scalar(None, values.type))
+
+
+def _pandas(column: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """Text as pandas' Arrow-backed strings (offsets widened, the text not copied);
+    integers with nulls (the years of absent values) as nullable integers."""
+    if pa.types.is_string(column.type):
+        return pd.arrays.ArrowStringArray(column.cast(pa.large_string()))
+    if pa.types.is_integer(column.type) and column.null_count:
+        return column.to_pandas(types_mapper={column.type: pd.Int64Dtype()}.get).array
+    return column.to_numpy()
 
 
 #: rule -> (sort column, ascending)

@@ -823,10 +823,10 @@ def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> None:
     if fmt == "csv":
         df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         return
-    if len(df) <= ROW_GROUP:
-        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path)
-        return
     schema = _arrow_schema(df)
+    if len(df) <= ROW_GROUP:
+        pq.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False), path)
+        return
     with pq.ParquetWriter(path, schema) as writer:
         for start in range(0, len(df), ROW_GROUP):
             part = df.iloc[start : start + ROW_GROUP]
@@ -835,10 +835,13 @@ def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> None:
 
 def _arrow_schema(df: pd.DataFrame) -> pa.Schema:
     """The Arrow schema of the whole frame, from its first rows; a column empty there
-    takes the type of its first values further down."""
+    takes the type of its first values further down. Text is written as ``string``
+    whether pandas holds it in Python objects or Arrow's large strings."""
     schema = pa.Schema.from_pandas(df.iloc[:ROW_GROUP], preserve_index=False)
     for i, field in enumerate(schema):
-        if pa.types.is_null(field.type):
+        if pa.types.is_large_string(field.type):
+            schema = schema.set(i, field.with_type(pa.string()))
+        elif pa.types.is_null(field.type):
             values = df[field.name].dropna()
             if len(values):
                 kind = pa.array(values.iloc[:1000], from_pandas=True).type

@@ -130,8 +130,13 @@ def placeholder_mask(values: pd.Series) -> pd.Series:
         )
     except (TypeError, ValueError, ArrowException):  # values that are not text at all
         return values.map(is_placeholder).astype(bool)
-    hit = pc.fill_null(pc.match_substring_regex(array, _PLACEHOLDER_RE2), False)
+    hit = placeholder_hits(array)
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
+
+
+def placeholder_hits(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """:func:`is_placeholder` for Arrow text, true or false (never null)."""
+    return pc.fill_null(pc.match_substring_regex(array, _PLACEHOLDER_RE2), False)
 
 
 def text_or_none(value: object) -> str | None:

@@ -30,20 +30,22 @@ Steps for one name (computed once per distinct raw value):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkage.standardise._common import (
     ARROW_STRING,
     STRING,
     as_series,
     on_unique_pairs,
-    on_uniques,
-    placeholder_mask,
+    placeholder_hits,
     text_or_none,
 )
+from linkage.standardise._forked import map_to_table
 from linkage.standardise.name_rules import (
     FEMALE_FILLERS,
     TITLE_PREFIXES,
@@ -224,27 +226,50 @@ def _with_surname(
     )
 
 
-def _parse_distinct(distinct: pd.Series) -> pd.DataFrame:
+def _parse_table(values: Sequence) -> pa.Table:
+    """The parts of each name, one row per value, as Arrow text."""
     key = _KeyMemo().__getitem__
-    frame = pd.DataFrame([parse_name(v, key) for v in distinct], columns=NameParts._fields)
-    return frame.astype(STRING)
+    rows = [parse_name(v, key) for v in values]
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(NameParts._fields)
+    return pa.table(
+        {f: pa.array(c, type=pa.string()) for f, c in zip(NameParts._fields, columns, strict=True)}
+    )
 
 
-def _memoised_parser():
-    """``_parse_distinct`` with a memo shared between the calls of one batch."""
-    key = _KeyMemo().__getitem__
-    memo: dict[object, NameParts] = {}
+class _ParsedNames:
+    """The names of one batch, parsed once each and looked up by value: a head's name is
+    often their children's guardian. A batch of many names is parsed on every core."""
 
-    def parse(distinct: pd.Series) -> pd.DataFrame:
-        rows = []
-        for value in distinct:
-            parts = memo.get(value)
-            if parts is None:
-                parts = memo[value] = parse_name(value, key)
-            rows.append(parts)
-        return pd.DataFrame(rows, columns=NameParts._fields).astype(STRING)
+    def __init__(self) -> None:
+        self.row: dict[str, int] = {}
+        self.table = pa.table({f: pa.array([], pa.string()) for f in NameParts._fields})
 
-    return parse
+    def parse(self, values: Iterable[str]) -> None:
+        new = [v for v in dict.fromkeys(values) if v not in self.row]
+        if new:
+            first = len(self.row)
+            self.row.update((v, first + i) for i, v in enumerate(new))
+            self.table = pa.concat_tables([self.table, map_to_table(_parse_table, new)])
+
+    def parts(self, text: pa.ChunkedArray, index: pd.Index) -> pd.DataFrame:
+        """The parts of each name of ``text`` (nulls give nulls), of dtype ``STRING``."""
+        encoded = pc.dictionary_encode(text).combine_chunks()
+        distinct = encoded.dictionary.to_pylist()
+        self.parse(distinct)
+        rows = pa.array([self.row[v] for v in distinct], type=pa.int64()).take(encoded.indices)
+        taken = self.table.take(rows)
+        return pd.DataFrame(
+            {
+                f: pd.arrays.ArrowStringArray(taken[f].cast(pa.large_string()))
+                for f in NameParts._fields
+            },
+            index=index,
+        )
+
+
+def _series(text: pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    """Arrow text as an object column (None for nulls), for ``on_unique_pairs``."""
+    return pd.Series(text.to_pylist(), index=index, dtype=object)
 
 
 def _parse_distinct_pairs(names: pd.Series, surnames: pd.Series) -> pd.DataFrame:
@@ -256,11 +281,14 @@ def _parse_distinct_pairs(names: pd.Series, surnames: pd.Series) -> pd.DataFrame
     return frame.astype(STRING)
 
 
-def _prefold(names: pd.Series) -> pd.Series:
-    """Lower case and single spaces, vectorised: "MUHAMMAD  ALI" and "Muhammad Ali" are
+def _prefold(names: pd.Series) -> pa.ChunkedArray:
+    """Lower case and single spaces, in Arrow: "MUHAMMAD  ALI" and "Muhammad Ali" are
     then one distinct value, parsed once. ``parse_name`` would fold them the same way."""
-    text = names.astype(ARROW_STRING).str.lower().str.replace(r"\s+", " ", regex=True)
-    return text.str.strip().astype(object)
+    text = pa.array(names.astype(ARROW_STRING))
+    if isinstance(text, pa.Array):
+        text = pa.chunked_array([text], text.type)
+    text = pc.replace_substring_regex(pc.utf8_lower(text), r"\s+", " ")
+    return pc.utf8_trim_whitespace(text)
 
 
 def standardise_names(
@@ -278,16 +306,21 @@ def standardise_names(
     >>> out[["given_name", "family_name", "guardian_given"]].to_numpy().tolist()
     [['naveed', 'akhter', 'akhter'], ['ali', <NA>, 'ahmad'], [<NA>, <NA>, <NA>]]
     """
-    # A head's name is often their children's guardian: one memo parses it once.
-    parse = _memoised_parser()
+    names = _ParsedNames()
+    index = full_name.index
+    own_text = _prefold(full_name)
+    stated = _prefold(as_series(guardian_name, index))
+    stated = pc.if_else(placeholder_hits(stated), pa.scalar(None, stated.type), stated)
     if surname is None or surname.isna().all():
-        own = on_uniques(_prefold(full_name), parse, memo="name_parts")
+        # names and stated guardians in one batch: a batch is what is split over the cores
+        names.parse(v for c in (own_text, stated) for v in pc.unique(c).to_pylist() if v)
+        own = names.parts(own_text, index)
     else:
-        own = on_unique_pairs(_prefold(full_name), _prefold(surname), _parse_distinct_pairs)
-    stated = _prefold(as_series(guardian_name, full_name.index))
-    stated = stated.mask(placeholder_mask(stated) | stated.isna())
-    guardian_source = stated.where(stated.notna(), own["guardian_text"].astype(object))
-    guardian = on_uniques(guardian_source, parse, memo="name_parts")
+        own = on_unique_pairs(
+            _series(own_text, index), _series(_prefold(surname), index), _parse_distinct_pairs
+        )
+    guardian_text = pa.array(own["guardian_text"].astype(ARROW_STRING)).cast(stated.type)
+    guardian = names.parts(pc.coalesce(stated, guardian_text), index)
     out = own[list(NAME_COLUMNS)].copy()
     out["guardian_std"] = guardian["name_std"]
     out["guardian_given"] = guardian["given_name"]

@@ -79,6 +79,29 @@ def test_twins_each_keep_their_own_counterpart():
     ]
 
 
+def test_each_roster_pair_is_aligned_on_its_own_and_order_is_kept():
+    # Roster pair (D, S) is given in both orientations; (E, S) shares t1 with it but is
+    # another roster pair, so t1 may be aligned once in each. Weights <= 0 never align.
+    cross = pd.DataFrame(
+        {
+            "record_id_l": ["e1", "d1", "t2", "d1", "e2", "d3"],
+            "record_id_r": ["t1", "t1", "d2", "t2", "t9", "t3"],
+            "roster_key_l": ["E", "D", "S", "D", "E", "D"],
+            "roster_key_r": ["S", "S", "D", "S", "S", "S"],
+        }
+    )
+    weights = pd.Series([5.0, 10.0, 10.0, 12.0, 0.0, 3.0])
+    chosen = align(cross, weights)
+    # (E, S) first, as it comes first; d1 takes t1 (10 + 10 > 12 + 0), d3 its only pair
+    assert list(map(tuple, chosen[["record_id_l", "record_id_r"]].values)) == [
+        ("e1", "t1"),
+        ("d1", "t1"),
+        ("t2", "d2"),
+        ("d3", "t3"),
+    ]
+    assert chosen["household_weight"].tolist() == [5.0, 10.0, 10.0, 3.0]
+
+
 def test_aligned_pairs_replace_every_pair_between_the_rosters():
     predictions = pd.DataFrame(
         {

@@ -172,31 +172,44 @@ def household_weights(cross: pd.DataFrame, sizes: pd.Series, prior: float) -> pd
 def align(cross: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
     """One-to-one alignment of each roster pair's members: the assignment with the
     largest total weight among pairs of positive weight. Returns the chosen pairs
-    (``record_id_l``, ``record_id_r``, ``household_weight``)."""
+    (``record_id_l``, ``record_id_r``, ``household_weight``), roster pairs in the order
+    they first come, each one's pairs in their own order."""
     frame = cross[["record_id_l", "record_id_r", "roster_key_l", "roster_key_r"]].copy()
     frame["household_weight"] = weights.to_numpy()
-    frame = frame[frame["household_weight"] > 0]
-    swap = frame["roster_key_l"] > frame["roster_key_r"]
-    frame["a"] = frame["record_id_l"].where(~swap, frame["record_id_r"])
-    frame["b"] = frame["record_id_r"].where(~swap, frame["record_id_l"])
-    frame["ra"] = frame["roster_key_l"].where(~swap, frame["roster_key_r"])
-    frame["rb"] = frame["roster_key_r"].where(~swap, frame["roster_key_l"])
-    chosen = []
-    for _, block in frame.groupby(["ra", "rb"], sort=False):
-        if len(block) == 1:
-            chosen.append(block)
-            continue
-        rows, a = np.unique(block["a"].to_numpy(dtype=object), return_inverse=True)
-        cols, b = np.unique(block["b"].to_numpy(dtype=object), return_inverse=True)
-        gain = np.zeros((len(rows), len(cols)))
-        gain[a, b] = block["household_weight"].to_numpy()
-        picked_r, picked_c = linear_sum_assignment(gain, maximize=True)
-        keep = set(zip(rows[picked_r].tolist(), cols[picked_c].tolist(), strict=True))
-        mask = [(x, y) in keep for x, y in zip(block["a"], block["b"], strict=True)]
-        chosen.append(block[mask])
-    if not chosen:
+    frame = frame[frame["household_weight"] > 0].reset_index(drop=True)
+    if frame.empty:
         return pd.DataFrame(columns=["record_id_l", "record_id_r", "household_weight"])
-    out = pd.concat(chosen)
+    swap = (frame["roster_key_l"] > frame["roster_key_r"]).to_numpy()
+    left, right = frame["record_id_l"].to_numpy(), frame["record_id_r"].to_numpy()
+    # members as numbers in the order of their record ids (the order the assignment
+    # sees them in decides between equal weights)
+    a = pd.factorize(np.where(swap, right, left), sort=True)[0]
+    b = pd.factorize(np.where(swap, left, right), sort=True)[0]
+    keys_l, keys_r = frame["roster_key_l"].to_numpy(), frame["roster_key_r"].to_numpy()
+    block = pd.factorize(
+        pd.MultiIndex.from_arrays([np.where(swap, keys_r, keys_l), np.where(swap, keys_l, keys_r)])
+    )[0]
+    weight = frame["household_weight"].to_numpy(dtype=float)
+    # Plain arrays, one roster pair after another: a pandas group per roster pair cost
+    # half a millisecond each (3 s for the 6,000 roster pairs of a million records).
+    order = np.argsort(block, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(block[order]) != 0])
+    ends = np.r_[starts[1:], len(order)]
+    keep = np.zeros(len(frame), dtype=bool)
+    for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+        rows = order[lo:hi]
+        if hi - lo == 1:
+            keep[rows] = True
+            continue
+        ra, ia = np.unique(a[rows], return_inverse=True)
+        rb, ib = np.unique(b[rows], return_inverse=True)
+        gain = np.zeros((len(ra), len(rb)))
+        gain[ia, ib] = weight[rows]
+        picked = np.zeros_like(gain, dtype=bool)
+        picked[linear_sum_assignment(gain, maximize=True)] = True
+        keep[rows] = picked[ia, ib]
+    chosen = order[keep[order]]
+    out = frame.iloc[chosen]
     return out[["record_id_l", "record_id_r", "household_weight"]].reset_index(drop=True)
 
 

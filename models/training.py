@@ -17,8 +17,10 @@ from splink import Linker
 NEAR_SAMPLE = 8
 #: At most about this many candidate pairs are checked for one edit: identifiers given
 #: out in sequence (CNIC serials of one locality, programme numbers) share long prefixes,
-#: so a fixed sample would compare billions of pairs; the sample thins out instead.
-NEAR_CANDIDATES = 4_000_000
+#: so a fixed sample would compare billions of pairs; the sample thins out instead. At a
+#: million generated records a million candidates gave the one-edit u within 0.2% of
+#: what four million gave, in 2.0 s instead of 3.2 s.
+NEAR_CANDIDATES = 1_000_000
 
 
 @dataclass(frozen=True)

@@ -170,8 +170,8 @@ def test_only_singles_only_clusters_and_no_records_give_the_same_columns():
     several = golden_records(_records().iloc[:3], source_priority=["survey"])
     singles = golden_records(_records().iloc[3:], source_priority=["survey"])
     none = golden_records(_records().iloc[:0], source_priority=["survey"])
-    assert list(several.columns) == list(singles.columns) == list(none.columns) == list(
-        both.columns
+    assert (
+        list(several.columns) == list(singles.columns) == list(none.columns) == list(both.columns)
     )
     assert (len(several), len(singles), len(none)) == (1, 1, 0)
     assert several.iloc[0]["record_ids"] == "r1|r2|r3"

@@ -45,7 +45,7 @@ from linkage.standardise._common import (
     placeholder_hits,
     text_or_none,
 )
-from linkage.standardise._forked import map_to_table
+from linkage.standardise._workers import map_to_table
 from linkage.standardise.name_rules import (
     FEMALE_FILLERS,
     TITLE_PREFIXES,

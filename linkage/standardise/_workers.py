@@ -5,7 +5,7 @@ names and guardians in a million records, 10 s on one core), while the other cor
 for scoring. Splitting the *rows* does not help: each half holds most of the distinct
 names again. Splitting the distinct values does.
 
-A worker is a fresh interpreter (``python -m linkage.standardise._forked``) that reads
+A worker is a fresh interpreter (``python -m linkage.standardise._workers``) that reads
 its values as an Arrow stream on stdin and writes its table as one on stdout: no Python
 object per value crosses a pipe. Forking this process instead (its engine's threads, a
 progress display) crashed a worker now and then, and multiprocessing's other ways of

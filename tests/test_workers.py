@@ -6,11 +6,11 @@ import os
 import pandas as pd
 import pytest
 
-from linkage.standardise import _forked, standardise
-from linkage.standardise._forked import map_to_table
+from linkage.standardise import _workers, standardise
+from linkage.standardise._workers import map_to_table
 from linkage.standardise.names import _parse_table, standardise_names
 
-pytestmark = pytest.mark.skipif(_forked.available_cores() < 2, reason="needs two cores")
+pytestmark = pytest.mark.skipif(_workers.available_cores() < 2, reason="needs two cores")
 
 NAMES = [
     "Mohd. Naveed Akhtar",
@@ -35,8 +35,8 @@ def _parse_here_only(values):
 
 @pytest.fixture
 def small_batches(monkeypatch, caplog):
-    monkeypatch.setattr(_forked, "MIN_VALUES", 10)
-    caplog.set_level(logging.WARNING, logger=_forked.__name__)
+    monkeypatch.setattr(_workers, "MIN_VALUES", 10)
+    caplog.set_level(logging.WARNING, logger=_workers.__name__)
     return caplog
 
 
@@ -55,9 +55,9 @@ def test_a_worker_that_fails_costs_time_not_the_result(small_batches):
 def test_names_parsed_on_two_cores_are_the_names_parsed_on_one(small_batches, monkeypatch):
     full = pd.Series([f"{n} {i}" if n else n for i, n in enumerate(NAMES * 30)] + [None])
     guardian = pd.Series(([None, "Muhammad Akhter", "n/a"] * 81)[: len(full)])
-    monkeypatch.setattr(_forked, "MIN_VALUES", 10**9)
+    monkeypatch.setattr(_workers, "MIN_VALUES", 10**9)
     one = standardise_names(full, guardian)
-    monkeypatch.setattr(_forked, "MIN_VALUES", 10)
+    monkeypatch.setattr(_workers, "MIN_VALUES", 10)
     pd.testing.assert_frame_equal(standardise_names(full, guardian), one)
     frame = pd.DataFrame({"full_name": full, "guardian_name": guardian})
     assert standardise(frame)["guardian_given"].equals(one["guardian_given"])

@@ -45,7 +45,6 @@ from linkage.standardise._common import (
     placeholder_hits,
     text_or_none,
 )
-from linkage.standardise._workers import map_to_table
 from linkage.standardise.name_rules import (
     FEMALE_FILLERS,
     TITLE_PREFIXES,
@@ -238,7 +237,7 @@ def _parse_table(values: Sequence) -> pa.Table:
 
 class _ParsedNames:
     """The names of one batch, parsed once each and looked up by value: a head's name is
-    often their children's guardian. A batch of many names is parsed on every core."""
+    often their children's guardian. Folding, lookups and the result stay in Arrow."""
 
     def __init__(self) -> None:
         self.row: dict[str, int] = {}
@@ -249,7 +248,7 @@ class _ParsedNames:
         if new:
             first = len(self.row)
             self.row.update((v, first + i) for i, v in enumerate(new))
-            self.table = pa.concat_tables([self.table, map_to_table(_parse_table, new)])
+            self.table = pa.concat_tables([self.table, _parse_table(new)])
 
     def parts(self, text: pa.ChunkedArray, index: pd.Index) -> pd.DataFrame:
         """The parts of each name of ``text`` (nulls give nulls), of dtype ``STRING``."""
@@ -312,7 +311,7 @@ def standardise_names(
     stated = _prefold(as_series(guardian_name, index))
     stated = pc.if_else(placeholder_hits(stated), pa.scalar(None, stated.type), stated)
     if surname is None or surname.isna().all():
-        # names and stated guardians in one batch: a batch is what is split over the cores
+        # names and stated guardians parsed in one batch
         names.parse(v for c in (own_text, stated) for v in pc.unique(c).to_pylist() if v)
         own = names.parts(own_text, index)
     else:

@@ -112,12 +112,6 @@ def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
     >>> out[["given_name", "cnic_std", "gender_std", "district_std"]].iloc[0].tolist()
     ['naveed', '3520212345671', 'M', 'dera ghazi khan']
     """
-    return with_columns(df, standardised_columns(df, min_year=min_year))
-
-
-def standardised_columns(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
-    """Only the ``STANDARDISED_COLUMNS`` of ``df``'s rows (same index), of their dtypes.
-    Each row's values depend on that row alone, so any split of the rows gives the same."""
 
     def col(name: str) -> pd.Series:
         return as_series(df[name] if name in df.columns else None, df.index)
@@ -159,11 +153,7 @@ def standardised_columns(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.Da
     added = added[list(STANDARDISED_COLUMNS)]
     # only the columns not yet of their dtype: ``astype`` costs per column, which is most
     # of the cost of a one-row frame (a desk lookup)
-    return added.astype({c: t for c, t in _DTYPES.items() if added[c].dtype != t})
-
-
-def with_columns(df: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with ``added``'s columns (same index), replacing columns of the same name."""
+    added = added.astype({c: t for c, t in _DTYPES.items() if added[c].dtype != t})
     if not df.columns.intersection(added.columns).any():
         return pd.concat([df, added], axis=1)
     out = df.copy()

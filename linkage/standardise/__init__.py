@@ -24,7 +24,8 @@ distinct-value helpers.
 ``record.standardise_record`` gives the same values for one record in plain Python (a
 desk's lookup: pandas' fixed cost per call is most of a one-row frame's time).
 
-Everything is computed once per distinct value and broadcast back, so a frame of a
+The distinct names are parsed in a worker process (``_worker``) while the other columns
+are standardised here. Everything is computed once per distinct value and broadcast back, so a frame of a
 million registry rows (where names and places repeat) standardises in seconds. The
 functions are pure and deterministic, keep no state between calls other than the cached
 reference tables, and take and return pandas objects, so they can run per batch inside
@@ -52,7 +53,7 @@ from linkage.standardise.cnic import standardise_cnic
 from linkage.standardise.dates import MIN_YEAR, standardise_dob
 from linkage.standardise.gender import parse_gender, standardise_gender
 from linkage.standardise.identifiers import standardise_code
-from linkage.standardise.names import parse_name, standardise_names
+from linkage.standardise.names import begin_names, parse_name, standardise_names
 from linkage.standardise.phones import standardise_phone
 from linkage.standardise.phonetic import name_key, phonetic_key
 from linkage.standardise.places import (
@@ -116,11 +117,12 @@ def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
     def col(name: str) -> pd.Series:
         return as_series(df[name] if name in df.columns else None, df.index)
 
-    cnic = standardise_cnic(col("cnic"))
-    gender = standardise_gender(col("gender"), cnic["cnic_gender"])
-    names = standardise_names(
+    # names first: they are parsed on a second core while the other columns are done here
+    names_done = begin_names(
         col("full_name"), col("guardian_name"), df["surname"] if "surname" in df.columns else None
     )
+    cnic = standardise_cnic(col("cnic"))
+    gender = standardise_gender(col("gender"), cnic["cnic_gender"])
     dob = standardise_dob(col("date_of_birth"), min_year=min_year)
     places = standardise_places(
         col("province"), col("district"), col("tehsil"), col("union_council")
@@ -128,28 +130,19 @@ def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
     tokens = without_place_words(
         address_tokens(col("address")), places["district_std"], places["tehsil_std"]
     )
-    added = pd.concat(
-        [
-            cnic,
-            gender,
-            names,
-            dob,
-            places,
-            pd.DataFrame(
-                {
-                    "phone_std": standardise_phone(col("phone")),
-                    "postcode_std": standardise_code(col("postcode")),
-                    "id_other_std": standardise_code(col("person_id_other")),
-                    "address_tokens": tokens,
-                    "address_numbers": address_numbers(tokens),
-                    "address_signature": address_signature(tokens),
-                    "relation_std": standardise_relation(col("relation_to_head")),
-                },
-                index=df.index,
-            ),
-        ],
-        axis=1,
+    others = pd.DataFrame(
+        {
+            "phone_std": standardise_phone(col("phone")),
+            "postcode_std": standardise_code(col("postcode")),
+            "id_other_std": standardise_code(col("person_id_other")),
+            "address_tokens": tokens,
+            "address_numbers": address_numbers(tokens),
+            "address_signature": address_signature(tokens),
+            "relation_std": standardise_relation(col("relation_to_head")),
+        },
+        index=df.index,
     )
+    added = pd.concat([cnic, gender, names_done(), dob, places, others], axis=1)
     added = added[list(STANDARDISED_COLUMNS)]
     # only the columns not yet of their dtype: ``astype`` costs per column, which is most
     # of the cost of a one-row frame (a desk lookup)

@@ -45,6 +45,7 @@ from linkage.standardise._common import (
     placeholder_hits,
     text_or_none,
 )
+from linkage.standardise._worker import Deferred
 from linkage.standardise.name_rules import (
     FEMALE_FILLERS,
     TITLE_PREFIXES,
@@ -246,9 +247,13 @@ class _ParsedNames:
     def parse(self, values: Iterable[str]) -> None:
         new = [v for v in dict.fromkeys(values) if v not in self.row]
         if new:
-            first = len(self.row)
-            self.row.update((v, first + i) for i, v in enumerate(new))
-            self.table = pa.concat_tables([self.table, _parse_table(new)])
+            self.add(new, _parse_table(new))
+
+    def add(self, values: Sequence[str], table: pa.Table) -> None:
+        """Parts already parsed: ``table`` has one row per value of ``values`` (new ones)."""
+        first = len(self.row)
+        self.row.update((v, first + i) for i, v in enumerate(values))
+        self.table = pa.concat_tables([self.table, table])
 
     def parts(self, text: pa.ChunkedArray, index: pd.Index) -> pd.DataFrame:
         """The parts of each name of ``text`` (nulls give nulls), of dtype ``STRING``."""
@@ -305,19 +310,44 @@ def standardise_names(
     >>> out[["given_name", "family_name", "guardian_given"]].to_numpy().tolist()
     [['naveed', 'akhter', 'akhter'], ['ali', <NA>, 'ahmad'], [<NA>, <NA>, <NA>]]
     """
-    names = _ParsedNames()
+    return begin_names(full_name, guardian_name, surname)()
+
+
+def begin_names(
+    full_name: pd.Series,
+    guardian_name: pd.Series | None = None,
+    surname: pd.Series | None = None,
+) -> Callable[[], pd.DataFrame]:
+    """:func:`standardise_names` begun: the distinct names go to a second core at once
+    (``_worker``), and the function returned waits for them and gives the columns. The
+    caller standardises its other columns in between."""
     index = full_name.index
     own_text = _prefold(full_name)
     stated = _prefold(as_series(guardian_name, index))
     stated = pc.if_else(placeholder_hits(stated), pa.scalar(None, stated.type), stated)
-    if surname is None or surname.isna().all():
-        # names and stated guardians parsed in one batch
-        names.parse(v for c in (own_text, stated) for v in pc.unique(c).to_pylist() if v)
-        own = names.parts(own_text, index)
-    else:
+    if surname is not None and not surname.isna().all():
         own = on_unique_pairs(
             _series(own_text, index), _series(_prefold(surname), index), _parse_distinct_pairs
         )
+        return lambda: _with_guardians(_ParsedNames(), own, stated, index)
+    # names and stated guardians parsed in one batch
+    values = (v for c in (own_text, stated) for v in pc.unique(c).to_pylist() if v)
+    distinct = list(dict.fromkeys(values))
+    parsing = Deferred(_parse_table, distinct)
+
+    def finish() -> pd.DataFrame:
+        names = _ParsedNames()
+        names.add(distinct, parsing.result())
+        return _with_guardians(names, names.parts(own_text, index), stated, index)
+
+    return finish
+
+
+def _with_guardians(
+    names: _ParsedNames, own: pd.DataFrame, stated: pa.ChunkedArray, index: pd.Index
+) -> pd.DataFrame:
+    """The name columns with the guardian's: as stated, else written after a relation
+    marker in the name ("Ali s/o Ahmed")."""
     guardian_text = pa.array(own["guardian_text"].astype(ARROW_STRING)).cast(stated.type)
     guardian = names.parts(pc.coalesce(stated, guardian_text), index)
     out = own[list(NAME_COLUMNS)].copy()

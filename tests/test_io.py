@@ -450,3 +450,26 @@ def test_large_tables_are_written_in_row_groups_with_one_schema(tmp_path, monkey
     back = pd.read_parquet(tmp_path / "out" / "t.parquet")
     assert pq.ParquetFile(tmp_path / "out" / "t.parquet").num_row_groups == 3
     pd.testing.assert_frame_equal(back, df, check_dtype=False)
+
+
+def test_tables_encoded_ahead_are_written_byte_for_byte_as_frames_are(tmp_path, monkeypatch):
+    monkeypatch.setattr(lio, "ROW_GROUP", 3)  # several row groups, as a large table has
+    frame = pd.DataFrame(
+        {"a": pd.array(["x", None, "ü", "d", "e"], dtype="string[pyarrow]"), "n": range(5)}
+    )
+    write_outputs(tmp_path / "plain", {"t": frame}, summary={"job": "dedupe"})
+    ahead = lio.encode_ahead({"t": frame}, "parquet")
+    assert isinstance(ahead["t"], lio.EncodedAhead)
+    write_outputs(tmp_path / "ahead", ahead, summary={"job": "dedupe"})
+    assert (tmp_path / "ahead" / "t.parquet").read_bytes() == (
+        tmp_path / "plain" / "t.parquet"
+    ).read_bytes()
+    assert lio.encode_ahead({"t": frame}, "csv")["t"] is frame  # CSV is written as before
+
+
+def test_a_table_that_fails_to_encode_ahead_fails_the_write_and_leaves_nothing(tmp_path):
+    bad = pd.DataFrame({"a": [object(), object()]})  # nothing Arrow can hold
+    ahead = lio.encode_ahead({"t": bad}, "parquet")
+    with pytest.raises(pa.ArrowException):
+        write_outputs(tmp_path / "out", ahead, summary={"job": "dedupe"})
+    assert not (tmp_path / "out").exists()

@@ -237,6 +237,12 @@ class Engine(Protocol):
         written; frames it returned are still read by recomputing them."""
         ...
 
+    def encode_ahead(self, tables: dict[str, Frame], fmt: str) -> dict[str, Any]:
+        """``tables`` to hand to :meth:`write` later, final now: an engine that can encodes
+        them meanwhile (on DuckDB, pyarrow on another core while golden records are
+        chosen); others give them back as they are."""
+        ...
+
     def write(
         self,
         out: str | Path,

@@ -19,7 +19,7 @@ from splink import DuckDBAPI
 
 from linkage.config import BackendConfig
 from linkage.engines.base import Intake
-from linkage.intake.io import read_table, write_outputs
+from linkage.intake.io import encode_ahead, read_table, write_outputs
 from linkage.intake.mapping import ColumnMapping
 from linkage.intake.validate import no_usable_rows, reason_counts, validate_rows
 from linkage.resolve.household_evidence import household_pairs, with_household_evidence
@@ -290,6 +290,9 @@ class DuckDBEngine:
 
     def _sql(self, sql: str) -> None:
         self.db_api._execute_sql_against_backend(sql)
+
+    def encode_ahead(self, tables: dict[str, pd.DataFrame], fmt: str) -> dict[str, Any]:
+        return encode_ahead(tables, fmt)
 
     def write(
         self,

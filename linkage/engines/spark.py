@@ -376,6 +376,9 @@ class SparkEngine:
         columns = list(columns) if columns is not None else None
         return sf.from_pandas(self.spark, pd.read_parquet(path, columns=columns))
 
+    def encode_ahead(self, tables: dict[str, Any], fmt: str) -> dict[str, Any]:
+        return dict(tables)  # Spark writes on the executors, when asked
+
     def write(
         self,
         out: str | Path,

@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -822,12 +823,45 @@ def _write_tables(tables: dict[Path, Any], fmt: str) -> None:
             future.result()
 
 
+class EncodedAhead:
+    """A frame being encoded as Parquet on a thread of its own while the job computes
+    the rest (pyarrow encodes without holding the GIL); a writer (called with its path,
+    as :func:`write_outputs` calls one) that writes the bytes when they are ready."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._sink = pa.BufferOutputStream()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._encode, daemon=True)
+        self._thread.start()
+
+    def _encode(self) -> None:
+        try:
+            _write_table(self.frame, self._sink, "parquet")
+        except BaseException as exc:  # raised where the table is written
+            self._error = exc
+
+    def __call__(self, path: Path) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        path.write_bytes(self._sink.getvalue().to_pybytes())
+
+
+def encode_ahead(tables: dict[str, pd.DataFrame], fmt: str) -> dict[str, Any]:
+    """``tables`` with each frame encoding now, to be written later by :func:`write_outputs`
+    (Parquet only: a CSV output is written as before)."""
+    if fmt != "parquet":
+        return dict(tables)
+    return {name: EncodedAhead(frame) for name, frame in tables.items()}
+
+
 #: Rows converted to Arrow at a time when writing Parquet: one row group each, so a
 #: million-row table is never held twice (pandas and Arrow) in memory.
 ROW_GROUP = 250_000
 
 
-def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> None:
+def _write_table(df: pd.DataFrame, path: Path | pa.NativeFile, fmt: str) -> None:
     """One table; Parquet via pyarrow without the index, so equal frames give equal bytes.
 
     A callable instead of a frame writes the table itself to the path it is given (an

@@ -113,6 +113,19 @@ def dedupe(
     if previous is not None:  # each cluster takes the id of the old one it overlaps most
         records = previous.carry_ids(engine, records)
     assert cfg.threshold is not None  # chosen by score_pairs when the config left it
+    household = ["household_id"] if "household_id" in records.columns else []
+    final = {
+        "clusters": engine.select(
+            records, ["record_id", "source", "cluster_id", "household_cluster_id"]
+        ),
+        # The records as the model scored them, with their ids: what registering new
+        # records into a run reads back, so nothing is re-read or re-standardised.
+        "records": engine.select(
+            records, [*MODEL_COLUMNS, *household, "cluster_id", "household_cluster_id"]
+        ),
+    }
+    # encoded while the golden records are chosen (on DuckDB: on the other core)
+    ahead = engine.encode_ahead(final, config.output_format)
 
     with stages.stage("golden records"):
         # per person cluster: on Spark per batch of whole clusters, on the executors
@@ -146,25 +159,18 @@ def dedupe(
         },
         model_path=model_path,
     )
-    household = ["household_id"] if "household_id" in records.columns else []
     tables = {
-        "clusters": engine.select(
-            records, ["record_id", "source", "cluster_id", "household_cluster_id"]
-        ),
+        "clusters": final["clusters"],
         "pairs": pairs,
         "golden_records": golden,
-        # The records as the model scored them, with their ids: what registering new
-        # records into a run reads back, so nothing is re-read or re-standardised.
-        "records": engine.select(
-            records, [*MODEL_COLUMNS, *household, "cluster_id", "household_cluster_id"]
-        ),
+        "records": final["records"],
         "rejected": intake.rejected,
     }
     with stages.stage("write outputs"):
         summary["timings_s"] = dict(stages.timings)
         engine.write(
             out,
-            tables,
+            {**tables, **ahead},
             summary=summary,
             model_json=scored.model_json,
             fmt=config.output_format,

@@ -25,11 +25,11 @@ distinct-value helpers.
 desk's lookup: pandas' fixed cost per call is most of a one-row frame's time).
 
 The distinct names are parsed in a worker process (``_worker``) while the other columns
-are standardised here. Everything is computed once per distinct value and broadcast back, so a frame of a
-million registry rows (where names and places repeat) standardises in seconds. The
-functions are pure and deterministic, keep no state between calls other than the cached
-reference tables, and take and return pandas objects, so they can run per batch inside
-Spark's ``mapInPandas``.
+are standardised here. Everything is computed once per distinct value and broadcast
+back, so a frame of a million registry rows (where names and places repeat)
+standardises in seconds. The functions are pure and deterministic, keep no state
+between calls other than the cached reference tables, and take and return pandas
+objects, so they can run per batch inside Spark's ``mapInPandas``.
 
 Output dtypes: pandas ``string[pyarrow]`` (nulls are ``pd.NA``) for text, ``datetime64[ns]`` for
 ``dob`` (midnight), ``Int64`` for ``dob_year``, nullable ``boolean`` for

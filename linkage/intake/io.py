@@ -845,7 +845,8 @@ class EncodedAhead:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        path.write_bytes(self._sink.getvalue().to_pybytes())
+        with path.open("wb") as fh:
+            fh.write(self._sink.getvalue())  # the Arrow buffer as it is, not copied to bytes
 
 
 def encode_ahead(tables: dict[str, pd.DataFrame], fmt: str) -> dict[str, Any]:

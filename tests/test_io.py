@@ -128,6 +128,18 @@ def test_header_only_file(tmp_path):
     assert str(err.value) == f"{path}: has a header but no rows."
 
 
+@pytest.mark.parametrize("ragged", [False, True])
+def test_rows_keep_their_excel_numbers_around_empty_lines(tmp_path, ragged):
+    # Without a ragged row the header is dropped in Arrow; with one, the records are put
+    # back in place: both number rows as Excel shows them.
+    extra = "r9,h9,x,y\n" if ragged else ""
+    text = f"\nrecord_id,household_id,full_name\nr1,h1,A\n\n\nr2,h2,B\n{extra}r3,h3,C\n"
+    df = read_raw(write_csv(tmp_path, "gaps.csv", text), rows_with_problems="mark")
+    rows = dict(zip(df["record_id"], df.index + 2, strict=True))
+    assert {k: rows[k] for k in ("r1", "r2", "r3")} == {"r1": 3, "r2": 6, "r3": 8 if ragged else 7}
+    assert df["full_name"].tolist()[0] == "A" and df["reason"].tolist()[0] is None
+
+
 def test_missing_required_column_suggests_a_mapping(tmp_path):
     path = write_csv(tmp_path, "wave.csv", "Record ID,HH ID,name\n1,h,a\n")
     with pytest.raises(InputError) as err:

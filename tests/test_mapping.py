@@ -10,6 +10,7 @@ from linkage.errors import ConfigError
 from linkage.intake.mapping import (
     ColumnMapping,
     apply_mapping,
+    fill_blank,
     guess_mapping,
     normalise_header,
     suggest_column,
@@ -190,6 +191,16 @@ def test_source_fills_only_blank_rows():
     df = frame(source=["survey_2011", None, "  "])
     out = apply_mapping(df, ColumnMapping(source="partner_x"), "f.csv")
     assert out["source"].tolist() == ["survey_2011", "partner_x", "partner_x"]
+
+
+def test_fill_blank_leaves_the_given_frame_as_it_was():
+    df = frame(source=["survey_2011", None])
+    before = df.copy()
+    out = fill_blank(df, "source", "partner_x")
+    assert out["source"].tolist() == ["survey_2011", "partner_x"]
+    pd.testing.assert_frame_equal(df, before)
+    assert fill_blank(df, "programme", "x")["programme"].tolist() == ["x", "x"]
+    assert "programme" not in df.columns
 
 
 def test_no_mapping_returns_an_equal_copy():

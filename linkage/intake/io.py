@@ -116,7 +116,8 @@ def read_table(
     )
     reasons = df.pop(REASON)
     check_reserved_columns(df, file)
-    df = apply_mapping(df, mapping, file)
+    if mapping is not None:  # (without one, apply_mapping is a copy of a frame that is ours)
+        df = apply_mapping(df, mapping, file)
     check_required_columns(df, required, file)
     df = fill_blank(df, SOURCE, source or Path(path).stem)
     df.insert(0, INPUT_ROW, np.arange(1, len(df) + 1, dtype="int64"))
@@ -327,9 +328,19 @@ def _read_csv(
     empty_lines, nul = _scan_bytes(path, encoding)
     table, bad = _parse_csv(path, encoding, len(header))
     reasons = _table_reasons(table, nul=nul)
+    # With no record to put back and none blank (only a one-column file has blank
+    # records), the header is the first record: it is dropped in Arrow, a slice, rather
+    # than from the frame, a copy of every column.
+    plain = not bad and len(header) > 1
+    if plain:
+        table, reasons = table.slice(1), reasons[1:]
     df = table.to_pandas(self_destruct=True)
     del table
     df.columns = header
+    if plain:
+        numbers = np.arange(2, len(df) + 2)  # record numbers, header = 1
+        df.index = (_excel_rows(path, encoding, numbers) if empty_lines else numbers) - 2
+        return df, reasons
     # blank lines: pyarrow skips empty ones; one of spaces only is a record of one field
     blank = (
         df.iloc[:, 0].fillna("").str.strip().eq("").to_numpy()

@@ -371,9 +371,10 @@ def _map_unique(series: pd.Series, func: Any) -> pd.Series:
 
 def fill_blank(df: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
     """Set ``column`` to ``value`` on rows where it is absent, null or only spaces."""
-    out = df.copy() if column in df.columns else df.assign(**{column: None})
-    blank = is_blank(out[column])
-    out[column] = out[column].where(~blank, value).astype(object)
+    # shallow: only ``column`` is replaced (a deep copy would copy every column)
+    out = df.copy(deep=False)
+    given = out[column] if column in out.columns else pd.Series(None, index=out.index, dtype=object)
+    out[column] = given.where(~is_blank(given), value).astype(object)
     return out
 
 

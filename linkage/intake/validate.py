@@ -79,7 +79,9 @@ def validate_rows(
         df = df.assign(**{INPUT_ROW: np.arange(1, len(df) + 1, dtype="int64")})
     reasons = row_reasons(df, kind)
     bad = reasons != ""
-    rows = df.loc[~bad].drop(columns=REASON, errors="ignore").reset_index(drop=True)
+    # one copy of the usable rows (a registry wave is large), numbered from 0
+    rows = df.loc[~bad, [c for c in df.columns if c != REASON]]
+    rows.index = pd.RangeIndex(len(rows))
     rejected = df.loc[bad].assign(**{REASON: reasons[bad]}).reset_index(drop=True)
     if len(rejected):
         log.info(

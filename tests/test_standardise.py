@@ -651,6 +651,15 @@ def _records() -> pd.DataFrame:
     )
 
 
+def test_a_standardised_column_already_given_is_replaced_in_place_and_kept_in_the_input():
+    df = _records().assign(gender_std="given")
+    out = standardise(df)
+    assert list(out.columns[: len(df.columns)]) == list(df.columns)  # where it was
+    assert out["gender_std"].tolist()[:2] == ["M", "F"]
+    assert df["gender_std"].eq("given").all()
+    assert out.columns.is_unique
+
+
 def test_standardise_adds_every_contract_column_and_keeps_rows():
     df = _records()
     raw = df.copy()

@@ -2,13 +2,15 @@
 
 import logging
 import os
+import sys
+import time
 
 import pandas as pd
 import pytest
 
 from linkage.standardise import _worker, standardise
 from linkage.standardise._worker import Deferred
-from linkage.standardise.names import _parse_table, standardise_names
+from linkage.standardise.names import WARM_BYTES, _parse_table, standardise_names, warm_names
 
 pytestmark = pytest.mark.skipif(_worker.available_cores() < 2, reason="needs two cores")
 
@@ -23,7 +25,8 @@ NAMES = [
     "Abdul Rehman Khan",
 ]
 
-_HERE = os.getpid()
+#: The test's process (a worker imports this module too, and is told the test's pid).
+_HERE = int(os.environ.get("NSER_TEST_PID", os.getpid()))
 
 
 def _parse_here_only(values):
@@ -33,25 +36,74 @@ def _parse_here_only(values):
     return _parse_table(values)
 
 
+def _slow_in_the_worker(values):
+    """A worker that gives a batch every 0.3 s: the job overtakes it."""
+    if os.getpid() != _HERE:
+        time.sleep(0.3)
+    return _parse_table(values)
+
+
 @pytest.fixture
 def small_batches(monkeypatch, caplog):
+    # the workers import this module's functions by name, as the job's own
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([os.path.dirname(__file__), *sys.path]))
+    monkeypatch.setenv("NSER_TEST_PID", str(_HERE))
     monkeypatch.setattr(_worker, "MIN_VALUES", 10)
+    monkeypatch.setattr(_worker, "BATCH", 20)
     caplog.set_level(logging.WARNING, logger=_worker.__name__)
-    return caplog
+    yield caplog
+    _worker.stop_waiting()
+
+
+def _names(n: int) -> list[str | None]:
+    return [f"{v} {i}" if v else v for i, v in enumerate((NAMES * n)[:n])] + [None]
 
 
 def test_the_worker_gives_every_row_in_order(small_batches):
-    names = [f"{n} {i}" for i, n in enumerate(NAMES * 40)] + [None]
+    names = _names(320)
     deferred = Deferred(_parse_table, names)
     assert deferred.thread is not None  # a worker was started
+    deferred.thread.join(timeout=120)  # ... and finished before the result was asked for
+    assert deferred.given == len(names)
     assert deferred.result().equals(_parse_table(names))
-    assert not small_batches.records  # and did the work
+    assert not small_batches.records
+
+
+def test_the_job_takes_the_last_values_when_the_worker_is_slow(small_batches):
+    names = _names(400)
+    deferred = Deferred(_slow_in_the_worker, names)
+    deadline = time.monotonic() + 120
+    while deferred.given < 20 and time.monotonic() < deadline:  # its first batch
+        time.sleep(0.05)
+    assert deferred.result().equals(_parse_table(names))
+    assert 20 <= deferred.given < len(names)  # both did part of the work
+    assert deferred.process.poll() is not None  # and the worker was stopped
 
 
 def test_a_worker_that_fails_costs_time_not_the_result(small_batches):
-    names = NAMES * 40
-    assert Deferred(_parse_here_only, names).result().equals(_parse_table(names))
+    names = _names(320)
+    deferred = Deferred(_parse_here_only, names)
+    deferred.process.wait(timeout=120)
+    assert deferred.result().equals(_parse_table(names))
     assert "worker failed" in small_batches.text
+
+
+def test_a_worker_started_ahead_is_taken_by_the_next_deferred(small_batches):
+    warm_names(WARM_BYTES - 1)  # a small file starts none
+    assert not _worker._waiting
+    warm_names(WARM_BYTES)
+    (process,) = _worker._waiting.values()
+    names = _names(100)
+    deferred = Deferred(_parse_table, names)
+    assert deferred.process is process and not _worker._waiting
+    assert deferred.result().equals(_parse_table(names))
+
+
+def test_a_worker_started_ahead_and_not_taken_is_stopped(small_batches):
+    _worker.warm(_parse_table)
+    (process,) = _worker._waiting.values()
+    _worker.stop_waiting()
+    assert process.poll() is not None and not _worker._waiting
 
 
 def test_few_values_are_parsed_here(monkeypatch):
@@ -62,7 +114,7 @@ def test_few_values_are_parsed_here(monkeypatch):
 
 
 def test_names_parsed_on_two_cores_are_the_names_parsed_on_one(small_batches, monkeypatch):
-    full = pd.Series([f"{n} {i}" if n else n for i, n in enumerate(NAMES * 30)] + [None])
+    full = pd.Series(_names(240))
     guardian = pd.Series(([None, "Muhammad Akhter", "n/a"] * 81)[: len(full)])
     monkeypatch.setattr(_worker, "MIN_VALUES", 10**9)
     one = standardise_names(full, guardian)

@@ -25,6 +25,7 @@ from linkage.intake.validate import no_usable_rows, reason_counts, validate_rows
 from linkage.resolve.household_evidence import household_pairs, with_household_evidence
 from linkage.resolve.keys import with_person_keys
 from linkage.standardise import standardise
+from linkage.standardise.names import cancel_warm_names, warm_names
 
 
 def duckdb_connection(cfg: BackendConfig) -> duckdb.DuckDBPyConnection:
@@ -60,17 +61,23 @@ class DuckDBEngine:
         encoding: str | None = None,
         sheet: str | None = None,
     ) -> Intake:
-        raw = read_table(
-            path,
-            mapping=mapping,
-            kind=kind,  # type: ignore[arg-type]
-            encoding=encoding,
-            sheet=sheet,
-        )
-        valid = validate_rows(raw, kind=kind, file=str(path))  # type: ignore[arg-type]
-        by_reason = reason_counts(valid.rejected["reason"]) if len(valid.rejected) else {}
-        if valid.rows.empty:
-            raise no_usable_rows(str(path), by_reason)
+        if Path(path).is_file():  # names parsed on a second core: started while reading
+            warm_names(Path(path).stat().st_size)
+        try:
+            raw = read_table(
+                path,
+                mapping=mapping,
+                kind=kind,  # type: ignore[arg-type]
+                encoding=encoding,
+                sheet=sheet,
+            )
+            valid = validate_rows(raw, kind=kind, file=str(path))  # type: ignore[arg-type]
+            by_reason = reason_counts(valid.rejected["reason"]) if len(valid.rejected) else {}
+            if valid.rows.empty:
+                raise no_usable_rows(str(path), by_reason)
+        except BaseException:
+            cancel_warm_names()  # a file that cannot be standardised needs no worker
+            raise
         return Intake(
             rows=valid.rows,
             rejected=valid.rejected,

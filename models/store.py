@@ -14,8 +14,11 @@ from models.validation import validate_model
 
 
 def model_json(linker: Linker) -> str:
-    """The trained model as Splink's settings JSON, stable for identical models."""
+    """The trained model as Splink's settings JSON, stable for identical models: without
+    the random id Splink gives each linker, so two runs that train one model write one
+    file, with one fingerprint."""
     settings = linker.misc.save_model_to_json()
+    settings.pop("linker_uid", None)
     return json.dumps(settings, indent=2, sort_keys=True)
 
 

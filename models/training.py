@@ -120,6 +120,34 @@ def fixed_identifier_m(settings: dict) -> dict:
     return settings
 
 
+#: Significant digits a trained model keeps (see :func:`rounded`).
+DIGITS = 12
+
+
+def rounded(settings: dict, digits: int = DIGITS) -> dict:
+    """The model with its m and u probabilities and its prior to ``digits`` significant
+    digits (in place).
+
+    EM sums match probabilities on all cores, in an order that varies from run to run,
+    so two trainings on one file differ in the last bits (1e-15); rounded, they give one
+    model, and the same match weights in ``pairs``, almost always (only a value that
+    falls on a rounding boundary can still differ).
+    """
+
+    def to_digits(value):
+        return float(f"{value:.{digits}g}") if isinstance(value, float) else value
+
+    settings["probability_two_random_records_match"] = to_digits(
+        settings.get("probability_two_random_records_match")
+    )
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            for key in ("m_probability", "u_probability"):
+                if key in level:
+                    level[key] = to_digits(level[key])
+    return settings
+
+
 def with_m_floor(settings: dict, floor: float, against: float = 0.0) -> dict:
     """The model with m probabilities floored, renormalised.
 

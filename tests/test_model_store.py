@@ -1,9 +1,12 @@
+import duckdb
+import pandas as pd
 import pytest
+from splink import DuckDBAPI, Linker
 
 from blocking.rules import PERSON_RULES
 from linkage.errors import ConfigError
 from models.settings import MODEL_FIELDS, person_settings
-from models.store import for_dialect
+from models.store import for_dialect, model_json
 
 FEBRL_LIKE = {
     "given_name",
@@ -81,3 +84,15 @@ def test_a_foreign_model_is_refused_with_a_reason():
 def test_same_dialect_is_untouched():
     duck = _trained_duckdb_model()
     assert for_dialect(duck, "duckdb") is duck
+
+
+def test_one_model_is_one_file_whatever_linker_held_it():
+    columns = {"record_id": ["a", "b"], **{c: ["x", "y"] for c in FEBRL_LIKE}}
+    model = _trained_duckdb_model(FEBRL_LIKE)
+    texts = []
+    for _ in range(2):
+        db_api = DuckDBAPI(connection=duckdb.connect())
+        table = db_api.register(pd.DataFrame(columns), table_name="records")
+        texts.append(model_json(Linker(table, model)))
+    assert texts[0] == texts[1]  # Splink's random linker id is not part of the model
+    assert "linker_uid" not in texts[0]

@@ -19,7 +19,14 @@ from linkage.progress import Stages
 from linkage.resolve.model_plan import ModelPlan, plan_model
 from models.settings import person_settings
 from models.store import fingerprint, for_dialect, model_json
-from models.training import EMRound, fixed_identifier_m, identifier_u, train, with_m_floor
+from models.training import (
+    EMRound,
+    fixed_identifier_m,
+    identifier_u,
+    rounded,
+    train,
+    with_m_floor,
+)
 
 
 @dataclass
@@ -205,7 +212,8 @@ def train_model(
             "model.json with --model."
         ) from None
     trained = linker.misc.save_model_to_json()
-    return with_m_floor(fixed_identifier_m(trained), t.m_floor, t.against_floor), rounds
+    floored = with_m_floor(fixed_identifier_m(trained), t.m_floor, t.against_floor)
+    return rounded(floored), rounds
 
 
 def term_frequencies(db_api, registry, model: dict) -> dict[str, object]:

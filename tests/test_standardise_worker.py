@@ -123,3 +123,15 @@ def test_names_parsed_on_two_cores_are_the_names_parsed_on_one(small_batches, mo
     frame = pd.DataFrame({"full_name": full, "guardian_name": guardian})
     assert standardise(frame)["guardian_given"].equals(one["guardian_given"])
     assert not small_batches.records
+
+
+def test_no_worker_when_the_caller_has_one_core_to_give(small_batches, monkeypatch):
+    # A Spark task standardises its batch with names_worker=False: no process is started.
+    started = []
+    monkeypatch.setattr(_worker, "_launch", lambda fn: started.append(fn))  # would start one
+    frame = pd.DataFrame({"full_name": _names(240), "guardian_name": None})
+    alone = standardise(frame, names_worker=False)
+    assert not started
+    assert alone["given_name"].notna().any()  # parsed here instead
+    standardise(frame)
+    assert started  # the same frame on the job's own machine would have had one

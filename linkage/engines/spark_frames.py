@@ -306,7 +306,8 @@ def standardised(records, extra, *, min_year: int = 1900):
 
     def run(batches):
         for batch in batches:
-            out = extra(standardise(batch, min_year=min_year))
+            # a task has one core: a names worker would take another task's
+            out = extra(standardise(batch, min_year=min_year, names_worker=False))
             yield out[list(columns)]
 
     return records.mapInPandas(run, _schema(columns))

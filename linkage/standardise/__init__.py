@@ -100,13 +100,17 @@ OUTPUT_DTYPES: dict[str, str] = {
 _DTYPES = {c: pandas_dtype(t) for c, t in OUTPUT_DTYPES.items()}
 
 
-def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
+def standardise(
+    df: pd.DataFrame, *, min_year: int = MIN_YEAR, names_worker: bool = True
+) -> pd.DataFrame:
     """A new frame: the columns of ``df`` and every column of ``STANDARDISED_COLUMNS``.
 
     Raw columns are kept untouched (their arrays shared with ``df``, not copied); missing
     raw columns are treated as all-null. Row count, order and index are preserved. Birth
     years before ``min_year`` are dropped (``dates.min_year`` in a job's config). A column
     of the same name already in ``df`` is replaced in the new frame (``df`` keeps it).
+    ``names_worker=False``: names are parsed in this process whatever their number (a
+    Spark task, which has one core).
 
     >>> out = standardise(pd.DataFrame({"full_name": ["Mohd. Naveed Akhtar"],
     ...                                 "cnic": ["35202-1234567-1"], "district": ["D.G. Khan"]}))
@@ -119,7 +123,10 @@ def standardise(df: pd.DataFrame, *, min_year: int = MIN_YEAR) -> pd.DataFrame:
 
     # names first: they are parsed on a second core while the other columns are done here
     names_done = begin_names(
-        col("full_name"), col("guardian_name"), df["surname"] if "surname" in df.columns else None
+        col("full_name"),
+        col("guardian_name"),
+        df["surname"] if "surname" in df.columns else None,
+        worker=names_worker,
     )
     cnic = standardise_cnic(col("cnic"))
     gender = standardise_gender(col("gender"), cnic["cnic_gender"])

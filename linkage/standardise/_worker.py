@@ -87,9 +87,10 @@ def _key(fn: Callable) -> tuple[str, str]:
 
 
 class Deferred:
-    """``fn(values)`` begun now, in a worker when there are enough values to be worth it;
-    :meth:`result` gives the table. ``fn`` must be a module-level function returning one
-    table row per value, in order (the worker imports it by name).
+    """``fn(values)`` begun now, in a worker when there are enough values to be worth it
+    (and ``worker`` allows one); :meth:`result` gives the table. ``fn`` must be a
+    module-level function returning one table row per value, in order (the worker
+    imports it by name).
 
     The worker gives its rows back in batches of ``BATCH`` values, from the first value
     on. A caller that is ready before the worker has finished does not wait: it works
@@ -98,13 +99,16 @@ class Deferred:
     speeds, never on the result.
     """
 
-    def __init__(self, fn: Callable[[Sequence], pa.Table], values: Sequence) -> None:
+    def __init__(
+        self, fn: Callable[[Sequence], pa.Table], values: Sequence, *, worker: bool = True
+    ) -> None:
         self.fn, self.values = fn, values
         self.batches: list[pa.RecordBatch] = []
         self.given = 0  # the worker's rows so far (the values from the first)
         self.failed = False
         self.thread: threading.Thread | None = None
-        self.process = _start(fn) if len(values) >= MIN_VALUES and available_cores() >= 2 else None
+        wanted = worker and len(values) >= MIN_VALUES and available_cores() >= 2
+        self.process = _start(fn) if wanted else None
         if self.process is not None:
             data = _stream(pa.table({"v": pa.array(values, pa.string())}))
             self.thread = threading.Thread(target=self._talk, args=(data,), daemon=True)

@@ -335,6 +335,8 @@ def begin_names(
     full_name: pd.Series,
     guardian_name: pd.Series | None = None,
     surname: pd.Series | None = None,
+    *,
+    worker: bool = True,
 ) -> Callable[[], pd.DataFrame]:
     """:func:`standardise_names` begun: the distinct names go to a second core at once
     (``_worker``), and the function returned waits for them and gives the columns. The
@@ -351,7 +353,7 @@ def begin_names(
     # names and stated guardians parsed in one batch
     values = (v for c in (own_text, stated) for v in pc.unique(c).to_pylist() if v)
     distinct = list(dict.fromkeys(values))
-    parsing = Deferred(_parse_table, distinct)
+    parsing = Deferred(_parse_table, distinct, worker=worker)
 
     def finish() -> pd.DataFrame:
         names = _ParsedNames()

@@ -8,6 +8,8 @@ import time
 import pandas as pd
 import pytest
 
+from linkage.config import BackendConfig
+from linkage.engines import job_engine
 from linkage.standardise import _worker, standardise
 from linkage.standardise._worker import Deferred
 from linkage.standardise.names import WARM_BYTES, _parse_table, standardise_names, warm_names
@@ -135,3 +137,10 @@ def test_no_worker_when_the_caller_has_one_core_to_give(small_batches, monkeypat
     assert alone["given_name"].notna().any()  # parsed here instead
     standardise(frame)
     assert started  # the same frame on the job's own machine would have had one
+
+
+def test_a_worker_started_for_a_job_ends_with_the_job(small_batches):
+    with job_engine(BackendConfig()):
+        warm_names(WARM_BYTES)  # as reading a large file does; its names never come
+        (process,) = _worker._waiting.values()
+    assert process.poll() is not None and not _worker._waiting

@@ -293,7 +293,9 @@ class DuckDBEngine:
         return table
 
     def release(self) -> None:
-        """Nothing: the job's tables go with its connection."""
+        """The job's tables go with its connection; a names worker started for its file
+        and never taken (its names went another way) ends with the job."""
+        cancel_warm_names()
 
     def _sql(self, sql: str) -> None:
         self.db_api._execute_sql_against_backend(sql)

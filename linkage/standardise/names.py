@@ -250,7 +250,8 @@ def warm_names(input_bytes: int) -> None:
 
 
 def cancel_warm_names() -> None:
-    """A read that failed: the worker :func:`warm_names` started will not be used."""
+    """Stop the worker :func:`warm_names` started if nothing took it (a read that
+    failed, or a job that is over)."""
     stop_waiting()
 
 

@@ -137,9 +137,9 @@ def rounded(settings: dict, digits: int = DIGITS) -> dict:
     def to_digits(value):
         return float(f"{value:.{digits}g}") if isinstance(value, float) else value
 
-    settings["probability_two_random_records_match"] = to_digits(
-        settings.get("probability_two_random_records_match")
-    )
+    if "probability_two_random_records_match" in settings:
+        prior = settings["probability_two_random_records_match"]
+        settings["probability_two_random_records_match"] = to_digits(prior)
     for comparison in settings["comparisons"]:
         for level in comparison["comparison_levels"]:
             for key in ("m_probability", "u_probability"):

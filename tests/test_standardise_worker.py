@@ -8,8 +8,10 @@ import time
 import pandas as pd
 import pytest
 
-from linkage.config import BackendConfig
+from linkage.config import BackendConfig, DedupeConfig
 from linkage.engines import job_engine
+from linkage.errors import InputError
+from linkage.pipelines.dedupe import run_dedupe
 from linkage.standardise import _worker, standardise
 from linkage.standardise._worker import Deferred
 from linkage.standardise.names import WARM_BYTES, _parse_table, standardise_names, warm_names
@@ -144,3 +146,11 @@ def test_a_worker_started_for_a_job_ends_with_the_job(small_batches):
         warm_names(WARM_BYTES)  # as reading a large file does; its names never come
         (process,) = _worker._waiting.values()
     assert process.poll() is not None and not _worker._waiting
+
+
+def test_a_refused_file_leaves_no_worker_behind(small_batches, tmp_path):
+    wave = tmp_path / "wave.csv"  # large enough to start a worker, without a record_id
+    wave.write_text("name,district\n" + "Ali Khan,Lahore\n" * (WARM_BYTES // 16 + 1))
+    with pytest.raises(InputError, match="record_id"):
+        run_dedupe(wave, tmp_path / "run", DedupeConfig())
+    assert not _worker._waiting

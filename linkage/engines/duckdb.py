@@ -61,23 +61,21 @@ class DuckDBEngine:
         encoding: str | None = None,
         sheet: str | None = None,
     ) -> Intake:
-        if Path(path).is_file():  # names parsed on a second core: started while reading
+        # names parsed on a second core: its worker started while reading (and stopped
+        # by ``release`` if the job never takes it, a file refused say)
+        if Path(path).is_file():
             warm_names(Path(path).stat().st_size)
-        try:
-            raw = read_table(
-                path,
-                mapping=mapping,
-                kind=kind,  # type: ignore[arg-type]
-                encoding=encoding,
-                sheet=sheet,
-            )
-            valid = validate_rows(raw, kind=kind, file=str(path))  # type: ignore[arg-type]
-            by_reason = reason_counts(valid.rejected["reason"]) if len(valid.rejected) else {}
-            if valid.rows.empty:
-                raise no_usable_rows(str(path), by_reason)
-        except BaseException:
-            cancel_warm_names()  # a file that cannot be standardised needs no worker
-            raise
+        raw = read_table(
+            path,
+            mapping=mapping,
+            kind=kind,  # type: ignore[arg-type]
+            encoding=encoding,
+            sheet=sheet,
+        )
+        valid = validate_rows(raw, kind=kind, file=str(path))  # type: ignore[arg-type]
+        by_reason = reason_counts(valid.rejected["reason"]) if len(valid.rejected) else {}
+        if valid.rows.empty:
+            raise no_usable_rows(str(path), by_reason)
         return Intake(
             rows=valid.rows,
             rejected=valid.rejected,

@@ -250,8 +250,8 @@ def warm_names(input_bytes: int) -> None:
 
 
 def cancel_warm_names() -> None:
-    """Stop the worker :func:`warm_names` started if nothing took it (a read that
-    failed, or a job that is over)."""
+    """Stop the worker :func:`warm_names` started if nothing took it (a job that is
+    over, its file refused or its names parsed another way)."""
     stop_waiting()
 
 

@@ -142,3 +142,12 @@ def test_a_real_cli_run_is_a_result_not_a_crash(tmp_path):
     else:
         assert run["error"] and "\n" not in run["error"]
         assert "Traceback" not in run["error"]
+
+
+def test_febrl4_links_through_the_cli_without_households(tmp_path):
+    """FEBRL4's registry file has no household_id: match-partner must treat each record
+    as its own household, not fail (it did, with a KeyError, until 2026-12-02)."""
+    paths = public.write_inputs("febrl4", tmp_path / "febrl4", n=1000)
+    run = public.run_nser("febrl4", paths, tmp_path)
+    assert run["status"] == "ok", run.get("error")
+    assert public.score(run["labels"], public.truth_of(paths))["f1"] > 0.9

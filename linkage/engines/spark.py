@@ -110,9 +110,11 @@ class SparkEngine:
     def with_values(self, frame, values: Mapping[str, Any]):
         for column, value in values.items():
             literal = self.F.lit(value)
-            frame = frame.withColumn(
-                column, literal.cast("long") if isinstance(value, int) else literal
-            )
+            if isinstance(value, int):
+                literal = literal.cast("long")
+            elif value is None:  # a column of text that is absent, not Spark's void type
+                literal = literal.cast("string")
+            frame = frame.withColumn(column, literal)
         return frame
 
     def union(self, frames: Sequence[Any]):

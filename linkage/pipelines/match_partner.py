@@ -480,9 +480,10 @@ def match_partner(
     with stages.stage("standardise"):
         min_year = config.dates.min_year
         partner_std = partner_relations(partner_frame(standardise(partner, min_year=min_year)))
-        registry = engine.persist(
-            engine.select(engine.standardise(waves.records, min_year=min_year), ENGINE_COLUMNS)
-        )
+        registry = engine.standardise(waves.records, min_year=min_year)
+        if "household_id" not in registry.columns:  # no households: each record its own
+            registry = engine.with_values(registry, {"household_id": None})
+        registry = engine.persist(engine.select(registry, ENGINE_COLUMNS))
         waves.records = None
         n_registry = engine.count(registry)
     registry_table = engine.register(registry, "registry")
